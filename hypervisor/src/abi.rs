@@ -1,0 +1,209 @@
+//! Every number that crosses a boundary, defined once.
+//!
+//! * The hypercall a guest uses to register a wake-up deadline (`SCHEDOP_rtsleep`), its
+//!   argument struct, flags and results. The Xen patch and the guest module use these
+//!   values; `rtcredit.h` (generated from this file) is what C includes.
+//! * The scheduler id for `XEN_DOMCTL/SYSCTL_scheduler_op` and the trace class.
+//! * The core's error codes and the errno each maps to at the hypercall.
+//!
+//! Layouts are `#[repr(C)]` with explicit padding and are checked by tests.
+
+/// `SCHEDOP_*` number of the new scheduler hypercall (0..=7 are Xen's own in 4.17).
+pub const SCHEDOP_RTSLEEP: u32 = 8;
+
+/// `XEN_SCHEDULER_*` id of `sched=rtcredit` (5..=9 are Xen's own in 4.17).
+pub const XEN_SCHEDULER_RTCREDIT: u32 = 10;
+
+/// Argument of `HYPERVISOR_sched_op(SCHEDOP_rtsleep, &arg)`.
+///
+/// `deadline_ns` is absolute Xen system time (`NOW()` in Xen, the PV clock's
+/// `system_time` in the guest). It applies to the calling VCPU only.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SchedRtsleep {
+    /// Absolute Xen system time, in nanoseconds, at which the VCPU must run.
+    pub deadline_ns: u64,
+    /// `RTSLEEP_FLAG_*`; unknown bits are rejected.
+    pub flags: u32,
+    /// Must be zero (reserved so the struct is the same size on 32- and 64-bit guests).
+    pub pad: u32,
+}
+
+/// Cancel the calling VCPU's pending deadline; `deadline_ns` is ignored.
+pub const RTSLEEP_FLAG_CANCEL: u32 = 1 << 0;
+/// Every flag this version understands.
+pub const RTSLEEP_FLAGS_KNOWN: u32 = RTSLEEP_FLAG_CANCEL;
+
+/// Hypercall result: the deadline is registered and will be served at RT priority.
+pub const RTSLEEP_GRANTED: i32 = 0;
+/// Hypercall result: accepted, but the domain is over its RT budget, so the VCPU will
+/// wake as any other (BOOST if it has credit), not at RT.
+pub const RTSLEEP_DEGRADED: i32 = 1;
+/// Hypercall result of a cancel.
+pub const RTSLEEP_CANCELLED: i32 = 2;
+
+/// Xen's scheduler trace class (`TRC_SCHED_CLASS` in `public/trace.h`).
+pub const TRC_SCHED_CLASS: u32 = 0x0002_2000;
+/// Our scheduler's index within that class (`TRC_SCHED_CSCHED` is 0 ... `SNULL` 5).
+pub const TRC_SCHED_RTCREDIT: u32 = 6;
+
+/// The full 32-bit trace event id of our event `event` (Xen's `TRC_SCHED_CLASS_EVT`).
+pub const fn trace_event_id(event: u32) -> u32 {
+    TRC_SCHED_CLASS | ((TRC_SCHED_RTCREDIT & 0x1f) << 9) | (event & 0x1ff)
+}
+
+/// Errno values (Xen's `public/errno.h`, identical to Linux's for these).
+pub mod errno {
+    pub const EPERM: i32 = 1;
+    pub const EAGAIN: i32 = 11;
+    pub const EBUSY: i32 = 16;
+    pub const EINVAL: i32 = 22;
+    pub const ERANGE: i32 = 34;
+}
+
+/// Why the core refused an operation. Each rule has its own code; the C ABI returns
+/// the negated code, and [`RtcError::errno`] gives the errno for the hypercall.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RtcError {
+    /// `SchedRtsleep::pad` is not zero.
+    BadPadding = 1,
+    /// `SchedRtsleep::flags` has a bit this version does not know.
+    UnknownFlags = 2,
+    /// The domain has not been allowed RT by dom0.
+    NotPermitted = 3,
+    /// The deadline is in the past or closer than the minimum lead.
+    DeadlineTooSoon = 4,
+    /// The deadline is further away than the maximum lead.
+    DeadlineTooFar = 5,
+    /// `rtsleep` for a unit that is not the one running on the given CPU.
+    NotRunning = 6,
+    /// Time slice outside 1..=1000 ms or not a whole number of milliseconds.
+    BadTimeslice = 10,
+    /// Rate limit not 0 and outside 100 us..=500 ms, or longer than the time slice.
+    BadRatelimit = 11,
+    /// Minimum RT lead outside 100 us..=1 s.
+    BadMinLead = 12,
+    /// Maximum RT lead below the minimum lead or above 60 s.
+    BadMaxLead = 13,
+    /// RT budget window outside 10 ms..=10 s.
+    BadBudgetWindow = 14,
+    /// Charge mode is not one of `ChargeMode`'s values.
+    BadChargeMode = 15,
+    /// Weight outside 1..=65535.
+    BadWeight = 20,
+    /// Cap above 65535 (percent of one CPU; 0 means no cap).
+    BadCap = 21,
+    /// RT CPU budget outside 1..=100 percent of one CPU.
+    BadRtBudget = 22,
+    /// RT request rate outside 1..=100000 per second.
+    BadRtRate = 23,
+    /// CPU id at or above `MAX_CPUS`.
+    CpuOutOfRange = 30,
+    /// The CPU still has a running, queued or resident unit.
+    CpuNotEmpty = 31,
+    /// The CPU was not added (or was already removed).
+    CpuNotOnline = 32,
+    /// The unit is not resident on the CPU passed with it.
+    WrongCpu = 33,
+    /// The unit is running and cannot be removed or moved now.
+    UnitBusy = 34,
+    /// The domain still has units.
+    DomainBusy = 35,
+    /// A required pointer argument was null.
+    NullPointer = 36,
+    /// An RT timer fired for a deadline that is no longer registered, or early.
+    StaleTimer = 40,
+    /// The CPU is already online.
+    CpuAlreadyOnline = 41,
+    /// The affinity mask has no online CPU.
+    EmptyAffinity = 42,
+}
+
+impl RtcError {
+    /// The errno a hypercall or control operation returns for this error (positive).
+    pub const fn errno(self) -> i32 {
+        match self {
+            RtcError::NotPermitted => errno::EPERM,
+            RtcError::DeadlineTooSoon | RtcError::DeadlineTooFar => errno::ERANGE,
+            RtcError::CpuNotEmpty | RtcError::UnitBusy | RtcError::DomainBusy => errno::EBUSY,
+            RtcError::StaleTimer => errno::EAGAIN,
+            _ => errno::EINVAL,
+        }
+    }
+
+    /// One line for logs and the CLI.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            RtcError::BadPadding => "rtsleep: reserved field 'pad' must be zero",
+            RtcError::UnknownFlags => "rtsleep: unknown flag bits",
+            RtcError::NotPermitted => "rtsleep: domain is not allowed RT (dom0 must grant it)",
+            RtcError::DeadlineTooSoon => "rtsleep: deadline is in the past or closer than the minimum lead",
+            RtcError::DeadlineTooFar => "rtsleep: deadline is further away than the maximum lead",
+            RtcError::NotRunning => "rtsleep: the unit is not running on this CPU",
+            RtcError::BadTimeslice => "time slice must be a whole number of ms in 1..=1000",
+            RtcError::BadRatelimit => "rate limit must be 0 or 100us..=500ms and not above the time slice",
+            RtcError::BadMinLead => "minimum RT lead must be in 100us..=1s",
+            RtcError::BadMaxLead => "maximum RT lead must be in min_lead..=60s",
+            RtcError::BadBudgetWindow => "RT budget window must be in 10ms..=10s",
+            RtcError::BadChargeMode => "unknown charge mode",
+            RtcError::BadWeight => "weight must be in 1..=65535",
+            RtcError::BadCap => "cap must be in 0..=65535 (percent of one CPU, 0 = none)",
+            RtcError::BadRtBudget => "RT CPU budget must be in 1..=100 percent of one CPU",
+            RtcError::BadRtRate => "RT request rate must be in 1..=100000 per second",
+            RtcError::CpuOutOfRange => "CPU id is at or above MAX_CPUS",
+            RtcError::CpuNotEmpty => "CPU still has units",
+            RtcError::CpuNotOnline => "CPU is not online in this scheduler",
+            RtcError::WrongCpu => "unit is not resident on that CPU",
+            RtcError::UnitBusy => "unit is running",
+            RtcError::DomainBusy => "domain still has units",
+            RtcError::NullPointer => "null pointer argument",
+            RtcError::StaleTimer => "RT timer is stale (no such deadline registered, or early)",
+            RtcError::CpuAlreadyOnline => "CPU is already online",
+            RtcError::EmptyAffinity => "affinity has no online CPU",
+        }
+    }
+
+    /// The value a C function returns for this error: the negated code.
+    pub const fn to_c(self) -> i32 {
+        -(self as i32)
+    }
+}
+
+impl core::fmt::Display for RtcError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::{align_of, offset_of, size_of};
+
+    #[test]
+    fn sched_rtsleep_layout_is_fixed() {
+        assert_eq!(size_of::<SchedRtsleep>(), 16);
+        assert_eq!(align_of::<SchedRtsleep>(), 8);
+        assert_eq!(offset_of!(SchedRtsleep, deadline_ns), 0);
+        assert_eq!(offset_of!(SchedRtsleep, flags), 8);
+        assert_eq!(offset_of!(SchedRtsleep, pad), 12);
+    }
+
+    #[test]
+    fn trace_ids_follow_xens_class_encoding() {
+        // TRC_SCHED_CLASS_EVT(6, 1) in Xen's public/trace.h.
+        assert_eq!(trace_event_id(1), 0x0002_2c01);
+        assert_eq!(trace_event_id(0x1ff) & !0x1ff, 0x0002_2c00);
+    }
+
+    #[test]
+    fn rtsleep_errors_map_to_the_documented_errnos() {
+        assert_eq!(RtcError::UnknownFlags.errno(), errno::EINVAL);
+        assert_eq!(RtcError::BadPadding.errno(), errno::EINVAL);
+        assert_eq!(RtcError::NotPermitted.errno(), errno::EPERM);
+        assert_eq!(RtcError::DeadlineTooSoon.errno(), errno::ERANGE);
+        assert_eq!(RtcError::DeadlineTooFar.errno(), errno::ERANGE);
+        assert_eq!(RtcError::NotPermitted.to_c(), -3);
+    }
+}

@@ -1,0 +1,796 @@
+//! The C ABI: what Xen's shim calls. `include/rtcredit.h` is generated from this file
+//! (and `abi`, `params`, `sched`, `rt`, `acct`) by cbindgen; a test fails when the
+//! committed header is stale.
+//!
+//! The host allocates the storage (`struct rtc_unit` etc., sizes fixed in the header),
+//! zeroed or not, and initialises it with the matching `*_init` call before any other
+//! use. Every function checks its pointers for null and returns a negative
+//! `RtcError` code (`-code`; `rtc_errno()` maps it to an errno) instead of panicking.
+//!
+//! Locks (see the crate docs): functions taking a `rtc_cpu` need that CPU's schedule
+//! lock; functions taking a `rtc_acct` need the private lock; functions taking both
+//! need both, the private lock taken first. `rtc_shared` needs no lock.
+
+use core::ffi::c_void;
+use core::mem::{align_of, size_of};
+use core::ptr;
+
+use crate::abi::{RtcError, SchedRtsleep};
+use crate::acct::{domain_counters, DomainCounters, DomainParams};
+use crate::cpumask::CpuMask;
+use crate::params::Params;
+use crate::prio::Prio;
+use crate::rt::RtsleepOutcome;
+use crate::sched::{Decision, ScheduleBegin};
+use crate::state::{Accounting, Cpu, Domain, Shared, TraceHook, Unit, RELAXED};
+
+/// Storage for one unit, in 8-byte words.
+pub const RTC_UNIT_WORDS: usize = 32;
+/// Storage for one domain, in 8-byte words.
+pub const RTC_DOM_WORDS: usize = 24;
+/// Storage for one CPU, in 8-byte words.
+pub const RTC_CPU_WORDS: usize = 32;
+/// Storage for the accounting state, in 8-byte words.
+pub const RTC_ACCT_WORDS: usize = 16;
+/// Storage for the shared state, in 8-byte words.
+pub const RTC_SHARED_WORDS: usize = 64;
+
+/// Storage for a unit (`rtc_unit_init`). Opaque to C.
+#[repr(C)]
+#[derive(Debug)]
+pub struct rtc_unit {
+    pub opaque: [u64; RTC_UNIT_WORDS],
+}
+/// Storage for a domain (`rtc_dom_init`). Opaque to C.
+#[repr(C)]
+#[derive(Debug)]
+pub struct rtc_dom {
+    pub opaque: [u64; RTC_DOM_WORDS],
+}
+/// Storage for a CPU (`rtc_cpu_init`). Opaque to C.
+#[repr(C)]
+#[derive(Debug)]
+pub struct rtc_cpu {
+    pub opaque: [u64; RTC_CPU_WORDS],
+}
+/// Storage for the accounting state (`rtc_init`). Opaque to C.
+#[repr(C)]
+#[derive(Debug)]
+pub struct rtc_acct {
+    pub opaque: [u64; RTC_ACCT_WORDS],
+}
+/// Storage for the shared state (`rtc_init`). Opaque to C.
+#[repr(C)]
+#[derive(Debug)]
+pub struct rtc_shared {
+    pub opaque: [u64; RTC_SHARED_WORDS],
+}
+
+// The storage must hold the real objects; the host allocates it with 8-byte alignment.
+const _: () = assert!(size_of::<Unit>() <= size_of::<rtc_unit>() && align_of::<Unit>() <= 8);
+const _: () = assert!(size_of::<Domain>() <= size_of::<rtc_dom>() && align_of::<Domain>() <= 8);
+const _: () = assert!(size_of::<Cpu>() <= size_of::<rtc_cpu>() && align_of::<Cpu>() <= 8);
+const _: () = assert!(size_of::<Accounting>() <= size_of::<rtc_acct>() && align_of::<Accounting>() <= 8);
+const _: () = assert!(size_of::<Shared>() <= size_of::<rtc_shared>() && align_of::<Shared>() <= 8);
+
+/// What a dump (Xen's debug key 'r') prints for a unit.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct rtc_unit_info {
+    pub cpu: u32,
+    /// A `Prio` value.
+    pub prio: u8,
+    pub running: bool,
+    pub queued: bool,
+    pub runnable: bool,
+    pub parked: bool,
+    pub active: bool,
+    pub credit: i32,
+    /// Registered RT deadline, 0 for none.
+    pub rt_deadline_ns: u64,
+    /// Nanoseconds run at OVER, UNDER, BOOST, RT.
+    pub over_ns: u64,
+    pub under_ns: u64,
+    pub boost_ns: u64,
+    pub rt_ns: u64,
+    pub runs: u64,
+    pub boosts: u64,
+    pub rt_fires: u64,
+}
+
+/// What a dump prints for a CPU.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct rtc_cpu_info {
+    pub id: u32,
+    pub online: bool,
+    /// Units waiting at RT, BOOST, UNDER, OVER.
+    pub queued: [u32; 4],
+    pub resident: u32,
+    /// The running unit's host pointer, null when idle.
+    pub current_host: *mut c_void,
+}
+
+macro_rules! try_c {
+    ($expr:expr) => {
+        match $expr {
+            Ok(value) => value,
+            Err(error) => return RtcError::to_c(error),
+        }
+    };
+}
+
+fn nonnull<T>(pointer: *mut T) -> Result<*mut T, RtcError> {
+    if pointer.is_null() {
+        Err(RtcError::NullPointer)
+    } else {
+        Ok(pointer)
+    }
+}
+
+/// # Safety
+/// Null or storage initialised by `rtc_init`.
+unsafe fn shared<'a>(pointer: *const rtc_shared) -> Result<&'a Shared, RtcError> {
+    // SAFETY: per the contract.
+    unsafe { (pointer as *const Shared).as_ref().ok_or(RtcError::NullPointer) }
+}
+/// # Safety
+/// Null or storage initialised by `rtc_init`, private lock held.
+unsafe fn acct<'a>(pointer: *mut rtc_acct) -> Result<&'a mut Accounting, RtcError> {
+    // SAFETY: per the contract.
+    unsafe { (pointer as *mut Accounting).as_mut().ok_or(RtcError::NullPointer) }
+}
+/// # Safety
+/// Null or storage initialised by `rtc_cpu_init`, its lock held.
+unsafe fn cpu<'a>(pointer: *mut rtc_cpu) -> Result<&'a mut Cpu, RtcError> {
+    // SAFETY: per the contract.
+    unsafe { (pointer as *mut Cpu).as_mut().ok_or(RtcError::NullPointer) }
+}
+fn unit(pointer: *mut rtc_unit) -> Result<*mut Unit, RtcError> {
+    nonnull(pointer as *mut Unit)
+}
+fn write<T>(out: *mut T, value: T) -> Result<(), RtcError> {
+    let out = nonnull(out)?;
+    // SAFETY: non-null; the caller passes writable storage for a `T`.
+    unsafe { out.write(value) };
+    Ok(())
+}
+
+/// Initialises the shared and accounting state with `params` (validated) and the
+/// trace hook (`trace` may be null). Nothing is written on error.
+///
+/// # Safety
+/// Pointers are null or valid storage of their type.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_init(
+    shared_out: *mut rtc_shared,
+    acct_out: *mut rtc_acct,
+    params: *const Params,
+    trace: Option<unsafe extern "C" fn(ctx: *mut c_void, event: u32, data: *const u32, len: u32)>,
+    trace_ctx: *mut c_void,
+) -> i32 {
+    let shared_out = try_c!(nonnull(shared_out));
+    let acct_out = try_c!(nonnull(acct_out));
+    // SAFETY: null or a valid `Params`.
+    let params = try_c!(unsafe { params.as_ref() }.ok_or(RtcError::NullPointer));
+    let accounting = try_c!(Accounting::new(*params));
+    // SAFETY: valid storage of sufficient size and alignment (const asserts above).
+    unsafe {
+        (acct_out as *mut Accounting).write(accounting);
+        (shared_out as *mut Shared).write(Shared::new(params, TraceHook { func: trace, ctx: trace_ctx }));
+    }
+    0
+}
+
+/// Initialises a CPU's storage (offline until `rtc_cpu_add`).
+///
+/// # Safety
+/// `out` is null or valid storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_cpu_init(out: *mut rtc_cpu, id: u32) -> i32 {
+    try_c!(write(out as *mut Cpu, Cpu::new(id)));
+    0
+}
+
+/// Brings a CPU online. Private lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_cpu_add(
+    shared_ptr: *const rtc_shared,
+    acct_ptr: *mut rtc_acct,
+    cpu_ptr: *mut rtc_cpu,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let shared = try_c!(shared(shared_ptr));
+        try_c!(try_c!(acct(acct_ptr)).add_cpu(shared, try_c!(cpu(cpu_ptr))));
+    }
+    0
+}
+
+/// Takes an empty CPU offline. Private lock, then the CPU's lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_cpu_remove(
+    shared_ptr: *const rtc_shared,
+    acct_ptr: *mut rtc_acct,
+    cpu_ptr: *mut rtc_cpu,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let shared = try_c!(shared(shared_ptr));
+        try_c!(try_c!(acct(acct_ptr)).remove_cpu(shared, try_c!(cpu(cpu_ptr))));
+    }
+    0
+}
+
+/// Initialises a domain's storage: weight 256, no cap, RT not allowed.
+///
+/// # Safety
+/// `out` is null or valid storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_dom_init(out: *mut rtc_dom, domid: u32) -> i32 {
+    try_c!(write(out as *mut Domain, Domain::new(domid)));
+    0
+}
+
+/// 0 if the domain's storage may be freed, `-DomainBusy` if it still has units.
+/// Private lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_dom_removable(acct_ptr: *mut rtc_acct, dom: *const rtc_dom) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let domain = try_c!((dom as *const Domain).as_ref().ok_or(RtcError::NullPointer));
+        try_c!(try_c!(acct(acct_ptr)).domain_removable(domain));
+    }
+    0
+}
+
+/// Initialises a unit's storage: a VCPU of `dom`, blocked, resident nowhere.
+///
+/// # Safety
+/// `out` is null or valid storage; `dom` is null or an initialised domain that
+/// outlives the unit.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_unit_init(out: *mut rtc_unit, dom: *mut rtc_dom, unit_id: u32, host: *mut c_void) -> i32 {
+    let domain = try_c!(nonnull(dom as *mut Domain));
+    try_c!(write(out as *mut Unit, Unit::new(domain, unit_id, host)));
+    0
+}
+
+/// Makes a unit resident on `cpu` (Xen's `insert_unit`). CPU lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage; `tickle` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_unit_insert(
+    shared_ptr: *const rtc_shared,
+    cpu_ptr: *mut rtc_cpu,
+    unit_ptr: *mut rtc_unit,
+    runnable: bool,
+    now: u64,
+    tickle: *mut CpuMask,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let mask =
+            try_c!(try_c!(cpu(cpu_ptr)).insert_unit(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr)), runnable, now));
+        try_c!(write(tickle, mask));
+    }
+    0
+}
+
+/// Forgets a unit that is not running (Xen's `remove_unit`). Private lock, then CPU lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_unit_remove(
+    shared_ptr: *const rtc_shared,
+    acct_ptr: *mut rtc_acct,
+    cpu_ptr: *mut rtc_cpu,
+    unit_ptr: *mut rtc_unit,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let shared = try_c!(shared(shared_ptr));
+        try_c!(try_c!(acct(acct_ptr)).remove_unit(shared, try_c!(cpu(cpu_ptr)), try_c!(unit(unit_ptr))));
+    }
+    0
+}
+
+/// The unit became runnable. CPU lock. Writes the CPUs to tickle.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_wake(
+    shared_ptr: *const rtc_shared,
+    cpu_ptr: *mut rtc_cpu,
+    unit_ptr: *mut rtc_unit,
+    now: u64,
+    tickle: *mut CpuMask,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let mask = try_c!(try_c!(cpu(cpu_ptr)).wake(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr)), now));
+        try_c!(write(tickle, mask));
+    }
+    0
+}
+
+/// The unit is no longer runnable. CPU lock. Writes the CPUs to tickle.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_sleep(
+    shared_ptr: *const rtc_shared,
+    cpu_ptr: *mut rtc_cpu,
+    unit_ptr: *mut rtc_unit,
+    tickle: *mut CpuMask,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let mask = try_c!(try_c!(cpu(cpu_ptr)).sleep(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr))));
+        try_c!(write(tickle, mask));
+    }
+    0
+}
+
+/// The running unit yields. CPU lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_yield(cpu_ptr: *mut rtc_cpu, unit_ptr: *mut rtc_unit) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        try_c!(try_c!(cpu(cpu_ptr)).yield_unit(try_c!(unit(unit_ptr))));
+    }
+    0
+}
+
+/// First half of a scheduling pass. CPU lock (held until `rtc_schedule_finish`).
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_schedule_begin(
+    shared_ptr: *const rtc_shared,
+    cpu_ptr: *mut rtc_cpu,
+    now: u64,
+    force_idle: bool,
+    out: *mut ScheduleBegin,
+) -> i32 {
+    let out = try_c!(nonnull(out));
+    // SAFETY: per the contract.
+    unsafe {
+        let begin = try_c!(cpu(cpu_ptr)).schedule_begin(try_c!(shared(shared_ptr)), now, force_idle);
+        out.write(begin);
+    }
+    0
+}
+
+/// Steals a unit above `min_prio` from `peer` (its lock taken with try-lock).
+/// Returns the stolen unit's storage, or null.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_steal(
+    shared_ptr: *const rtc_shared,
+    cpu_ptr: *mut rtc_cpu,
+    peer_ptr: *mut rtc_cpu,
+    min_prio: u8,
+) -> *mut rtc_unit {
+    if cpu_ptr == peer_ptr {
+        return ptr::null_mut();
+    }
+    let Some(min_prio) = Prio::from_u8(min_prio) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: per the contract; the two CPUs are distinct.
+    unsafe {
+        match (shared(shared_ptr), cpu(cpu_ptr), cpu(peer_ptr)) {
+            (Ok(shared), Ok(local), Ok(peer)) => local.steal_from(shared, peer, min_prio) as *mut rtc_unit,
+            _ => ptr::null_mut(),
+        }
+    }
+}
+
+/// Second half of a scheduling pass: `stolen` is what `rtc_steal` returned, or null.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_schedule_finish(
+    shared_ptr: *const rtc_shared,
+    cpu_ptr: *mut rtc_cpu,
+    stolen: *mut rtc_unit,
+    now: u64,
+    out: *mut Decision,
+) -> i32 {
+    let out = try_c!(nonnull(out));
+    // SAFETY: per the contract.
+    unsafe {
+        let decision = try_c!(cpu(cpu_ptr)).schedule_finish(try_c!(shared(shared_ptr)), stolen as *mut Unit, now);
+        out.write(decision);
+    }
+    0
+}
+
+/// The CPU's tick. Private lock, then CPU lock. Writes the next tick time (0: stop).
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_tick(
+    shared_ptr: *const rtc_shared,
+    acct_ptr: *mut rtc_acct,
+    cpu_ptr: *mut rtc_cpu,
+    now: u64,
+    next_ns: *mut u64,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let shared = try_c!(shared(shared_ptr));
+        let next = try_c!(acct(acct_ptr)).tick(shared, try_c!(cpu(cpu_ptr)), now);
+        try_c!(write(next_ns, next.unwrap_or(0)));
+    }
+    0
+}
+
+/// Accounting, phase one. Private lock (held until `rtc_account_end`).
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_account_begin(shared_ptr: *const rtc_shared, acct_ptr: *mut rtc_acct) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        try_c!(acct(acct_ptr)).account_begin(try_c!(shared(shared_ptr)));
+    }
+    0
+}
+
+/// Accounting, phase two, for one CPU (call for every online CPU). Private lock, then
+/// the CPU's lock. Writes the CPUs to tickle.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_account_cpu(
+    shared_ptr: *const rtc_shared,
+    acct_ptr: *mut rtc_acct,
+    cpu_ptr: *mut rtc_cpu,
+    now: u64,
+    tickle: *mut CpuMask,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let shared = try_c!(shared(shared_ptr));
+        let mask = try_c!(acct(acct_ptr)).account_cpu(shared, try_c!(cpu(cpu_ptr)), now);
+        try_c!(write(tickle, mask));
+    }
+    0
+}
+
+/// Accounting, phase three. Private lock. Writes when the next period is due.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_account_end(
+    shared_ptr: *const rtc_shared,
+    acct_ptr: *mut rtc_acct,
+    now: u64,
+    next_ns: *mut u64,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let next = try_c!(acct(acct_ptr)).account_end(try_c!(shared(shared_ptr)), now);
+        try_c!(write(next_ns, next));
+    }
+    0
+}
+
+/// `SCHEDOP_rtsleep` from the unit running on `cpu`. CPU lock. On success writes the
+/// outcome (hypercall result, timer to arm) and returns 0; on refusal returns `-code`.
+///
+/// # Safety
+/// Pointers are null or initialised storage; `args` was copied from the guest.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_rtsleep(
+    shared_ptr: *const rtc_shared,
+    cpu_ptr: *mut rtc_cpu,
+    unit_ptr: *mut rtc_unit,
+    args: *const SchedRtsleep,
+    now: u64,
+    out: *mut RtsleepOutcome,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let args = try_c!(args.as_ref().ok_or(RtcError::NullPointer));
+        let out = try_c!(nonnull(out));
+        let outcome =
+            try_c!(try_c!(cpu(cpu_ptr)).rtsleep(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr)), args, now));
+        out.write(outcome);
+    }
+    0
+}
+
+/// The unit's RT timer fired. CPU lock. Writes the CPUs to tickle.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_rt_fire(
+    shared_ptr: *const rtc_shared,
+    cpu_ptr: *mut rtc_cpu,
+    unit_ptr: *mut rtc_unit,
+    now: u64,
+    tickle: *mut CpuMask,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let mask = try_c!(try_c!(cpu(cpu_ptr)).rt_fire(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr)), now));
+        try_c!(write(tickle, mask));
+    }
+    0
+}
+
+/// Moves a unit that is not running from `from` to `to`. Both CPUs' locks.
+///
+/// # Safety
+/// Pointers are null or initialised storage; `from` and `to` are distinct or equal
+/// pointers to the same CPU.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_migrate(
+    shared_ptr: *const rtc_shared,
+    from: *mut rtc_cpu,
+    to: *mut rtc_cpu,
+    unit_ptr: *mut rtc_unit,
+    tickle: *mut CpuMask,
+) -> i32 {
+    if from == to {
+        try_c!(write(tickle, CpuMask::EMPTY));
+        return 0;
+    }
+    // SAFETY: per the contract; distinct CPUs.
+    unsafe {
+        let mask =
+            try_c!(try_c!(cpu(from)).migrate(try_c!(shared(shared_ptr)), try_c!(cpu(to)), try_c!(unit(unit_ptr))));
+        try_c!(write(tickle, mask));
+    }
+    0
+}
+
+/// Where the unit should live (Xen's `pick_resource`); the unit's CPU lock. Returns the
+/// CPU id, or `-code`.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_pick_cpu(shared_ptr: *const rtc_shared, unit_ptr: *const rtc_unit) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let shared = try_c!(shared(shared_ptr));
+        let unit = try_c!((unit_ptr as *const Unit).as_ref().ok_or(RtcError::NullPointer));
+        crate::sched::pick_cpu(shared, unit) as i32
+    }
+}
+
+/// Sets a unit's hard affinity. The unit's CPU lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_set_affinity(
+    shared_ptr: *const rtc_shared,
+    unit_ptr: *mut rtc_unit,
+    affinity: *const CpuMask,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let affinity = try_c!(affinity.as_ref().ok_or(RtcError::NullPointer));
+        let unit = &mut *try_c!(unit(unit_ptr));
+        try_c!(crate::sched::set_affinity(try_c!(shared(shared_ptr)), unit, *affinity));
+    }
+    0
+}
+
+/// Sets a domain's parameters (validated; nothing changes on error). Private lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_dom_set_params(
+    acct_ptr: *mut rtc_acct,
+    dom: *mut rtc_dom,
+    params: *const DomainParams,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let params = try_c!(params.as_ref().ok_or(RtcError::NullPointer));
+        let domain = try_c!((dom as *mut Domain).as_mut().ok_or(RtcError::NullPointer));
+        try_c!(try_c!(acct(acct_ptr)).set_domain_params(domain, params));
+    }
+    0
+}
+
+/// Reads a domain's parameters. Private lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_dom_get_params(
+    acct_ptr: *mut rtc_acct,
+    dom: *const rtc_dom,
+    out: *mut DomainParams,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let domain = try_c!((dom as *const Domain).as_ref().ok_or(RtcError::NullPointer));
+        let params = try_c!(acct(acct_ptr)).domain_params(domain);
+        try_c!(write(out, params));
+    }
+    0
+}
+
+/// Reads a domain's RT counters. No lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_dom_get_counters(dom: *const rtc_dom, out: *mut DomainCounters) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let domain = try_c!((dom as *const Domain).as_ref().ok_or(RtcError::NullPointer));
+        try_c!(write(out, domain_counters(domain)));
+    }
+    0
+}
+
+/// Sets the global parameters (validated; nothing changes on error). Private lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_set_params(
+    shared_ptr: *const rtc_shared,
+    acct_ptr: *mut rtc_acct,
+    params: *const Params,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let params = try_c!(params.as_ref().ok_or(RtcError::NullPointer));
+        try_c!(try_c!(acct(acct_ptr)).set_params(try_c!(shared(shared_ptr)), params));
+    }
+    0
+}
+
+/// Reads the global parameters. Private lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_get_params(acct_ptr: *mut rtc_acct, out: *mut Params) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let params = try_c!(acct(acct_ptr)).params();
+        try_c!(write(out, params));
+    }
+    0
+}
+
+/// A unit's state and counters, for dumps. The unit's CPU lock for a consistent view.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_unit_get_info(unit_ptr: *const rtc_unit, out: *mut rtc_unit_info) -> i32 {
+    // SAFETY: per the contract.
+    let u = try_c!(unsafe { (unit_ptr as *const Unit).as_ref() }.ok_or(RtcError::NullPointer));
+    let prio_ns = |prio: Prio| u.stats.prio_ns[prio as usize].load(RELAXED);
+    let info = rtc_unit_info {
+        cpu: u.cpu,
+        prio: u.prio as u8,
+        running: u.running,
+        queued: u.queued,
+        runnable: u.runnable,
+        parked: u.parked,
+        active: u.active,
+        credit: u.credit(),
+        rt_deadline_ns: u.rt_deadline_ns,
+        over_ns: prio_ns(Prio::Over),
+        under_ns: prio_ns(Prio::Under),
+        boost_ns: prio_ns(Prio::Boost),
+        rt_ns: prio_ns(Prio::Rt),
+        runs: u.stats.runs.load(RELAXED),
+        boosts: u.stats.boosts.load(RELAXED),
+        rt_fires: u.stats.rt_fires.load(RELAXED),
+    };
+    try_c!(write(out, info));
+    0
+}
+
+/// A CPU's queue lengths and current unit, for dumps. The CPU's lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_cpu_get_info(cpu_ptr: *const rtc_cpu, out: *mut rtc_cpu_info) -> i32 {
+    // SAFETY: per the contract.
+    let c = try_c!(unsafe { (cpu_ptr as *const Cpu).as_ref() }.ok_or(RtcError::NullPointer));
+    let current_host = if c.current.is_null() {
+        ptr::null_mut()
+    } else {
+        // SAFETY: the current unit is live.
+        unsafe { (*c.current).host_data }
+    };
+    let info = rtc_cpu_info {
+        id: c.id,
+        online: c.online,
+        queued: [
+            c.nr_queued_at(Prio::Rt),
+            c.nr_queued_at(Prio::Boost),
+            c.nr_queued_at(Prio::Under),
+            c.nr_queued_at(Prio::Over),
+        ],
+        resident: c.resident,
+        current_host,
+    };
+    try_c!(write(out, info));
+    0
+}
+
+/// The errno for a negative code returned by this API (positive), 0 for 0.
+#[no_mangle]
+pub extern "C" fn rtc_errno(code: i32) -> i32 {
+    if code >= 0 {
+        return 0;
+    }
+    error_from_code(code).map_or(crate::abi::errno::EINVAL, RtcError::errno)
+}
+
+/// The `RtcError` a negative code stands for.
+pub fn error_from_code(code: i32) -> Option<RtcError> {
+    use RtcError::*;
+    const ALL: [RtcError; 26] = [
+        BadPadding,
+        UnknownFlags,
+        NotPermitted,
+        DeadlineTooSoon,
+        DeadlineTooFar,
+        NotRunning,
+        BadTimeslice,
+        BadRatelimit,
+        BadMinLead,
+        BadMaxLead,
+        BadBudgetWindow,
+        BadChargeMode,
+        BadWeight,
+        BadCap,
+        BadRtBudget,
+        BadRtRate,
+        CpuOutOfRange,
+        CpuNotEmpty,
+        CpuNotOnline,
+        WrongCpu,
+        UnitBusy,
+        DomainBusy,
+        NullPointer,
+        StaleTimer,
+        CpuAlreadyOnline,
+        EmptyAffinity,
+    ];
+    ALL.into_iter().find(|error| error.to_c() == code)
+}

@@ -1,0 +1,669 @@
+//! Per-CPU operations: queueing, waking, blocking, picking the next unit, stealing
+//! work, tickling. Everything here runs under one CPU's schedule lock (`&mut Cpu`);
+//! nothing here can reach the private lock's state.
+//!
+//! # Picking the next unit
+//!
+//! `schedule_begin` charges the current unit for the time it ran, then keeps it if the
+//! rate limit says it has not run long enough (unless an RT unit waits: RT overrides
+//! the rate limit). Otherwise the current unit goes back to the tail of its class and
+//! the head of the highest non-empty class is the candidate. If the candidate is at
+//! least UNDER it runs. If it is OVER, or nothing is queued, better work may wait on
+//! another CPU: the caller gets the set of CPUs whose queues hold something more
+//! urgent, try-locks them one by one and calls `steal_from`, then `schedule_finish`
+//! settles on the stolen unit, the local candidate or idle. This is the shape of Xen's
+//! `csched_schedule` + `csched_load_balance`, split so the host owns the locking.
+//!
+//! # Tickling
+//!
+//! When a unit is queued (wake, RT deadline, unpark), `tickle` decides which CPU must
+//! reschedule, as Xen's `__runq_tickle`: this CPU if it is idle; otherwise an idle CPU
+//! in the unit's affinity if there is one (it will steal the unit without preempting
+//! anybody: this is how an RT unit prefers an idle CPU); otherwise this CPU if the unit
+//! outranks what runs here. The chosen CPUs leave the idle set at once, so two wakers
+//! do not pick the same idler.
+
+use core::ptr;
+
+use crate::cpumask::CpuMask;
+use crate::list::{container_of, Link};
+use crate::params::{ChargeMode, MIN_TIMER_NS};
+use crate::prio::Prio;
+use crate::state::{bump, Cpu, Shared, Unit, RELAXED};
+use crate::{trace, RtcError};
+
+/// What the host must do with the CPU's tick timer after a scheduling decision.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TickCmd {
+    /// Leave it as it is.
+    Keep = 0,
+    /// Arm it at `Decision::tick_at_ns` (the CPU leaves idle).
+    Start = 1,
+    /// Stop it (the CPU goes idle; no unit to charge).
+    Stop = 2,
+}
+
+/// The outcome of a scheduling pass.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Decision {
+    /// The unit to run, null for idle.
+    pub next: *mut Unit,
+    /// `next`'s host pointer, null for idle.
+    pub next_host: *mut core::ffi::c_void,
+    /// How long it may run before the next pass (slice timer); `u64::MAX` for idle.
+    pub run_ns: u64,
+    /// Its priority (`Idle` for idle).
+    pub prio: Prio,
+    /// `next` differs from what ran before the pass.
+    pub switched: bool,
+    /// `next` was stolen from another CPU in this pass.
+    pub migrated: bool,
+    /// The tick timer command.
+    pub tick: TickCmd,
+    /// With `TickCmd::Start`: when the first tick is due (aligned to the tick period).
+    pub tick_at_ns: u64,
+}
+
+/// First half of a scheduling pass.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ScheduleBegin {
+    /// The local candidate is OVER or absent and `candidates` may hold better work:
+    /// try-lock them, call `steal_from`, then `schedule_finish`. When false the pass is
+    /// over and `decision` is final.
+    pub want_steal: bool,
+    /// Steal only units of a priority above this.
+    pub min_prio: Prio,
+    /// Peers worth trying (non-idle, with something above `min_prio` queued).
+    pub candidates: CpuMask,
+    /// Valid when `want_steal` is false.
+    pub decision: Decision,
+}
+
+/// # Safety
+/// `link` is the `runq_link` of a live unit.
+pub(crate) unsafe fn unit_of_runq(link: *mut Link) -> *mut Unit {
+    container_of!(link, Unit, runq_link)
+}
+
+/// # Safety
+/// `link` is the `active_link` of a live unit.
+pub(crate) unsafe fn unit_of_active(link: *mut Link) -> *mut Unit {
+    container_of!(link, Unit, active_link)
+}
+
+/// Charges the running unit for the time since it was last charged (Xen's
+/// `burn_credits`): 10 credits per ms, the remainder carried to the next charge.
+pub(crate) fn burn_credits(unit: &mut Unit, now: u64) {
+    let delta = now.saturating_sub(unit.charged_until_ns);
+    unit.charged_until_ns = unit.charged_until_ns.max(now);
+    if delta == 0 {
+        return;
+    }
+    let scaled = delta.saturating_mul(crate::params::CREDITS_PER_MS as u64).saturating_add(unit.residual_ns);
+    let credits = scaled / 1_000_000;
+    unit.residual_ns = scaled % 1_000_000;
+    let credit = i64::from(unit.credit.load(RELAXED)).saturating_sub(credits.min(i32::MAX as u64) as i64);
+    unit.credit.store(credit.max(i64::from(i32::MIN)) as i32, RELAXED);
+}
+
+/// Adds the time since `prio_since_ns` to the running unit's per-priority counters
+/// (and to its domain's RT budget use when it ran at RT).
+pub(crate) fn flush_prio_time(shared: &Shared, unit: &mut Unit, now: u64) {
+    let elapsed = now.saturating_sub(unit.prio_since_ns);
+    unit.prio_since_ns = unit.prio_since_ns.max(now);
+    if elapsed == 0 || !unit.running {
+        return;
+    }
+    unit.stats.add_prio_time(unit.prio, elapsed);
+    if unit.prio == Prio::Rt {
+        crate::rt::charge_rt_time(shared, unit.live(), elapsed, now);
+    }
+}
+
+/// Changes the priority of the running unit, keeping the counters exact.
+pub(crate) fn set_running_prio(shared: &Shared, unit: &mut Unit, prio: Prio, now: u64) {
+    if unit.prio == prio {
+        return;
+    }
+    flush_prio_time(shared, unit, now);
+    shared.emit(trace::PRIO_CHANGE, &[unit.domid(), unit.unit_id, unit.prio as u32, prio as u32]);
+    unit.prio = prio;
+}
+
+impl Decision {
+    pub(crate) const fn idle() -> Decision {
+        Decision {
+            next: ptr::null_mut(),
+            next_host: ptr::null_mut(),
+            run_ns: u64::MAX,
+            prio: Prio::Idle,
+            switched: false,
+            migrated: false,
+            tick: TickCmd::Keep,
+            tick_at_ns: 0,
+        }
+    }
+}
+
+impl Cpu {
+    fn check_resident(&self, unit: &Unit) -> Result<(), RtcError> {
+        if unit.cpu != self.id {
+            return Err(RtcError::WrongCpu);
+        }
+        if !self.online {
+            return Err(RtcError::CpuNotOnline);
+        }
+        Ok(())
+    }
+
+    /// Appends `unit` to the queue of its priority.
+    ///
+    /// # Safety
+    /// `unit` is live, resident here, runnable, not parked, not running, not queued.
+    pub(crate) unsafe fn enqueue(&mut self, shared: &Shared, unit: *mut Unit) {
+        // SAFETY: per the contract; the queue index of a queued priority is < 4, and a
+        // unit with `Prio::Idle` is never queued (callers never give units IDLE).
+        unsafe {
+            let index = (*unit).prio.queue_index();
+            if let Some(queue) = self.queues.get_mut(index) {
+                queue.push_back(ptr::addr_of_mut!((*unit).runq_link));
+                (*unit).queued = true;
+            }
+        }
+        shared.set_best_queued(self);
+    }
+
+    /// Removes `unit` from its queue.
+    ///
+    /// # Safety
+    /// `unit` is live and queued here.
+    pub(crate) unsafe fn dequeue(&mut self, shared: &Shared, unit: *mut Unit) {
+        // SAFETY: per the contract the unit is on the queue of its priority.
+        unsafe {
+            let index = (*unit).prio.queue_index();
+            if let Some(queue) = self.queues.get_mut(index) {
+                queue.remove(ptr::addr_of_mut!((*unit).runq_link));
+            }
+            (*unit).queued = false;
+        }
+        shared.set_best_queued(self);
+    }
+
+    /// Changes the priority of a unit wherever it is (queued, running or neither).
+    ///
+    /// # Safety
+    /// `unit` is live and resident here.
+    pub(crate) unsafe fn set_prio(&mut self, shared: &Shared, unit: *mut Unit, prio: Prio, now: u64) {
+        // SAFETY: per the contract; requeueing keeps the queue/priority invariant.
+        unsafe {
+            if (*unit).prio == prio {
+                return;
+            }
+            if (*unit).queued {
+                self.dequeue(shared, unit);
+                (*unit).prio = prio;
+                self.enqueue(shared, unit);
+            } else if (*unit).running {
+                set_running_prio(shared, &mut *unit, prio, now);
+            } else {
+                (*unit).prio = prio;
+            }
+        }
+    }
+
+    /// Chooses which CPUs must reschedule now that `unit` waits on this CPU.
+    ///
+    /// # Safety
+    /// `unit` is live and queued here; `self.current` is live or null.
+    pub(crate) unsafe fn tickle(&mut self, shared: &Shared, unit: *const Unit) -> CpuMask {
+        // SAFETY: per the contract.
+        let (new_prio, affinity) = unsafe { ((*unit).prio, (*unit).affinity) };
+        let current_prio = if self.current.is_null() {
+            Prio::Idle
+        } else {
+            // SAFETY: the current unit is live while it is current.
+            unsafe { (*self.current).prio }
+        };
+        let mut idle = shared.idlers().and(&affinity).and(&shared.online());
+        idle.clear(self.id);
+        let mut mask = CpuMask::EMPTY;
+        if current_prio == Prio::Idle {
+            mask.set(self.id);
+        } else if !idle.is_empty() {
+            // Leave the running unit alone (it is cache-hot); an idler steals this one.
+            let cursor = shared.tickle_cursor.load(RELAXED);
+            if let Some(cpu) = idle.cycle_after(cursor) {
+                shared.tickle_cursor.store(cpu, RELAXED);
+                mask.set(cpu);
+            }
+        } else if new_prio > current_prio {
+            mask.set(self.id);
+        }
+        for cpu in mask.iter() {
+            shared.idlers.clear(cpu);
+            shared.emit(trace::TICKLE, &[cpu, self.id]);
+        }
+        mask
+    }
+
+    /// Makes `unit` resident on this CPU (Xen's `insert_unit`), runnable or not.
+    /// Returns the CPUs to tickle.
+    ///
+    /// # Safety
+    /// `unit` is live, was set up with `Unit::new`, and is resident on no CPU.
+    pub unsafe fn insert_unit(
+        &mut self,
+        shared: &Shared,
+        unit: *mut Unit,
+        runnable: bool,
+        now: u64,
+    ) -> Result<CpuMask, RtcError> {
+        if !self.online {
+            return Err(RtcError::CpuNotOnline);
+        }
+        // SAFETY: per the contract.
+        unsafe {
+            (*unit).cpu = self.id;
+            (*unit).live().nr_units.fetch_add(1, RELAXED);
+            self.resident += 1;
+            if runnable {
+                return self.wake(shared, unit, now);
+            }
+        }
+        Ok(CpuMask::EMPTY)
+    }
+
+    /// The unit became runnable (Xen's `wake`). It is queued, with BOOST when it was
+    /// UNDER (not after a migration, not when parked), or with RT when its deadline
+    /// fired while it was blocked. Returns the CPUs to tickle.
+    ///
+    /// # Safety
+    /// `unit` is live.
+    pub unsafe fn wake(&mut self, shared: &Shared, unit: *mut Unit, now: u64) -> Result<CpuMask, RtcError> {
+        // SAFETY: per the contract; the unit's fields are ours under this CPU's lock.
+        unsafe {
+            self.check_resident(&*unit)?;
+            let u = &mut *unit;
+            u.runnable = true;
+            if u.running || u.queued || u.parked {
+                return Ok(CpuMask::EMPTY);
+            }
+            let migrating = core::mem::take(&mut u.migrating);
+            if core::mem::take(&mut u.rt_pending)
+                && now.saturating_sub(u.rt_fired_at_ns) <= shared.tick_ns.load(RELAXED)
+            {
+                u.prio = Prio::Rt;
+            } else if !migrating && u.prio == Prio::Under {
+                u.prio = Prio::Boost;
+                bump(&u.stats.boosts, 1);
+                shared.emit(trace::BOOST, &[u.domid(), u.unit_id]);
+            }
+            self.enqueue(shared, unit);
+            Ok(self.tickle(shared, unit))
+        }
+    }
+
+    /// The unit stopped being runnable (blocked, paused). If it is running, this CPU
+    /// must reschedule (returned mask); if queued, it leaves the queue.
+    ///
+    /// # Safety
+    /// `unit` is live.
+    pub unsafe fn sleep(&mut self, shared: &Shared, unit: *mut Unit) -> Result<CpuMask, RtcError> {
+        // SAFETY: per the contract.
+        unsafe {
+            self.check_resident(&*unit)?;
+            (*unit).runnable = false;
+            if (*unit).running {
+                return Ok(CpuMask::single(self.id));
+            }
+            if (*unit).queued {
+                self.dequeue(shared, unit);
+            }
+        }
+        Ok(CpuMask::EMPTY)
+    }
+
+    /// The running unit asks to yield: at the next pass it goes behind the others of
+    /// its class, and if it is alone at the top, one unit of a lower class runs first.
+    ///
+    /// # Safety
+    /// `unit` is live.
+    pub unsafe fn yield_unit(&mut self, unit: *mut Unit) -> Result<(), RtcError> {
+        // SAFETY: per the contract.
+        unsafe {
+            self.check_resident(&*unit)?;
+            (*unit).yielding = true;
+        }
+        Ok(())
+    }
+
+    /// First half of a scheduling pass (see the module docs). `now` is the host's
+    /// clock; `force_idle` runs the idle unit whatever is queued (Xen's tasklet work).
+    ///
+    /// # Safety
+    /// Every unit resident here is live. No other pass on this CPU is in progress.
+    pub unsafe fn schedule_begin(&mut self, shared: &Shared, now: u64, force_idle: bool) -> ScheduleBegin {
+        let current = self.current;
+        self.prev = current;
+        self.pending_pick = ptr::null_mut();
+        self.yielder = ptr::null_mut();
+        self.forced_idle = force_idle;
+
+        if !current.is_null() {
+            // SAFETY: the current unit is live; its fields are ours under this lock.
+            let cur = unsafe { &mut *current };
+            if shared.charge_mode() == ChargeMode::Measured {
+                burn_credits(cur, now);
+            }
+            flush_prio_time(shared, cur, now);
+            let ran_ns = now.saturating_sub(self.current_since_ns);
+            let ratelimit_ns = shared.ratelimit_ns.load(RELAXED);
+            let rt_waiting = !self.queues[Prio::Rt.queue_index()].is_empty();
+            if !force_idle
+                && ratelimit_ns != 0
+                && cur.runnable
+                && !cur.parked
+                && !cur.yielding
+                && ran_ns < ratelimit_ns
+                && !rt_waiting
+            {
+                let mut decision = self.decision_for(current, false);
+                decision.run_ns = (ratelimit_ns - ran_ns).max(MIN_TIMER_NS);
+                decision.switched = false;
+                return ScheduleBegin { want_steal: false, min_prio: Prio::Idle, candidates: CpuMask::EMPTY, decision };
+            }
+            cur.running = false;
+            self.current = ptr::null_mut();
+            if cur.runnable && !cur.parked {
+                if cur.yielding {
+                    self.yielder = current;
+                }
+                // SAFETY: runnable, not parked, no longer running, not queued.
+                unsafe { self.enqueue(shared, current) };
+            } else if cur.prio == Prio::Rt {
+                // RT is a one-shot grant: it ends when the unit blocks.
+                cur.prio = Prio::Under;
+                cur.live().rt_demotions.fetch_add(1, RELAXED);
+                shared.emit(trace::RT_DEMOTE, &[cur.domid(), cur.unit_id, 1]);
+            }
+            cur.yielding = false;
+        }
+
+        if force_idle {
+            return ScheduleBegin {
+                want_steal: false,
+                min_prio: Prio::Idle,
+                candidates: CpuMask::EMPTY,
+                // SAFETY: no pending pick, nothing stolen.
+                decision: unsafe { self.schedule_finish(shared, ptr::null_mut(), now) },
+            };
+        }
+
+        // SAFETY: queued units are live.
+        let candidate = unsafe { self.local_candidate() };
+        let candidate_prio = if candidate.is_null() {
+            Prio::Idle
+        } else {
+            // SAFETY: as above.
+            unsafe { (*candidate).prio }
+        };
+        self.pending_pick = candidate;
+        if candidate_prio > Prio::Over {
+            return ScheduleBegin {
+                want_steal: false,
+                min_prio: candidate_prio,
+                candidates: CpuMask::EMPTY,
+                // SAFETY: `pending_pick` is queued here.
+                decision: unsafe { self.schedule_finish(shared, ptr::null_mut(), now) },
+            };
+        }
+        let candidates = self.steal_candidates(shared, candidate_prio);
+        if candidates.is_empty() {
+            return ScheduleBegin {
+                want_steal: false,
+                min_prio: candidate_prio,
+                candidates,
+                // SAFETY: as above.
+                decision: unsafe { self.schedule_finish(shared, ptr::null_mut(), now) },
+            };
+        }
+        ScheduleBegin { want_steal: true, min_prio: candidate_prio, candidates, decision: Decision::idle() }
+    }
+
+    /// The head of the highest non-empty class, except that a yielding unit alone at
+    /// the top lets the head of the next lower class go first.
+    unsafe fn local_candidate(&self) -> *mut Unit {
+        let mut best: *mut Unit = ptr::null_mut();
+        for queue in self.queues.iter() {
+            let head = queue.front();
+            if head.is_null() {
+                continue;
+            }
+            // SAFETY: queued links belong to live units.
+            let unit = unsafe { unit_of_runq(head) };
+            if best.is_null() {
+                if unit == self.yielder && queue.len() == 1 {
+                    best = unit;
+                    continue;
+                }
+                return unit;
+            }
+            // `best` is the lone yielder; this is the next lower class.
+            return unit;
+        }
+        best
+    }
+
+    /// Non-idle online peers whose queues hold something above `min_prio`.
+    fn steal_candidates(&self, shared: &Shared, min_prio: Prio) -> CpuMask {
+        let mut out = CpuMask::EMPTY;
+        let online = shared.online();
+        let idlers = shared.idlers();
+        for cpu in online.iter() {
+            if cpu == self.id || idlers.contains(cpu) {
+                continue;
+            }
+            let best = shared.best_queued.get(cpu as usize).map_or(0, |slot| slot.load(RELAXED));
+            if best > min_prio as u8 {
+                out.set(cpu);
+            }
+        }
+        out
+    }
+
+    /// Takes from `peer`'s queues the first unit above `min_prio` that may run on this
+    /// CPU (highest class first, FIFO within a class) and makes it resident here.
+    /// Returns null if there is none. Call between `schedule_begin` and
+    /// `schedule_finish` with `peer`'s lock held (try-lock: see the module docs).
+    ///
+    /// # Safety
+    /// Every unit resident on either CPU is live.
+    pub unsafe fn steal_from(&mut self, shared: &Shared, peer: &mut Cpu, min_prio: Prio) -> *mut Unit {
+        if peer.id == self.id || peer.current.is_null() || !peer.online {
+            // An idle peer is about to run its own queue.
+            return ptr::null_mut();
+        }
+        for prio in crate::prio::QUEUED_DESC {
+            if prio <= min_prio {
+                break;
+            }
+            let mut link = peer.queues[prio.queue_index()].front();
+            while !link.is_null() {
+                // SAFETY: queued links belong to live units.
+                let unit = unsafe { unit_of_runq(link) };
+                // SAFETY: as above.
+                let next = unsafe { (*link).next() };
+                // SAFETY: as above; we hold both CPUs' locks.
+                unsafe {
+                    if (*unit).affinity.contains(self.id) {
+                        peer.dequeue(shared, unit);
+                        peer.move_resident(self, unit);
+                        shared.emit(trace::STEAL, &[peer.id, self.id, (*unit).domid(), (*unit).unit_id]);
+                        return unit;
+                    }
+                }
+                link = next;
+            }
+        }
+        ptr::null_mut()
+    }
+
+    /// Moves a unit's residency (and its place on the accounting list) to `to`.
+    ///
+    /// # Safety
+    /// `unit` is live, resident here, not queued; both locks are held.
+    pub(crate) unsafe fn move_resident(&mut self, to: &mut Cpu, unit: *mut Unit) {
+        // SAFETY: per the contract.
+        unsafe {
+            if (*unit).active {
+                let link = ptr::addr_of_mut!((*unit).active_link);
+                self.active.remove(link);
+                to.active.push_back(link);
+            }
+            (*unit).cpu = to.id;
+        }
+        self.resident = self.resident.saturating_sub(1);
+        to.resident += 1;
+    }
+
+    /// Second half of a scheduling pass: runs `stolen` if not null, else the local
+    /// candidate chosen by `schedule_begin`, else idle.
+    ///
+    /// # Safety
+    /// `stolen` is null or a unit just returned by `steal_from` on this CPU.
+    pub unsafe fn schedule_finish(&mut self, shared: &Shared, stolen: *mut Unit, now: u64) -> Decision {
+        let next = if !stolen.is_null() {
+            stolen
+        } else if !self.pending_pick.is_null() {
+            let pick = self.pending_pick;
+            // SAFETY: the pending pick is queued here (nothing ran in between).
+            unsafe { self.dequeue(shared, pick) };
+            pick
+        } else {
+            ptr::null_mut()
+        };
+        self.pending_pick = ptr::null_mut();
+        self.yielder = ptr::null_mut();
+        let switched = next != self.prev;
+
+        let mut decision = if next.is_null() {
+            if !self.forced_idle {
+                shared.idlers.set(self.id);
+            }
+            if switched {
+                shared.emit(trace::IDLE, &[self.id]);
+            }
+            let mut decision = Decision::idle();
+            if self.tick_on {
+                self.tick_on = false;
+                decision.tick = TickCmd::Stop;
+            }
+            decision
+        } else {
+            shared.idlers.clear(self.id);
+            // SAFETY: `next` is live, resident here, and no longer queued.
+            let unit = unsafe { &mut *next };
+            unit.running = true;
+            self.current = next;
+            if switched {
+                self.current_since_ns = now;
+                bump(&unit.stats.runs, 1);
+                shared.emit(trace::SWITCH_IN, &[unit.domid(), unit.unit_id, unit.prio as u32, self.id]);
+            }
+            unit.charged_until_ns = now;
+            unit.prio_since_ns = now;
+            let mut decision = self.decision_for(next, !stolen.is_null());
+            if !self.tick_on {
+                self.tick_on = true;
+                let tick_ns = shared.tick_ns.load(RELAXED).max(1);
+                decision.tick = TickCmd::Start;
+                decision.tick_at_ns = now.saturating_add(tick_ns - now % tick_ns);
+            }
+            decision.run_ns = shared.tslice_ns.load(RELAXED);
+            decision
+        };
+        decision.switched = switched;
+        shared.set_best_queued(self);
+        decision
+    }
+
+    fn decision_for(&self, unit: *mut Unit, migrated: bool) -> Decision {
+        // SAFETY: callers pass a live unit resident here.
+        let (host, prio) = unsafe { ((*unit).host_data, (*unit).prio) };
+        Decision {
+            next: unit,
+            next_host: host,
+            run_ns: 0,
+            prio,
+            switched: true,
+            migrated,
+            tick: TickCmd::Keep,
+            tick_at_ns: 0,
+        }
+    }
+
+    /// Moves a unit that is not running from this CPU to `to` (Xen's `migrate`, or a
+    /// placement decided with `pick_cpu`). A queued unit is queued there instead, and
+    /// wakes there without BOOST next time, as in Xen. Returns the CPUs to tickle.
+    ///
+    /// # Safety
+    /// `unit` is live; the caller holds both CPUs' locks.
+    pub unsafe fn migrate(&mut self, shared: &Shared, to: &mut Cpu, unit: *mut Unit) -> Result<CpuMask, RtcError> {
+        // SAFETY: per the contract.
+        unsafe {
+            self.check_resident(&*unit)?;
+            if !to.online {
+                return Err(RtcError::CpuNotOnline);
+            }
+            if (*unit).running {
+                return Err(RtcError::UnitBusy);
+            }
+            if to.id == self.id {
+                return Ok(CpuMask::EMPTY);
+            }
+            let was_queued = (*unit).queued;
+            if was_queued {
+                self.dequeue(shared, unit);
+            }
+            self.move_resident(to, unit);
+            (*unit).migrating = true;
+            if was_queued {
+                to.enqueue(shared, unit);
+                return Ok(to.tickle(shared, unit));
+            }
+        }
+        Ok(CpuMask::EMPTY)
+    }
+}
+
+/// Where a unit should live (Xen's `pick_resource`): its current CPU if that is idle,
+/// else an idle CPU it may run on, else its current CPU if allowed, else the first
+/// allowed online CPU. Lock: the unit's CPU lock (reads only the unit and atomics).
+pub fn pick_cpu(shared: &Shared, unit: &Unit) -> u32 {
+    let allowed = unit.affinity.and(&shared.online());
+    let idle = allowed.and(&shared.idlers());
+    if idle.contains(unit.cpu) {
+        return unit.cpu;
+    }
+    if let Some(cpu) = idle.cycle_after(unit.cpu) {
+        return cpu;
+    }
+    if allowed.contains(unit.cpu) {
+        return unit.cpu;
+    }
+    allowed.cycle_after(unit.cpu).unwrap_or(unit.cpu)
+}
+
+/// Sets a unit's hard affinity. Refuses a mask with no online CPU. If the unit's CPU
+/// is no longer allowed, the host moves it (`pick_cpu` + `migrate`), as Xen does.
+/// Lock: the unit's CPU lock.
+pub fn set_affinity(shared: &Shared, unit: &mut Unit, affinity: CpuMask) -> Result<(), RtcError> {
+    if affinity.and(&shared.online()).is_empty() {
+        return Err(RtcError::EmptyAffinity);
+    }
+    unit.affinity = affinity;
+    Ok(())
+}

@@ -1,0 +1,453 @@
+//! Properties over random workloads, driven by a small discrete-event host loop (the
+//! same calls the Xen shim makes: ticks, accounting, slice timers, tickles, RT timers,
+//! guest timers). After every event the run-queue invariants are checked.
+//!
+//! Bounds checked, and where they come from:
+//! * RT start: a periodic task that registered its deadline starts at most
+//!   `(R - 1) x (c_max + l) + l` after it, where R is the number of RT tasks on the CPU,
+//!   `c_max` their longest compute and `l` the reschedule latency (2 us here): RT
+//!   outranks everything and overrides the rate limit, so only other RT work (which
+//!   blocks after its compute) can be ahead.
+//! * Hog waits: with N equal-weight hogs on one CPU, a runnable hog waits at most
+//!   `2N` slices: an OVER hog (credit >= -300, clipped) earns 300/N per period, so it is
+//!   UNDER again within N periods, then at most N - 1 UNDER hogs run a slice ahead of
+//!   it; one more slice covers the phase of the accounting timer.
+//! * Caps: over K periods a capped domain runs at most its cap plus
+//!   `(600 + cap credits) / (K x 300)` of a CPU: it may start with a slice of credit,
+//!   earns its cap, and overspends by at most its parking threshold plus a period of
+//!   run before accounting parks it.
+//! * Credit: one accounting period hands out `ncpus x 300` credits (plus at most one
+//!   credit per active unit of rounding) when no domain reaches its peak.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use proptest::prelude::*;
+use rtcredit::host::{Host, Scheduled, UnitId};
+use rtcredit::{CpuMask, DomainParams, Params, Prio, SchedRtsleep, TickCmd};
+
+const MS: u64 = 1_000_000;
+const US: u64 = 1_000;
+
+#[derive(Clone, Debug)]
+enum Work {
+    Hog,
+    Periodic {
+        period_ns: u64,
+        compute_ns: u64,
+        rt: bool,
+    },
+    /// Requests RT every 5 ms and never blocks.
+    Spammer,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    /// Guest timer of a periodic task (wakes it at its deadline).
+    GuestTimer(usize),
+    RtFire(usize, u64),
+    Tick(u32, u64),
+    Account,
+    Resched(u32, u64),
+    WorkDone(usize, u64),
+}
+
+struct Task {
+    unit: UnitId,
+    work: Work,
+    deadline_ns: u64,
+    remaining_ns: u64,
+    started_period: bool,
+    lateness_ns: Vec<u64>,
+    /// Per period: whether its deadline was registered and granted RT.
+    granted: Vec<bool>,
+    /// The deadline the last granted request named.
+    granted_deadline_ns: u64,
+    ran_ns: u64,
+    run_started_ns: Option<u64>,
+    /// Longest time runnable without running.
+    max_wait_ns: u64,
+    runnable_since_ns: Option<u64>,
+}
+
+struct Sim {
+    host: Host,
+    tasks: Vec<Task>,
+    events: BinaryHeap<Reverse<(u64, u64, Event)>>,
+    seq: u64,
+    /// Per CPU: generation of its slice timer and tick (stale events are dropped).
+    slice_gen: Vec<u64>,
+    tick_gen: Vec<u64>,
+    work_gen: Vec<u64>,
+    rt_gen: Vec<u64>,
+    now: u64,
+}
+
+impl Sim {
+    fn new(params: Params, ncpus: u32) -> Sim {
+        let mut sim = Sim {
+            host: Host::new(params, ncpus, false).unwrap(),
+            tasks: Vec::new(),
+            events: BinaryHeap::new(),
+            seq: 0,
+            slice_gen: vec![0; ncpus as usize],
+            tick_gen: vec![0; ncpus as usize],
+            work_gen: Vec::new(),
+            rt_gen: Vec::new(),
+            now: 0,
+        };
+        sim.push(params.tslice_ns, Event::Account);
+        sim
+    }
+
+    fn push(&mut self, at: u64, event: Event) {
+        self.seq += 1;
+        self.events.push(Reverse((at, self.seq, event)));
+    }
+
+    fn add(&mut self, work: Work, params: DomainParams, cpu: u32) -> usize {
+        let dom = self.host.add_domain(self.tasks.len() as u32 + 1);
+        self.host.set_domain_params(dom, &params).unwrap();
+        let runnable = !matches!(work, Work::Periodic { .. });
+        let (unit, tickle) = self.host.add_unit(dom, cpu, runnable, 0).unwrap();
+        let index = self.tasks.len();
+        let deadline_ns = match work {
+            Work::Periodic { period_ns, .. } => period_ns,
+            _ => 0,
+        };
+        self.tasks.push(Task {
+            unit,
+            work,
+            deadline_ns,
+            remaining_ns: 0,
+            started_period: true,
+            lateness_ns: Vec::new(),
+            granted: Vec::new(),
+            granted_deadline_ns: 0,
+            ran_ns: 0,
+            run_started_ns: None,
+            max_wait_ns: 0,
+            runnable_since_ns: runnable.then_some(0),
+        });
+        self.work_gen.push(0);
+        self.rt_gen.push(0);
+        if deadline_ns != 0 {
+            self.push(deadline_ns, Event::GuestTimer(index));
+        }
+        self.tickle(tickle);
+        index
+    }
+
+    fn tickle(&mut self, mask: CpuMask) {
+        for cpu in mask.iter() {
+            self.slice_gen[cpu as usize] += 1;
+            let generation = self.slice_gen[cpu as usize];
+            self.push(self.now + 2 * US, Event::Resched(cpu, generation));
+        }
+    }
+
+    fn task_of(&self, unit: UnitId) -> usize {
+        self.tasks.iter().position(|t| t.unit == unit).unwrap()
+    }
+
+    fn stop_running(&mut self, index: usize) {
+        let now = self.now;
+        let task = &mut self.tasks[index];
+        if let Some(start) = task.run_started_ns.take() {
+            task.ran_ns += now - start;
+            if let Work::Periodic { .. } = task.work {
+                task.remaining_ns = task.remaining_ns.saturating_sub(now - start);
+            }
+        }
+        self.work_gen[index] += 1;
+    }
+
+    fn schedule(&mut self, cpu: u32) {
+        let previous = self.host.current(cpu);
+        let decision: Scheduled = self.host.schedule(cpu, self.now, false).unwrap();
+        if decision.switched || decision.next.is_none() {
+            if let Some(prev) = previous {
+                let index = self.task_of(prev);
+                self.stop_running(index);
+                if self.host.unit(prev).unwrap().runnable {
+                    self.tasks[index].runnable_since_ns.get_or_insert(self.now);
+                }
+            }
+        }
+        match decision.tick {
+            TickCmd::Start => {
+                self.tick_gen[cpu as usize] += 1;
+                let generation = self.tick_gen[cpu as usize];
+                self.push(decision.tick_at_ns, Event::Tick(cpu, generation));
+            }
+            TickCmd::Stop => self.tick_gen[cpu as usize] += 1,
+            TickCmd::Keep => {}
+        }
+        self.slice_gen[cpu as usize] += 1;
+        if decision.run_ns != u64::MAX {
+            let generation = self.slice_gen[cpu as usize];
+            self.push(self.now + decision.run_ns, Event::Resched(cpu, generation));
+        }
+        let Some(next) = decision.next else { return };
+        let index = self.task_of(next);
+        if !decision.switched && self.tasks[index].run_started_ns.is_some() {
+            return;
+        }
+        let now = self.now;
+        let task = &mut self.tasks[index];
+        if let Some(since) = task.runnable_since_ns.take() {
+            task.max_wait_ns = task.max_wait_ns.max(now - since);
+        }
+        task.run_started_ns = Some(now);
+        if let Work::Periodic { compute_ns, .. } = task.work {
+            if !task.started_period {
+                task.started_period = true;
+                task.lateness_ns.push(now - task.deadline_ns);
+                task.granted.push(task.granted_deadline_ns == task.deadline_ns);
+                task.remaining_ns = compute_ns;
+            }
+            let done_at = now + task.remaining_ns;
+            self.work_gen[index] += 1;
+            let generation = self.work_gen[index];
+            self.push(done_at, Event::WorkDone(index, generation));
+        }
+        if let Work::Spammer = self.tasks[index].work {
+            self.request_rt(index, now + 5 * MS);
+        }
+    }
+
+    fn request_rt(&mut self, index: usize, deadline_ns: u64) {
+        let args = SchedRtsleep { deadline_ns, flags: 0, pad: 0 };
+        if let Ok(outcome) = self.host.rtsleep(self.tasks[index].unit, &args, self.now) {
+            if outcome.result == rtcredit::abi::RTSLEEP_GRANTED {
+                self.tasks[index].granted_deadline_ns = deadline_ns;
+            }
+            self.rt_gen[index] += 1;
+            if outcome.arm_at_ns != 0 {
+                let generation = self.rt_gen[index];
+                self.push(outcome.arm_at_ns, Event::RtFire(index, generation));
+            }
+        }
+    }
+
+    fn run_until(&mut self, end_ns: u64) {
+        while let Some(Reverse((at, _, event))) = self.events.pop() {
+            if at > end_ns {
+                break;
+            }
+            self.now = at;
+            self.handle(event);
+            check_invariants(&self.host);
+        }
+        for index in 0..self.tasks.len() {
+            self.now = end_ns;
+            self.stop_running(index);
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Account => {
+                let (next, tickle) = self.host.account(self.now);
+                self.push(next, Event::Account);
+                self.tickle(tickle);
+            }
+            Event::Tick(cpu, generation) => {
+                if generation == self.tick_gen[cpu as usize] {
+                    if let Some(next) = self.host.tick(cpu, self.now).unwrap() {
+                        self.push(next, Event::Tick(cpu, generation));
+                    }
+                }
+            }
+            Event::Resched(cpu, generation) => {
+                if generation == self.slice_gen[cpu as usize] {
+                    self.schedule(cpu);
+                }
+            }
+            Event::RtFire(index, generation) => {
+                if generation == self.rt_gen[index] {
+                    if let Ok(tickle) = self.host.rt_fire(self.tasks[index].unit, self.now) {
+                        self.tickle(tickle);
+                    }
+                }
+            }
+            Event::GuestTimer(index) => {
+                let task = &mut self.tasks[index];
+                task.started_period = false;
+                task.runnable_since_ns.get_or_insert(self.now);
+                let tickle = self.host.wake(task.unit, self.now).unwrap();
+                self.tickle(tickle);
+            }
+            Event::WorkDone(index, generation) => {
+                if generation != self.work_gen[index] {
+                    return;
+                }
+                let Work::Periodic { period_ns, rt, .. } = self.tasks[index].work else { return };
+                self.stop_running(index);
+                let mut next_deadline = self.tasks[index].deadline_ns + period_ns;
+                if rt {
+                    // An overrun skips periods until the deadline can be registered (at
+                    // least the 5 ms minimum lead ahead), as a periodic loop does.
+                    while next_deadline < self.now + 5 * MS {
+                        next_deadline += period_ns;
+                    }
+                }
+                self.tasks[index].deadline_ns = next_deadline;
+                if rt {
+                    self.request_rt(index, next_deadline);
+                }
+                self.tasks[index].runnable_since_ns = None;
+                let tickle = self.host.sleep(self.tasks[index].unit).unwrap();
+                self.tickle(tickle);
+                self.push(next_deadline, Event::GuestTimer(index));
+            }
+        }
+    }
+}
+
+/// Every queued unit sits in the queue of its priority, in priority order, is runnable,
+/// not parked, not running, and resident on that CPU; every running unit is its CPU's
+/// current; no unit is in two places.
+fn check_invariants(host: &Host) {
+    let mut seen = vec![false; host.nr_units()];
+    for cpu in 0..host.ncpus() {
+        let mut last = Prio::Rt;
+        for unit in host.queue(cpu) {
+            let view = host.unit(unit).unwrap();
+            assert!(view.prio <= last, "queue of CPU {cpu} out of priority order");
+            assert!(view.prio != Prio::Idle);
+            last = view.prio;
+            assert!(view.queued && view.runnable && !view.parked && !view.running, "{view:?}");
+            assert_eq!(view.cpu, cpu);
+            assert!(!seen[unit.0], "unit queued twice");
+            seen[unit.0] = true;
+        }
+        if let Some(current) = host.current(cpu) {
+            let view = host.unit(current).unwrap();
+            assert!(view.running && !view.queued && view.cpu == cpu, "{view:?}");
+            assert!(!seen[current.0], "a running unit is also queued");
+            seen[current.0] = true;
+            assert!(!host.idlers().contains(cpu), "a busy CPU is in the idle set");
+        }
+    }
+    for (index, in_place) in seen.iter().enumerate() {
+        let view = host.unit(UnitId(index)).unwrap();
+        assert_eq!(view.queued || view.running, *in_place, "unit {index} flags disagree with the queues");
+    }
+}
+
+fn plain() -> DomainParams {
+    DomainParams { weight: 256, cap: 0, rt_allowed: false, rt_budget_pct: 10, rt_rate_per_s: 1000 }
+}
+
+fn rt_allowed() -> DomainParams {
+    DomainParams { rt_allowed: true, ..plain() }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rt_tasks_start_within_the_derived_bound(
+        hogs in 1usize..4,
+        computes in proptest::collection::vec(100u64..800, 1..4),
+        periods in proptest::collection::vec(prop_oneof![Just(10u64), Just(20), Just(30)], 3),
+        hog_cap in prop_oneof![Just(0u32), Just(20), Just(50)],
+    ) {
+        let mut sim = Sim::new(Params::default(), 1);
+        let mut rt_tasks = Vec::new();
+        for (index, compute_us) in computes.iter().enumerate() {
+            let work = Work::Periodic { period_ns: periods[index] * MS, compute_ns: compute_us * US, rt: true };
+            rt_tasks.push(sim.add(work, rt_allowed(), 0));
+        }
+        for _ in 0..hogs {
+            sim.add(Work::Hog, DomainParams { cap: hog_cap, ..plain() }, 0);
+        }
+        sim.run_until(600 * MS);
+        let c_max = computes.iter().max().copied().unwrap_or(0) * US;
+        // Each hand-over costs the driver's 2 us tickle latency.
+        let bound = (computes.len() as u64 - 1) * (c_max + 2 * US) + 2 * US;
+        for index in rt_tasks {
+            let task = &sim.tasks[index];
+            // The first periods are plain credit wake-ups (nothing registered yet) that
+            // may start late; once one deadline is granted, every later one must be.
+            let first = task.granted.iter().position(|granted| *granted).unwrap_or(task.granted.len());
+            let steady: Vec<(u64, bool)> = task.lateness_ns.iter().copied().zip(task.granted.iter().copied()).skip(first).collect();
+            prop_assert!(steady.len() >= 10);
+            prop_assert!(steady.iter().all(|(_, granted)| *granted), "every steady-state deadline is granted");
+            let worst = steady.iter().map(|(late, _)| *late).max().unwrap_or(0);
+            prop_assert!(worst <= bound, "task {} worst lateness {} ns > bound {} ns", index, worst, bound);
+        }
+    }
+
+    #[test]
+    fn equal_hogs_share_the_cpu_and_wait_at_most_2n_slices(hogs in 2usize..6, ratelimit in prop_oneof![Just(0u64), Just(MS)]) {
+        let params = Params { ratelimit_ns: ratelimit, ..Params::default() };
+        let mut sim = Sim::new(params, 1);
+        let tasks: Vec<usize> = (0..hogs).map(|_| sim.add(Work::Hog, plain(), 0)).collect();
+        let duration = 3_000 * MS;
+        sim.run_until(duration);
+        let bound = 2 * hogs as u64 * params.tslice_ns;
+        for index in tasks {
+            let task = &sim.tasks[index];
+            prop_assert!(task.max_wait_ns <= bound, "hog waited {} ns > {} ns", task.max_wait_ns, bound);
+            let share = task.ran_ns as f64 / duration as f64;
+            prop_assert!((share - 1.0 / hogs as f64).abs() < 0.05, "share {} with {} hogs", share, hogs);
+        }
+    }
+
+    #[test]
+    fn caps_hold_over_windows(cap in 5u32..60, others in 0usize..3) {
+        let mut sim = Sim::new(Params::default(), 1);
+        let capped = sim.add(Work::Hog, DomainParams { cap, ..plain() }, 0);
+        for _ in 0..others {
+            sim.add(Work::Hog, plain(), 0);
+        }
+        let periods = 100u64;
+        let duration = periods * 30 * MS;
+        sim.run_until(duration);
+        let share = sim.tasks[capped].ran_ns as f64 / duration as f64;
+        let cap_credits = (cap as f64 * 300.0 / 100.0).ceil();
+        let slack = (600.0 + cap_credits) / (periods as f64 * 300.0);
+        prop_assert!(share <= cap as f64 / 100.0 + slack, "share {} over cap {}% + slack {}", share, cap, slack);
+    }
+
+    #[test]
+    fn an_rt_spammer_gets_at_most_its_fair_share_plus_its_budget(hogs in 1usize..4, budget in 1u32..30) {
+        let mut sim = Sim::new(Params::default(), 1);
+        let spammer = sim.add(Work::Spammer, DomainParams { rt_budget_pct: budget, ..rt_allowed() }, 0);
+        for _ in 0..hogs {
+            sim.add(Work::Hog, plain(), 0);
+        }
+        let duration = 3_000 * MS;
+        sim.run_until(duration);
+        let share = sim.tasks[spammer].ran_ns as f64 / duration as f64;
+        let fair = 1.0 / (hogs as f64 + 1.0);
+        // One slice of slack for where the window ends.
+        let slack = 30.0 / 3_000.0;
+        prop_assert!(share <= fair + budget as f64 / 100.0 + slack, "spammer share {} fair {} budget {}%", share, fair, budget);
+    }
+
+    #[test]
+    fn accounting_hands_out_the_cpus_credit(weights in proptest::collection::vec(1u32..2_000, 2..8)) {
+        let mut host = Host::new(Params { ratelimit_ns: 0, ..Params::default() }, 1, false).unwrap();
+        let mut units = Vec::new();
+        for (index, weight) in weights.iter().enumerate() {
+            let dom = host.add_domain(index as u32);
+            host.set_domain_params(dom, &DomainParams { weight: *weight, ..plain() }).unwrap();
+            units.push(host.add_unit(dom, 0, true, 0).unwrap().0);
+        }
+        // Each unit runs 1 ms and is found running at a tick: all become active.
+        let mut now = 0;
+        for _ in &units {
+            host.schedule(0, now, false).unwrap();
+            now += MS;
+            host.tick(0, now).unwrap();
+        }
+        let before: i64 = units.iter().map(|u| i64::from(host.unit(*u).unwrap().credit)).sum();
+        host.account(now);
+        let after: i64 = units.iter().map(|u| i64::from(host.unit(*u).unwrap().credit)).sum();
+        let handed_out = after - before;
+        prop_assert!((300..=300 + units.len() as i64).contains(&handed_out), "handed out {}", handed_out);
+    }
+}

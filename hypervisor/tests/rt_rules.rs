@@ -1,0 +1,269 @@
+//! One small scenario per RT rule: validation, the fire in each state, demotion,
+//! charging, budgets, permission, tracing.
+
+use rtcredit::abi::{RTSLEEP_CANCELLED, RTSLEEP_DEGRADED, RTSLEEP_FLAG_CANCEL, RTSLEEP_GRANTED};
+use rtcredit::host::{DomId, Host, UnitId};
+use rtcredit::{trace, CpuMask, DomainParams, Params, Prio, RtcError, SchedRtsleep};
+
+const MS: u64 = 1_000_000;
+
+fn rt_params() -> DomainParams {
+    DomainParams { weight: 256, cap: 0, rt_allowed: true, rt_budget_pct: 10, rt_rate_per_s: 1000 }
+}
+
+fn deadline(at: u64) -> SchedRtsleep {
+    SchedRtsleep { deadline_ns: at, flags: 0, pad: 0 }
+}
+
+/// One CPU; an RT-allowed domain with one unit, plus `hogs` always-runnable hogs. The
+/// RT unit is running at time 0.
+fn setup(hogs: usize) -> (Host, DomId, UnitId, Vec<UnitId>) {
+    let mut host = Host::new(Params::default(), 1, true).unwrap();
+    let dom = host.add_domain(1);
+    host.set_domain_params(dom, &rt_params()).unwrap();
+    let (rt, _) = host.add_unit(dom, 0, true, 0).unwrap();
+    let mut hog_units = Vec::new();
+    for index in 0..hogs {
+        let hog_dom = host.add_domain(10 + index as u32);
+        hog_units.push(host.add_unit(hog_dom, 0, true, 0).unwrap().0);
+    }
+    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(rt));
+    (host, dom, rt, hog_units)
+}
+
+#[test]
+fn each_validation_rule_has_its_own_error() {
+    let (mut host, dom, rt, hogs) = setup(1);
+    let now = MS;
+    let cases = [
+        (SchedRtsleep { pad: 1, ..deadline(now + 10 * MS) }, RtcError::BadPadding),
+        (SchedRtsleep { flags: 1 << 7, ..deadline(now + 10 * MS) }, RtcError::UnknownFlags),
+        (deadline(now - 1), RtcError::DeadlineTooSoon),
+        (deadline(now + 5 * MS - 1), RtcError::DeadlineTooSoon),
+        (deadline(now + 10_000 * MS + 1), RtcError::DeadlineTooFar),
+    ];
+    for (args, error) in cases {
+        assert_eq!(host.rtsleep(rt, &args, now), Err(error), "{args:?}");
+    }
+    assert_eq!(host.rtsleep(hogs[0], &deadline(now + 10 * MS), now), Err(RtcError::NotRunning));
+    // The bounds themselves are accepted.
+    assert_eq!(host.rtsleep(rt, &deadline(now + 5 * MS), now).unwrap().result, RTSLEEP_GRANTED);
+    assert_eq!(host.rtsleep(rt, &deadline(now + 10_000 * MS), now).unwrap().result, RTSLEEP_GRANTED);
+    let mut params = rt_params();
+    params.rt_allowed = false;
+    host.set_domain_params(dom, &params).unwrap();
+    assert_eq!(host.rtsleep(rt, &deadline(now + 10 * MS), now), Err(RtcError::NotPermitted));
+    // The NotRunning refusal is counted against the hog's domain.
+    assert_eq!(host.domain_counters(dom).unwrap().rt_denied, 6);
+    let denials = host.take_trace().iter().filter(|r| r.event == trace::RT_DENY).count();
+    assert_eq!(denials, 7, "every refusal is a trace event");
+}
+
+#[test]
+fn a_new_request_replaces_the_old_one_and_cancel_drops_it() {
+    let (mut host, _, rt, _) = setup(0);
+    let first = host.rtsleep(rt, &deadline(20 * MS), 0).unwrap();
+    assert_eq!(first.arm_at_ns, 20 * MS);
+    let second = host.rtsleep(rt, &deadline(15 * MS), 0).unwrap();
+    assert_eq!(second.arm_at_ns, 15 * MS);
+    assert_eq!(host.unit(rt).unwrap().rt_deadline_ns, Some(15 * MS));
+    let cancel = SchedRtsleep { deadline_ns: 0, flags: RTSLEEP_FLAG_CANCEL, pad: 0 };
+    let outcome = host.rtsleep(rt, &cancel, 0).unwrap();
+    assert_eq!((outcome.result, outcome.arm_at_ns), (RTSLEEP_CANCELLED, 0));
+    assert_eq!(host.unit(rt).unwrap().rt_deadline_ns, None);
+    assert_eq!(host.rt_fire(rt, 15 * MS), Err(RtcError::StaleTimer));
+}
+
+#[test]
+fn a_deadline_reached_while_blocked_makes_the_wake_rt_and_preempts_hogs() {
+    let (mut host, dom, rt, hogs) = setup(3);
+    host.rtsleep(rt, &deadline(10 * MS), 100_000).unwrap();
+    host.sleep(rt).unwrap();
+    let hog = host.schedule(0, 100_000, false).unwrap();
+    assert_eq!(hog.next, Some(hogs[0]));
+    // The timer fires first, then the guest's own timer wakes the VCPU.
+    assert_eq!(host.rt_fire(rt, 10 * MS), Ok(CpuMask::EMPTY));
+    let tickle = host.wake(rt, 10 * MS).unwrap();
+    assert_eq!(tickle, CpuMask::single(0));
+    assert_eq!(host.queue(0)[0], rt, "RT goes to the head of the queue");
+    // The hog was switched in 9.9 ms ago, so the rate limit does not matter here.
+    let decision = host.schedule(0, 10 * MS + 10_000, false).unwrap();
+    assert_eq!((decision.next, decision.prio), (Some(rt), Prio::Rt));
+    assert_eq!(host.domain_counters(dom).unwrap().rt_fires, 1);
+}
+
+#[test]
+fn a_deadline_reached_while_queued_moves_the_unit_to_rt_and_tickles() {
+    let (mut host, _, rt, hogs) = setup(3);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    // Make it OVER and queued behind hogs: the paper's failure case.
+    host.tick(0, 10 * MS - 1).unwrap();
+    assert_eq!(host.schedule(0, 10 * MS - 1, false).unwrap().next, Some(hogs[0]));
+    assert_eq!(host.queue(0).last(), Some(&rt));
+    let tickle = host.rt_fire(rt, 10 * MS).unwrap();
+    assert_eq!(tickle, CpuMask::single(0));
+    assert_eq!(host.queue(0)[0], rt);
+    assert_eq!(host.unit(rt).unwrap().prio, Prio::Rt);
+}
+
+#[test]
+fn rt_overrides_the_rate_limit() {
+    let (mut host, _, rt, hogs) = setup(1);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.sleep(rt).unwrap();
+    // The hog is switched in just before the deadline: within its 1 ms rate limit.
+    let switched = host.schedule(0, 10 * MS - 200_000, false).unwrap();
+    assert_eq!(switched.next, Some(hogs[0]));
+    host.rt_fire(rt, 10 * MS).unwrap();
+    host.wake(rt, 10 * MS).unwrap();
+    let decision = host.schedule(0, 10 * MS, false).unwrap();
+    assert_eq!(decision.next, Some(rt), "a BOOST wake would have waited 0.8 ms more");
+}
+
+#[test]
+fn an_rt_wake_prefers_an_idle_cpu_over_preempting() {
+    let mut host = Host::new(Params::default(), 2, true).unwrap();
+    let dom = host.add_domain(1);
+    host.set_domain_params(dom, &rt_params()).unwrap();
+    let (rt, _) = host.add_unit(dom, 0, true, 0).unwrap();
+    let hog_dom = host.add_domain(2);
+    let (hog, _) = host.add_unit(hog_dom, 0, true, 0).unwrap();
+    host.schedule(0, 0, false).unwrap();
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.sleep(rt).unwrap();
+    host.schedule(0, 100_000, false).unwrap();
+    assert_eq!(host.current(0), Some(hog));
+    host.schedule(1, 100_000, false).unwrap();
+    assert!(host.idlers().contains(1));
+    assert_eq!(host.rt_fire(rt, 10 * MS), Ok(CpuMask::EMPTY), "blocked: nothing to tickle yet");
+    let tickle = host.wake(rt, 10 * MS).unwrap();
+    assert_eq!(tickle, CpuMask::single(1), "the idle CPU, not the hog's");
+    let decision = host.schedule(1, 10 * MS, false).unwrap();
+    assert_eq!((decision.next, decision.prio, decision.migrated), (Some(rt), Prio::Rt, true));
+    assert_eq!(host.current(0), Some(hog), "the hog was not preempted");
+}
+
+#[test]
+fn rt_is_dropped_at_the_next_tick_and_when_the_unit_blocks() {
+    let (mut host, dom, rt, _) = setup(1);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.rt_fire(rt, 10 * MS).unwrap();
+    assert_eq!(host.unit(rt).unwrap().prio, Prio::Rt, "running: it just becomes RT");
+    host.tick(0, 20 * MS).unwrap();
+    assert_eq!(host.unit(rt).unwrap().prio, Prio::Under);
+    host.rtsleep(rt, &deadline(30 * MS), 20 * MS).unwrap();
+    host.rt_fire(rt, 30 * MS).unwrap();
+    host.sleep(rt).unwrap();
+    host.schedule(0, 30 * MS + 100_000, false).unwrap();
+    assert_eq!(host.unit(rt).unwrap().prio, Prio::Under);
+    assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 2);
+    let demotions: Vec<u32> =
+        host.take_trace().iter().filter(|r| r.event == trace::RT_DEMOTE).map(|r| r.data[2]).collect();
+    assert_eq!(demotions, vec![0, 1], "reason: tick, then block");
+}
+
+#[test]
+fn rt_run_time_is_charged_as_credit_and_counted_as_rt_time() {
+    let (mut host, dom, rt, _) = setup(1);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.sleep(rt).unwrap();
+    host.schedule(0, 0, false).unwrap();
+    host.rt_fire(rt, 10 * MS).unwrap();
+    host.wake(rt, 10 * MS).unwrap();
+    host.schedule(0, 10 * MS, false).unwrap();
+    let before = host.unit(rt).unwrap().credit;
+    host.sleep(rt).unwrap();
+    host.schedule(0, 12 * MS, false).unwrap();
+    let view = host.unit(rt).unwrap();
+    assert_eq!(before - view.credit, 20, "2 ms at RT cost 20 credits");
+    assert_eq!(view.prio_ns[Prio::Rt as usize], 2 * MS);
+    assert_eq!(host.domain_counters(dom).unwrap().window_rt_ns, 2 * MS);
+}
+
+#[test]
+fn over_the_request_rate_a_request_degrades_to_a_normal_wake() {
+    let (mut host, dom, rt, _) = setup(0);
+    let mut params = rt_params();
+    params.rt_rate_per_s = 3;
+    host.set_domain_params(dom, &params).unwrap();
+    for _ in 0..3 {
+        assert_eq!(host.rtsleep(rt, &deadline(20 * MS), 0).unwrap().result, RTSLEEP_GRANTED);
+    }
+    let outcome = host.rtsleep(rt, &deadline(20 * MS), 0).unwrap();
+    assert_eq!((outcome.result, outcome.arm_at_ns), (RTSLEEP_DEGRADED, 0));
+    assert_eq!(host.unit(rt).unwrap().rt_deadline_ns, None, "the degraded request replaced the old one");
+    // A new window (1 s) restores the allowance.
+    assert_eq!(host.rtsleep(rt, &deadline(1_020 * MS), 1_000 * MS).unwrap().result, RTSLEEP_GRANTED);
+    assert_eq!(host.domain_counters(dom).unwrap().rt_degraded, 1);
+}
+
+#[test]
+fn over_the_cpu_budget_requests_and_fires_degrade() {
+    let (mut host, dom, rt, _) = setup(1);
+    let mut params = rt_params();
+    params.rt_budget_pct = 1; // 10 ms per 1 s window
+    host.set_domain_params(dom, &params).unwrap();
+    host.rtsleep(rt, &deadline(6 * MS), 0).unwrap();
+    host.rt_fire(rt, 6 * MS).unwrap();
+    // Run at RT for 9 ms (the tick is at 10 ms): 9 ms of the 10 ms budget.
+    host.rtsleep(rt, &deadline(20 * MS), 9 * MS).unwrap();
+    host.tick(0, 15 * MS).unwrap(); // 6..15 ms at RT
+                                    // Still 1 ms left: accepted; then spend it.
+    host.rt_fire(rt, 20 * MS).unwrap();
+    host.tick(0, 22 * MS).unwrap(); // 2 ms more at RT: 11 ms > 10 ms
+    let outcome = host.rtsleep(rt, &deadline(40 * MS), 22 * MS).unwrap();
+    assert_eq!(outcome.result, RTSLEEP_DEGRADED);
+    assert!(host.domain_counters(dom).unwrap().window_rt_ns >= 10 * MS);
+}
+
+#[test]
+fn a_fire_after_rt_permission_was_revoked_does_not_grant_rt() {
+    let (mut host, dom, rt, _) = setup(1);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    let mut params = rt_params();
+    params.rt_allowed = false;
+    host.set_domain_params(dom, &params).unwrap();
+    host.rt_fire(rt, 10 * MS).unwrap();
+    assert_ne!(host.unit(rt).unwrap().prio, Prio::Rt);
+    assert_eq!(host.domain_counters(dom).unwrap().rt_fires, 0);
+}
+
+#[test]
+fn early_and_unregistered_fires_are_stale() {
+    let (mut host, _, rt, _) = setup(0);
+    assert_eq!(host.rt_fire(rt, 10 * MS), Err(RtcError::StaleTimer));
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    assert_eq!(host.rt_fire(rt, 10 * MS - 1), Err(RtcError::StaleTimer));
+    assert_eq!(host.unit(rt).unwrap().rt_deadline_ns, Some(10 * MS), "an early fire keeps the deadline");
+    assert_eq!(host.rt_fire(rt, 10 * MS), Ok(CpuMask::EMPTY));
+}
+
+#[test]
+fn a_stale_pending_grant_is_not_applied_to_a_much_later_wake() {
+    let (mut host, _, rt, _) = setup(1);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.sleep(rt).unwrap();
+    host.schedule(0, 0, false).unwrap();
+    host.rt_fire(rt, 10 * MS).unwrap();
+    host.wake(rt, 50 * MS).unwrap();
+    assert_eq!(host.unit(rt).unwrap().prio, Prio::Boost);
+}
+
+#[test]
+fn grant_fire_and_switch_in_are_traced_with_their_data() {
+    let (mut host, _, rt, _) = setup(1);
+    host.take_trace();
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.sleep(rt).unwrap();
+    host.schedule(0, 0, false).unwrap();
+    host.rt_fire(rt, 10 * MS + 2_000).unwrap();
+    host.wake(rt, 10 * MS + 2_000).unwrap();
+    host.schedule(0, 10 * MS + 3_000, false).unwrap();
+    let records = host.take_trace();
+    let grant = records.iter().find(|r| r.event == trace::RT_GRANT).unwrap();
+    assert_eq!(&grant.data[..4], &[1, 0, (10 * MS) as u32, 0]);
+    let fire = records.iter().find(|r| r.event == trace::RT_FIRE).unwrap();
+    assert_eq!(&fire.data[..4], &[1, 0, 0, 2_000], "blocked, 2 us late");
+    let switch_in = records.iter().rev().find(|r| r.event == trace::SWITCH_IN).unwrap();
+    assert_eq!(&switch_in.data[..4], &[1, 0, Prio::Rt as u32, 0]);
+}
