@@ -769,6 +769,14 @@ int32_t rtc_sleep(const struct rtc_shared *shared_ptr,
 int32_t rtc_yield(struct rtc_cpu *cpu_ptr, struct rtc_unit *unit_ptr);
 
 /*
+ The host finished switching the unit out (Xen's `context_saved`). CPU lock.
+
+ # Safety
+ Pointers are null or initialised storage.
+ */
+int32_t rtc_context_saved(struct rtc_cpu *cpu_ptr, struct rtc_unit *unit_ptr);
+
+/*
  First half of a scheduling pass. CPU lock (held until `rtc_schedule_finish`).
 
  # Safety

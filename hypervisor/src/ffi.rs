@@ -358,6 +358,19 @@ pub unsafe extern "C" fn rtc_yield(cpu_ptr: *mut rtc_cpu, unit_ptr: *mut rtc_uni
     0
 }
 
+/// The host finished switching the unit out (Xen's `context_saved`). CPU lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtc_context_saved(cpu_ptr: *mut rtc_cpu, unit_ptr: *mut rtc_unit) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        try_c!(try_c!(cpu(cpu_ptr)).context_saved(try_c!(unit(unit_ptr))));
+    }
+    0
+}
+
 /// First half of a scheduling pass. CPU lock (held until `rtc_schedule_finish`).
 ///
 /// # Safety

@@ -189,6 +189,7 @@ impl Host {
             return Err(RtcError::CpuOutOfRange);
         }
         let shared: &Shared = &self.shared;
+        let previous = self.cpus[index].current;
         // SAFETY: every resident unit is alive.
         let begin = unsafe { self.cpus[index].schedule_begin(shared, now, force_idle) };
         let decision = if begin.want_steal {
@@ -211,6 +212,11 @@ impl Host {
         } else {
             begin.decision
         };
+        if decision.switched && !previous.is_null() {
+            // One thread: the context switch is complete as soon as it is decided.
+            // SAFETY: the previous unit is alive and resident on this CPU.
+            unsafe { self.cpus[index].context_saved(previous)? };
+        }
         Ok(Scheduled {
             next: if decision.next.is_null() { None } else { Some(UnitId(decision.next_host as usize)) },
             run_ns: decision.run_ns,

@@ -498,7 +498,7 @@ impl Cpu {
                 let next = unsafe { (*link).next() };
                 // SAFETY: as above; we hold both CPUs' locks.
                 unsafe {
-                    if (*unit).affinity.contains(self.id) {
+                    if !(*unit).saving && (*unit).affinity.contains(self.id) {
                         peer.dequeue(shared, unit);
                         peer.move_resident(self, unit);
                         shared.emit(trace::STEAL, &[peer.id, self.id, (*unit).domid(), (*unit).unit_id]);
@@ -548,6 +548,11 @@ impl Cpu {
         self.pending_pick = ptr::null_mut();
         self.yielder = ptr::null_mut();
         let switched = next != self.prev;
+        if switched && !self.prev.is_null() {
+            // SAFETY: the previous unit is live and resident here (nobody could steal
+            // it: it is not queued, or it is `saving` from now on).
+            unsafe { (*self.prev).saving = true };
+        }
 
         let mut decision = if next.is_null() {
             if !self.forced_idle {
@@ -603,6 +608,20 @@ impl Cpu {
             tick: TickCmd::Keep,
             tick_at_ns: 0,
         }
+    }
+
+    /// The host finished switching `unit` out (Xen's `context_saved`): from now on
+    /// another CPU may steal it.
+    ///
+    /// # Safety
+    /// `unit` is live.
+    pub unsafe fn context_saved(&mut self, unit: *mut Unit) -> Result<(), RtcError> {
+        // SAFETY: per the contract.
+        unsafe {
+            self.check_resident(&*unit)?;
+            (*unit).saving = false;
+        }
+        Ok(())
     }
 
     /// Moves a unit that is not running from this CPU to `to` (Xen's `migrate`, or a

@@ -72,6 +72,9 @@ pub struct Unit {
     pub(crate) migrating: bool,
     /// Its registered deadline passed while it was blocked: RT when it wakes.
     pub(crate) rt_pending: bool,
+    /// Switched out but the host has not saved its context yet (Xen's `is_running`
+    /// is still set): no other CPU may steal it until `context_saved`.
+    pub(crate) saving: bool,
     /// Credit (10 per ms of CPU). Written under the unit's CPU lock; atomic so that
     /// dumps and control operations may read it without that lock.
     pub(crate) credit: AtomicI32,
@@ -252,6 +255,7 @@ impl Unit {
             yielding: false,
             migrating: false,
             rt_pending: false,
+            saving: false,
             credit: AtomicI32::new(0),
             residual_ns: 0,
             charged_until_ns: 0,

@@ -359,3 +359,36 @@ fn forced_idle_runs_nothing_and_keeps_the_cpu_out_of_the_idle_set() {
     assert!(!host.idlers().contains(0));
     assert!(host.unit(unit).unwrap().queued);
 }
+
+#[test]
+fn a_unit_being_switched_out_is_not_stolen_until_its_context_is_saved() {
+    use rtcredit::{Cpu, Domain, Shared, TraceHook, Unit};
+    let params = Params::default();
+    let mut acct = rtcredit::Accounting::new(params).unwrap();
+    let shared = Shared::new(&params, TraceHook { func: None, ctx: std::ptr::null_mut() });
+    let mut cpus = [Box::new(Cpu::new(0)), Box::new(Cpu::new(1))];
+    for cpu in cpus.iter_mut() {
+        acct.add_cpu(&shared, cpu).unwrap();
+    }
+    let mut domain = Box::new(Domain::new(1));
+    let mut units: Vec<Box<Unit>> =
+        (0..2).map(|id| Box::new(Unit::new(&mut *domain, id, std::ptr::null_mut()))).collect();
+    let [cpu0, cpu1] = &mut cpus;
+    unsafe {
+        for unit in units.iter_mut() {
+            cpu0.insert_unit(&shared, &mut **unit, true, 0).unwrap();
+        }
+        cpu0.schedule_begin(&shared, 0, false);
+        let first = cpu0.current();
+        let begin = cpu0.schedule_begin(&shared, 2 * MS, false);
+        assert!(!begin.want_steal);
+        let second = cpu0.current();
+        assert_ne!(first, second, "the other unit runs now; the first is being switched out");
+        // CPU 1 cannot take the first unit yet: it is still in CPU 0's switch tail.
+        let stolen = cpu1.steal_from(&shared, cpu0, Prio::Idle);
+        assert!(stolen.is_null());
+        cpu0.context_saved(first).unwrap();
+        let stolen = cpu1.steal_from(&shared, cpu0, Prio::Idle);
+        assert_eq!(stolen, first);
+    }
+}
