@@ -19,191 +19,191 @@
 /*
  `SCHEDOP_*` number of the new scheduler hypercall (0..=7 are Xen's own in 4.17).
  */
-#define RTC_SCHEDOP_RTSLEEP 8
+#define RTCREDIT_SCHEDOP_RTSLEEP 8
 
 /*
  `XEN_SCHEDULER_*` id of `sched=rtcredit` (5..=9 are Xen's own in 4.17).
  */
-#define RTC_XEN_SCHEDULER_RTCREDIT 10
+#define RTCREDIT_XEN_SCHEDULER_RTCREDIT 10
 
 /*
  Cancel the calling VCPU's pending deadline; `deadline_ns` is ignored.
  */
-#define RTC_RTSLEEP_FLAG_CANCEL (1 << 0)
+#define RTCREDIT_RTSLEEP_FLAG_CANCEL (1 << 0)
 
 /*
  Every flag this version understands.
  */
-#define RTC_RTSLEEP_FLAGS_KNOWN RTC_RTSLEEP_FLAG_CANCEL
+#define RTCREDIT_RTSLEEP_FLAGS_KNOWN RTCREDIT_RTSLEEP_FLAG_CANCEL
 
 /*
  Hypercall result: the deadline is registered and will be served at RT priority.
  */
-#define RTC_RTSLEEP_GRANTED 0
+#define RTCREDIT_RTSLEEP_GRANTED 0
 
 /*
  Hypercall result: accepted, but the domain is over its RT budget, so the VCPU will
  wake as any other (BOOST if it has credit), not at RT.
  */
-#define RTC_RTSLEEP_DEGRADED 1
+#define RTCREDIT_RTSLEEP_DEGRADED 1
 
 /*
  Hypercall result of a cancel.
  */
-#define RTC_RTSLEEP_CANCELLED 2
+#define RTCREDIT_RTSLEEP_CANCELLED 2
 
 /*
  Xen's scheduler trace class (`TRC_SCHED_CLASS` in `public/trace.h`).
  */
-#define RTC_TRC_SCHED_CLASS 139264
+#define RTCREDIT_TRC_SCHED_CLASS 139264
 
 /*
  Our scheduler's index within that class (`TRC_SCHED_CSCHED` is 0 ... `SNULL` 5).
  */
-#define RTC_TRC_SCHED_RTCREDIT 6
+#define RTCREDIT_TRC_SCHED_RTCREDIT 6
 
 /*
  Largest number of CPUs (ids `0..MAX_CPUS`) the core accepts.
  */
-#define RTC_MAX_CPUS 256
+#define RTCREDIT_MAX_CPUS 256
 
 /*
  Storage for one unit, in 8-byte words.
  */
-#define RTC_UNIT_WORDS 32
+#define RTCREDIT_UNIT_WORDS 32
 
 /*
  Storage for one domain, in 8-byte words.
  */
-#define RTC_DOM_WORDS 24
+#define RTCREDIT_DOM_WORDS 24
 
 /*
  Storage for one CPU, in 8-byte words.
  */
-#define RTC_CPU_WORDS 32
+#define RTCREDIT_CPU_WORDS 32
 
 /*
  Storage for the accounting state, in 8-byte words.
  */
-#define RTC_ACCT_WORDS 16
+#define RTCREDIT_ACCT_WORDS 16
 
 /*
  Storage for the shared state, in 8-byte words.
  */
-#define RTC_SHARED_WORDS 64
+#define RTCREDIT_SHARED_WORDS 64
 
 /*
  Credits per millisecond of CPU (Xen's `CSCHED_CREDITS_PER_MSEC`).
  */
-#define RTC_CREDITS_PER_MS 10
+#define RTCREDIT_CREDITS_PER_MS 10
 
 /*
  Default domain weight (Xen's `CSCHED_DEFAULT_WEIGHT`).
  */
-#define RTC_DEFAULT_WEIGHT 256
+#define RTCREDIT_DEFAULT_WEIGHT 256
 
 /*
  Shortest slice the core asks for when it honours the rate limit (Xen's
  `CSCHED_MIN_TIMER`, 100 us).
  */
-#define RTC_MIN_TIMER_NS 100000
+#define RTCREDIT_MIN_TIMER_NS 100000
 
 /*
  Default RT CPU budget of a domain that is allowed RT: percent of one CPU.
  */
-#define RTC_DEFAULT_RT_BUDGET_PCT 10
+#define RTCREDIT_DEFAULT_RT_BUDGET_PCT 10
 
 /*
  Default RT request rate of a domain that is allowed RT: requests per second.
  */
-#define RTC_DEFAULT_RT_RATE 1000
+#define RTCREDIT_DEFAULT_RT_RATE 1000
 
 /*
  Number of queued classes (RT, BOOST, UNDER, OVER).
  */
-#define RTC_NR_QUEUED_PRIOS 4
+#define RTCREDIT_NR_QUEUED_PRIOS 4
 
 /*
  Number of priority values including IDLE (for per-priority counters).
  */
-#define RTC_NR_PRIOS 5
+#define RTCREDIT_NR_PRIOS 5
 
 /*
  RT request registered. Data: dom, unit, deadline low 32 bits, deadline high 32 bits.
  */
-#define RTC_TRC_RT_GRANT 1
+#define RTCREDIT_TRC_RT_GRANT 1
 
 /*
  RT request refused. Data: dom, unit, `RtcError` code.
  */
-#define RTC_TRC_RT_DENY 2
+#define RTCREDIT_TRC_RT_DENY 2
 
 /*
  RT request or fire degraded to a normal wake (budget). Data: dom, unit, reason
  (1 = CPU share used up, 2 = request rate exceeded).
  */
-#define RTC_TRC_RT_DEGRADE 3
+#define RTCREDIT_TRC_RT_DEGRADE 3
 
 /*
  RT deadline reached and RT granted. Data: dom, unit, state (0 blocked, 1 queued,
  2 running), lateness of the timer in ns (saturated to 32 bits).
  */
-#define RTC_TRC_RT_FIRE 4
+#define RTCREDIT_TRC_RT_FIRE 4
 
 /*
- RT dropped. Data: dom, unit, reason (0 tick, 1 blocked, 2 accounting).
+ RT dropped. Data: dom, unit, reason (0 tick, 1 blocked, 3 RT budget spent).
  */
-#define RTC_TRC_RT_DEMOTE 5
+#define RTCREDIT_TRC_RT_DEMOTE 5
 
 /*
  A unit starts running. Data: dom, unit, prio, cpu.
  */
-#define RTC_TRC_SWITCH_IN 6
+#define RTCREDIT_TRC_SWITCH_IN 6
 
 /*
  A unit woke with BOOST. Data: dom, unit.
  */
-#define RTC_TRC_BOOST 7
+#define RTCREDIT_TRC_BOOST 7
 
 /*
  The priority of a running unit changed. Data: dom, unit, old prio, new prio.
  */
-#define RTC_TRC_PRIO_CHANGE 8
+#define RTCREDIT_TRC_PRIO_CHANGE 8
 
 /*
  A capped unit was parked (credit below its cap). Data: dom, unit, credit (i32).
  */
-#define RTC_TRC_PARK 9
+#define RTCREDIT_TRC_PARK 9
 
 /*
  A parked unit got credit back. Data: dom, unit, credit (i32).
  */
-#define RTC_TRC_UNPARK 10
+#define RTCREDIT_TRC_UNPARK 10
 
 /*
  One accounting period done. Data: active domains, total weight, credit balance (i32).
  */
-#define RTC_TRC_ACCOUNT 11
+#define RTCREDIT_TRC_ACCOUNT 11
 
 /*
  A CPU was asked to reschedule. Data: cpu, the cpu that asked.
  */
-#define RTC_TRC_TICKLE 12
+#define RTCREDIT_TRC_TICKLE 12
 
 /*
  A queued unit moved to another CPU to run there. Data: from cpu, to cpu, dom, unit.
  */
-#define RTC_TRC_STEAL 13
+#define RTCREDIT_TRC_STEAL 13
 
 /*
  A CPU goes idle. Data: cpu.
  */
-#define RTC_TRC_IDLE 14
+#define RTCREDIT_TRC_IDLE 14
 
 /*
  Scheduling priority of a unit. Ordered: `Rt > Boost > Under > Over > Idle`.
  */
-enum rtc_prio
+enum rtcredit_prio
 #if __STDC_VERSION__ >= 202311L
   : uint8_t
 #endif // __STDC_VERSION__ >= 202311L
@@ -211,34 +211,34 @@ enum rtc_prio
   /*
    Nothing to run (never queued).
    */
-  RTC_PRIO_IDLE = 0,
+  RTCREDIT_PRIO_IDLE = 0,
   /*
    Credit spent: runs only when nothing better is runnable anywhere it may go.
    */
-  RTC_PRIO_OVER = 1,
+  RTCREDIT_PRIO_OVER = 1,
   /*
    Has credit left.
    */
-  RTC_PRIO_UNDER = 2,
+  RTCREDIT_PRIO_UNDER = 2,
   /*
    Woke from UNDER; dropped back at the next tick that finds it running.
    */
-  RTC_PRIO_BOOST = 3,
+  RTCREDIT_PRIO_BOOST = 3,
   /*
    Reached its registered deadline; dropped at the next tick or when it blocks.
    */
-  RTC_PRIO_RT = 4,
+  RTCREDIT_PRIO_RT = 4,
 };
 #if __STDC_VERSION__ >= 202311L
-typedef enum rtc_prio rtc_prio;
+typedef enum rtcredit_prio rtcredit_prio;
 #else
-typedef uint8_t rtc_prio;
+typedef uint8_t rtcredit_prio;
 #endif // __STDC_VERSION__ >= 202311L
 
 /*
  What the host must do with the CPU's tick timer after a scheduling decision.
  */
-enum rtc_tick_cmd
+enum rtcredit_tick_cmd
 #if __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // __STDC_VERSION__ >= 202311L
@@ -246,27 +246,27 @@ enum rtc_tick_cmd
   /*
    Leave it as it is.
    */
-  RTC_TICK_CMD_KEEP = 0,
+  RTCREDIT_TICK_CMD_KEEP = 0,
   /*
    Arm it at `Decision::tick_at_ns` (the CPU leaves idle).
    */
-  RTC_TICK_CMD_START = 1,
+  RTCREDIT_TICK_CMD_START = 1,
   /*
    Stop it (the CPU goes idle; no unit to charge).
    */
-  RTC_TICK_CMD_STOP = 2,
+  RTCREDIT_TICK_CMD_STOP = 2,
 };
 #if __STDC_VERSION__ >= 202311L
-typedef enum rtc_tick_cmd rtc_tick_cmd;
+typedef enum rtcredit_tick_cmd rtcredit_tick_cmd;
 #else
-typedef uint32_t rtc_tick_cmd;
+typedef uint32_t rtcredit_tick_cmd;
 #endif // __STDC_VERSION__ >= 202311L
 
 /*
  Why the core refused an operation. Each rule has its own code; the C ABI returns
  the negated code, and [`RtcError::errno`] gives the errno for the hypercall.
  */
-enum rtc_error
+enum rtcredit_error
 #if __STDC_VERSION__ >= 202311L
   : int32_t
 #endif // __STDC_VERSION__ >= 202311L
@@ -274,132 +274,132 @@ enum rtc_error
   /*
    `SchedRtsleep::pad` is not zero.
    */
-  RTC_ERROR_BAD_PADDING = 1,
+  RTCREDIT_ERROR_BAD_PADDING = 1,
   /*
    `SchedRtsleep::flags` has a bit this version does not know.
    */
-  RTC_ERROR_UNKNOWN_FLAGS = 2,
+  RTCREDIT_ERROR_UNKNOWN_FLAGS = 2,
   /*
    The domain has not been allowed RT by dom0.
    */
-  RTC_ERROR_NOT_PERMITTED = 3,
+  RTCREDIT_ERROR_NOT_PERMITTED = 3,
   /*
    The deadline is in the past or closer than the minimum lead.
    */
-  RTC_ERROR_DEADLINE_TOO_SOON = 4,
+  RTCREDIT_ERROR_DEADLINE_TOO_SOON = 4,
   /*
    The deadline is further away than the maximum lead.
    */
-  RTC_ERROR_DEADLINE_TOO_FAR = 5,
+  RTCREDIT_ERROR_DEADLINE_TOO_FAR = 5,
   /*
    `rtsleep` for a unit that is not the one running on the given CPU.
    */
-  RTC_ERROR_NOT_RUNNING = 6,
+  RTCREDIT_ERROR_NOT_RUNNING = 6,
   /*
    Time slice outside 1..=1000 ms or not a whole number of milliseconds.
    */
-  RTC_ERROR_BAD_TIMESLICE = 10,
+  RTCREDIT_ERROR_BAD_TIMESLICE = 10,
   /*
    Rate limit not 0 and outside 100 us..=500 ms, or longer than the time slice.
    */
-  RTC_ERROR_BAD_RATELIMIT = 11,
+  RTCREDIT_ERROR_BAD_RATELIMIT = 11,
   /*
    Minimum RT lead outside 100 us..=1 s.
    */
-  RTC_ERROR_BAD_MIN_LEAD = 12,
+  RTCREDIT_ERROR_BAD_MIN_LEAD = 12,
   /*
    Maximum RT lead below the minimum lead or above 60 s.
    */
-  RTC_ERROR_BAD_MAX_LEAD = 13,
+  RTCREDIT_ERROR_BAD_MAX_LEAD = 13,
   /*
    RT budget window outside 10 ms..=10 s.
    */
-  RTC_ERROR_BAD_BUDGET_WINDOW = 14,
+  RTCREDIT_ERROR_BAD_BUDGET_WINDOW = 14,
   /*
    Charge mode is not one of `ChargeMode`'s values.
    */
-  RTC_ERROR_BAD_CHARGE_MODE = 15,
+  RTCREDIT_ERROR_BAD_CHARGE_MODE = 15,
   /*
    Weight outside 1..=65535.
    */
-  RTC_ERROR_BAD_WEIGHT = 20,
+  RTCREDIT_ERROR_BAD_WEIGHT = 20,
   /*
    Cap above 65535 (percent of one CPU; 0 means no cap).
    */
-  RTC_ERROR_BAD_CAP = 21,
+  RTCREDIT_ERROR_BAD_CAP = 21,
   /*
    RT CPU budget outside 1..=100 percent of one CPU.
    */
-  RTC_ERROR_BAD_RT_BUDGET = 22,
+  RTCREDIT_ERROR_BAD_RT_BUDGET = 22,
   /*
    RT request rate outside 1..=100000 per second.
    */
-  RTC_ERROR_BAD_RT_RATE = 23,
+  RTCREDIT_ERROR_BAD_RT_RATE = 23,
   /*
    CPU id at or above `MAX_CPUS`.
    */
-  RTC_ERROR_CPU_OUT_OF_RANGE = 30,
+  RTCREDIT_ERROR_CPU_OUT_OF_RANGE = 30,
   /*
    The CPU still has a running, queued or resident unit.
    */
-  RTC_ERROR_CPU_NOT_EMPTY = 31,
+  RTCREDIT_ERROR_CPU_NOT_EMPTY = 31,
   /*
    The CPU was not added (or was already removed).
    */
-  RTC_ERROR_CPU_NOT_ONLINE = 32,
+  RTCREDIT_ERROR_CPU_NOT_ONLINE = 32,
   /*
    The unit is not resident on the CPU passed with it.
    */
-  RTC_ERROR_WRONG_CPU = 33,
+  RTCREDIT_ERROR_WRONG_CPU = 33,
   /*
    The unit is running and cannot be removed or moved now.
    */
-  RTC_ERROR_UNIT_BUSY = 34,
+  RTCREDIT_ERROR_UNIT_BUSY = 34,
   /*
    The domain still has units.
    */
-  RTC_ERROR_DOMAIN_BUSY = 35,
+  RTCREDIT_ERROR_DOMAIN_BUSY = 35,
   /*
    A required pointer argument was null.
    */
-  RTC_ERROR_NULL_POINTER = 36,
+  RTCREDIT_ERROR_NULL_POINTER = 36,
   /*
    An RT timer fired for a deadline that is no longer registered, or early.
    */
-  RTC_ERROR_STALE_TIMER = 40,
+  RTCREDIT_ERROR_STALE_TIMER = 40,
   /*
    The CPU is already online.
    */
-  RTC_ERROR_CPU_ALREADY_ONLINE = 41,
+  RTCREDIT_ERROR_CPU_ALREADY_ONLINE = 41,
   /*
    The affinity mask has no online CPU.
    */
-  RTC_ERROR_EMPTY_AFFINITY = 42,
+  RTCREDIT_ERROR_EMPTY_AFFINITY = 42,
 };
 #if __STDC_VERSION__ >= 202311L
-typedef enum rtc_error rtc_error;
+typedef enum rtcredit_error rtcredit_error;
 #else
-typedef int32_t rtc_error;
+typedef int32_t rtcredit_error;
 #endif // __STDC_VERSION__ >= 202311L
 
 /*
- Storage for the shared state (`rtc_init`). Opaque to C.
+ Storage for the shared state (`rtcredit_init`). Opaque to C.
  */
-typedef struct rtc_shared {
-  uint64_t opaque[RTC_SHARED_WORDS];
-} rtc_shared;
+typedef struct rtcredit_shared {
+  uint64_t opaque[RTCREDIT_SHARED_WORDS];
+} rtcredit_shared;
 
 /*
- Storage for the accounting state (`rtc_init`). Opaque to C.
+ Storage for the accounting state (`rtcredit_init`). Opaque to C.
  */
-typedef struct rtc_acct {
-  uint64_t opaque[RTC_ACCT_WORDS];
-} rtc_acct;
+typedef struct rtcredit_acct {
+  uint64_t opaque[RTCREDIT_ACCT_WORDS];
+} rtcredit_acct;
 
 /*
  Global scheduler parameters (`XEN_SYSCTL_scheduler_op` for `sched=rtcredit`).
  */
-typedef struct rtc_params {
+typedef struct rtcredit_params {
   /*
    Time slice and accounting period. Default 30 ms. The tick is a third of it.
    */
@@ -428,44 +428,44 @@ typedef struct rtc_params {
    Must be zero.
    */
   uint32_t pad;
-} rtc_params;
+} rtcredit_params;
 
 /*
- Storage for a CPU (`rtc_cpu_init`). Opaque to C.
+ Storage for a CPU (`rtcredit_cpu_init`). Opaque to C.
  */
-typedef struct rtc_cpu {
-  uint64_t opaque[RTC_CPU_WORDS];
-} rtc_cpu;
+typedef struct rtcredit_cpu {
+  uint64_t opaque[RTCREDIT_CPU_WORDS];
+} rtcredit_cpu;
 
 /*
- Storage for a domain (`rtc_dom_init`). Opaque to C.
+ Storage for a domain (`rtcredit_dom_init`). Opaque to C.
  */
-typedef struct rtc_dom {
-  uint64_t opaque[RTC_DOM_WORDS];
-} rtc_dom;
+typedef struct rtcredit_dom {
+  uint64_t opaque[RTCREDIT_DOM_WORDS];
+} rtcredit_dom;
 
 /*
- Storage for a unit (`rtc_unit_init`). Opaque to C.
+ Storage for a unit (`rtcredit_unit_init`). Opaque to C.
  */
-typedef struct rtc_unit {
-  uint64_t opaque[RTC_UNIT_WORDS];
-} rtc_unit;
+typedef struct rtcredit_unit {
+  uint64_t opaque[RTCREDIT_UNIT_WORDS];
+} rtcredit_unit;
 
 /*
  A set of CPU ids below [`MAX_CPUS`]. Bit `i` of word `i / 64` is CPU `i`.
  */
-typedef struct rtc_cpumask {
+typedef struct rtcredit_cpumask {
   uint64_t bits[4];
-} rtc_cpumask;
+} rtcredit_cpumask;
 
 /*
  The outcome of a scheduling pass.
  */
-typedef struct rtc_decision {
+typedef struct rtcredit_decision {
   /*
    The unit to run, null for idle.
    */
-  rtc_unit *next;
+  rtcredit_unit *next;
   /*
    `next`'s host pointer, null for idle.
    */
@@ -477,7 +477,7 @@ typedef struct rtc_decision {
   /*
    Its priority (`Idle` for idle).
    */
-  rtc_prio prio;
+  rtcredit_prio prio;
   /*
    `next` differs from what ran before the pass.
    */
@@ -489,17 +489,17 @@ typedef struct rtc_decision {
   /*
    The tick timer command.
    */
-  rtc_tick_cmd tick;
+  rtcredit_tick_cmd tick;
   /*
    With `TickCmd::Start`: when the first tick is due (aligned to the tick period).
    */
   uint64_t tick_at_ns;
-} rtc_decision;
+} rtcredit_decision;
 
 /*
  First half of a scheduling pass.
  */
-typedef struct rtc_schedule_begin_out {
+typedef struct rtcredit_schedule_begin_out {
   /*
    The local candidate is OVER or absent and `candidates` may hold better work:
    try-lock them, call `steal_from`, then `schedule_finish`. When false the pass is
@@ -509,16 +509,16 @@ typedef struct rtc_schedule_begin_out {
   /*
    Steal only units of a priority above this.
    */
-  rtc_prio min_prio;
+  rtcredit_prio min_prio;
   /*
    Peers worth trying (non-idle, with something above `min_prio` queued).
    */
-  struct rtc_cpumask candidates;
+  struct rtcredit_cpumask candidates;
   /*
    Valid when `want_steal` is false.
    */
-  struct rtc_decision decision;
-} rtc_schedule_begin_out;
+  struct rtcredit_decision decision;
+} rtcredit_schedule_begin_out;
 
 /*
  Argument of `HYPERVISOR_sched_op(SCHEDOP_rtsleep, &arg)`.
@@ -526,7 +526,7 @@ typedef struct rtc_schedule_begin_out {
  `deadline_ns` is absolute Xen system time (`NOW()` in Xen, the PV clock's
  `system_time` in the guest). It applies to the calling VCPU only.
  */
-typedef struct rtc_sched_rtsleep {
+typedef struct rtcredit_sched_rtsleep {
   /*
    Absolute Xen system time, in nanoseconds, at which the VCPU must run.
    */
@@ -539,12 +539,12 @@ typedef struct rtc_sched_rtsleep {
    Must be zero (reserved so the struct is the same size on 32- and 64-bit guests).
    */
   uint32_t pad;
-} rtc_sched_rtsleep;
+} rtcredit_sched_rtsleep;
 
 /*
  What an accepted `rtsleep` means for the host.
  */
-typedef struct rtc_rtsleep_outcome {
+typedef struct rtcredit_rtsleep_outcome {
   /*
    `RTSLEEP_GRANTED`, `RTSLEEP_DEGRADED` or `RTSLEEP_CANCELLED`: the hypercall's
    return value.
@@ -554,12 +554,12 @@ typedef struct rtc_rtsleep_outcome {
    Arm the unit's RT timer at this time; 0: stop it (nothing registered).
    */
   uint64_t arm_at_ns;
-} rtc_rtsleep_outcome;
+} rtcredit_rtsleep_outcome;
 
 /*
  Per-domain parameters (`XEN_DOMCTL_scheduler_op` for `sched=rtcredit`).
  */
-typedef struct rtc_dom_params {
+typedef struct rtcredit_dom_params {
   /*
    Share against other domains, 1..=65535 (default 256).
    */
@@ -580,12 +580,12 @@ typedef struct rtc_dom_params {
    RT requests allowed per second, 1..=100000.
    */
   uint32_t rt_rate_per_s;
-} rtc_dom_params;
+} rtcredit_dom_params;
 
 /*
  Counters of a domain, summed over its units where per unit.
  */
-typedef struct rtc_dom_counters {
+typedef struct rtcredit_dom_counters {
   uint64_t rt_requests;
   uint64_t rt_granted;
   uint64_t rt_degraded;
@@ -596,12 +596,12 @@ typedef struct rtc_dom_counters {
    RT CPU time used in the current budget window.
    */
   uint64_t window_rt_ns;
-} rtc_dom_counters;
+} rtcredit_dom_counters;
 
 /*
  What a dump (Xen's debug key 'r') prints for a unit.
  */
-typedef struct rtc_unit_info {
+typedef struct rtcredit_unit_info {
   uint32_t cpu;
   /*
    A `Prio` value.
@@ -627,12 +627,12 @@ typedef struct rtc_unit_info {
   uint64_t runs;
   uint64_t boosts;
   uint64_t rt_fires;
-} rtc_unit_info;
+} rtcredit_unit_info;
 
 /*
  What a dump prints for a CPU.
  */
-typedef struct rtc_cpu_info {
+typedef struct rtcredit_cpu_info {
   uint32_t id;
   bool online;
   /*
@@ -644,7 +644,7 @@ typedef struct rtc_cpu_info {
    The running unit's host pointer, null when idle.
    */
   void *current_host;
-} rtc_cpu_info;
+} rtcredit_cpu_info;
 
 /*
  Initialises the shared and accounting state with `params` (validated) and the
@@ -653,19 +653,19 @@ typedef struct rtc_cpu_info {
  # Safety
  Pointers are null or valid storage of their type.
  */
-int32_t rtc_init(struct rtc_shared *shared_out,
-                 struct rtc_acct *acct_out,
-                 const struct rtc_params *params,
-                 void (*trace)(void *ctx, uint32_t event, const uint32_t *data, uint32_t len),
-                 void *trace_ctx);
+int32_t rtcredit_init(struct rtcredit_shared *shared_out,
+                      struct rtcredit_acct *acct_out,
+                      const struct rtcredit_params *params,
+                      void (*trace)(void *ctx, uint32_t event, const uint32_t *data, uint32_t len),
+                      void *trace_ctx);
 
 /*
- Initialises a CPU's storage (offline until `rtc_cpu_add`).
+ Initialises a CPU's storage (offline until `rtcredit_cpu_add`).
 
  # Safety
  `out` is null or valid storage.
  */
-int32_t rtc_cpu_init(struct rtc_cpu *out, uint32_t id);
+int32_t rtcredit_cpu_init(struct rtcredit_cpu *out, uint32_t id);
 
 /*
  Brings a CPU online. Private lock.
@@ -673,9 +673,9 @@ int32_t rtc_cpu_init(struct rtc_cpu *out, uint32_t id);
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_cpu_add(const struct rtc_shared *shared_ptr,
-                    struct rtc_acct *acct_ptr,
-                    struct rtc_cpu *cpu_ptr);
+int32_t rtcredit_cpu_add(const struct rtcredit_shared *shared_ptr,
+                         struct rtcredit_acct *acct_ptr,
+                         struct rtcredit_cpu *cpu_ptr);
 
 /*
  Takes an empty CPU offline. Private lock, then the CPU's lock.
@@ -683,9 +683,9 @@ int32_t rtc_cpu_add(const struct rtc_shared *shared_ptr,
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_cpu_remove(const struct rtc_shared *shared_ptr,
-                       struct rtc_acct *acct_ptr,
-                       struct rtc_cpu *cpu_ptr);
+int32_t rtcredit_cpu_remove(const struct rtcredit_shared *shared_ptr,
+                            struct rtcredit_acct *acct_ptr,
+                            struct rtcredit_cpu *cpu_ptr);
 
 /*
  Initialises a domain's storage: weight 256, no cap, RT not allowed.
@@ -693,7 +693,7 @@ int32_t rtc_cpu_remove(const struct rtc_shared *shared_ptr,
  # Safety
  `out` is null or valid storage.
  */
-int32_t rtc_dom_init(struct rtc_dom *out, uint32_t domid);
+int32_t rtcredit_dom_init(struct rtcredit_dom *out, uint32_t domid);
 
 /*
  0 if the domain's storage may be freed, `-DomainBusy` if it still has units.
@@ -702,7 +702,7 @@ int32_t rtc_dom_init(struct rtc_dom *out, uint32_t domid);
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_dom_removable(struct rtc_acct *acct_ptr, const struct rtc_dom *dom);
+int32_t rtcredit_dom_removable(struct rtcredit_acct *acct_ptr, const struct rtcredit_dom *dom);
 
 /*
  Initialises a unit's storage: a VCPU of `dom`, blocked, resident nowhere.
@@ -711,7 +711,10 @@ int32_t rtc_dom_removable(struct rtc_acct *acct_ptr, const struct rtc_dom *dom);
  `out` is null or valid storage; `dom` is null or an initialised domain that
  outlives the unit.
  */
-int32_t rtc_unit_init(struct rtc_unit *out, struct rtc_dom *dom, uint32_t unit_id, void *host);
+int32_t rtcredit_unit_init(struct rtcredit_unit *out,
+                           struct rtcredit_dom *dom,
+                           uint32_t unit_id,
+                           void *host);
 
 /*
  Makes a unit resident on `cpu` (Xen's `insert_unit`). CPU lock.
@@ -719,12 +722,12 @@ int32_t rtc_unit_init(struct rtc_unit *out, struct rtc_dom *dom, uint32_t unit_i
  # Safety
  Pointers are null or initialised storage; `tickle` is null or writable.
  */
-int32_t rtc_unit_insert(const struct rtc_shared *shared_ptr,
-                        struct rtc_cpu *cpu_ptr,
-                        struct rtc_unit *unit_ptr,
-                        bool runnable,
-                        uint64_t now,
-                        struct rtc_cpumask *tickle);
+int32_t rtcredit_unit_insert(const struct rtcredit_shared *shared_ptr,
+                             struct rtcredit_cpu *cpu_ptr,
+                             struct rtcredit_unit *unit_ptr,
+                             bool runnable,
+                             uint64_t now,
+                             struct rtcredit_cpumask *tickle);
 
 /*
  Forgets a unit that is not running (Xen's `remove_unit`). Private lock, then CPU lock.
@@ -732,10 +735,10 @@ int32_t rtc_unit_insert(const struct rtc_shared *shared_ptr,
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_unit_remove(const struct rtc_shared *shared_ptr,
-                        struct rtc_acct *acct_ptr,
-                        struct rtc_cpu *cpu_ptr,
-                        struct rtc_unit *unit_ptr);
+int32_t rtcredit_unit_remove(const struct rtcredit_shared *shared_ptr,
+                             struct rtcredit_acct *acct_ptr,
+                             struct rtcredit_cpu *cpu_ptr,
+                             struct rtcredit_unit *unit_ptr);
 
 /*
  The unit became runnable. CPU lock. Writes the CPUs to tickle.
@@ -743,11 +746,11 @@ int32_t rtc_unit_remove(const struct rtc_shared *shared_ptr,
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_wake(const struct rtc_shared *shared_ptr,
-                 struct rtc_cpu *cpu_ptr,
-                 struct rtc_unit *unit_ptr,
-                 uint64_t now,
-                 struct rtc_cpumask *tickle);
+int32_t rtcredit_wake(const struct rtcredit_shared *shared_ptr,
+                      struct rtcredit_cpu *cpu_ptr,
+                      struct rtcredit_unit *unit_ptr,
+                      uint64_t now,
+                      struct rtcredit_cpumask *tickle);
 
 /*
  The unit is no longer runnable. CPU lock. Writes the CPUs to tickle.
@@ -755,10 +758,10 @@ int32_t rtc_wake(const struct rtc_shared *shared_ptr,
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_sleep(const struct rtc_shared *shared_ptr,
-                  struct rtc_cpu *cpu_ptr,
-                  struct rtc_unit *unit_ptr,
-                  struct rtc_cpumask *tickle);
+int32_t rtcredit_sleep(const struct rtcredit_shared *shared_ptr,
+                       struct rtcredit_cpu *cpu_ptr,
+                       struct rtcredit_unit *unit_ptr,
+                       struct rtcredit_cpumask *tickle);
 
 /*
  The running unit yields. CPU lock.
@@ -766,7 +769,7 @@ int32_t rtc_sleep(const struct rtc_shared *shared_ptr,
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_yield(struct rtc_cpu *cpu_ptr, struct rtc_unit *unit_ptr);
+int32_t rtcredit_yield(struct rtcredit_cpu *cpu_ptr, struct rtcredit_unit *unit_ptr);
 
 /*
  The host finished switching the unit out (Xen's `context_saved`). CPU lock.
@@ -774,19 +777,19 @@ int32_t rtc_yield(struct rtc_cpu *cpu_ptr, struct rtc_unit *unit_ptr);
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_context_saved(struct rtc_cpu *cpu_ptr, struct rtc_unit *unit_ptr);
+int32_t rtcredit_context_saved(struct rtcredit_cpu *cpu_ptr, struct rtcredit_unit *unit_ptr);
 
 /*
- First half of a scheduling pass. CPU lock (held until `rtc_schedule_finish`).
+ First half of a scheduling pass. CPU lock (held until `rtcredit_schedule_finish`).
 
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_schedule_begin(const struct rtc_shared *shared_ptr,
-                           struct rtc_cpu *cpu_ptr,
-                           uint64_t now,
-                           bool force_idle,
-                           struct rtc_schedule_begin_out *out);
+int32_t rtcredit_schedule_begin(const struct rtcredit_shared *shared_ptr,
+                                struct rtcredit_cpu *cpu_ptr,
+                                uint64_t now,
+                                bool force_idle,
+                                struct rtcredit_schedule_begin_out *out);
 
 /*
  Steals a unit above `min_prio` from `peer` (its lock taken with try-lock).
@@ -795,22 +798,22 @@ int32_t rtc_schedule_begin(const struct rtc_shared *shared_ptr,
  # Safety
  Pointers are null or initialised storage.
  */
-struct rtc_unit *rtc_steal(const struct rtc_shared *shared_ptr,
-                           struct rtc_cpu *cpu_ptr,
-                           struct rtc_cpu *peer_ptr,
-                           uint8_t min_prio);
+struct rtcredit_unit *rtcredit_steal(const struct rtcredit_shared *shared_ptr,
+                                     struct rtcredit_cpu *cpu_ptr,
+                                     struct rtcredit_cpu *peer_ptr,
+                                     uint8_t min_prio);
 
 /*
- Second half of a scheduling pass: `stolen` is what `rtc_steal` returned, or null.
+ Second half of a scheduling pass: `stolen` is what `rtcredit_steal` returned, or null.
 
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_schedule_finish(const struct rtc_shared *shared_ptr,
-                            struct rtc_cpu *cpu_ptr,
-                            struct rtc_unit *stolen,
-                            uint64_t now,
-                            struct rtc_decision *out);
+int32_t rtcredit_schedule_finish(const struct rtcredit_shared *shared_ptr,
+                                 struct rtcredit_cpu *cpu_ptr,
+                                 struct rtcredit_unit *stolen,
+                                 uint64_t now,
+                                 struct rtcredit_decision *out);
 
 /*
  The CPU's tick. Private lock, then CPU lock. Writes the next tick time (0: stop).
@@ -818,19 +821,20 @@ int32_t rtc_schedule_finish(const struct rtc_shared *shared_ptr,
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_tick(const struct rtc_shared *shared_ptr,
-                 struct rtc_acct *acct_ptr,
-                 struct rtc_cpu *cpu_ptr,
-                 uint64_t now,
-                 uint64_t *next_ns);
+int32_t rtcredit_tick(const struct rtcredit_shared *shared_ptr,
+                      struct rtcredit_acct *acct_ptr,
+                      struct rtcredit_cpu *cpu_ptr,
+                      uint64_t now,
+                      uint64_t *next_ns);
 
 /*
- Accounting, phase one. Private lock (held until `rtc_account_end`).
+ Accounting, phase one. Private lock (held until `rtcredit_account_end`).
 
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_account_begin(const struct rtc_shared *shared_ptr, struct rtc_acct *acct_ptr);
+int32_t rtcredit_account_begin(const struct rtcredit_shared *shared_ptr,
+                               struct rtcredit_acct *acct_ptr);
 
 /*
  Accounting, phase two, for one CPU (call for every online CPU). Private lock, then
@@ -839,11 +843,11 @@ int32_t rtc_account_begin(const struct rtc_shared *shared_ptr, struct rtc_acct *
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_account_cpu(const struct rtc_shared *shared_ptr,
-                        struct rtc_acct *acct_ptr,
-                        struct rtc_cpu *cpu_ptr,
-                        uint64_t now,
-                        struct rtc_cpumask *tickle);
+int32_t rtcredit_account_cpu(const struct rtcredit_shared *shared_ptr,
+                             struct rtcredit_acct *acct_ptr,
+                             struct rtcredit_cpu *cpu_ptr,
+                             uint64_t now,
+                             struct rtcredit_cpumask *tickle);
 
 /*
  Accounting, phase three. Private lock. Writes when the next period is due.
@@ -851,10 +855,10 @@ int32_t rtc_account_cpu(const struct rtc_shared *shared_ptr,
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_account_end(const struct rtc_shared *shared_ptr,
-                        struct rtc_acct *acct_ptr,
-                        uint64_t now,
-                        uint64_t *next_ns);
+int32_t rtcredit_account_end(const struct rtcredit_shared *shared_ptr,
+                             struct rtcredit_acct *acct_ptr,
+                             uint64_t now,
+                             uint64_t *next_ns);
 
 /*
  `SCHEDOP_rtsleep` from the unit running on `cpu`. CPU lock. On success writes the
@@ -863,12 +867,12 @@ int32_t rtc_account_end(const struct rtc_shared *shared_ptr,
  # Safety
  Pointers are null or initialised storage; `args` was copied from the guest.
  */
-int32_t rtc_rtsleep(const struct rtc_shared *shared_ptr,
-                    struct rtc_cpu *cpu_ptr,
-                    struct rtc_unit *unit_ptr,
-                    const struct rtc_sched_rtsleep *args,
-                    uint64_t now,
-                    struct rtc_rtsleep_outcome *out);
+int32_t rtcredit_rtsleep(const struct rtcredit_shared *shared_ptr,
+                         struct rtcredit_cpu *cpu_ptr,
+                         struct rtcredit_unit *unit_ptr,
+                         const struct rtcredit_sched_rtsleep *args,
+                         uint64_t now,
+                         struct rtcredit_rtsleep_outcome *out);
 
 /*
  The unit's RT timer fired. CPU lock. Writes the CPUs to tickle.
@@ -876,11 +880,11 @@ int32_t rtc_rtsleep(const struct rtc_shared *shared_ptr,
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_rt_fire(const struct rtc_shared *shared_ptr,
-                    struct rtc_cpu *cpu_ptr,
-                    struct rtc_unit *unit_ptr,
-                    uint64_t now,
-                    struct rtc_cpumask *tickle);
+int32_t rtcredit_rt_fire(const struct rtcredit_shared *shared_ptr,
+                         struct rtcredit_cpu *cpu_ptr,
+                         struct rtcredit_unit *unit_ptr,
+                         uint64_t now,
+                         struct rtcredit_cpumask *tickle);
 
 /*
  Moves a unit that is not running from `from` to `to`. Both CPUs' locks.
@@ -889,11 +893,11 @@ int32_t rtc_rt_fire(const struct rtc_shared *shared_ptr,
  Pointers are null or initialised storage; `from` and `to` are distinct or equal
  pointers to the same CPU.
  */
-int32_t rtc_migrate(const struct rtc_shared *shared_ptr,
-                    struct rtc_cpu *from,
-                    struct rtc_cpu *to,
-                    struct rtc_unit *unit_ptr,
-                    struct rtc_cpumask *tickle);
+int32_t rtcredit_migrate(const struct rtcredit_shared *shared_ptr,
+                         struct rtcredit_cpu *from,
+                         struct rtcredit_cpu *to,
+                         struct rtcredit_unit *unit_ptr,
+                         struct rtcredit_cpumask *tickle);
 
 /*
  Where the unit should live (Xen's `pick_resource`); the unit's CPU lock. Returns the
@@ -902,7 +906,8 @@ int32_t rtc_migrate(const struct rtc_shared *shared_ptr,
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_pick_cpu(const struct rtc_shared *shared_ptr, const struct rtc_unit *unit_ptr);
+int32_t rtcredit_pick_cpu(const struct rtcredit_shared *shared_ptr,
+                          const struct rtcredit_unit *unit_ptr);
 
 /*
  Sets a unit's hard affinity. The unit's CPU lock.
@@ -910,9 +915,9 @@ int32_t rtc_pick_cpu(const struct rtc_shared *shared_ptr, const struct rtc_unit 
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_set_affinity(const struct rtc_shared *shared_ptr,
-                         struct rtc_unit *unit_ptr,
-                         const struct rtc_cpumask *affinity);
+int32_t rtcredit_set_affinity(const struct rtcredit_shared *shared_ptr,
+                              struct rtcredit_unit *unit_ptr,
+                              const struct rtcredit_cpumask *affinity);
 
 /*
  Sets a domain's parameters (validated; nothing changes on error). Private lock.
@@ -920,9 +925,9 @@ int32_t rtc_set_affinity(const struct rtc_shared *shared_ptr,
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_dom_set_params(struct rtc_acct *acct_ptr,
-                           struct rtc_dom *dom,
-                           const struct rtc_dom_params *params);
+int32_t rtcredit_dom_set_params(struct rtcredit_acct *acct_ptr,
+                                struct rtcredit_dom *dom,
+                                const struct rtcredit_dom_params *params);
 
 /*
  Reads a domain's parameters. Private lock.
@@ -930,9 +935,9 @@ int32_t rtc_dom_set_params(struct rtc_acct *acct_ptr,
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_dom_get_params(struct rtc_acct *acct_ptr,
-                           const struct rtc_dom *dom,
-                           struct rtc_dom_params *out);
+int32_t rtcredit_dom_get_params(struct rtcredit_acct *acct_ptr,
+                                const struct rtcredit_dom *dom,
+                                struct rtcredit_dom_params *out);
 
 /*
  Reads a domain's RT counters. No lock.
@@ -940,7 +945,8 @@ int32_t rtc_dom_get_params(struct rtc_acct *acct_ptr,
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_dom_get_counters(const struct rtc_dom *dom, struct rtc_dom_counters *out);
+int32_t rtcredit_dom_get_counters(const struct rtcredit_dom *dom,
+                                  struct rtcredit_dom_counters *out);
 
 /*
  Sets the global parameters (validated; nothing changes on error). Private lock.
@@ -948,9 +954,9 @@ int32_t rtc_dom_get_counters(const struct rtc_dom *dom, struct rtc_dom_counters 
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_set_params(const struct rtc_shared *shared_ptr,
-                       struct rtc_acct *acct_ptr,
-                       const struct rtc_params *params);
+int32_t rtcredit_set_params(const struct rtcredit_shared *shared_ptr,
+                            struct rtcredit_acct *acct_ptr,
+                            const struct rtcredit_params *params);
 
 /*
  Reads the global parameters. Private lock.
@@ -958,7 +964,7 @@ int32_t rtc_set_params(const struct rtc_shared *shared_ptr,
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_get_params(struct rtc_acct *acct_ptr, struct rtc_params *out);
+int32_t rtcredit_get_params(struct rtcredit_acct *acct_ptr, struct rtcredit_params *out);
 
 /*
  A unit's state and counters, for dumps. The unit's CPU lock for a consistent view.
@@ -966,7 +972,8 @@ int32_t rtc_get_params(struct rtc_acct *acct_ptr, struct rtc_params *out);
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_unit_get_info(const struct rtc_unit *unit_ptr, struct rtc_unit_info *out);
+int32_t rtcredit_unit_get_info(const struct rtcredit_unit *unit_ptr,
+                               struct rtcredit_unit_info *out);
 
 /*
  A CPU's queue lengths and current unit, for dumps. The CPU's lock.
@@ -974,16 +981,16 @@ int32_t rtc_unit_get_info(const struct rtc_unit *unit_ptr, struct rtc_unit_info 
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtc_cpu_get_info(const struct rtc_cpu *cpu_ptr, struct rtc_cpu_info *out);
+int32_t rtcredit_cpu_get_info(const struct rtcredit_cpu *cpu_ptr, struct rtcredit_cpu_info *out);
 
 /*
  The errno for a negative code returned by this API (positive), 0 for 0.
  */
-int32_t rtc_errno(int32_t code);
+int32_t rtcredit_errno(int32_t code);
 
 /*
  Provided by the host (the Xen shim calls Xen's `panic()`); never returns.
  */
-extern void rtc_host_panic(const uint8_t *message, size_t len);
+extern void rtcredit_host_panic(const uint8_t *message, size_t len);
 
 #endif  /* RTCREDIT_H */

@@ -23,8 +23,9 @@
 //!
 //! # The tick
 //!
-//! Every tick (10 ms) on a CPU that runs a unit: charge it, drop BOOST and RT to UNDER
-//! (the starvation guard: a unit found running at a tick is consuming real CPU), and
+//! Every tick (10 ms) on a CPU that runs a unit: charge it, drop BOOST to UNDER and RT
+//! to the class its credit earns (UNDER, or OVER when its credit is spent): the
+//! starvation guard, since a unit found running at a tick is consuming real CPU. Then
 //! make it active if it was not.
 //!
 //! # Locking
@@ -233,8 +234,16 @@ impl Accounting {
                 unit.live().rt_demotions.fetch_add(1, RELAXED);
                 shared.emit(trace::RT_DEMOTE, &[unit.domid(), unit.unit_id, 0]);
             }
-            if matches!(unit.prio, Prio::Rt | Prio::Boost) {
-                set_running_prio(shared, unit, Prio::Under, now);
+            // BOOST drops to UNDER as in Xen (accounting sorts it out later). RT drops
+            // to the class its credit earns: an RT grant must not lift a unit that
+            // spent its credit above the units that have some.
+            match unit.prio {
+                Prio::Boost => set_running_prio(shared, unit, Prio::Under, now),
+                Prio::Rt => {
+                    let class = unit.credit_class();
+                    set_running_prio(shared, unit, class, now);
+                }
+                _ => {}
             }
             if !unit.active {
                 self.acct_start(cpu, current);

@@ -2,14 +2,14 @@
 //! (and `abi`, `params`, `sched`, `rt`, `acct`) by cbindgen; a test fails when the
 //! committed header is stale.
 //!
-//! The host allocates the storage (`struct rtc_unit` etc., sizes fixed in the header),
+//! The host allocates the storage (`struct rtcredit_unit` etc., sizes fixed in the header),
 //! zeroed or not, and initialises it with the matching `*_init` call before any other
 //! use. Every function checks its pointers for null and returns a negative
-//! `RtcError` code (`-code`; `rtc_errno()` maps it to an errno) instead of panicking.
+//! `RtcError` code (`-code`; `rtcredit_errno()` maps it to an errno) instead of panicking.
 //!
-//! Locks (see the crate docs): functions taking a `rtc_cpu` need that CPU's schedule
-//! lock; functions taking a `rtc_acct` need the private lock; functions taking both
-//! need both, the private lock taken first. `rtc_shared` needs no lock.
+//! Locks (see the crate docs): functions taking a `rtcredit_cpu` need that CPU's schedule
+//! lock; functions taking a `rtcredit_acct` need the private lock; functions taking both
+//! need both, the private lock taken first. `rtcredit_shared` needs no lock.
 
 use core::ffi::c_void;
 use core::mem::{align_of, size_of};
@@ -25,58 +25,58 @@ use crate::sched::{Decision, ScheduleBegin};
 use crate::state::{Accounting, Cpu, Domain, Shared, TraceHook, Unit, RELAXED};
 
 /// Storage for one unit, in 8-byte words.
-pub const RTC_UNIT_WORDS: usize = 32;
+pub const RTCREDIT_UNIT_WORDS: usize = 32;
 /// Storage for one domain, in 8-byte words.
-pub const RTC_DOM_WORDS: usize = 24;
+pub const RTCREDIT_DOM_WORDS: usize = 24;
 /// Storage for one CPU, in 8-byte words.
-pub const RTC_CPU_WORDS: usize = 32;
+pub const RTCREDIT_CPU_WORDS: usize = 32;
 /// Storage for the accounting state, in 8-byte words.
-pub const RTC_ACCT_WORDS: usize = 16;
+pub const RTCREDIT_ACCT_WORDS: usize = 16;
 /// Storage for the shared state, in 8-byte words.
-pub const RTC_SHARED_WORDS: usize = 64;
+pub const RTCREDIT_SHARED_WORDS: usize = 64;
 
-/// Storage for a unit (`rtc_unit_init`). Opaque to C.
+/// Storage for a unit (`rtcredit_unit_init`). Opaque to C.
 #[repr(C)]
 #[derive(Debug)]
-pub struct rtc_unit {
-    pub opaque: [u64; RTC_UNIT_WORDS],
+pub struct rtcredit_unit {
+    pub opaque: [u64; RTCREDIT_UNIT_WORDS],
 }
-/// Storage for a domain (`rtc_dom_init`). Opaque to C.
+/// Storage for a domain (`rtcredit_dom_init`). Opaque to C.
 #[repr(C)]
 #[derive(Debug)]
-pub struct rtc_dom {
-    pub opaque: [u64; RTC_DOM_WORDS],
+pub struct rtcredit_dom {
+    pub opaque: [u64; RTCREDIT_DOM_WORDS],
 }
-/// Storage for a CPU (`rtc_cpu_init`). Opaque to C.
+/// Storage for a CPU (`rtcredit_cpu_init`). Opaque to C.
 #[repr(C)]
 #[derive(Debug)]
-pub struct rtc_cpu {
-    pub opaque: [u64; RTC_CPU_WORDS],
+pub struct rtcredit_cpu {
+    pub opaque: [u64; RTCREDIT_CPU_WORDS],
 }
-/// Storage for the accounting state (`rtc_init`). Opaque to C.
+/// Storage for the accounting state (`rtcredit_init`). Opaque to C.
 #[repr(C)]
 #[derive(Debug)]
-pub struct rtc_acct {
-    pub opaque: [u64; RTC_ACCT_WORDS],
+pub struct rtcredit_acct {
+    pub opaque: [u64; RTCREDIT_ACCT_WORDS],
 }
-/// Storage for the shared state (`rtc_init`). Opaque to C.
+/// Storage for the shared state (`rtcredit_init`). Opaque to C.
 #[repr(C)]
 #[derive(Debug)]
-pub struct rtc_shared {
-    pub opaque: [u64; RTC_SHARED_WORDS],
+pub struct rtcredit_shared {
+    pub opaque: [u64; RTCREDIT_SHARED_WORDS],
 }
 
 // The storage must hold the real objects; the host allocates it with 8-byte alignment.
-const _: () = assert!(size_of::<Unit>() <= size_of::<rtc_unit>() && align_of::<Unit>() <= 8);
-const _: () = assert!(size_of::<Domain>() <= size_of::<rtc_dom>() && align_of::<Domain>() <= 8);
-const _: () = assert!(size_of::<Cpu>() <= size_of::<rtc_cpu>() && align_of::<Cpu>() <= 8);
-const _: () = assert!(size_of::<Accounting>() <= size_of::<rtc_acct>() && align_of::<Accounting>() <= 8);
-const _: () = assert!(size_of::<Shared>() <= size_of::<rtc_shared>() && align_of::<Shared>() <= 8);
+const _: () = assert!(size_of::<Unit>() <= size_of::<rtcredit_unit>() && align_of::<Unit>() <= 8);
+const _: () = assert!(size_of::<Domain>() <= size_of::<rtcredit_dom>() && align_of::<Domain>() <= 8);
+const _: () = assert!(size_of::<Cpu>() <= size_of::<rtcredit_cpu>() && align_of::<Cpu>() <= 8);
+const _: () = assert!(size_of::<Accounting>() <= size_of::<rtcredit_acct>() && align_of::<Accounting>() <= 8);
+const _: () = assert!(size_of::<Shared>() <= size_of::<rtcredit_shared>() && align_of::<Shared>() <= 8);
 
 /// What a dump (Xen's debug key 'r') prints for a unit.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct rtc_unit_info {
+pub struct rtcredit_unit_info {
     pub cpu: u32,
     /// A `Prio` value.
     pub prio: u8,
@@ -100,8 +100,8 @@ pub struct rtc_unit_info {
 
 /// What a dump prints for a CPU.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct rtc_cpu_info {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct rtcredit_cpu_info {
     pub id: u32,
     pub online: bool,
     /// Units waiting at RT, BOOST, UNDER, OVER.
@@ -129,24 +129,24 @@ fn nonnull<T>(pointer: *mut T) -> Result<*mut T, RtcError> {
 }
 
 /// # Safety
-/// Null or storage initialised by `rtc_init`.
-unsafe fn shared<'a>(pointer: *const rtc_shared) -> Result<&'a Shared, RtcError> {
+/// Null or storage initialised by `rtcredit_init`.
+unsafe fn shared<'a>(pointer: *const rtcredit_shared) -> Result<&'a Shared, RtcError> {
     // SAFETY: per the contract.
     unsafe { (pointer as *const Shared).as_ref().ok_or(RtcError::NullPointer) }
 }
 /// # Safety
-/// Null or storage initialised by `rtc_init`, private lock held.
-unsafe fn acct<'a>(pointer: *mut rtc_acct) -> Result<&'a mut Accounting, RtcError> {
+/// Null or storage initialised by `rtcredit_init`, private lock held.
+unsafe fn acct<'a>(pointer: *mut rtcredit_acct) -> Result<&'a mut Accounting, RtcError> {
     // SAFETY: per the contract.
     unsafe { (pointer as *mut Accounting).as_mut().ok_or(RtcError::NullPointer) }
 }
 /// # Safety
-/// Null or storage initialised by `rtc_cpu_init`, its lock held.
-unsafe fn cpu<'a>(pointer: *mut rtc_cpu) -> Result<&'a mut Cpu, RtcError> {
+/// Null or storage initialised by `rtcredit_cpu_init`, its lock held.
+unsafe fn cpu<'a>(pointer: *mut rtcredit_cpu) -> Result<&'a mut Cpu, RtcError> {
     // SAFETY: per the contract.
     unsafe { (pointer as *mut Cpu).as_mut().ok_or(RtcError::NullPointer) }
 }
-fn unit(pointer: *mut rtc_unit) -> Result<*mut Unit, RtcError> {
+fn unit(pointer: *mut rtcredit_unit) -> Result<*mut Unit, RtcError> {
     nonnull(pointer as *mut Unit)
 }
 fn write<T>(out: *mut T, value: T) -> Result<(), RtcError> {
@@ -162,9 +162,9 @@ fn write<T>(out: *mut T, value: T) -> Result<(), RtcError> {
 /// # Safety
 /// Pointers are null or valid storage of their type.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_init(
-    shared_out: *mut rtc_shared,
-    acct_out: *mut rtc_acct,
+pub unsafe extern "C" fn rtcredit_init(
+    shared_out: *mut rtcredit_shared,
+    acct_out: *mut rtcredit_acct,
     params: *const Params,
     trace: Option<unsafe extern "C" fn(ctx: *mut c_void, event: u32, data: *const u32, len: u32)>,
     trace_ctx: *mut c_void,
@@ -182,12 +182,12 @@ pub unsafe extern "C" fn rtc_init(
     0
 }
 
-/// Initialises a CPU's storage (offline until `rtc_cpu_add`).
+/// Initialises a CPU's storage (offline until `rtcredit_cpu_add`).
 ///
 /// # Safety
 /// `out` is null or valid storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_cpu_init(out: *mut rtc_cpu, id: u32) -> i32 {
+pub unsafe extern "C" fn rtcredit_cpu_init(out: *mut rtcredit_cpu, id: u32) -> i32 {
     try_c!(write(out as *mut Cpu, Cpu::new(id)));
     0
 }
@@ -197,10 +197,10 @@ pub unsafe extern "C" fn rtc_cpu_init(out: *mut rtc_cpu, id: u32) -> i32 {
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_cpu_add(
-    shared_ptr: *const rtc_shared,
-    acct_ptr: *mut rtc_acct,
-    cpu_ptr: *mut rtc_cpu,
+pub unsafe extern "C" fn rtcredit_cpu_add(
+    shared_ptr: *const rtcredit_shared,
+    acct_ptr: *mut rtcredit_acct,
+    cpu_ptr: *mut rtcredit_cpu,
 ) -> i32 {
     // SAFETY: per the contract.
     unsafe {
@@ -215,10 +215,10 @@ pub unsafe extern "C" fn rtc_cpu_add(
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_cpu_remove(
-    shared_ptr: *const rtc_shared,
-    acct_ptr: *mut rtc_acct,
-    cpu_ptr: *mut rtc_cpu,
+pub unsafe extern "C" fn rtcredit_cpu_remove(
+    shared_ptr: *const rtcredit_shared,
+    acct_ptr: *mut rtcredit_acct,
+    cpu_ptr: *mut rtcredit_cpu,
 ) -> i32 {
     // SAFETY: per the contract.
     unsafe {
@@ -233,7 +233,7 @@ pub unsafe extern "C" fn rtc_cpu_remove(
 /// # Safety
 /// `out` is null or valid storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_dom_init(out: *mut rtc_dom, domid: u32) -> i32 {
+pub unsafe extern "C" fn rtcredit_dom_init(out: *mut rtcredit_dom, domid: u32) -> i32 {
     try_c!(write(out as *mut Domain, Domain::new(domid)));
     0
 }
@@ -244,7 +244,7 @@ pub unsafe extern "C" fn rtc_dom_init(out: *mut rtc_dom, domid: u32) -> i32 {
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_dom_removable(acct_ptr: *mut rtc_acct, dom: *const rtc_dom) -> i32 {
+pub unsafe extern "C" fn rtcredit_dom_removable(acct_ptr: *mut rtcredit_acct, dom: *const rtcredit_dom) -> i32 {
     // SAFETY: per the contract.
     unsafe {
         let domain = try_c!((dom as *const Domain).as_ref().ok_or(RtcError::NullPointer));
@@ -259,7 +259,12 @@ pub unsafe extern "C" fn rtc_dom_removable(acct_ptr: *mut rtc_acct, dom: *const 
 /// `out` is null or valid storage; `dom` is null or an initialised domain that
 /// outlives the unit.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_unit_init(out: *mut rtc_unit, dom: *mut rtc_dom, unit_id: u32, host: *mut c_void) -> i32 {
+pub unsafe extern "C" fn rtcredit_unit_init(
+    out: *mut rtcredit_unit,
+    dom: *mut rtcredit_dom,
+    unit_id: u32,
+    host: *mut c_void,
+) -> i32 {
     let domain = try_c!(nonnull(dom as *mut Domain));
     try_c!(write(out as *mut Unit, Unit::new(domain, unit_id, host)));
     0
@@ -270,10 +275,10 @@ pub unsafe extern "C" fn rtc_unit_init(out: *mut rtc_unit, dom: *mut rtc_dom, un
 /// # Safety
 /// Pointers are null or initialised storage; `tickle` is null or writable.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_unit_insert(
-    shared_ptr: *const rtc_shared,
-    cpu_ptr: *mut rtc_cpu,
-    unit_ptr: *mut rtc_unit,
+pub unsafe extern "C" fn rtcredit_unit_insert(
+    shared_ptr: *const rtcredit_shared,
+    cpu_ptr: *mut rtcredit_cpu,
+    unit_ptr: *mut rtcredit_unit,
     runnable: bool,
     now: u64,
     tickle: *mut CpuMask,
@@ -292,11 +297,11 @@ pub unsafe extern "C" fn rtc_unit_insert(
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_unit_remove(
-    shared_ptr: *const rtc_shared,
-    acct_ptr: *mut rtc_acct,
-    cpu_ptr: *mut rtc_cpu,
-    unit_ptr: *mut rtc_unit,
+pub unsafe extern "C" fn rtcredit_unit_remove(
+    shared_ptr: *const rtcredit_shared,
+    acct_ptr: *mut rtcredit_acct,
+    cpu_ptr: *mut rtcredit_cpu,
+    unit_ptr: *mut rtcredit_unit,
 ) -> i32 {
     // SAFETY: per the contract.
     unsafe {
@@ -311,10 +316,10 @@ pub unsafe extern "C" fn rtc_unit_remove(
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_wake(
-    shared_ptr: *const rtc_shared,
-    cpu_ptr: *mut rtc_cpu,
-    unit_ptr: *mut rtc_unit,
+pub unsafe extern "C" fn rtcredit_wake(
+    shared_ptr: *const rtcredit_shared,
+    cpu_ptr: *mut rtcredit_cpu,
+    unit_ptr: *mut rtcredit_unit,
     now: u64,
     tickle: *mut CpuMask,
 ) -> i32 {
@@ -331,10 +336,10 @@ pub unsafe extern "C" fn rtc_wake(
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_sleep(
-    shared_ptr: *const rtc_shared,
-    cpu_ptr: *mut rtc_cpu,
-    unit_ptr: *mut rtc_unit,
+pub unsafe extern "C" fn rtcredit_sleep(
+    shared_ptr: *const rtcredit_shared,
+    cpu_ptr: *mut rtcredit_cpu,
+    unit_ptr: *mut rtcredit_unit,
     tickle: *mut CpuMask,
 ) -> i32 {
     // SAFETY: per the contract.
@@ -350,7 +355,7 @@ pub unsafe extern "C" fn rtc_sleep(
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_yield(cpu_ptr: *mut rtc_cpu, unit_ptr: *mut rtc_unit) -> i32 {
+pub unsafe extern "C" fn rtcredit_yield(cpu_ptr: *mut rtcredit_cpu, unit_ptr: *mut rtcredit_unit) -> i32 {
     // SAFETY: per the contract.
     unsafe {
         try_c!(try_c!(cpu(cpu_ptr)).yield_unit(try_c!(unit(unit_ptr))));
@@ -363,7 +368,7 @@ pub unsafe extern "C" fn rtc_yield(cpu_ptr: *mut rtc_cpu, unit_ptr: *mut rtc_uni
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_context_saved(cpu_ptr: *mut rtc_cpu, unit_ptr: *mut rtc_unit) -> i32 {
+pub unsafe extern "C" fn rtcredit_context_saved(cpu_ptr: *mut rtcredit_cpu, unit_ptr: *mut rtcredit_unit) -> i32 {
     // SAFETY: per the contract.
     unsafe {
         try_c!(try_c!(cpu(cpu_ptr)).context_saved(try_c!(unit(unit_ptr))));
@@ -371,14 +376,14 @@ pub unsafe extern "C" fn rtc_context_saved(cpu_ptr: *mut rtc_cpu, unit_ptr: *mut
     0
 }
 
-/// First half of a scheduling pass. CPU lock (held until `rtc_schedule_finish`).
+/// First half of a scheduling pass. CPU lock (held until `rtcredit_schedule_finish`).
 ///
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_schedule_begin(
-    shared_ptr: *const rtc_shared,
-    cpu_ptr: *mut rtc_cpu,
+pub unsafe extern "C" fn rtcredit_schedule_begin(
+    shared_ptr: *const rtcredit_shared,
+    cpu_ptr: *mut rtcredit_cpu,
     now: u64,
     force_idle: bool,
     out: *mut ScheduleBegin,
@@ -398,12 +403,12 @@ pub unsafe extern "C" fn rtc_schedule_begin(
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_steal(
-    shared_ptr: *const rtc_shared,
-    cpu_ptr: *mut rtc_cpu,
-    peer_ptr: *mut rtc_cpu,
+pub unsafe extern "C" fn rtcredit_steal(
+    shared_ptr: *const rtcredit_shared,
+    cpu_ptr: *mut rtcredit_cpu,
+    peer_ptr: *mut rtcredit_cpu,
     min_prio: u8,
-) -> *mut rtc_unit {
+) -> *mut rtcredit_unit {
     if cpu_ptr == peer_ptr {
         return ptr::null_mut();
     }
@@ -413,21 +418,21 @@ pub unsafe extern "C" fn rtc_steal(
     // SAFETY: per the contract; the two CPUs are distinct.
     unsafe {
         match (shared(shared_ptr), cpu(cpu_ptr), cpu(peer_ptr)) {
-            (Ok(shared), Ok(local), Ok(peer)) => local.steal_from(shared, peer, min_prio) as *mut rtc_unit,
+            (Ok(shared), Ok(local), Ok(peer)) => local.steal_from(shared, peer, min_prio) as *mut rtcredit_unit,
             _ => ptr::null_mut(),
         }
     }
 }
 
-/// Second half of a scheduling pass: `stolen` is what `rtc_steal` returned, or null.
+/// Second half of a scheduling pass: `stolen` is what `rtcredit_steal` returned, or null.
 ///
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_schedule_finish(
-    shared_ptr: *const rtc_shared,
-    cpu_ptr: *mut rtc_cpu,
-    stolen: *mut rtc_unit,
+pub unsafe extern "C" fn rtcredit_schedule_finish(
+    shared_ptr: *const rtcredit_shared,
+    cpu_ptr: *mut rtcredit_cpu,
+    stolen: *mut rtcredit_unit,
     now: u64,
     out: *mut Decision,
 ) -> i32 {
@@ -445,10 +450,10 @@ pub unsafe extern "C" fn rtc_schedule_finish(
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_tick(
-    shared_ptr: *const rtc_shared,
-    acct_ptr: *mut rtc_acct,
-    cpu_ptr: *mut rtc_cpu,
+pub unsafe extern "C" fn rtcredit_tick(
+    shared_ptr: *const rtcredit_shared,
+    acct_ptr: *mut rtcredit_acct,
+    cpu_ptr: *mut rtcredit_cpu,
     now: u64,
     next_ns: *mut u64,
 ) -> i32 {
@@ -461,12 +466,15 @@ pub unsafe extern "C" fn rtc_tick(
     0
 }
 
-/// Accounting, phase one. Private lock (held until `rtc_account_end`).
+/// Accounting, phase one. Private lock (held until `rtcredit_account_end`).
 ///
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_account_begin(shared_ptr: *const rtc_shared, acct_ptr: *mut rtc_acct) -> i32 {
+pub unsafe extern "C" fn rtcredit_account_begin(
+    shared_ptr: *const rtcredit_shared,
+    acct_ptr: *mut rtcredit_acct,
+) -> i32 {
     // SAFETY: per the contract.
     unsafe {
         try_c!(acct(acct_ptr)).account_begin(try_c!(shared(shared_ptr)));
@@ -480,10 +488,10 @@ pub unsafe extern "C" fn rtc_account_begin(shared_ptr: *const rtc_shared, acct_p
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_account_cpu(
-    shared_ptr: *const rtc_shared,
-    acct_ptr: *mut rtc_acct,
-    cpu_ptr: *mut rtc_cpu,
+pub unsafe extern "C" fn rtcredit_account_cpu(
+    shared_ptr: *const rtcredit_shared,
+    acct_ptr: *mut rtcredit_acct,
+    cpu_ptr: *mut rtcredit_cpu,
     now: u64,
     tickle: *mut CpuMask,
 ) -> i32 {
@@ -501,9 +509,9 @@ pub unsafe extern "C" fn rtc_account_cpu(
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_account_end(
-    shared_ptr: *const rtc_shared,
-    acct_ptr: *mut rtc_acct,
+pub unsafe extern "C" fn rtcredit_account_end(
+    shared_ptr: *const rtcredit_shared,
+    acct_ptr: *mut rtcredit_acct,
     now: u64,
     next_ns: *mut u64,
 ) -> i32 {
@@ -521,10 +529,10 @@ pub unsafe extern "C" fn rtc_account_end(
 /// # Safety
 /// Pointers are null or initialised storage; `args` was copied from the guest.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_rtsleep(
-    shared_ptr: *const rtc_shared,
-    cpu_ptr: *mut rtc_cpu,
-    unit_ptr: *mut rtc_unit,
+pub unsafe extern "C" fn rtcredit_rtsleep(
+    shared_ptr: *const rtcredit_shared,
+    cpu_ptr: *mut rtcredit_cpu,
+    unit_ptr: *mut rtcredit_unit,
     args: *const SchedRtsleep,
     now: u64,
     out: *mut RtsleepOutcome,
@@ -545,10 +553,10 @@ pub unsafe extern "C" fn rtc_rtsleep(
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_rt_fire(
-    shared_ptr: *const rtc_shared,
-    cpu_ptr: *mut rtc_cpu,
-    unit_ptr: *mut rtc_unit,
+pub unsafe extern "C" fn rtcredit_rt_fire(
+    shared_ptr: *const rtcredit_shared,
+    cpu_ptr: *mut rtcredit_cpu,
+    unit_ptr: *mut rtcredit_unit,
     now: u64,
     tickle: *mut CpuMask,
 ) -> i32 {
@@ -566,11 +574,11 @@ pub unsafe extern "C" fn rtc_rt_fire(
 /// Pointers are null or initialised storage; `from` and `to` are distinct or equal
 /// pointers to the same CPU.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_migrate(
-    shared_ptr: *const rtc_shared,
-    from: *mut rtc_cpu,
-    to: *mut rtc_cpu,
-    unit_ptr: *mut rtc_unit,
+pub unsafe extern "C" fn rtcredit_migrate(
+    shared_ptr: *const rtcredit_shared,
+    from: *mut rtcredit_cpu,
+    to: *mut rtcredit_cpu,
+    unit_ptr: *mut rtcredit_unit,
     tickle: *mut CpuMask,
 ) -> i32 {
     if from == to {
@@ -592,7 +600,7 @@ pub unsafe extern "C" fn rtc_migrate(
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_pick_cpu(shared_ptr: *const rtc_shared, unit_ptr: *const rtc_unit) -> i32 {
+pub unsafe extern "C" fn rtcredit_pick_cpu(shared_ptr: *const rtcredit_shared, unit_ptr: *const rtcredit_unit) -> i32 {
     // SAFETY: per the contract.
     unsafe {
         let shared = try_c!(shared(shared_ptr));
@@ -606,9 +614,9 @@ pub unsafe extern "C" fn rtc_pick_cpu(shared_ptr: *const rtc_shared, unit_ptr: *
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_set_affinity(
-    shared_ptr: *const rtc_shared,
-    unit_ptr: *mut rtc_unit,
+pub unsafe extern "C" fn rtcredit_set_affinity(
+    shared_ptr: *const rtcredit_shared,
+    unit_ptr: *mut rtcredit_unit,
     affinity: *const CpuMask,
 ) -> i32 {
     // SAFETY: per the contract.
@@ -625,9 +633,9 @@ pub unsafe extern "C" fn rtc_set_affinity(
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_dom_set_params(
-    acct_ptr: *mut rtc_acct,
-    dom: *mut rtc_dom,
+pub unsafe extern "C" fn rtcredit_dom_set_params(
+    acct_ptr: *mut rtcredit_acct,
+    dom: *mut rtcredit_dom,
     params: *const DomainParams,
 ) -> i32 {
     // SAFETY: per the contract.
@@ -644,9 +652,9 @@ pub unsafe extern "C" fn rtc_dom_set_params(
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_dom_get_params(
-    acct_ptr: *mut rtc_acct,
-    dom: *const rtc_dom,
+pub unsafe extern "C" fn rtcredit_dom_get_params(
+    acct_ptr: *mut rtcredit_acct,
+    dom: *const rtcredit_dom,
     out: *mut DomainParams,
 ) -> i32 {
     // SAFETY: per the contract.
@@ -663,7 +671,7 @@ pub unsafe extern "C" fn rtc_dom_get_params(
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_dom_get_counters(dom: *const rtc_dom, out: *mut DomainCounters) -> i32 {
+pub unsafe extern "C" fn rtcredit_dom_get_counters(dom: *const rtcredit_dom, out: *mut DomainCounters) -> i32 {
     // SAFETY: per the contract.
     unsafe {
         let domain = try_c!((dom as *const Domain).as_ref().ok_or(RtcError::NullPointer));
@@ -677,9 +685,9 @@ pub unsafe extern "C" fn rtc_dom_get_counters(dom: *const rtc_dom, out: *mut Dom
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_set_params(
-    shared_ptr: *const rtc_shared,
-    acct_ptr: *mut rtc_acct,
+pub unsafe extern "C" fn rtcredit_set_params(
+    shared_ptr: *const rtcredit_shared,
+    acct_ptr: *mut rtcredit_acct,
     params: *const Params,
 ) -> i32 {
     // SAFETY: per the contract.
@@ -695,7 +703,7 @@ pub unsafe extern "C" fn rtc_set_params(
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_get_params(acct_ptr: *mut rtc_acct, out: *mut Params) -> i32 {
+pub unsafe extern "C" fn rtcredit_get_params(acct_ptr: *mut rtcredit_acct, out: *mut Params) -> i32 {
     // SAFETY: per the contract.
     unsafe {
         let params = try_c!(acct(acct_ptr)).params();
@@ -709,11 +717,11 @@ pub unsafe extern "C" fn rtc_get_params(acct_ptr: *mut rtc_acct, out: *mut Param
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_unit_get_info(unit_ptr: *const rtc_unit, out: *mut rtc_unit_info) -> i32 {
+pub unsafe extern "C" fn rtcredit_unit_get_info(unit_ptr: *const rtcredit_unit, out: *mut rtcredit_unit_info) -> i32 {
     // SAFETY: per the contract.
     let u = try_c!(unsafe { (unit_ptr as *const Unit).as_ref() }.ok_or(RtcError::NullPointer));
     let prio_ns = |prio: Prio| u.stats.prio_ns[prio as usize].load(RELAXED);
-    let info = rtc_unit_info {
+    let info = rtcredit_unit_info {
         cpu: u.cpu,
         prio: u.prio as u8,
         running: u.running,
@@ -740,7 +748,7 @@ pub unsafe extern "C" fn rtc_unit_get_info(unit_ptr: *const rtc_unit, out: *mut 
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
-pub unsafe extern "C" fn rtc_cpu_get_info(cpu_ptr: *const rtc_cpu, out: *mut rtc_cpu_info) -> i32 {
+pub unsafe extern "C" fn rtcredit_cpu_get_info(cpu_ptr: *const rtcredit_cpu, out: *mut rtcredit_cpu_info) -> i32 {
     // SAFETY: per the contract.
     let c = try_c!(unsafe { (cpu_ptr as *const Cpu).as_ref() }.ok_or(RtcError::NullPointer));
     let current_host = if c.current.is_null() {
@@ -749,7 +757,7 @@ pub unsafe extern "C" fn rtc_cpu_get_info(cpu_ptr: *const rtc_cpu, out: *mut rtc
         // SAFETY: the current unit is live.
         unsafe { (*c.current).host_data }
     };
-    let info = rtc_cpu_info {
+    let info = rtcredit_cpu_info {
         id: c.id,
         online: c.online,
         queued: [
@@ -767,7 +775,7 @@ pub unsafe extern "C" fn rtc_cpu_get_info(cpu_ptr: *const rtc_cpu, out: *mut rtc
 
 /// The errno for a negative code returned by this API (positive), 0 for 0.
 #[no_mangle]
-pub extern "C" fn rtc_errno(code: i32) -> i32 {
+pub extern "C" fn rtcredit_errno(code: i32) -> i32 {
     if code >= 0 {
         return 0;
     }

@@ -29,8 +29,9 @@
 //! hypervisor the deadline with the `SCHEDOP_rtsleep` hypercall. At the deadline its
 //! VCPU gets RT, goes ahead of every other class, and its CPU (or an idle CPU it may run
 //! on) is tickled, overriding the rate limit. RT ends at the next tick or when the unit
-//! blocks, and its run time is charged like any other, so nobody starves. Only domains
-//! dom0 allowed may ask, within a per-domain budget. See [`rt`].
+//! blocks (back to UNDER, or OVER if its credit is spent), and its run time is charged
+//! like any other, so nobody starves. Only domains dom0 allowed may ask, within a
+//! per-domain budget. See [`rt`].
 //!
 //! **SMP.** A CPU whose best local work is OVER, or that has none, steals more urgent
 //! work from busy peers; a unit's hard affinity limits where it may run. See [`sched`].
@@ -55,7 +56,7 @@
 //! number of units except stealing (which may skip units a CPU may not run) and the
 //! accounting period (O(active units), once per 30 ms, as Xen's). The C ABI never
 //! panics through: bad arguments are error codes. Built for Xen (feature `xen`), a
-//! panic aborts through the host's `rtc_host_panic`.
+//! panic aborts through the host's `rtcredit_host_panic`.
 
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -92,7 +93,7 @@ pub use state::{Accounting, Cpu, Domain, Shared, TraceHook, Unit};
 mod panic_handler {
     extern "C" {
         /// Provided by the host (the Xen shim calls Xen's `panic()`); never returns.
-        fn rtc_host_panic(message: *const u8, len: usize) -> !;
+        fn rtcredit_host_panic(message: *const u8, len: usize) -> !;
     }
 
     #[panic_handler]
@@ -101,6 +102,6 @@ mod panic_handler {
         // prints names the Rust function.
         const MESSAGE: &str = "rtcredit: Rust core panicked";
         // SAFETY: the host provides this function; the message is a static string.
-        unsafe { rtc_host_panic(MESSAGE.as_ptr(), MESSAGE.len()) }
+        unsafe { rtcredit_host_panic(MESSAGE.as_ptr(), MESSAGE.len()) }
     }
 }

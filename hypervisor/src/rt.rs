@@ -13,9 +13,13 @@
 //!   guest sleeps until the same deadline, so the wake follows within a tick; a
 //!   remembered grant older than one tick is dropped).
 //!
-//! RT is dropped to UNDER at the next tick that finds the unit running, or when it
-//! blocks; the run time is charged as credit like any other, so an RT unit still pays
-//! for its CPU and BOOST/UNDER/OVER units are not starved (the paper's guard).
+//! RT is dropped at the next tick that finds the unit running, or when it blocks, to
+//! the class its credit earns: UNDER (the paper's rule), or OVER when its credit is
+//! spent (ours: otherwise an RT grant would lift a unit that overspent above the ones
+//! with credit until the next accounting). The run time is charged as credit like any
+//! other, so an RT unit still pays for its CPU and BOOST/UNDER/OVER units are not
+//! starved (the paper's guard). A unit running at RT gets a slice no longer than what
+//! is left of its domain's RT CPU budget, and loses RT when the budget is spent.
 //!
 //! # Who may ask, and how much
 //!
@@ -81,8 +85,13 @@ pub(crate) fn charge_rt_time(shared: &Shared, live: &DomainLive, elapsed_ns: u64
 }
 
 fn share_exhausted(shared: &Shared, live: &DomainLive, now: u64) -> bool {
+    rt_budget_left_ns(shared, live, now) == 0
+}
+
+/// RT CPU time the domain may still use in the current window.
+pub(crate) fn rt_budget_left_ns(shared: &Shared, live: &DomainLive, now: u64) -> u64 {
     roll_window(shared, live, now);
-    live.window_rt_ns.load(RELAXED) >= rt_allowance_ns(shared, live)
+    rt_allowance_ns(shared, live).saturating_sub(live.window_rt_ns.load(RELAXED))
 }
 
 fn degrade(shared: &Shared, unit: &Unit, reason: Degrade) {
@@ -232,7 +241,8 @@ impl Cpu {
         shared.emit(trace::RT_FIRE, &[u.domid(), u.unit_id, state, late_ns.min(u64::from(u32::MAX)) as u32]);
         if u.running {
             set_running_prio(shared, u, Prio::Rt, now);
-            Ok(CpuMask::EMPTY)
+            // Reschedule so that its slice is cut to what is left of the RT budget.
+            Ok(CpuMask::single(self.id))
         } else if u.queued {
             // SAFETY: queued here; requeueing at RT keeps the invariant.
             unsafe {

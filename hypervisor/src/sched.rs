@@ -133,6 +133,15 @@ pub(crate) fn set_running_prio(shared: &Shared, unit: &mut Unit, prio: Prio, now
     unit.prio = prio;
 }
 
+/// An RT unit's slice ends when its domain's RT budget would run out, so that the
+/// budget is a bound, not a hint.
+fn cap_rt_slice(shared: &Shared, unit: &Unit, slice_ns: u64, now: u64) -> u64 {
+    if unit.prio != Prio::Rt {
+        return slice_ns;
+    }
+    slice_ns.min(crate::rt::rt_budget_left_ns(shared, unit.live(), now).max(MIN_TIMER_NS))
+}
+
 impl Decision {
     pub(crate) const fn idle() -> Decision {
         Decision {
@@ -359,6 +368,13 @@ impl Cpu {
                 burn_credits(cur, now);
             }
             flush_prio_time(shared, cur, now);
+            if cur.prio == Prio::Rt && crate::rt::rt_budget_left_ns(shared, cur.live(), now) == 0 {
+                // The domain's RT CPU budget is spent: back to what its credit earns.
+                let class = cur.credit_class();
+                cur.prio = class;
+                cur.live().rt_demotions.fetch_add(1, RELAXED);
+                shared.emit(trace::RT_DEMOTE, &[cur.domid(), cur.unit_id, 3]);
+            }
             let ran_ns = now.saturating_sub(self.current_since_ns);
             let ratelimit_ns = shared.ratelimit_ns.load(RELAXED);
             let rt_waiting = !self.queues[Prio::Rt.queue_index()].is_empty();
@@ -371,7 +387,7 @@ impl Cpu {
                 && !rt_waiting
             {
                 let mut decision = self.decision_for(current, false);
-                decision.run_ns = (ratelimit_ns - ran_ns).max(MIN_TIMER_NS);
+                decision.run_ns = cap_rt_slice(shared, cur, (ratelimit_ns - ran_ns).max(MIN_TIMER_NS), now);
                 decision.switched = false;
                 return ScheduleBegin { want_steal: false, min_prio: Prio::Idle, candidates: CpuMask::EMPTY, decision };
             }
@@ -385,7 +401,7 @@ impl Cpu {
                 unsafe { self.enqueue(shared, current) };
             } else if cur.prio == Prio::Rt {
                 // RT is a one-shot grant: it ends when the unit blocks.
-                cur.prio = Prio::Under;
+                cur.prio = cur.credit_class();
                 cur.live().rt_demotions.fetch_add(1, RELAXED);
                 shared.emit(trace::RT_DEMOTE, &[cur.domid(), cur.unit_id, 1]);
             }
@@ -587,7 +603,7 @@ impl Cpu {
                 decision.tick = TickCmd::Start;
                 decision.tick_at_ns = now.saturating_add(tick_ns - now % tick_ns);
             }
-            decision.run_ns = shared.tslice_ns.load(RELAXED);
+            decision.run_ns = cap_rt_slice(shared, unit, shared.tslice_ns.load(RELAXED), now);
             decision
         };
         decision.switched = switched;

@@ -302,6 +302,16 @@ impl Unit {
         self.affinity
     }
 
+    /// The class its credit earns it (what RT and BOOST fall back to): UNDER with
+    /// credit left, OVER without.
+    pub(crate) fn credit_class(&self) -> Prio {
+        if self.credit.load(RELAXED) < 0 {
+            Prio::Over
+        } else {
+            Prio::Under
+        }
+    }
+
     /// The domain id (for traces).
     pub(crate) fn domid(&self) -> u32 {
         // SAFETY: a unit's domain outlives it (the host frees units first).

@@ -58,62 +58,62 @@ fn c_and_rust_agree_on_every_layout_and_constant() {
     let expect = |name: &str, values: &[usize]| {
         assert_eq!(c.get(name).map(Vec::as_slice), Some(values), "{name}");
     };
-    expect("rtc_sched_rtsleep", &[size_of::<SchedRtsleep>(), align_of::<SchedRtsleep>()]);
-    expect("rtc_sched_rtsleep.deadline_ns", &[offset_of!(SchedRtsleep, deadline_ns)]);
-    expect("rtc_sched_rtsleep.flags", &[offset_of!(SchedRtsleep, flags)]);
-    expect("rtc_sched_rtsleep.pad", &[offset_of!(SchedRtsleep, pad)]);
-    expect("rtc_params", &[size_of::<Params>(), align_of::<Params>()]);
-    expect("rtc_params.tslice_ns", &[offset_of!(Params, tslice_ns)]);
-    expect("rtc_params.ratelimit_ns", &[offset_of!(Params, ratelimit_ns)]);
-    expect("rtc_params.rt_min_lead_ns", &[offset_of!(Params, rt_min_lead_ns)]);
-    expect("rtc_params.rt_max_lead_ns", &[offset_of!(Params, rt_max_lead_ns)]);
-    expect("rtc_params.rt_budget_window_ns", &[offset_of!(Params, rt_budget_window_ns)]);
-    expect("rtc_params.charge_mode", &[offset_of!(Params, charge_mode)]);
-    expect("rtc_dom_params", &[size_of::<DomainParams>(), align_of::<DomainParams>()]);
-    expect("rtc_dom_params.cap", &[offset_of!(DomainParams, cap)]);
-    expect("rtc_dom_params.rt_allowed", &[offset_of!(DomainParams, rt_allowed)]);
-    expect("rtc_dom_params.rt_budget_pct", &[offset_of!(DomainParams, rt_budget_pct)]);
-    expect("rtc_dom_params.rt_rate_per_s", &[offset_of!(DomainParams, rt_rate_per_s)]);
-    expect("rtc_decision", &[size_of::<Decision>(), align_of::<Decision>()]);
-    expect("rtc_decision.run_ns", &[offset_of!(Decision, run_ns)]);
-    expect("rtc_decision.prio", &[offset_of!(Decision, prio)]);
-    expect("rtc_decision.switched", &[offset_of!(Decision, switched)]);
-    expect("rtc_decision.migrated", &[offset_of!(Decision, migrated)]);
-    expect("rtc_decision.tick", &[offset_of!(Decision, tick)]);
-    expect("rtc_decision.tick_at_ns", &[offset_of!(Decision, tick_at_ns)]);
-    expect("rtc_schedule_begin_out", &[size_of::<ScheduleBegin>(), align_of::<ScheduleBegin>()]);
-    expect("rtc_schedule_begin_out.min_prio", &[offset_of!(ScheduleBegin, min_prio)]);
-    expect("rtc_schedule_begin_out.candidates", &[offset_of!(ScheduleBegin, candidates)]);
-    expect("rtc_schedule_begin_out.decision", &[offset_of!(ScheduleBegin, decision)]);
-    expect("rtc_rtsleep_outcome", &[size_of::<RtsleepOutcome>(), align_of::<RtsleepOutcome>()]);
-    expect("rtc_rtsleep_outcome.arm_at_ns", &[offset_of!(RtsleepOutcome, arm_at_ns)]);
-    expect("rtc_cpumask", &[size_of::<CpuMask>(), align_of::<CpuMask>()]);
-    expect("rtc_dom_counters", &[size_of::<DomainCounters>(), align_of::<DomainCounters>()]);
-    expect("rtc_unit_info", &[size_of::<rtc_unit_info>(), align_of::<rtc_unit_info>()]);
-    expect("rtc_unit_info.credit", &[offset_of!(rtc_unit_info, credit)]);
-    expect("rtc_unit_info.rt_deadline_ns", &[offset_of!(rtc_unit_info, rt_deadline_ns)]);
-    expect("rtc_unit_info.rt_fires", &[offset_of!(rtc_unit_info, rt_fires)]);
-    expect("rtc_cpu_info", &[size_of::<rtc_cpu_info>(), align_of::<rtc_cpu_info>()]);
-    expect("rtc_cpu_info.queued", &[offset_of!(rtc_cpu_info, queued)]);
-    expect("rtc_cpu_info.current_host", &[offset_of!(rtc_cpu_info, current_host)]);
-    expect("rtc_unit", &[size_of::<rtc_unit>(), 8]);
-    expect("rtc_dom", &[size_of::<rtc_dom>(), 8]);
-    expect("rtc_cpu", &[size_of::<rtc_cpu>(), 8]);
-    expect("rtc_acct", &[size_of::<rtc_acct>(), 8]);
-    expect("rtc_shared", &[size_of::<rtc_shared>(), 8]);
-    expect("RTC_SCHEDOP_RTSLEEP", &[SCHEDOP_RTSLEEP as usize]);
-    expect("RTC_XEN_SCHEDULER_RTCREDIT", &[XEN_SCHEDULER_RTCREDIT as usize]);
-    expect("RTC_PRIO_RT", &[Prio::Rt as usize]);
-    expect("RTC_ERROR_NOT_PERMITTED", &[RtcError::NotPermitted as usize]);
+    expect("rtcredit_sched_rtsleep", &[size_of::<SchedRtsleep>(), align_of::<SchedRtsleep>()]);
+    expect("rtcredit_sched_rtsleep.deadline_ns", &[offset_of!(SchedRtsleep, deadline_ns)]);
+    expect("rtcredit_sched_rtsleep.flags", &[offset_of!(SchedRtsleep, flags)]);
+    expect("rtcredit_sched_rtsleep.pad", &[offset_of!(SchedRtsleep, pad)]);
+    expect("rtcredit_params", &[size_of::<Params>(), align_of::<Params>()]);
+    expect("rtcredit_params.tslice_ns", &[offset_of!(Params, tslice_ns)]);
+    expect("rtcredit_params.ratelimit_ns", &[offset_of!(Params, ratelimit_ns)]);
+    expect("rtcredit_params.rt_min_lead_ns", &[offset_of!(Params, rt_min_lead_ns)]);
+    expect("rtcredit_params.rt_max_lead_ns", &[offset_of!(Params, rt_max_lead_ns)]);
+    expect("rtcredit_params.rt_budget_window_ns", &[offset_of!(Params, rt_budget_window_ns)]);
+    expect("rtcredit_params.charge_mode", &[offset_of!(Params, charge_mode)]);
+    expect("rtcredit_dom_params", &[size_of::<DomainParams>(), align_of::<DomainParams>()]);
+    expect("rtcredit_dom_params.cap", &[offset_of!(DomainParams, cap)]);
+    expect("rtcredit_dom_params.rt_allowed", &[offset_of!(DomainParams, rt_allowed)]);
+    expect("rtcredit_dom_params.rt_budget_pct", &[offset_of!(DomainParams, rt_budget_pct)]);
+    expect("rtcredit_dom_params.rt_rate_per_s", &[offset_of!(DomainParams, rt_rate_per_s)]);
+    expect("rtcredit_decision", &[size_of::<Decision>(), align_of::<Decision>()]);
+    expect("rtcredit_decision.run_ns", &[offset_of!(Decision, run_ns)]);
+    expect("rtcredit_decision.prio", &[offset_of!(Decision, prio)]);
+    expect("rtcredit_decision.switched", &[offset_of!(Decision, switched)]);
+    expect("rtcredit_decision.migrated", &[offset_of!(Decision, migrated)]);
+    expect("rtcredit_decision.tick", &[offset_of!(Decision, tick)]);
+    expect("rtcredit_decision.tick_at_ns", &[offset_of!(Decision, tick_at_ns)]);
+    expect("rtcredit_schedule_begin_out", &[size_of::<ScheduleBegin>(), align_of::<ScheduleBegin>()]);
+    expect("rtcredit_schedule_begin_out.min_prio", &[offset_of!(ScheduleBegin, min_prio)]);
+    expect("rtcredit_schedule_begin_out.candidates", &[offset_of!(ScheduleBegin, candidates)]);
+    expect("rtcredit_schedule_begin_out.decision", &[offset_of!(ScheduleBegin, decision)]);
+    expect("rtcredit_rtsleep_outcome", &[size_of::<RtsleepOutcome>(), align_of::<RtsleepOutcome>()]);
+    expect("rtcredit_rtsleep_outcome.arm_at_ns", &[offset_of!(RtsleepOutcome, arm_at_ns)]);
+    expect("rtcredit_cpumask", &[size_of::<CpuMask>(), align_of::<CpuMask>()]);
+    expect("rtcredit_dom_counters", &[size_of::<DomainCounters>(), align_of::<DomainCounters>()]);
+    expect("rtcredit_unit_info", &[size_of::<rtcredit_unit_info>(), align_of::<rtcredit_unit_info>()]);
+    expect("rtcredit_unit_info.credit", &[offset_of!(rtcredit_unit_info, credit)]);
+    expect("rtcredit_unit_info.rt_deadline_ns", &[offset_of!(rtcredit_unit_info, rt_deadline_ns)]);
+    expect("rtcredit_unit_info.rt_fires", &[offset_of!(rtcredit_unit_info, rt_fires)]);
+    expect("rtcredit_cpu_info", &[size_of::<rtcredit_cpu_info>(), align_of::<rtcredit_cpu_info>()]);
+    expect("rtcredit_cpu_info.queued", &[offset_of!(rtcredit_cpu_info, queued)]);
+    expect("rtcredit_cpu_info.current_host", &[offset_of!(rtcredit_cpu_info, current_host)]);
+    expect("rtcredit_unit", &[size_of::<rtcredit_unit>(), 8]);
+    expect("rtcredit_dom", &[size_of::<rtcredit_dom>(), 8]);
+    expect("rtcredit_cpu", &[size_of::<rtcredit_cpu>(), 8]);
+    expect("rtcredit_acct", &[size_of::<rtcredit_acct>(), 8]);
+    expect("rtcredit_shared", &[size_of::<rtcredit_shared>(), 8]);
+    expect("RTCREDIT_SCHEDOP_RTSLEEP", &[SCHEDOP_RTSLEEP as usize]);
+    expect("RTCREDIT_XEN_SCHEDULER_RTCREDIT", &[XEN_SCHEDULER_RTCREDIT as usize]);
+    expect("RTCREDIT_PRIO_RT", &[Prio::Rt as usize]);
+    expect("RTCREDIT_ERROR_NOT_PERMITTED", &[RtcError::NotPermitted as usize]);
 }
 
 /// Storage the way the C host allocates it.
 struct Storage {
-    shared: Box<MaybeUninit<rtc_shared>>,
-    acct: Box<MaybeUninit<rtc_acct>>,
-    cpu: Box<MaybeUninit<rtc_cpu>>,
-    dom: Box<MaybeUninit<rtc_dom>>,
-    units: [Box<MaybeUninit<rtc_unit>>; 2],
+    shared: Box<MaybeUninit<rtcredit_shared>>,
+    acct: Box<MaybeUninit<rtcredit_acct>>,
+    cpu: Box<MaybeUninit<rtcredit_cpu>>,
+    dom: Box<MaybeUninit<rtcredit_dom>>,
+    units: [Box<MaybeUninit<rtcredit_unit>>; 2],
 }
 
 impl Storage {
@@ -132,38 +132,38 @@ impl Storage {
 fn null_pointers_and_bad_arguments_are_error_codes() {
     let mut s = Storage::new();
     let params = Params::default();
-    let null_cpu: *mut rtc_cpu = ptr::null_mut();
+    let null_cpu: *mut rtcredit_cpu = ptr::null_mut();
     unsafe {
         assert_eq!(
-            rtc_init(ptr::null_mut(), s.acct.as_mut_ptr(), &params, None, ptr::null_mut()),
+            rtcredit_init(ptr::null_mut(), s.acct.as_mut_ptr(), &params, None, ptr::null_mut()),
             RtcError::NullPointer.to_c()
         );
         let bad = Params { tslice_ns: 0, ..params };
         assert_eq!(
-            rtc_init(s.shared.as_mut_ptr(), s.acct.as_mut_ptr(), &bad, None, ptr::null_mut()),
+            rtcredit_init(s.shared.as_mut_ptr(), s.acct.as_mut_ptr(), &bad, None, ptr::null_mut()),
             RtcError::BadTimeslice.to_c()
         );
-        assert_eq!(rtc_init(s.shared.as_mut_ptr(), s.acct.as_mut_ptr(), &params, None, ptr::null_mut()), 0);
+        assert_eq!(rtcredit_init(s.shared.as_mut_ptr(), s.acct.as_mut_ptr(), &params, None, ptr::null_mut()), 0);
         let mut tickle = CpuMask::EMPTY;
         assert_eq!(
-            rtc_wake(s.shared.as_ptr(), null_cpu, ptr::null_mut(), 0, &mut tickle),
+            rtcredit_wake(s.shared.as_ptr(), null_cpu, ptr::null_mut(), 0, &mut tickle),
             RtcError::NullPointer.to_c()
         );
-        assert_eq!(rtc_cpu_init(s.cpu.as_mut_ptr(), 300), 0);
+        assert_eq!(rtcredit_cpu_init(s.cpu.as_mut_ptr(), 300), 0);
         assert_eq!(
-            rtc_cpu_add(s.shared.as_ptr(), s.acct.as_mut_ptr(), s.cpu.as_mut_ptr()),
+            rtcredit_cpu_add(s.shared.as_ptr(), s.acct.as_mut_ptr(), s.cpu.as_mut_ptr()),
             RtcError::CpuOutOfRange.to_c()
         );
-        assert!(rtc_steal(s.shared.as_ptr(), null_cpu, null_cpu, 9).is_null());
+        assert!(rtcredit_steal(s.shared.as_ptr(), null_cpu, null_cpu, 9).is_null());
         assert_eq!(
-            rtc_unit_init(s.units[0].as_mut_ptr(), ptr::null_mut(), 0, ptr::null_mut()),
+            rtcredit_unit_init(s.units[0].as_mut_ptr(), ptr::null_mut(), 0, ptr::null_mut()),
             RtcError::NullPointer.to_c()
         );
     }
-    assert_eq!(rtc_errno(RtcError::NotPermitted.to_c()), 1);
-    assert_eq!(rtc_errno(RtcError::DeadlineTooFar.to_c()), 34);
-    assert_eq!(rtc_errno(-999), 22);
-    assert_eq!(rtc_errno(0), 0);
+    assert_eq!(rtcredit_errno(RtcError::NotPermitted.to_c()), 1);
+    assert_eq!(rtcredit_errno(RtcError::DeadlineTooFar.to_c()), 34);
+    assert_eq!(rtcredit_errno(-999), 22);
+    assert_eq!(rtcredit_errno(0), 0);
 }
 
 #[test]
@@ -174,55 +174,55 @@ fn a_scheduling_round_trip_through_the_c_abi() {
     let [u0, u1] = &mut s.units;
     let (u0, u1) = (u0.as_mut_ptr(), u1.as_mut_ptr());
     unsafe {
-        assert_eq!(rtc_init(sh, acct, &params, None, ptr::null_mut()), 0);
-        assert_eq!(rtc_cpu_init(cpu, 0), 0);
-        assert_eq!(rtc_cpu_add(sh, acct, cpu), 0);
-        assert_eq!(rtc_dom_init(dom, 7), 0);
+        assert_eq!(rtcredit_init(sh, acct, &params, None, ptr::null_mut()), 0);
+        assert_eq!(rtcredit_cpu_init(cpu, 0), 0);
+        assert_eq!(rtcredit_cpu_add(sh, acct, cpu), 0);
+        assert_eq!(rtcredit_dom_init(dom, 7), 0);
         let mut dp = MaybeUninit::<DomainParams>::uninit();
-        assert_eq!(rtc_dom_get_params(acct, dom, dp.as_mut_ptr()), 0);
+        assert_eq!(rtcredit_dom_get_params(acct, dom, dp.as_mut_ptr()), 0);
         let mut dp = dp.assume_init();
         dp.rt_allowed = true;
-        assert_eq!(rtc_dom_set_params(acct, dom, &dp), 0);
-        assert_eq!(rtc_unit_init(u0, dom, 0, 0x1000 as *mut _), 0);
-        assert_eq!(rtc_unit_init(u1, dom, 1, 0x2000 as *mut _), 0);
+        assert_eq!(rtcredit_dom_set_params(acct, dom, &dp), 0);
+        assert_eq!(rtcredit_unit_init(u0, dom, 0, 0x1000 as *mut _), 0);
+        assert_eq!(rtcredit_unit_init(u1, dom, 1, 0x2000 as *mut _), 0);
         let mut tickle = CpuMask::EMPTY;
-        assert_eq!(rtc_unit_insert(sh, cpu, u0, true, 0, &mut tickle), 0);
-        assert_eq!(rtc_unit_insert(sh, cpu, u1, true, 0, &mut tickle), 0);
+        assert_eq!(rtcredit_unit_insert(sh, cpu, u0, true, 0, &mut tickle), 0);
+        assert_eq!(rtcredit_unit_insert(sh, cpu, u1, true, 0, &mut tickle), 0);
         let mut begin = MaybeUninit::<ScheduleBegin>::uninit();
-        assert_eq!(rtc_schedule_begin(sh, cpu, 0, false, begin.as_mut_ptr()), 0);
+        assert_eq!(rtcredit_schedule_begin(sh, cpu, 0, false, begin.as_mut_ptr()), 0);
         let begin = begin.assume_init();
         assert!(!begin.want_steal);
         assert_eq!(begin.decision.next_host as usize, 0x1000);
         assert_eq!(begin.decision.prio, Prio::Boost);
         let args = SchedRtsleep { deadline_ns: 10_000_000, flags: 0, pad: 0 };
         let mut outcome = MaybeUninit::<RtsleepOutcome>::uninit();
-        assert_eq!(rtc_rtsleep(sh, cpu, u0, &args, 0, outcome.as_mut_ptr()), 0);
+        assert_eq!(rtcredit_rtsleep(sh, cpu, u0, &args, 0, outcome.as_mut_ptr()), 0);
         assert_eq!(outcome.assume_init(), RtsleepOutcome { result: RTSLEEP_GRANTED, arm_at_ns: 10_000_000 });
         let bad = SchedRtsleep { flags: 0x80, ..args };
-        assert_eq!(rtc_rtsleep(sh, cpu, u1, &bad, 0, outcome.as_mut_ptr()), RtcError::UnknownFlags.to_c());
-        assert_eq!(rtc_rtsleep(sh, cpu, u1, &args, 0, outcome.as_mut_ptr()), RtcError::NotRunning.to_c());
+        assert_eq!(rtcredit_rtsleep(sh, cpu, u1, &bad, 0, outcome.as_mut_ptr()), RtcError::UnknownFlags.to_c());
+        assert_eq!(rtcredit_rtsleep(sh, cpu, u1, &args, 0, outcome.as_mut_ptr()), RtcError::NotRunning.to_c());
         let mut next = 0u64;
-        assert_eq!(rtc_tick(sh, acct, cpu, 10_000_000, &mut next), 0);
+        assert_eq!(rtcredit_tick(sh, acct, cpu, 10_000_000, &mut next), 0);
         assert_eq!(next, 20_000_000);
-        assert_eq!(rtc_rt_fire(sh, cpu, u0, 10_000_000, &mut tickle), 0);
-        let mut info = MaybeUninit::<rtc_unit_info>::uninit();
-        assert_eq!(rtc_unit_get_info(u0, info.as_mut_ptr()), 0);
+        assert_eq!(rtcredit_rt_fire(sh, cpu, u0, 10_000_000, &mut tickle), 0);
+        let mut info = MaybeUninit::<rtcredit_unit_info>::uninit();
+        assert_eq!(rtcredit_unit_get_info(u0, info.as_mut_ptr()), 0);
         let info = info.assume_init();
         assert_eq!((info.prio, info.running, info.rt_fires), (Prio::Rt as u8, true, 1));
-        let mut cpu_info = MaybeUninit::<rtc_cpu_info>::uninit();
-        assert_eq!(rtc_cpu_get_info(cpu, cpu_info.as_mut_ptr()), 0);
+        let mut cpu_info = MaybeUninit::<rtcredit_cpu_info>::uninit();
+        assert_eq!(rtcredit_cpu_get_info(cpu, cpu_info.as_mut_ptr()), 0);
         let cpu_info = cpu_info.assume_init();
         assert_eq!(cpu_info.queued, [0, 1, 0, 0]);
         assert_eq!(cpu_info.current_host as usize, 0x1000);
-        assert_eq!(rtc_account_begin(sh, acct), 0);
-        assert_eq!(rtc_account_cpu(sh, acct, cpu, 30_000_000, &mut tickle), 0);
-        assert_eq!(rtc_account_end(sh, acct, 30_000_000, &mut next), 0);
+        assert_eq!(rtcredit_account_begin(sh, acct), 0);
+        assert_eq!(rtcredit_account_cpu(sh, acct, cpu, 30_000_000, &mut tickle), 0);
+        assert_eq!(rtcredit_account_end(sh, acct, 30_000_000, &mut next), 0);
         assert_eq!(next, 60_000_000);
         let mut counters = MaybeUninit::<DomainCounters>::uninit();
-        assert_eq!(rtc_dom_get_counters(dom, counters.as_mut_ptr()), 0);
+        assert_eq!(rtcredit_dom_get_counters(dom, counters.as_mut_ptr()), 0);
         let counters = counters.assume_init();
         assert_eq!((counters.rt_granted, counters.rt_fires, counters.rt_denied), (1, 1, 2));
-        assert_eq!(rtc_dom_removable(acct, dom), RtcError::DomainBusy.to_c());
-        assert_eq!(rtc_cpu_remove(sh, acct, cpu), RtcError::CpuNotEmpty.to_c());
+        assert_eq!(rtcredit_dom_removable(acct, dom), RtcError::DomainBusy.to_c());
+        assert_eq!(rtcredit_cpu_remove(sh, acct, cpu), RtcError::CpuNotEmpty.to_c());
     }
 }

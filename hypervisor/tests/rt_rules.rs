@@ -144,18 +144,25 @@ fn an_rt_wake_prefers_an_idle_cpu_over_preempting() {
 }
 
 #[test]
-fn rt_is_dropped_at_the_next_tick_and_when_the_unit_blocks() {
+fn rt_is_dropped_at_the_next_tick_and_when_the_unit_blocks_to_the_class_its_credit_earns() {
     let (mut host, dom, rt, _) = setup(1);
     host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
     host.rt_fire(rt, 10 * MS).unwrap();
     assert_eq!(host.unit(rt).unwrap().prio, Prio::Rt, "running: it just becomes RT");
+    // It has run 20 ms on no credit: -200, so the tick drops it to OVER, not UNDER.
     host.tick(0, 20 * MS).unwrap();
+    let view = host.unit(rt).unwrap();
+    assert_eq!((view.credit, view.prio), (-200, Prio::Over));
+    // Accounting gives it the CPU's 300 (the only active unit): UNDER again.
+    host.account(20 * MS);
     assert_eq!(host.unit(rt).unwrap().prio, Prio::Under);
-    host.rtsleep(rt, &deadline(30 * MS), 20 * MS).unwrap();
-    host.rt_fire(rt, 30 * MS).unwrap();
+    host.rtsleep(rt, &deadline(25 * MS), 20 * MS).unwrap();
+    host.rt_fire(rt, 25 * MS).unwrap();
     host.sleep(rt).unwrap();
-    host.schedule(0, 30 * MS + 100_000, false).unwrap();
-    assert_eq!(host.unit(rt).unwrap().prio, Prio::Under);
+    host.schedule(0, 25 * MS + 100_000, false).unwrap();
+    let view = host.unit(rt).unwrap();
+    assert!(view.credit >= 0);
+    assert_eq!(view.prio, Prio::Under, "blocked with credit left: UNDER");
     assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 2);
     let demotions: Vec<u32> =
         host.take_trace().iter().filter(|r| r.event == trace::RT_DEMOTE).map(|r| r.data[2]).collect();
@@ -235,7 +242,8 @@ fn early_and_unregistered_fires_are_stale() {
     host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
     assert_eq!(host.rt_fire(rt, 10 * MS - 1), Err(RtcError::StaleTimer));
     assert_eq!(host.unit(rt).unwrap().rt_deadline_ns, Some(10 * MS), "an early fire keeps the deadline");
-    assert_eq!(host.rt_fire(rt, 10 * MS), Ok(CpuMask::EMPTY));
+    // Running: it becomes RT and its CPU reschedules to cut its slice to the budget.
+    assert_eq!(host.rt_fire(rt, 10 * MS), Ok(CpuMask::single(0)));
 }
 
 #[test]
