@@ -1,0 +1,698 @@
+//! The simulated Xen host: pCPUs, domains and VCPUs around the real `rtcredit` core.
+//!
+//! # What is modelled, and what it stands for in Xen
+//!
+//! Time is simulated Xen system time in integer nanoseconds. The core is called through
+//! [`rtcredit::host::Host`] exactly where Xen's scheduler framework (`common/sched/core.c`)
+//! and our C shim call it:
+//!
+//! * **Schedule softirq** (`SCHEDULE_SOFTIRQ` -> `do_schedule`): a CPU reschedules when a
+//!   call returned a tickle mask holding it (wake, sleep, RT fire, accounting). The
+//!   reschedule runs `ipi_delay_ns` later (the IPI, or the interrupt-exit path for the
+//!   local CPU); several tickles before it coalesce into one pass, as a pending softirq
+//!   bit does. A pass is [`Host::schedule`].
+//! * **Slice timer** (`s_timer`): armed at `now + run_ns` after every pass (not armed for
+//!   idle); its expiry runs a pass at once (it is the local timer interrupt).
+//! * **Tick** (credit's per-CPU `ticker`): started, stopped or kept as each pass's
+//!   `Scheduled::tick` says; each expiry calls [`Host::tick`], which returns the next
+//!   expiry or `None` to stop. A tick never reschedules by itself (as in Xen).
+//! * **Accounting timer** (credit's `master_ticker`): every time slice, host-wide,
+//!   [`Host::account`], whose tickle mask is served like any other.
+//! * **RT timer** (our per-unit `realtime_ticker`): armed at `RtsleepOutcome::arm_at_ns`
+//!   after `SCHEDOP_rtsleep` (0 cancels it); expiry calls [`Host::rt_fire`]; a stale
+//!   timer (`RtcError::StaleTimer`) is ignored, as the shim does.
+//! * **Guest timer** (the PV singleshot timer, `VCPUOP_set_singleshot_timer`) and
+//!   **event channels**: they wake a blocked VCPU ([`Host::wake`]). A VCPU blocks
+//!   (`SCHEDOP_block` -> [`Host::sleep`]) when its guest has nothing to do.
+//! * **Context switch**: when a pass switches to a different VCPU, that VCPU does no
+//!   guest work for `switch_cost_ns` (register, page-table and cache refill cost). The
+//!   CPU time is still charged to it by the core.
+//! * **Timer slop**: the periodic hypervisor timers (tick, accounting) fire up to
+//!   `timer_slop_ns` late, uniformly at random (Xen's `timer_slop`, 50 us by default).
+//!   Because Xen re-arms the tick from its handler (`NOW() + tick`), its phase drifts
+//!   against the guests' clocks, as on real hardware.
+//!
+//! Units everywhere: nanoseconds of simulated time (`u64`); shares in percent.
+//!
+//! # Guest work
+//!
+//! A VCPU's workload (see [`crate::workload`]) progresses only while its VCPU is the
+//! running unit of a CPU, is not blocked, and the switch cost is paid. When the current
+//! segment's work would be done, a `WorkDone` event fires; any pass before that first
+//! settles the progress made so far.
+//!
+//! # Results
+//!
+//! Per domain: CPU time (time as the running, non-blocked unit, switch cost included),
+//! guest work done, the core's per-priority run time and counters, and the workload's
+//! measurements (lateness of each job or packet, start times, completion).
+
+use rtcredit::host::{Host, Scheduled, UnitId};
+use rtcredit::prio::NR_PRIOS;
+use rtcredit::{CpuMask, DomainParams, Params, RtcError, SchedRtsleep, TickCmd};
+
+use crate::queue::EventQueue;
+use crate::rng::SplitMix64;
+use crate::workload::{Measurements, Step, Workload, WorkloadSpec, ENDLESS_NS};
+
+/// Why a simulation could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("the core refused {operation}: {error} (code {code})", code = *error as i32)]
+    Core { operation: &'static str, error: RtcError },
+    #[error("the configuration is invalid: {0}")]
+    Config(String),
+}
+
+fn core_err(operation: &'static str) -> impl Fn(RtcError) -> SimError {
+    move |error| SimError::Core { operation, error }
+}
+
+/// Host-level settings of one simulation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostSpec {
+    /// Number of physical CPUs (1..=64).
+    pub pcpus: u32,
+    /// The core's global parameters (the policy).
+    pub params: Params,
+    /// Whether guests may call `SCHEDOP_rtsleep` at all under this policy.
+    pub rt_enabled: bool,
+    /// Delay from a tickle to the scheduling pass on that CPU, ns.
+    pub ipi_delay_ns: u64,
+    /// Guest-work-free time after switching to a different VCPU, ns.
+    pub switch_cost_ns: u64,
+    /// The hypervisor's periodic timers (tick, accounting) fire up to this much late,
+    /// uniformly at random (Xen's `timer_slop`, 50 us by default), ns.
+    pub timer_slop_ns: u64,
+}
+
+/// One VCPU: where it starts and what its guest does.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VcpuSpec {
+    pub cpu: u32,
+    pub workload: WorkloadSpec,
+}
+
+/// One domain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DomainSpec {
+    pub name: String,
+    pub params: DomainParams,
+    pub vcpus: Vec<VcpuSpec>,
+}
+
+/// A whole simulation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimSpec {
+    pub host: HostSpec,
+    pub domains: Vec<DomainSpec>,
+    pub seed: u64,
+    /// Simulated time at which the run stops, ns.
+    pub until_ns: u64,
+    /// Stop as soon as every job-limited measured workload is finished.
+    pub stop_when_measured_done: bool,
+}
+
+/// What one domain did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DomainReport {
+    pub name: String,
+    pub workload: &'static str,
+    /// CPU time as the running unit (switch cost included), ns.
+    pub cpu_ns: u64,
+    /// Guest work done, ns.
+    pub work_ns: u64,
+    /// Run time at each priority as the core counted it (index `Prio as usize`).
+    pub prio_ns: [u64; NR_PRIOS],
+    pub runs: u64,
+    pub boosts: u64,
+    pub rt_fires: u64,
+    pub rt_requests: u64,
+    pub rt_granted: u64,
+    pub rt_degraded: u64,
+    pub rt_denied: u64,
+    /// `SCHEDOP_rtsleep` calls the core refused (the guest then slept plainly).
+    pub rtsleep_errors: u64,
+    /// Measurements of each VCPU's workload, in VCPU order.
+    pub measurements: Vec<Measurements>,
+    /// Ideal completion time of a job-limited workload (first VCPU), ns.
+    pub ideal_completion_ns: Option<u64>,
+    pub measured: bool,
+}
+
+/// What a simulation produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimReport {
+    /// When it stopped, ns.
+    pub end_ns: u64,
+    /// Events processed (including stale timers).
+    pub events: u64,
+    /// Scheduling passes that switched to another VCPU or to idle, summed over CPUs.
+    pub context_switches: u64,
+    pub domains: Vec<DomainReport>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Event {
+    Tick { cpu: usize, generation: u64 },
+    Slice { cpu: usize, generation: u64 },
+    Softirq { cpu: usize },
+    Account,
+    WorkDone { cpu: usize, generation: u64 },
+    RtTimer { vcpu: usize, generation: u64 },
+    GuestTimer { vcpu: usize, generation: u64 },
+    Packet { vcpu: usize },
+}
+
+#[derive(Debug, Default)]
+struct CpuState {
+    /// The VCPU the core runs here (as of the last pass).
+    current: Option<usize>,
+    /// Guest work of `current` counts from here (after the switch cost).
+    progress_from_ns: u64,
+    /// CPU time of `current` counts from here.
+    busy_from_ns: u64,
+    tick_generation: u64,
+    slice_generation: u64,
+    work_generation: u64,
+    softirq_pending: bool,
+    switches: u64,
+}
+
+#[derive(Debug)]
+struct VcpuState {
+    unit: UnitId,
+    domain: usize,
+    workload: Workload,
+    blocked: bool,
+    /// Work left in the current segment; 0 = none (ask the workload), `ENDLESS_NS`.
+    remaining_ns: u64,
+    /// The current segment has made progress (its start was reported).
+    segment_started: bool,
+    guest_timer_generation: u64,
+    rt_timer_generation: u64,
+    cpu_ns: u64,
+    work_ns: u64,
+    rtsleep_errors: u64,
+}
+
+/// A running simulation.
+#[derive(Debug)]
+pub struct Simulator {
+    host: Host,
+    spec: SimSpec,
+    queue: EventQueue<Event>,
+    cpus: Vec<CpuState>,
+    vcpus: Vec<VcpuState>,
+    domain_ids: Vec<rtcredit::host::DomId>,
+    now: u64,
+    events: u64,
+    /// Draws the timer slop.
+    slop_rng: SplitMix64,
+    /// Human-readable log of every decision, when enabled (debugging aid).
+    log: Option<Vec<String>>,
+}
+
+impl Simulator {
+    /// Builds the host, its domains and VCPUs, and the initial timers.
+    pub fn new(spec: &SimSpec) -> Result<Simulator, SimError> {
+        let host_spec = &spec.host;
+        if host_spec.pcpus == 0 || host_spec.pcpus as usize > rtcredit::MAX_CPUS {
+            return Err(SimError::Config(format!("pcpus must be in 1..={}", rtcredit::MAX_CPUS)));
+        }
+        host_spec.params.validate().map_err(core_err("the global parameters"))?;
+        let mut host = Host::new(host_spec.params, host_spec.pcpus, false).map_err(core_err("creating the host"))?;
+        let root_rng = SplitMix64::new(spec.seed);
+        let mut vcpus = Vec::new();
+        let mut domain_ids = Vec::new();
+        let mut tickle = CpuMask::EMPTY;
+        for (index, domain) in spec.domains.iter().enumerate() {
+            let dom = host.add_domain(index as u32 + 1);
+            host.set_domain_params(dom, &domain.params).map_err(core_err("setting domain parameters"))?;
+            domain_ids.push(dom);
+            for vcpu in &domain.vcpus {
+                if vcpu.cpu >= host_spec.pcpus {
+                    return Err(SimError::Config(format!(
+                        "domain {}: vcpu on cpu {} but the host has {} pcpus",
+                        domain.name, vcpu.cpu, host_spec.pcpus
+                    )));
+                }
+                let (unit, mask) = host.add_unit(dom, vcpu.cpu, true, 0).map_err(core_err("adding a unit"))?;
+                tickle = tickle.or(&mask);
+                let stream = vcpus.len() as u64;
+                vcpus.push(VcpuState {
+                    unit,
+                    domain: index,
+                    workload: Workload::new(&vcpu.workload, root_rng.fork(stream), host_spec.rt_enabled),
+                    blocked: false,
+                    remaining_ns: 0,
+                    segment_started: false,
+                    guest_timer_generation: 0,
+                    rt_timer_generation: 0,
+                    cpu_ns: 0,
+                    work_ns: 0,
+                    rtsleep_errors: 0,
+                });
+            }
+        }
+        let mut sim = Simulator {
+            host,
+            spec: spec.clone(),
+            queue: EventQueue::default(),
+            cpus: (0..host_spec.pcpus).map(|_| CpuState::default()).collect(),
+            vcpus,
+            domain_ids,
+            now: 0,
+            events: 0,
+            log: None,
+            slop_rng: root_rng.fork(u64::MAX),
+        };
+        for vcpu in 0..sim.vcpus.len() {
+            if let Some(at) = sim.vcpus[vcpu].workload.take_next_arrival() {
+                sim.queue.push(at, Event::Packet { vcpu });
+            }
+        }
+        let first_account = sim.slopped(host_spec.params.tslice_ns);
+        sim.queue.push(first_account, Event::Account);
+        // Boot: every CPU runs its first pass.
+        for cpu in 0..sim.cpus.len() {
+            tickle.set(cpu as u32);
+        }
+        sim.raise(tickle);
+        Ok(sim)
+    }
+
+    /// Runs to the end and reports.
+    pub fn run(mut self) -> Result<SimReport, SimError> {
+        self.run_until_end()?;
+        Ok(self.report())
+    }
+
+    /// Keeps a human-readable line per event and scheduling decision (see [`Simulator::take_log`]).
+    pub fn enable_log(&mut self) {
+        self.log = Some(Vec::new());
+    }
+
+    /// The log gathered so far.
+    pub fn take_log(&mut self) -> Vec<String> {
+        self.log.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn note(&mut self, line: impl FnOnce() -> String) {
+        if let Some(log) = self.log.as_mut() {
+            log.push(format!("{:>12} {}", self.now, line()));
+        }
+    }
+
+    /// Runs until simulated time `until_ns` (or the end of the run), keeping state.
+    pub fn run_until(&mut self, until_ns: u64) -> Result<(), SimError> {
+        let end = self.spec.until_ns;
+        self.spec.until_ns = until_ns.min(end);
+        let result = self.run_until_end();
+        self.spec.until_ns = end;
+        result
+    }
+
+    /// The report as of now.
+    pub fn report_now(&self) -> SimReport {
+        self.report()
+    }
+    fn run_until_end(&mut self) -> Result<(), SimError> {
+        while let Some(at) = self.queue.peek_time() {
+            if at > self.spec.until_ns {
+                break;
+            }
+            let Some((at, event)) = self.queue.pop() else { break };
+            self.now = at;
+            self.events += 1;
+            self.note(|| format!("{event:?}"));
+            self.handle(event)?;
+            if self.spec.stop_when_measured_done && self.measured_done() {
+                break;
+            }
+        }
+        // Close the books at the end time.
+        let end = if self.spec.stop_when_measured_done && self.measured_done() {
+            self.now
+        } else {
+            self.spec.until_ns.max(self.now)
+        };
+        self.now = end;
+        for cpu in 0..self.cpus.len() {
+            self.settle(cpu);
+        }
+        Ok(())
+    }
+
+    fn measured_done(&self) -> bool {
+        let mut any = false;
+        for vcpu in &self.vcpus {
+            if vcpu.workload.is_measured() && vcpu.workload.is_limited() {
+                any = true;
+                if !vcpu.workload.finished() {
+                    return false;
+                }
+            }
+        }
+        any
+    }
+
+    fn handle(&mut self, event: Event) -> Result<(), SimError> {
+        match event {
+            Event::Softirq { cpu } => {
+                self.cpus[cpu].softirq_pending = false;
+                self.reschedule(cpu)?;
+            }
+            Event::Slice { cpu, generation } => {
+                if generation == self.cpus[cpu].slice_generation {
+                    self.reschedule(cpu)?;
+                }
+            }
+            Event::Tick { cpu, generation } => {
+                if generation == self.cpus[cpu].tick_generation {
+                    self.settle(cpu);
+                    if let Some(next) = self.host.tick(cpu as u32, self.now).map_err(core_err("tick"))? {
+                        let at = self.slopped(next);
+                        self.queue.push(at, Event::Tick { cpu, generation });
+                    }
+                }
+            }
+            Event::Account => {
+                let (next, tickle) = self.host.account(self.now);
+                let at = self.slopped(next);
+                self.queue.push(at, Event::Account);
+                self.raise(tickle);
+            }
+            Event::WorkDone { cpu, generation } => {
+                if generation == self.cpus[cpu].work_generation {
+                    self.settle(cpu);
+                    self.advance_guest(cpu)?;
+                }
+            }
+            Event::RtTimer { vcpu, generation } => {
+                if generation == self.vcpus[vcpu].rt_timer_generation {
+                    match self.host.rt_fire(self.vcpus[vcpu].unit, self.now) {
+                        Ok(tickle) => self.raise(tickle),
+                        Err(RtcError::StaleTimer) => {}
+                        Err(error) => return Err(SimError::Core { operation: "rt_fire", error }),
+                    }
+                }
+            }
+            Event::GuestTimer { vcpu, generation } => {
+                if generation == self.vcpus[vcpu].guest_timer_generation && self.vcpus[vcpu].workload.on_timer(self.now)
+                {
+                    self.wake(vcpu)?;
+                }
+            }
+            Event::Packet { vcpu } => {
+                if let Some(next) = self.vcpus[vcpu].workload.take_next_arrival() {
+                    self.queue.push(next, Event::Packet { vcpu });
+                }
+                if self.vcpus[vcpu].workload.on_packet(self.now) {
+                    self.wake(vcpu)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// When a periodic hypervisor timer due at `at` really fires.
+    fn slopped(&mut self, at: u64) -> u64 {
+        let slop = self.spec.host.timer_slop_ns;
+        if slop == 0 {
+            return at;
+        }
+        at.saturating_add(self.slop_rng.below(slop + 1))
+    }
+
+    /// Raises the schedule softirq on every CPU of `mask` (coalesced while pending).
+    fn raise(&mut self, mask: CpuMask) {
+        for cpu in mask.iter() {
+            let cpu = cpu as usize;
+            if let Some(state) = self.cpus.get_mut(cpu) {
+                if !state.softirq_pending {
+                    state.softirq_pending = true;
+                    self.queue.push(self.now.saturating_add(self.spec.host.ipi_delay_ns), Event::Softirq { cpu });
+                }
+            }
+        }
+    }
+
+    /// Credits the current VCPU of `cpu` with the CPU time and guest work since the
+    /// last settlement.
+    fn settle(&mut self, cpu: usize) {
+        let now = self.now;
+        let state = &mut self.cpus[cpu];
+        let Some(vcpu) = state.current else { return };
+        let v = &mut self.vcpus[vcpu];
+        if v.blocked {
+            state.busy_from_ns = now;
+            state.progress_from_ns = state.progress_from_ns.max(now);
+            return;
+        }
+        v.cpu_ns += now.saturating_sub(state.busy_from_ns);
+        state.busy_from_ns = now;
+        if now > state.progress_from_ns {
+            let from = state.progress_from_ns;
+            let done = now - from;
+            state.progress_from_ns = now;
+            if v.remaining_ns > 0 {
+                if !v.segment_started {
+                    v.segment_started = true;
+                    v.workload.on_segment_start(from);
+                }
+                v.work_ns += done.min(v.remaining_ns);
+                if v.remaining_ns != ENDLESS_NS {
+                    v.remaining_ns = v.remaining_ns.saturating_sub(done);
+                }
+            }
+        }
+    }
+
+    /// Arms the `WorkDone` event of `cpu`'s current VCPU (or nothing).
+    fn plan_work(&mut self, cpu: usize) {
+        let state = &mut self.cpus[cpu];
+        state.work_generation += 1;
+        let Some(vcpu) = state.current else { return };
+        let v = &self.vcpus[vcpu];
+        if v.blocked || v.remaining_ns == ENDLESS_NS {
+            return;
+        }
+        let at = state.progress_from_ns.max(self.now).saturating_add(v.remaining_ns);
+        self.queue.push(at, Event::WorkDone { cpu, generation: state.work_generation });
+    }
+
+    /// Makes the running guest of `cpu` take its next step at `at` (a `WorkDone` event
+    /// with no work left), replacing any planned one.
+    fn step_guest_at(&mut self, cpu: usize, at: u64) {
+        let state = &mut self.cpus[cpu];
+        state.work_generation += 1;
+        self.queue.push(at, Event::WorkDone { cpu, generation: state.work_generation });
+    }
+
+    /// The running guest of `cpu` finished its segment (or has none): ask its workload
+    /// what next, and do it as the guest would (hypercalls included).
+    fn advance_guest(&mut self, cpu: usize) -> Result<(), SimError> {
+        let Some(vcpu) = self.cpus[cpu].current else { return Ok(()) };
+        if self.vcpus[vcpu].blocked || self.vcpus[vcpu].remaining_ns > 0 {
+            self.plan_work(cpu);
+            return Ok(());
+        }
+        let now = self.now;
+        let step = self.vcpus[vcpu].workload.next_step(now);
+        match step {
+            Step::Compute { ns, rtsleep_at } => {
+                if let Some(deadline) = rtsleep_at {
+                    self.rtsleep(vcpu, deadline)?;
+                }
+                let v = &mut self.vcpus[vcpu];
+                v.remaining_ns = ns.max(1);
+                v.segment_started = false;
+                // A segment that starts while the VCPU already runs starts now.
+                if self.cpus[cpu].progress_from_ns <= now {
+                    v.segment_started = true;
+                    v.workload.on_segment_start(now);
+                }
+                self.plan_work(cpu);
+            }
+            Step::Block { timer_at, rtsleep_at } => {
+                if let Some(deadline) = rtsleep_at {
+                    self.rtsleep(vcpu, deadline)?;
+                }
+                let v = &mut self.vcpus[vcpu];
+                v.guest_timer_generation += 1;
+                if let Some(at) = timer_at {
+                    self.queue.push(at, Event::GuestTimer { vcpu, generation: v.guest_timer_generation });
+                }
+                v.blocked = true;
+                let tickle = self.host.sleep(v.unit).map_err(core_err("sleep"))?;
+                self.raise(tickle);
+                self.plan_work(cpu);
+            }
+        }
+        Ok(())
+    }
+
+    /// `SCHEDOP_rtsleep` from the running `vcpu`; arms or cancels its RT timer.
+    fn rtsleep(&mut self, vcpu: usize, deadline_ns: u64) -> Result<(), SimError> {
+        let args = SchedRtsleep { deadline_ns, flags: 0, pad: 0 };
+        let v = &mut self.vcpus[vcpu];
+        match self.host.rtsleep(v.unit, &args, self.now) {
+            Ok(outcome) => {
+                v.rt_timer_generation += 1;
+                if outcome.arm_at_ns != 0 {
+                    self.queue.push(outcome.arm_at_ns, Event::RtTimer { vcpu, generation: v.rt_timer_generation });
+                }
+                Ok(())
+            }
+            // The hypercall failed: the guest library falls back to a plain sleep.
+            Err(RtcError::NotPermitted | RtcError::DeadlineTooSoon | RtcError::DeadlineTooFar) => {
+                v.rtsleep_errors += 1;
+                Ok(())
+            }
+            Err(error) => Err(SimError::Core { operation: "rtsleep", error }),
+        }
+    }
+
+    /// A guest timer or event channel wakes `vcpu`.
+    fn wake(&mut self, vcpu: usize) -> Result<(), SimError> {
+        if !self.vcpus[vcpu].blocked {
+            return Ok(());
+        }
+        self.vcpus[vcpu].blocked = false;
+        let tickle = self.host.wake(self.vcpus[vcpu].unit, self.now).map_err(core_err("wake"))?;
+        self.raise(tickle);
+        // Still the current unit of its CPU (blocked, pass not yet run): it goes on now.
+        if let Some(cpu) = self.cpus.iter().position(|c| c.current == Some(vcpu)) {
+            let now = self.now;
+            let state = &mut self.cpus[cpu];
+            state.busy_from_ns = now;
+            state.progress_from_ns = state.progress_from_ns.max(now);
+            self.step_guest_at(cpu, now);
+        }
+        Ok(())
+    }
+
+    /// A scheduling pass on `cpu`, and everything Xen does around it.
+    fn reschedule(&mut self, cpu: usize) -> Result<(), SimError> {
+        self.settle(cpu);
+        let now = self.now;
+        let decision: Scheduled = self.host.schedule(cpu as u32, now, false).map_err(core_err("schedule"))?;
+        let queued = if self.log.is_some() { self.host.queue(cpu as u32) } else { Vec::new() };
+        self.note(|| {
+            format!(
+                "cpu{cpu} -> {:?} {:?} run {} switched {} queue {:?}",
+                decision.next, decision.prio, decision.run_ns, decision.switched, queued
+            )
+        });
+        match decision.tick {
+            TickCmd::Keep => {}
+            TickCmd::Start => {
+                self.cpus[cpu].tick_generation += 1;
+                let generation = self.cpus[cpu].tick_generation;
+                let at = self.slopped(decision.tick_at_ns);
+                self.queue.push(at, Event::Tick { cpu, generation });
+            }
+            TickCmd::Stop => self.cpus[cpu].tick_generation += 1,
+        }
+        let state = &mut self.cpus[cpu];
+        state.slice_generation += 1;
+        if decision.next.is_some() && decision.run_ns != u64::MAX {
+            self.queue
+                .push(now.saturating_add(decision.run_ns), Event::Slice { cpu, generation: state.slice_generation });
+        }
+        let next = match decision.next {
+            Some(unit) => Some(self.vcpu_of(unit)?),
+            None => None,
+        };
+        let state = &mut self.cpus[cpu];
+        if decision.switched {
+            state.switches += 1;
+            state.progress_from_ns =
+                if next.is_some() { now.saturating_add(self.spec.host.switch_cost_ns) } else { now };
+        } else {
+            state.progress_from_ns = state.progress_from_ns.max(now);
+        }
+        state.current = next;
+        state.busy_from_ns = now;
+        if let Some(vcpu) = next {
+            // A unit the core runs is runnable: the guest is not blocked.
+            self.vcpus[vcpu].blocked = false;
+            if self.vcpus[vcpu].remaining_ns == 0 {
+                // Nothing in progress: the guest decides once it actually runs.
+                let at = self.cpus[cpu].progress_from_ns.max(now);
+                self.step_guest_at(cpu, at);
+                return Ok(());
+            }
+        }
+        self.plan_work(cpu);
+        Ok(())
+    }
+
+    /// The VCPU of a unit the core returned (units are added in VCPU order, so the
+    /// index usually matches; anything else is searched).
+    fn vcpu_of(&self, unit: UnitId) -> Result<usize, SimError> {
+        if self.vcpus.get(unit.0).is_some_and(|v| v.unit == unit) {
+            return Ok(unit.0);
+        }
+        self.vcpus
+            .iter()
+            .position(|v| v.unit == unit)
+            .ok_or(SimError::Core { operation: "schedule (returned an unknown unit)", error: RtcError::NullPointer })
+    }
+
+    fn report(&self) -> SimReport {
+        let mut domains: Vec<DomainReport> = self
+            .spec
+            .domains
+            .iter()
+            .enumerate()
+            .map(|(index, domain)| {
+                let counters = self.host.domain_counters(self.domain_ids[index]).unwrap_or_default();
+                DomainReport {
+                    name: domain.name.clone(),
+                    workload: domain.vcpus.first().map_or("none", |v| v.workload.kind()),
+                    cpu_ns: 0,
+                    work_ns: 0,
+                    prio_ns: [0; NR_PRIOS],
+                    runs: 0,
+                    boosts: 0,
+                    rt_fires: 0,
+                    rt_requests: counters.rt_requests,
+                    rt_granted: counters.rt_granted,
+                    rt_degraded: counters.rt_degraded,
+                    rt_denied: counters.rt_denied,
+                    rtsleep_errors: 0,
+                    measurements: Vec::new(),
+                    ideal_completion_ns: None,
+                    measured: false,
+                }
+            })
+            .collect();
+        for v in &self.vcpus {
+            let Some(d) = domains.get_mut(v.domain) else { continue };
+            d.cpu_ns += v.cpu_ns;
+            d.work_ns += v.work_ns;
+            d.rtsleep_errors += v.rtsleep_errors;
+            if let Some(view) = self.host.unit(v.unit) {
+                for (sum, ns) in d.prio_ns.iter_mut().zip(view.prio_ns) {
+                    *sum += ns;
+                }
+                d.runs += view.runs;
+                d.boosts += view.boosts;
+                d.rt_fires += view.rt_fires;
+            }
+            if d.measurements.is_empty() {
+                d.ideal_completion_ns = v.workload.ideal_completion_ns();
+            }
+            d.measured |= v.workload.is_measured();
+            d.measurements.push(v.workload.measurements().clone());
+        }
+        SimReport {
+            end_ns: self.now,
+            events: self.events,
+            context_switches: self.cpus.iter().map(|c| c.switches).sum(),
+            domains,
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! `rtcredit-sim`: a deterministic discrete-event simulator of a Xen host that runs the
+//! real RT-Credit scheduling core (`rtcredit`, through [`rtcredit::host::Host`]) in
+//! virtual time, and reproduces the experiments of Kim and Ko (2012), "Timer-based
+//! Credit Scheduler for Supporting Low Latency Task".
+//!
+//! The core decides; this crate plays everything around it that Xen would: the timers
+//! (tick, slice, accounting, RT, guest), the schedule softirq and its IPI, context
+//! switches, and the guests' software (CPU hogs, periodic tasks, packet receivers, an RT
+//! adversary). Time is integer nanoseconds; events are ordered by (time, sequence
+//! number); randomness comes from a seeded SplitMix64. The same configuration and seed
+//! always give the same result, byte for byte.
+//!
+//! * [`engine`]: the host model and event loop ([`engine::Simulator`]).
+//! * [`workload`]: the guest workloads.
+//! * [`policy`]: the compared policies (`credit`, `credit-2012`, `credit-1ms`,
+//!   `rtcredit`).
+//! * [`paper`]: the paper's experiments; [`output`] writes their CSV, SVG and summaries.
+//! * [`scenario`]: user scenarios from TOML files.
+//! * [`report`], [`stats`]: the published numbers.
+
+pub mod engine;
+pub mod output;
+pub mod paper;
+pub mod plot;
+pub mod policy;
+pub mod queue;
+pub mod report;
+pub mod rng;
+pub mod scenario;
+pub mod stats;
+pub mod workload;

@@ -1,0 +1,142 @@
+//! SVG plots of the paper's figures (plotters, SVG backend only).
+//!
+//! Each function renders into a string (so the caller decides where it goes and the
+//! output is byte-for-byte reproducible) and returns it. Colours are fixed per policy.
+
+use plotters::prelude::*;
+
+/// A plot could not be drawn.
+#[derive(Debug, thiserror::Error)]
+#[error("drawing {figure}: {reason}")]
+pub struct PlotError {
+    pub figure: &'static str,
+    pub reason: String,
+}
+
+/// One named line: (x, y) points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Colour of the n-th series (the policies in report order).
+fn colour(index: usize) -> RGBColor {
+    const COLOURS: [RGBColor; 6] = [
+        RGBColor(214, 39, 40),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(31, 119, 180),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+    ];
+    COLOURS[index % COLOURS.len()]
+}
+
+fn bounds(series: &[Series], include_zero: bool) -> ((f64, f64), (f64, f64)) {
+    let mut x = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut y = (f64::INFINITY, f64::NEG_INFINITY);
+    for (px, py) in series.iter().flat_map(|s| s.points.iter()) {
+        x = (x.0.min(*px), x.1.max(*px));
+        y = (y.0.min(*py), y.1.max(*py));
+    }
+    if !x.0.is_finite() {
+        x = (0.0, 1.0);
+        y = (0.0, 1.0);
+    }
+    if include_zero {
+        y.0 = y.0.min(0.0);
+    }
+    if x.1 <= x.0 {
+        x.1 = x.0 + 1.0;
+    }
+    if y.1 <= y.0 {
+        y.1 = y.0 + 1.0;
+    }
+    let pad = (y.1 - y.0) * 0.05;
+    (x, (y.0, y.1 + pad))
+}
+
+/// Line chart of several series on one set of axes, with markers when `markers`.
+pub fn line_chart(
+    figure: &'static str,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    markers: bool,
+) -> Result<String, PlotError> {
+    let fail = |reason: String| PlotError { figure, reason };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
+        let ((x0, x1), (y0, y1)) = bounds(series, true);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(|e| fail(e.to_string()))?;
+        chart.configure_mesh().x_desc(x_label).y_desc(y_label).draw().map_err(|e| fail(e.to_string()))?;
+        for (index, line) in series.iter().enumerate() {
+            let style = colour(index);
+            chart
+                .draw_series(LineSeries::new(line.points.iter().copied(), style.stroke_width(2)))
+                .map_err(|e| fail(e.to_string()))?
+                .label(line.name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style.stroke_width(2)));
+            if markers {
+                chart
+                    .draw_series(line.points.iter().map(|&(x, y)| Circle::new((x, y), 4, style.filled())))
+                    .map_err(|e| fail(e.to_string()))?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| fail(e.to_string()))?;
+        root.present().map_err(|e| fail(e.to_string()))?;
+    }
+    Ok(svg)
+}
+
+/// One panel per series, stacked (interval series of Fig. 1 and 2), same y range.
+pub fn stacked_series(
+    figure: &'static str,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+) -> Result<String, PlotError> {
+    let fail = |reason: String| PlotError { figure, reason };
+    let mut svg = String::new();
+    {
+        let height = 60 + 220 * series.len().max(1) as u32;
+        let root = SVGBackend::with_string(&mut svg, (900, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
+        let root = root.titled(title, ("sans-serif", 20)).map_err(|e| fail(e.to_string()))?;
+        let panels = root.split_evenly((series.len().max(1), 1));
+        let ((x0, x1), (y0, y1)) = bounds(series, true);
+        for (index, (panel, line)) in panels.iter().zip(series).enumerate() {
+            let style = colour(index);
+            let mut chart = ChartBuilder::on(panel)
+                .caption(&line.name, ("sans-serif", 15))
+                .margin(8)
+                .x_label_area_size(35)
+                .y_label_area_size(60)
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(|e| fail(e.to_string()))?;
+            chart.configure_mesh().x_desc(x_label).y_desc(y_label).draw().map_err(|e| fail(e.to_string()))?;
+            chart
+                .draw_series(line.points.iter().map(|&(x, y)| Circle::new((x, y), 1, style.filled())))
+                .map_err(|e| fail(e.to_string()))?;
+        }
+        root.present().map_err(|e| fail(e.to_string()))?;
+    }
+    Ok(svg)
+}
