@@ -494,6 +494,10 @@ typedef struct rtcredit_decision {
    With `TickCmd::Start`: when the first tick is due (aligned to the tick period).
    */
   uint64_t tick_at_ns;
+  /*
+   CPUs to tickle: an idle CPU that can take work left waiting here.
+   */
+  struct rtcredit_cpumask tickle;
 } rtcredit_decision;
 
 /*

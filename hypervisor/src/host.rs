@@ -46,6 +46,8 @@ pub struct Scheduled {
     pub migrated: bool,
     pub tick: TickCmd,
     pub tick_at_ns: u64,
+    /// CPUs to tickle (an idle CPU that can take work left waiting).
+    pub tickle: CpuMask,
 }
 
 /// Snapshot of one unit, for reports and tests.
@@ -225,6 +227,7 @@ impl Host {
             migrated: decision.migrated,
             tick: decision.tick,
             tick_at_ns: decision.tick_at_ns,
+            tickle: decision.tickle,
         })
     }
 

@@ -64,6 +64,8 @@ pub struct Decision {
     pub tick: TickCmd,
     /// With `TickCmd::Start`: when the first tick is due (aligned to the tick period).
     pub tick_at_ns: u64,
+    /// CPUs to tickle: an idle CPU that can take work left waiting here.
+    pub tickle: CpuMask,
 }
 
 /// First half of a scheduling pass.
@@ -153,6 +155,7 @@ impl Decision {
             migrated: false,
             tick: TickCmd::Keep,
             tick_at_ns: 0,
+            tickle: CpuMask::EMPTY,
         }
     }
 }
@@ -608,6 +611,7 @@ impl Cpu {
         };
         decision.switched = switched;
         shared.set_best_queued(self);
+        decision.tickle = self.tickle_for_waiting_work(shared);
         decision
     }
 
@@ -623,6 +627,32 @@ impl Cpu {
             migrated,
             tick: TickCmd::Keep,
             tick_at_ns: 0,
+            tickle: CpuMask::EMPTY,
+        }
+    }
+
+    /// Work is left waiting here after a pass (the preempted unit went back to the
+    /// queue, or more units are queued than this CPU can run): tickle one idle CPU the
+    /// first waiting unit may run on, so that it steals it. Without this, units that
+    /// never block (and so never wake and tickle) would stay piled on one CPU while
+    /// others idle; Xen's credit moves them at its tick instead.
+    fn tickle_for_waiting_work(&self, shared: &Shared) -> CpuMask {
+        let Some(head) = self.queues.iter().map(|queue| queue.front()).find(|link| !link.is_null()) else {
+            return CpuMask::EMPTY;
+        };
+        // SAFETY: queued links belong to live units.
+        let affinity = unsafe { (*unit_of_runq(head)).affinity };
+        let mut idle = shared.idlers().and(&shared.online()).and(&affinity);
+        idle.clear(self.id);
+        let cursor = shared.tickle_cursor.load(RELAXED);
+        match idle.cycle_after(cursor) {
+            Some(cpu) => {
+                shared.tickle_cursor.store(cpu, RELAXED);
+                shared.idlers.clear(cpu);
+                shared.emit(trace::TICKLE, &[cpu, self.id]);
+                CpuMask::single(cpu)
+            }
+            None => CpuMask::EMPTY,
         }
     }
 

@@ -392,3 +392,19 @@ fn a_unit_being_switched_out_is_not_stolen_until_its_context_is_saved() {
         assert_eq!(stolen, first);
     }
 }
+
+#[test]
+fn work_left_waiting_after_a_pass_tickles_an_idle_cpu() {
+    // Two hogs on CPU 0 that never block: without this, CPU 1 would idle forever.
+    let mut host = Host::new(no_ratelimit(), 2, false).unwrap();
+    let (_, a) = domain_with_unit(&mut host, 1, 0, true);
+    let (_, b) = domain_with_unit(&mut host, 2, 0, true);
+    host.schedule(1, 0, false).unwrap();
+    assert!(host.idlers().contains(1));
+    // CPU 1 went idle before anything was queued there; CPU 0 now runs a and leaves b.
+    let decision = host.schedule(0, 0, false).unwrap();
+    assert_eq!(decision.next, Some(a));
+    assert_eq!(decision.tickle, CpuMask::single(1));
+    let stolen = host.schedule(1, 0, false).unwrap();
+    assert_eq!(stolen.next, Some(b));
+}

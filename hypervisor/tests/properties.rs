@@ -174,6 +174,7 @@ impl Sim {
                 }
             }
         }
+        self.tickle(decision.tickle);
         match decision.tick {
             TickCmd::Start => {
                 self.tick_gen[cpu as usize] += 1;

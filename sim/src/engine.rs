@@ -585,6 +585,8 @@ impl Simulator {
                 decision.next, decision.prio, decision.run_ns, decision.switched, queued
             )
         });
+        // An idle CPU the core wants to take work left waiting here.
+        self.raise(decision.tickle);
         match decision.tick {
             TickCmd::Keep => {}
             TickCmd::Start => {
