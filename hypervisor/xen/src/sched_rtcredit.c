@@ -1,0 +1,917 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/****************************************************************************
+ * RT-Credit: Xen's credit scheduler plus a guest-declared real-time wake-up.
+ *
+ * This file is only the adapter between Xen's `struct scheduler` and the
+ * scheduling core, which is written in Rust (hypervisor/src in the RT-Credit
+ * repository) and linked in as rtcredit_core.o. The core holds the whole
+ * policy and never touches Xen: it is told the time and returns what to do.
+ * This file owns everything that is Xen's: memory, locks, timers, softirqs,
+ * cpumasks, hypercall and domctl/sysctl plumbing, tracing and the dump.
+ *
+ * Locks. Each CPU's schedule lock (Xen's per-CPU runqueue lock, the one the
+ * generic code holds when it calls sleep/wake/do_schedule) guards that CPU's
+ * struct rtcredit_cpu and the units resident on it. The private lock (prv->lock)
+ * guards struct rtcredit_acct and the domains' parameters. Order: private lock
+ * first, then one CPU lock, exactly as Xen's credit. Code running under a CPU
+ * lock never takes the private lock, and takes a peer CPU's lock only with
+ * try-lock (work stealing in do_schedule).
+ *
+ * Timers. Per CPU, the tick (10 ms by default): started and stopped as the
+ * core says when the CPU leaves or enters idle. Per unit, the RT timer, armed
+ * at the deadline the guest registered with SCHEDOP_rtsleep and migrated with
+ * the unit. One accounting timer, every time slice, on the first CPU.
+ *
+ * CPU hot-unplug and cpupool moves: Xen moves every unit off a CPU before it
+ * calls deinit_pdata, so the core only checks the CPU is empty (and says so
+ * in the log if not). CPUs with ids of RTCREDIT_MAX_CPUS (256) or more are refused
+ * in alloc_pdata.
+ ****************************************************************************/
+
+#include <xen/cpumask.h>
+#include <xen/errno.h>
+#include <xen/init.h>
+#include <xen/lib.h>
+#include <xen/param.h>
+#include <xen/sched.h>
+#include <xen/softirq.h>
+#include <xen/time.h>
+#include <xen/timer.h>
+#include <xen/trace.h>
+#include <xen/xmalloc.h>
+#include <public/sched.h>
+
+#include "private.h"
+#include "rtcredit.h"
+
+/* Boot parameters (the sysctl can change them later). */
+static unsigned int __read_mostly opt_tslice_ms = 30;
+integer_param("rtcredit_tslice_ms", opt_tslice_ms);
+static unsigned int __read_mostly opt_ratelimit_us = 1000;
+integer_param("rtcredit_ratelimit_us", opt_ratelimit_us);
+static unsigned int __read_mostly opt_min_lead_us = 5000;
+integer_param("rtcredit_min_lead_us", opt_min_lead_us);
+/* Allow dom0 RT from boot (testing); otherwise only a domctl grants RT. */
+static bool __read_mostly opt_dom0_rt;
+boolean_param("rtcredit_dom0_rt", opt_dom0_rt);
+
+struct rtcx_private {
+    spinlock_t lock;            /* the private lock */
+    struct rtcredit_shared shared;
+    struct rtcredit_acct acct;       /* under lock */
+    cpumask_var_t cpus;         /* CPUs added, under lock */
+    unsigned int master;        /* CPU running the accounting timer */
+    struct timer acct_timer;
+};
+
+struct rtcx_pcpu {
+    struct rtcredit_cpu core;        /* under this CPU's schedule lock */
+    struct timer ticker;
+    unsigned int cpu;
+};
+
+struct rtcx_dom {
+    struct rtcredit_dom core;
+    struct domain *dom;
+};
+
+struct rtcx_unit {
+    struct rtcredit_unit core;       /* under its CPU's schedule lock */
+    struct sched_unit *unit;
+    struct rtcx_private *prv;
+    struct timer rt_timer;
+    bool idle;                  /* Xen's idle unit: unknown to the core */
+};
+
+#define RTCX_PRIV(ops)  ((struct rtcx_private *)(ops)->sched_data)
+#define RTCX_PCPU(cpu)  ((struct rtcx_pcpu *)get_sched_res(cpu)->sched_priv)
+#define RTCX_UNIT(unit) ((struct rtcx_unit *)(unit)->priv)
+
+static const char *rtcx_error(int rc)
+{
+    switch ( -rc )
+    {
+    case RTCREDIT_ERROR_CPU_NOT_EMPTY:   return "CPU not empty";
+    case RTCREDIT_ERROR_UNIT_BUSY:       return "unit busy";
+    case RTCREDIT_ERROR_WRONG_CPU:       return "unit not on that CPU";
+    case RTCREDIT_ERROR_CPU_OUT_OF_RANGE:return "CPU id out of range";
+    default:                        return "error";
+    }
+}
+
+/* The core's trace hook: forward to xentrace under our scheduler class. */
+static void cf_check rtcx_trace(void *ctx, uint32_t event, const uint32_t *data,
+                                uint32_t len)
+{
+    if ( likely(!tb_init_done) )
+        return;
+    __trace_var(RTCREDIT_TRC_SCHED_CLASS | ((RTCREDIT_TRC_SCHED_RTCREDIT & 0x1f) << 9) |
+                (event & 0x1ff), 1, len * sizeof(uint32_t), data);
+}
+
+/* Send the schedule softirq to the CPUs the core named. */
+static void rtcx_tickle(const struct rtcredit_cpumask *tickle)
+{
+    cpumask_t mask;
+    unsigned int word, bit;
+
+    cpumask_clear(&mask);
+    for ( word = 0; word < ARRAY_SIZE(tickle->bits); word++ )
+        for ( bit = 0; bit < 64; bit++ )
+            if ( (tickle->bits[word] >> bit) & 1 )
+            {
+                unsigned int cpu = word * 64 + bit;
+
+                if ( cpu < nr_cpu_ids )
+                    __cpumask_set_cpu(cpu, &mask);
+            }
+    if ( !cpumask_empty(&mask) )
+        cpumask_raise_softirq(&mask, SCHEDULE_SOFTIRQ);
+}
+
+static void rtcx_mask_from_xen(struct rtcredit_cpumask *out, const cpumask_t *in)
+{
+    unsigned int cpu;
+
+    memset(out, 0, sizeof(*out));
+    for_each_cpu ( cpu, in )
+        if ( cpu < RTCREDIT_MAX_CPUS )
+            out->bits[cpu / 64] |= 1ULL << (cpu % 64);
+}
+
+static struct rtcredit_params rtcx_boot_params(void)
+{
+    struct rtcredit_params p = {
+        .tslice_ns = MILLISECS(30),
+        .ratelimit_ns = MICROSECS(1000),
+        .rt_min_lead_ns = MILLISECS(5),
+        .rt_max_lead_ns = SECONDS(10),
+        .rt_budget_window_ns = SECONDS(1),
+        .charge_mode = 0,
+        .pad = 0,
+    };
+    struct rtcredit_params wanted = p;
+
+    wanted.tslice_ns = MILLISECS(opt_tslice_ms);
+    wanted.ratelimit_ns = MICROSECS(opt_ratelimit_us);
+    wanted.rt_min_lead_ns = MICROSECS(opt_min_lead_us);
+    return wanted;
+}
+
+/* ---- accounting and ticks ------------------------------------------------ */
+
+static void cf_check rtcx_account(void *data)
+{
+    struct rtcx_private *prv = data;
+    struct rtcredit_cpumask tickle, all;
+    unsigned long flags;
+    unsigned int cpu, word;
+    uint64_t next = 0;
+    s_time_t now = NOW();
+
+    memset(&all, 0, sizeof(all));
+    spin_lock_irqsave(&prv->lock, flags);
+    rtcredit_account_begin(&prv->shared, &prv->acct);
+    for_each_cpu ( cpu, prv->cpus )
+    {
+        spinlock_t *lock = pcpu_schedule_lock(cpu);
+
+        if ( rtcredit_account_cpu(&prv->shared, &prv->acct, &RTCX_PCPU(cpu)->core,
+                             now, &tickle) == 0 )
+            for ( word = 0; word < ARRAY_SIZE(all.bits); word++ )
+                all.bits[word] |= tickle.bits[word];
+        pcpu_schedule_unlock(lock, cpu);
+    }
+    rtcredit_account_end(&prv->shared, &prv->acct, now, &next);
+    spin_unlock_irqrestore(&prv->lock, flags);
+
+    rtcx_tickle(&all);
+    set_timer(&prv->acct_timer, next);
+}
+
+static void cf_check rtcx_tick(void *data)
+{
+    struct rtcx_pcpu *spc = data;
+    struct rtcx_private *prv =
+        RTCX_PRIV(get_sched_res(spc->cpu)->scheduler);
+    unsigned long flags;
+    spinlock_t *lock;
+    uint64_t next = 0;
+
+    spin_lock_irqsave(&prv->lock, flags);
+    lock = pcpu_schedule_lock(spc->cpu);
+    rtcredit_tick(&prv->shared, &prv->acct, &spc->core, NOW(), &next);
+    pcpu_schedule_unlock(lock, spc->cpu);
+    spin_unlock_irqrestore(&prv->lock, flags);
+
+    if ( next )
+        set_timer(&spc->ticker, next);
+}
+
+/* ---- RT timer and the hypercall ----------------------------------------- */
+
+static void cf_check rtcx_rt_timer(void *data)
+{
+    struct rtcx_unit *svc = data;
+    struct sched_unit *unit = svc->unit;
+    struct rtcx_private *prv = svc->prv;
+    struct rtcredit_cpumask tickle;
+    unsigned long flags;
+    spinlock_t *lock;
+    int rc;
+
+    lock = unit_schedule_lock_irqsave(unit, &flags);
+    rc = rtcredit_rt_fire(&prv->shared, &RTCX_PCPU(sched_unit_master(unit))->core,
+                     &svc->core, NOW(), &tickle);
+    if ( rc == -RTCREDIT_ERROR_STALE_TIMER )
+    {
+        struct rtcredit_unit_info info;
+
+        /* Fired early (timer slop): re-arm for the registered deadline. */
+        if ( rtcredit_unit_get_info(&svc->core, &info) == 0 && info.rt_deadline_ns )
+            set_timer(&svc->rt_timer, info.rt_deadline_ns);
+    }
+    unit_schedule_unlock_irqrestore(lock, flags, unit);
+
+    if ( rc == 0 )
+        rtcx_tickle(&tickle);
+}
+
+/* SCHEDOP_rtsleep for the calling unit; its schedule lock is held. */
+static int cf_check rtcx_rtsleep(const struct scheduler *ops,
+                                 struct sched_unit *unit,
+                                 const struct sched_rtsleep *arg)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct rtcx_unit *svc = RTCX_UNIT(unit);
+    struct rtcredit_sched_rtsleep args = {
+        .deadline_ns = arg->deadline_ns,
+        .flags = arg->flags,
+        .pad = arg->pad,
+    };
+    struct rtcredit_rtsleep_outcome outcome;
+    int rc;
+
+    if ( svc->idle )
+        return -EINVAL;
+    rc = rtcredit_rtsleep(&prv->shared, &RTCX_PCPU(sched_unit_master(unit))->core,
+                     &svc->core, &args, NOW(), &outcome);
+    if ( rc < 0 )
+        return -rtcredit_errno(rc);
+    if ( outcome.arm_at_ns )
+        set_timer(&svc->rt_timer, outcome.arm_at_ns);
+    else
+        stop_timer(&svc->rt_timer);
+    return outcome.result;
+}
+
+/* ---- global and per-CPU data --------------------------------------------- */
+
+static int cf_check rtcx_init(struct scheduler *ops)
+{
+    struct rtcx_private *prv = xzalloc(struct rtcx_private);
+    struct rtcredit_params params = rtcx_boot_params();
+    int rc;
+
+    if ( prv == NULL )
+        return -ENOMEM;
+    if ( !zalloc_cpumask_var(&prv->cpus) )
+    {
+        xfree(prv);
+        return -ENOMEM;
+    }
+
+    rc = rtcredit_init(&prv->shared, &prv->acct, &params, rtcx_trace, NULL);
+    if ( rc < 0 )
+    {
+        printk(XENLOG_WARNING "rtcredit: bad boot parameters (error %d), "
+               "using the defaults\n", rc);
+        params.tslice_ns = MILLISECS(30);
+        params.ratelimit_ns = MICROSECS(1000);
+        params.rt_min_lead_ns = MILLISECS(5);
+        rc = rtcredit_init(&prv->shared, &prv->acct, &params, rtcx_trace, NULL);
+        BUG_ON(rc < 0);
+    }
+
+    spin_lock_init(&prv->lock);
+    prv->master = UINT_MAX;
+    ops->sched_data = prv;
+    return 0;
+}
+
+static void cf_check rtcx_deinit(struct scheduler *ops)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+
+    if ( prv == NULL )
+        return;
+    ops->sched_data = NULL;
+    free_cpumask_var(prv->cpus);
+    xfree(prv);
+}
+
+static void *cf_check rtcx_alloc_pdata(const struct scheduler *ops, int cpu)
+{
+    struct rtcx_pcpu *spc;
+
+    if ( cpu >= RTCREDIT_MAX_CPUS )
+    {
+        printk(XENLOG_ERR "rtcredit: CPU%d is beyond the %d CPUs supported\n",
+               cpu, RTCREDIT_MAX_CPUS);
+        return ERR_PTR(-EINVAL);
+    }
+    spc = xzalloc(struct rtcx_pcpu);
+    if ( spc == NULL )
+        return ERR_PTR(-ENOMEM);
+    rtcredit_cpu_init(&spc->core, cpu);
+    spc->cpu = cpu;
+    return spc;
+}
+
+static void cf_check rtcx_free_pdata(const struct scheduler *ops, void *pcpu,
+                                     int cpu)
+{
+    xfree(pcpu);
+}
+
+/*
+ * The CPU joins this scheduler. Xen holds the CPU's (old) schedule lock with
+ * interrupts off; the CPU is not yet in prv->cpus, so nobody takes the two
+ * locks the other way round for it.
+ */
+static spinlock_t *cf_check rtcx_switch_sched(struct scheduler *new_ops,
+                                             unsigned int cpu, void *pdata,
+                                             void *vdata)
+{
+    struct rtcx_private *prv = RTCX_PRIV(new_ops);
+    struct rtcx_pcpu *spc = pdata;
+    struct sched_resource *sr = get_sched_res(cpu);
+    int rc;
+
+    sched_idle_unit(cpu)->priv = vdata;
+
+    spin_lock(&prv->lock);
+    rc = rtcredit_cpu_add(&prv->shared, &prv->acct, &spc->core);
+    if ( rc < 0 )
+        printk(XENLOG_ERR "rtcredit: CPU%u not added: %s\n", cpu, rtcx_error(rc));
+    cpumask_set_cpu(cpu, prv->cpus);
+    init_timer(&spc->ticker, rtcx_tick, spc, cpu);
+    if ( prv->master == UINT_MAX )
+    {
+        struct rtcredit_params params;
+
+        prv->master = cpu;
+        rtcredit_get_params(&prv->acct, &params);
+        init_timer(&prv->acct_timer, rtcx_account, prv, cpu);
+        set_timer(&prv->acct_timer, NOW() + params.tslice_ns);
+    }
+    spin_unlock(&prv->lock);
+
+    return &sr->_lock;
+}
+
+static void cf_check rtcx_deinit_pdata(const struct scheduler *ops, void *pcpu,
+                                       int cpu)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct rtcx_pcpu *spc = pcpu;
+    unsigned long flags;
+    int rc;
+
+    spin_lock_irqsave(&prv->lock, flags);
+    rc = rtcredit_cpu_remove(&prv->shared, &prv->acct, &spc->core);
+    if ( rc < 0 )
+        printk(XENLOG_ERR "rtcredit: CPU%d removed while %s\n", cpu,
+               rtcx_error(rc));
+    cpumask_clear_cpu(cpu, prv->cpus);
+    kill_timer(&spc->ticker);
+    if ( prv->master == cpu )
+    {
+        if ( cpumask_empty(prv->cpus) )
+        {
+            kill_timer(&prv->acct_timer);
+            prv->master = UINT_MAX;
+        }
+        else
+        {
+            prv->master = cpumask_first(prv->cpus);
+            migrate_timer(&prv->acct_timer, prv->master);
+        }
+    }
+    spin_unlock_irqrestore(&prv->lock, flags);
+}
+
+static void cf_check rtcx_move_timers(const struct scheduler *ops,
+                                      struct sched_resource *sr)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct rtcx_pcpu *spc = sr->sched_priv;
+
+    if ( sr->master_cpu == prv->master )
+        migrate_timer(&prv->acct_timer, prv->master);
+    migrate_timer(&spc->ticker, sr->master_cpu);
+}
+
+/* ---- domains and units --------------------------------------------------- */
+
+static void *cf_check rtcx_alloc_domdata(const struct scheduler *ops,
+                                         struct domain *d)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct rtcx_dom *sdom = xzalloc(struct rtcx_dom);
+
+    if ( sdom == NULL )
+        return ERR_PTR(-ENOMEM);
+    rtcredit_dom_init(&sdom->core, d->domain_id);
+    sdom->dom = d;
+
+    if ( opt_dom0_rt && is_hardware_domain(d) )
+    {
+        struct rtcredit_dom_params params;
+        unsigned long flags;
+
+        spin_lock_irqsave(&prv->lock, flags);
+        rtcredit_dom_get_params(&prv->acct, &sdom->core, &params);
+        params.rt_allowed = true;
+        rtcredit_dom_set_params(&prv->acct, &sdom->core, &params);
+        spin_unlock_irqrestore(&prv->lock, flags);
+    }
+    return sdom;
+}
+
+static void cf_check rtcx_free_domdata(const struct scheduler *ops, void *data)
+{
+    xfree(data);
+}
+
+static void *cf_check rtcx_alloc_udata(const struct scheduler *ops,
+                                       struct sched_unit *unit, void *dd)
+{
+    struct rtcx_unit *svc = xzalloc(struct rtcx_unit);
+
+    if ( svc == NULL )
+        return NULL;
+    svc->unit = unit;
+    svc->prv = RTCX_PRIV(ops);
+    svc->idle = is_idle_unit(unit);
+    if ( !svc->idle )
+    {
+        struct rtcx_dom *sdom = dd;
+
+        rtcredit_unit_init(&svc->core, &sdom->core, unit->unit_id, svc);
+        init_timer(&svc->rt_timer, rtcx_rt_timer, svc, sched_unit_master(unit));
+    }
+    return svc;
+}
+
+static void cf_check rtcx_free_udata(const struct scheduler *ops, void *priv)
+{
+    struct rtcx_unit *svc = priv;
+
+    if ( svc && !svc->idle )
+        kill_timer(&svc->rt_timer);
+    xfree(svc);
+}
+
+static void cf_check rtcx_insert_unit(const struct scheduler *ops,
+                                      struct sched_unit *unit)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct rtcx_unit *svc = RTCX_UNIT(unit);
+    struct rtcredit_cpumask affinity, tickle;
+    spinlock_t *lock;
+    int cpu, rc;
+
+    ASSERT(!svc->idle);
+
+    /* Place it first (pick_resource looks at its current CPU's state). */
+    lock = unit_schedule_lock_irq(unit);
+    rtcx_mask_from_xen(&affinity, unit->cpu_hard_affinity);
+    rtcredit_set_affinity(&prv->shared, &svc->core, &affinity);
+    cpu = rtcredit_pick_cpu(&prv->shared, &svc->core);
+    if ( cpu < 0 || !cpumask_test_cpu(cpu, prv->cpus) )
+        cpu = sched_unit_master(unit);
+    sched_set_res(unit, get_sched_res(cpu));
+    migrate_timer(&svc->rt_timer, cpu);
+    spin_unlock_irq(lock);
+
+    lock = unit_schedule_lock_irq(unit);
+    rc = rtcredit_unit_insert(&prv->shared, &RTCX_PCPU(sched_unit_master(unit))->core,
+                         &svc->core, unit_runnable(unit) && !unit->is_running,
+                         NOW(), &tickle);
+    unit_schedule_unlock_irq(lock, unit);
+
+    if ( rc == 0 )
+        rtcx_tickle(&tickle);
+    else
+        printk(XENLOG_ERR "rtcredit: %pdv%u not inserted: %s\n",
+               unit->domain, unit->unit_id, rtcx_error(rc));
+}
+
+static void cf_check rtcx_remove_unit(const struct scheduler *ops,
+                                      struct sched_unit *unit)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct rtcx_unit *svc = RTCX_UNIT(unit);
+    unsigned long flags;
+    spinlock_t *lock;
+    int rc;
+
+    ASSERT(!svc->idle);
+    stop_timer(&svc->rt_timer);
+    spin_lock_irqsave(&prv->lock, flags);
+    lock = unit_schedule_lock(unit);
+    rc = rtcredit_unit_remove(&prv->shared, &prv->acct,
+                         &RTCX_PCPU(sched_unit_master(unit))->core, &svc->core);
+    unit_schedule_unlock(lock, unit);
+    spin_unlock_irqrestore(&prv->lock, flags);
+    if ( rc < 0 )
+        printk(XENLOG_ERR "rtcredit: %pdv%u not removed: %s\n",
+               unit->domain, unit->unit_id, rtcx_error(rc));
+}
+
+/* The unit's schedule lock is held by the caller in sleep/wake/yield. */
+static void cf_check rtcx_sleep(const struct scheduler *ops,
+                                struct sched_unit *unit)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct rtcredit_cpumask tickle;
+
+    if ( rtcredit_sleep(&prv->shared, &RTCX_PCPU(sched_unit_master(unit))->core,
+                   &RTCX_UNIT(unit)->core, &tickle) == 0 )
+        rtcx_tickle(&tickle);
+}
+
+static void cf_check rtcx_wake(const struct scheduler *ops,
+                               struct sched_unit *unit)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct rtcredit_cpumask tickle;
+
+    if ( rtcredit_wake(&prv->shared, &RTCX_PCPU(sched_unit_master(unit))->core,
+                  &RTCX_UNIT(unit)->core, NOW(), &tickle) == 0 )
+        rtcx_tickle(&tickle);
+}
+
+static void cf_check rtcx_yield(const struct scheduler *ops,
+                                struct sched_unit *unit)
+{
+    rtcredit_yield(&RTCX_PCPU(sched_unit_master(unit))->core, &RTCX_UNIT(unit)->core);
+}
+
+static void cf_check rtcx_context_saved(const struct scheduler *ops,
+                                        struct sched_unit *unit)
+{
+    struct rtcx_unit *svc = RTCX_UNIT(unit);
+    spinlock_t *lock;
+
+    if ( svc->idle )
+        return;
+    lock = unit_schedule_lock_irq(unit);
+    rtcredit_context_saved(&RTCX_PCPU(sched_unit_master(unit))->core, &svc->core);
+    unit_schedule_unlock_irq(lock, unit);
+}
+
+static struct sched_resource *cf_check
+rtcx_pick_resource(const struct scheduler *ops, const struct sched_unit *unit)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    int cpu = rtcredit_pick_cpu(&prv->shared, &RTCX_UNIT(unit)->core);
+
+    if ( cpu < 0 || !cpumask_test_cpu(cpu, cpupool_domain_master_cpumask(unit->domain)) ||
+         !cpumask_test_cpu(cpu, unit->cpu_hard_affinity) )
+        cpu = sched_unit_master(unit);
+    return get_sched_res(cpu);
+}
+
+/* Both CPUs' schedule locks are held by the caller. */
+static void cf_check rtcx_migrate(const struct scheduler *ops,
+                                  struct sched_unit *unit, unsigned int new_cpu)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct rtcx_unit *svc = RTCX_UNIT(unit);
+    unsigned int old_cpu = sched_unit_master(unit);
+    struct rtcredit_cpumask tickle;
+    int rc;
+
+    rc = rtcredit_migrate(&prv->shared, &RTCX_PCPU(old_cpu)->core,
+                     &RTCX_PCPU(new_cpu)->core, &svc->core, &tickle);
+    if ( rc < 0 )
+    {
+        printk(XENLOG_ERR "rtcredit: %pdv%u not moved to CPU%u: %s\n",
+               unit->domain, unit->unit_id, new_cpu, rtcx_error(rc));
+        return;
+    }
+    sched_set_res(unit, get_sched_res(new_cpu));
+    migrate_timer(&svc->rt_timer, new_cpu);
+    rtcx_tickle(&tickle);
+}
+
+static void cf_check rtcx_adjust_affinity(const struct scheduler *ops,
+                                          struct sched_unit *unit,
+                                          const cpumask_t *hard,
+                                          const cpumask_t *soft)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct rtcredit_cpumask affinity;
+
+    if ( !hard || RTCX_UNIT(unit)->idle )
+        return;
+    rtcx_mask_from_xen(&affinity, hard);
+    /* An affinity without any of our CPUs keeps the old one; Xen migrates. */
+    rtcredit_set_affinity(&prv->shared, &RTCX_UNIT(unit)->core, &affinity);
+}
+
+/* ---- scheduling ---------------------------------------------------------- */
+
+static void cf_check rtcx_schedule(const struct scheduler *ops,
+                                   struct sched_unit *currunit, s_time_t now,
+                                   bool tasklet_work_scheduled)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    const unsigned int cpu = sched_get_resource_cpu(smp_processor_id());
+    struct rtcx_pcpu *spc = RTCX_PCPU(cpu);
+    struct rtcredit_schedule_begin_out begin;
+    struct rtcredit_decision decision;
+    struct rtcredit_unit *stolen = NULL;
+    struct sched_unit *next;
+
+    rtcredit_schedule_begin(&prv->shared, &spc->core, now, tasklet_work_scheduled,
+                       &begin);
+    if ( !begin.want_steal )
+        decision = begin.decision;
+    else
+    {
+        unsigned int offset;
+
+        /*
+         * Better work may wait elsewhere: try each candidate in turn, starting
+         * after this CPU, never waiting for a lock (as credit's load balancer).
+         */
+        for ( offset = 1; offset < nr_cpu_ids && stolen == NULL; offset++ )
+        {
+            unsigned int peer = (cpu + offset) % nr_cpu_ids;
+            spinlock_t *peer_lock;
+
+            if ( peer >= RTCREDIT_MAX_CPUS ||
+                 !((begin.candidates.bits[peer / 64] >> (peer % 64)) & 1) ||
+                 !cpumask_test_cpu(peer, prv->cpus) )
+                continue;
+            peer_lock = pcpu_schedule_trylock(peer);
+            if ( peer_lock == NULL )
+                continue;
+            stolen = rtcredit_steal(&prv->shared, &spc->core, &RTCX_PCPU(peer)->core,
+                               begin.min_prio);
+            if ( stolen )
+                sched_set_res(((struct rtcx_unit *)stolen)->unit,
+                              get_sched_res(cpu));
+            pcpu_schedule_unlock(peer_lock, peer);
+        }
+        rtcredit_schedule_finish(&prv->shared, &spc->core, stolen, now, &decision);
+    }
+
+    if ( decision.next == NULL )
+        next = sched_idle_unit(cpu);
+    else
+        next = ((struct rtcx_unit *)decision.next_host)->unit;
+
+    /* An idle CPU the core wants to take the work left waiting here. */
+    rtcx_tickle(&decision.tickle);
+
+    currunit->next_task = next;
+    currunit->next_time = decision.next == NULL ? -1 : (s_time_t)decision.run_ns;
+    next->migrated = decision.migrated;
+    if ( decision.migrated )
+        migrate_timer(&((struct rtcx_unit *)decision.next_host)->rt_timer, cpu);
+
+    if ( decision.tick == RTCREDIT_TICK_CMD_START )
+        set_timer(&spc->ticker, decision.tick_at_ns);
+    else if ( decision.tick == RTCREDIT_TICK_CMD_STOP )
+        stop_timer(&spc->ticker);
+}
+
+/* ---- control: domctl, sysctl --------------------------------------------- */
+
+static int cf_check rtcx_adjust(const struct scheduler *ops, struct domain *d,
+                                struct xen_domctl_scheduler_op *op)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct rtcx_dom *sdom = d->sched_priv;
+    struct xen_domctl_sched_rtcredit *arg = &op->u.rtcredit;
+    struct rtcredit_dom_params params;
+    unsigned long flags;
+    int rc = 0;
+
+    spin_lock_irqsave(&prv->lock, flags);
+    rtcredit_dom_get_params(&prv->acct, &sdom->core, &params);
+    switch ( op->cmd )
+    {
+    case XEN_DOMCTL_SCHEDOP_putinfo:
+        /* 0 (and ~0 for the cap and RT switch) leave a value as it is. */
+        if ( arg->weight != 0 )
+            params.weight = arg->weight;
+        if ( arg->cap != (uint16_t)~0U )
+            params.cap = arg->cap;
+        if ( arg->rt_allowed != (uint8_t)~0U )
+        {
+            if ( arg->rt_allowed > 1 )
+            {
+                rc = -EINVAL;
+                break;
+            }
+            params.rt_allowed = arg->rt_allowed;
+        }
+        if ( arg->rt_budget_pct != 0 )
+            params.rt_budget_pct = arg->rt_budget_pct;
+        if ( arg->rt_rate_per_s != 0 )
+            params.rt_rate_per_s = arg->rt_rate_per_s;
+        if ( arg->pad != 0 )
+        {
+            rc = -EINVAL;
+            break;
+        }
+        rc = rtcredit_dom_set_params(&prv->acct, &sdom->core, &params);
+        if ( rc < 0 )
+        {
+            rc = -rtcredit_errno(rc);
+            break;
+        }
+        /* Fall through: report what is now in force. */
+    case XEN_DOMCTL_SCHEDOP_getinfo:
+        arg->weight = params.weight;
+        arg->cap = params.cap;
+        arg->rt_allowed = params.rt_allowed;
+        arg->pad = 0;
+        arg->rt_budget_pct = params.rt_budget_pct;
+        arg->rt_rate_per_s = params.rt_rate_per_s;
+        break;
+    default:
+        rc = -EINVAL;
+    }
+    spin_unlock_irqrestore(&prv->lock, flags);
+    return rc;
+}
+
+static int cf_check rtcx_adjust_global(const struct scheduler *ops,
+                                       struct xen_sysctl_scheduler_op *sc)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct xen_sysctl_rtcredit_schedule *arg = &sc->u.sched_rtcredit;
+    struct rtcredit_params params;
+    unsigned long flags;
+    int rc = 0;
+
+    spin_lock_irqsave(&prv->lock, flags);
+    rtcredit_get_params(&prv->acct, &params);
+    switch ( sc->cmd )
+    {
+    case XEN_SYSCTL_SCHEDOP_putinfo:
+        params.tslice_ns = MILLISECS(arg->tslice_ms);
+        params.ratelimit_ns = MICROSECS(arg->ratelimit_us);
+        params.rt_min_lead_ns = MICROSECS(arg->rt_min_lead_us);
+        params.rt_max_lead_ns = MILLISECS(arg->rt_max_lead_ms);
+        rc = rtcredit_set_params(&prv->shared, &prv->acct, &params);
+        if ( rc < 0 )
+        {
+            rc = -rtcredit_errno(rc);
+            break;
+        }
+        /* Fall through. */
+    case XEN_SYSCTL_SCHEDOP_getinfo:
+        rtcredit_get_params(&prv->acct, &params);
+        arg->tslice_ms = params.tslice_ns / MILLISECS(1);
+        arg->ratelimit_us = params.ratelimit_ns / MICROSECS(1);
+        arg->rt_min_lead_us = params.rt_min_lead_ns / MICROSECS(1);
+        arg->rt_max_lead_ms = params.rt_max_lead_ns / MILLISECS(1);
+        break;
+    default:
+        rc = -EINVAL;
+    }
+    spin_unlock_irqrestore(&prv->lock, flags);
+    return rc;
+}
+
+/* ---- debug key 'r' ------------------------------------------------------- */
+
+static const char *const rtcx_prio_name[] = {
+    [RTCREDIT_PRIO_IDLE] = "IDLE", [RTCREDIT_PRIO_OVER] = "OVER",
+    [RTCREDIT_PRIO_UNDER] = "UNDER", [RTCREDIT_PRIO_BOOST] = "BOOST",
+    [RTCREDIT_PRIO_RT] = "RT",
+};
+
+static void rtcx_dump_unit(const struct rtcx_unit *svc)
+{
+    struct rtcredit_unit_info info;
+
+    if ( rtcredit_unit_get_info(&svc->core, &info) < 0 )
+        return;
+    printk("%pdv%u prio=%s credit=%d%s%s%s rt_deadline=%"PRIu64
+           " runs=%"PRIu64" rt_fires=%"PRIu64" ns[rt=%"PRIu64" boost=%"PRIu64
+           " under=%"PRIu64" over=%"PRIu64"]\n",
+           svc->unit->domain, svc->unit->unit_id,
+           info.prio < ARRAY_SIZE(rtcx_prio_name) ? rtcx_prio_name[info.prio] : "?",
+           info.credit, info.running ? " running" : "",
+           info.queued ? " queued" : "", info.parked ? " parked" : "",
+           info.rt_deadline_ns, info.runs, info.rt_fires, info.rt_ns,
+           info.boost_ns, info.under_ns, info.over_ns);
+}
+
+static void cf_check rtcx_dump_cpu_state(const struct scheduler *ops, int cpu)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct rtcredit_cpu_info info;
+    struct domain *d;
+    unsigned long flags;
+    spinlock_t *lock;
+
+    spin_lock_irqsave(&prv->lock, flags);
+    lock = pcpu_schedule_lock(cpu);
+    rtcredit_cpu_get_info(&RTCX_PCPU(cpu)->core, &info);
+    printk("CPU[%02d] queued: rt=%u boost=%u under=%u over=%u resident=%u\n",
+           cpu, info.queued[0], info.queued[1], info.queued[2], info.queued[3],
+           info.resident);
+    rcu_read_lock(&domlist_read_lock);
+    for_each_domain ( d )
+    {
+        struct sched_unit *unit;
+
+        for_each_sched_unit ( d, unit )
+        {
+            struct rtcx_unit *svc;
+
+            /* A unit resident on this CPU belongs to this scheduler. */
+            if ( sched_unit_master(unit) != cpu )
+                continue;
+            svc = RTCX_UNIT(unit);
+            if ( svc && !svc->idle )
+            {
+                printk("\t");
+                rtcx_dump_unit(svc);
+            }
+        }
+    }
+    rcu_read_unlock(&domlist_read_lock);
+    pcpu_schedule_unlock(lock, cpu);
+    spin_unlock_irqrestore(&prv->lock, flags);
+}
+
+static void cf_check rtcx_dump_settings(const struct scheduler *ops)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct rtcredit_params params;
+    unsigned long flags;
+
+    spin_lock_irqsave(&prv->lock, flags);
+    rtcredit_get_params(&prv->acct, &params);
+    printk("rtcredit: tslice=%"PRIu64"us ratelimit=%"PRIu64"us "
+           "rt_min_lead=%"PRIu64"us rt_max_lead=%"PRIu64"ms cpus=%*pbl\n",
+           params.tslice_ns / 1000, params.ratelimit_ns / 1000,
+           params.rt_min_lead_ns / 1000, params.rt_max_lead_ns / 1000000,
+           CPUMASK_PR(prv->cpus));
+    spin_unlock_irqrestore(&prv->lock, flags);
+}
+
+/* The core's panic handler lands here (it never returns). */
+void noreturn rtcredit_host_panic(const uint8_t *message, size_t len)
+{
+    panic("%.*s\n", (int)len, (const char *)message);
+}
+
+static const struct scheduler sched_rtcredit_def = {
+    .name           = "RT-Credit Scheduler",
+    .opt_name       = "rtcredit",
+    .sched_id       = XEN_SCHEDULER_RTCREDIT,
+    .sched_data     = NULL,
+
+    .init           = rtcx_init,
+    .deinit         = rtcx_deinit,
+    .alloc_pdata    = rtcx_alloc_pdata,
+    .free_pdata     = rtcx_free_pdata,
+    .deinit_pdata   = rtcx_deinit_pdata,
+    .switch_sched   = rtcx_switch_sched,
+    .move_timers    = rtcx_move_timers,
+    .alloc_domdata  = rtcx_alloc_domdata,
+    .free_domdata   = rtcx_free_domdata,
+    .alloc_udata    = rtcx_alloc_udata,
+    .free_udata     = rtcx_free_udata,
+
+    .insert_unit    = rtcx_insert_unit,
+    .remove_unit    = rtcx_remove_unit,
+    .sleep          = rtcx_sleep,
+    .wake           = rtcx_wake,
+    .yield          = rtcx_yield,
+    .context_saved  = rtcx_context_saved,
+    .do_schedule    = rtcx_schedule,
+    .pick_resource  = rtcx_pick_resource,
+    .migrate        = rtcx_migrate,
+    .adjust_affinity= rtcx_adjust_affinity,
+
+    .adjust         = rtcx_adjust,
+    .adjust_global  = rtcx_adjust_global,
+    .dump_settings  = rtcx_dump_settings,
+    .dump_cpu_state = rtcx_dump_cpu_state,
+
+    .rtsleep        = rtcx_rtsleep,
+};
+
+REGISTER_SCHEDULER(sched_rtcredit_def);
