@@ -181,7 +181,9 @@
 #define RTCREDIT_TRC_UNPARK 10
 
 /*
- One accounting period done. Data: active domains, total weight, credit balance (i32).
+ One accounting period done. Data: active domains, total weight, credit balance (i32),
+ host time in ns (low 32 bits, high 32 bits), so that a trace reader can convert TSC
+ to nanoseconds.
  */
 #define RTCREDIT_TRC_ACCOUNT 11
 

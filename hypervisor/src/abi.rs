@@ -47,9 +47,10 @@ pub const TRC_SCHED_CLASS: u32 = 0x0002_2000;
 /// Our scheduler's index within that class (`TRC_SCHED_CSCHED` is 0 ... `SNULL` 5).
 pub const TRC_SCHED_RTCREDIT: u32 = 6;
 
-/// The full 32-bit trace event id of our event `event` (Xen's `TRC_SCHED_CLASS_EVT`).
+/// The full 32-bit trace event id of our event `event` (Xen's `TRC_SCHED_CLASS_EVT`:
+/// the scheduler index takes the 3 bits above the 9-bit event number).
 pub const fn trace_event_id(event: u32) -> u32 {
-    TRC_SCHED_CLASS | ((TRC_SCHED_RTCREDIT & 0x1f) << 9) | (event & 0x1ff)
+    TRC_SCHED_CLASS | ((TRC_SCHED_RTCREDIT & 0x7) << 9) | (event & 0x1ff)
 }
 
 /// Errno values (Xen's `public/errno.h`, identical to Linux's for these).

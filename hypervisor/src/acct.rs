@@ -230,6 +230,12 @@ impl Accounting {
                     unit.credit.store(unit.credit.load(RELAXED).saturating_sub(cost), RELAXED);
                 }
             }
+            // Found running at a tick: it consumes real CPU, so it earns credit from now
+            // on (before RT falls back, so that its class reflects that).
+            if !unit.active {
+                self.acct_start(cpu, current);
+            }
+            let unit = &mut *current;
             if unit.prio == Prio::Rt {
                 unit.live().rt_demotions.fetch_add(1, RELAXED);
                 shared.emit(trace::RT_DEMOTE, &[unit.domid(), unit.unit_id, 0]);
@@ -244,9 +250,6 @@ impl Accounting {
                     set_running_prio(shared, unit, class, now);
                 }
                 _ => {}
-            }
-            if !unit.active {
-                self.acct_start(cpu, current);
             }
         }
         cpu.tick_on = true;
@@ -283,21 +286,21 @@ impl Accounting {
             // overspend): a domain earns more only when the system-wide balance is negative.
             let mut credit_peak = active * credits_per_tslice;
             if self.credit_balance < 0 {
-                credit_peak += (-self.credit_balance * weight * active + weight_total - 1) / weight_total;
+                credit_peak += div_round_up(-self.credit_balance * weight * active, weight_total);
             }
             let mut credit_cap_unit = 0;
             if acct.cap != 0 {
                 let credit_cap = (i64::from(acct.cap) * credits_per_tslice + 99) / 100;
                 credit_peak = credit_peak.min(credit_cap);
-                credit_cap_unit = (credit_cap + active - 1) / active;
+                credit_cap_unit = div_round_up(credit_cap, active);
             }
-            let mut credit_fair = (credit_total * weight * active + weight_total - 1) / weight_total;
+            let mut credit_fair = div_round_up(credit_total * weight * active, weight_total);
             if credit_fair < credit_peak {
                 credit_xtra = true;
             } else {
                 if weight_left > 0 {
                     // Give the domains after this one a chance at what it cannot use.
-                    credit_total += ((credit_fair - credit_peak) * weight_total + weight_left - 1) / weight_left;
+                    credit_total += div_round_up((credit_fair - credit_peak) * weight_total, weight_left);
                 }
                 if credit_xtra {
                     // Keep domains with spare credit at the head, so the others get a
@@ -310,7 +313,7 @@ impl Accounting {
                 }
                 credit_fair = credit_peak;
             }
-            acct.credit_fair_unit = ((credit_fair + active - 1) / active).clamp(0, i64::from(i32::MAX)) as i32;
+            acct.credit_fair_unit = div_round_up(credit_fair, active).clamp(0, i64::from(i32::MAX)) as i32;
             acct.credit_cap_unit = credit_cap_unit.clamp(0, i64::from(i32::MAX)) as i32;
             link = next;
         }
@@ -376,6 +379,8 @@ impl Accounting {
                 self.active_domains.len(),
                 self.weight_total.min(u64::from(u32::MAX)) as u32,
                 self.credit_balance as i32 as u32,
+                now as u32,
+                (now >> 32) as u32,
             ],
         );
         now.saturating_add(shared.tslice_ns.load(RELAXED))
@@ -459,4 +464,14 @@ pub fn domain_counters(domain: &Domain) -> DomainCounters {
         rt_demotions: live.rt_demotions.load(RELAXED),
         window_rt_ns: live.window_rt_ns.load(RELAXED),
     }
+}
+
+/// `ceil(numerator / denominator)` for a non-negative numerator, as Xen's
+/// `(n + d - 1) / d`; 0 for a non-positive denominator, which the callers rule out
+/// beforehand (this keeps a division-by-zero panic out of the code linked into Xen).
+fn div_round_up(numerator: i64, denominator: i64) -> i64 {
+    if denominator <= 0 {
+        return 0;
+    }
+    (numerator + denominator - 1) / denominator
 }

@@ -373,10 +373,10 @@ impl Cpu {
             flush_prio_time(shared, cur, now);
             if cur.prio == Prio::Rt && crate::rt::rt_budget_left_ns(shared, cur.live(), now) == 0 {
                 // The domain's RT CPU budget is spent: back to what its credit earns.
-                let class = cur.credit_class();
-                cur.prio = class;
                 cur.live().rt_demotions.fetch_add(1, RELAXED);
                 shared.emit(trace::RT_DEMOTE, &[cur.domid(), cur.unit_id, 3]);
+                let class = cur.credit_class();
+                set_running_prio(shared, cur, class, now);
             }
             let ran_ns = now.saturating_sub(self.current_since_ns);
             let ratelimit_ns = shared.ratelimit_ns.load(RELAXED);

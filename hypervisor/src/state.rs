@@ -302,10 +302,12 @@ impl Unit {
         self.affinity
     }
 
-    /// The class its credit earns it (what RT and BOOST fall back to): UNDER with
-    /// credit left, OVER without.
+    /// The class its credit earns it (what RT falls back to): OVER for a unit that
+    /// earns credit (is active) and has spent it, UNDER otherwise. A unit that does not
+    /// earn credit stays UNDER, as Xen leaves it: accounting never looks at it, so
+    /// OVER would stick until a tick happened to find it running.
     pub(crate) fn credit_class(&self) -> Prio {
-        if self.credit.load(RELAXED) < 0 {
+        if self.active && self.credit.load(RELAXED) < 0 {
             Prio::Over
         } else {
             Prio::Under
@@ -464,9 +466,12 @@ impl Shared {
         self.rt_max_lead_ns.store(params.rt_max_lead_ns, RELAXED);
         self.rt_window_ns.store(params.rt_budget_window_ns, RELAXED);
         let credits_per_tslice = params.credits_per_tslice();
-        let ticks = (params.tslice_ns / params.tick_ns().max(1)).max(1) as i32;
+        let ticks = (params.tslice_ns / params.tick_ns().max(1)).clamp(1, 1000);
         self.credits_per_tslice.store(credits_per_tslice, RELAXED);
-        self.credits_per_tick.store(credits_per_tslice / ticks, RELAXED);
+        // checked_div: `ticks` is at least 1, but say so in a way that leaves no panic
+        // path in the code linked into Xen.
+        let credits_per_tick = i64::from(credits_per_tslice).checked_div(ticks as i64).unwrap_or(0);
+        self.credits_per_tick.store(credits_per_tick as i32, RELAXED);
         self.charge_mode.store(params.charge_mode, RELAXED);
     }
 

@@ -27,7 +27,9 @@ pub const PRIO_CHANGE: u32 = 8;
 pub const PARK: u32 = 9;
 /// A parked unit got credit back. Data: dom, unit, credit (i32).
 pub const UNPARK: u32 = 10;
-/// One accounting period done. Data: active domains, total weight, credit balance (i32).
+/// One accounting period done. Data: active domains, total weight, credit balance (i32),
+/// host time in ns (low 32 bits, high 32 bits), so that a trace reader can convert TSC
+/// to nanoseconds.
 pub const ACCOUNT: u32 = 11;
 /// A CPU was asked to reschedule. Data: cpu, the cpu that asked.
 pub const TICKLE: u32 = 12;

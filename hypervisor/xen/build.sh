@@ -251,10 +251,17 @@ build_rust_core() {
     obj=$sched/rtcredit_core.rs.o
     ld -r $(printf -- '-u %s ' "${syms[@]}") -o "$obj.tmp" "$archive" ||
         die "ld -r of $archive failed"
+    # No panic reachable from the C ABI (DESIGN.md): after LTO no function may still
+    # call into core's panic machinery. Only the handler itself may remain.
+    if nm "$obj.tmp" | grep -q 'core9panicking'; then
+        nm "$obj.tmp" | grep 'core9panicking' >&2
+        rm -f "$obj.tmp"
+        die "the Rust core still has a panic path (above); make the operation total"
+    fi
     cmp -s "$obj.tmp" "$obj" && rm -f "$obj.tmp" || mv "$obj.tmp" "$obj"
     cmp -s "$REPO/hypervisor/include/rtcredit.h" "$sched/rtcredit.h" ||
         cp "$REPO/hypervisor/include/rtcredit.h" "$sched/rtcredit.h"
-    log "Rust core: $(stat -c %s "$obj") bytes, ${#syms[@]} functions"
+    log "Rust core: $(stat -c %s "$obj") bytes, ${#syms[@]} functions, no panic path"
 }
 
 # --- configure and build ---------------------------------------------------------------

@@ -105,7 +105,7 @@ static void cf_check rtcx_trace(void *ctx, uint32_t event, const uint32_t *data,
 {
     if ( likely(!tb_init_done) )
         return;
-    __trace_var(RTCREDIT_TRC_SCHED_CLASS | ((RTCREDIT_TRC_SCHED_RTCREDIT & 0x1f) << 9) |
+    __trace_var(RTCREDIT_TRC_SCHED_CLASS | ((RTCREDIT_TRC_SCHED_RTCREDIT & 0x7) << 9) |
                 (event & 0x1ff), 1, len * sizeof(uint32_t), data);
 }
 
