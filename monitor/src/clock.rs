@@ -1,0 +1,174 @@
+//! From TSC cycles to nanoseconds.
+//!
+//! Every timestamp in a trace is a TSC value (cycles of the CPU's time-stamp counter,
+//! which on the machines Xen 4.17 supports ticks at a constant rate). Xen does not
+//! write that rate into the trace, and neither does `xentrace`, so it comes from one
+//! of three places, in this order:
+//!
+//! 1. `--cpu-hz` on the command line (`2.4GHz`, `2400MHz`, `2400000000`; on the
+//!    traced host `xl info | grep cpu_mhz` gives it);
+//! 2. an estimate from our own scheduler's events: an RT request carries its
+//!    deadline in Xen system time (ns) and the RT fire that serves it carries how late
+//!    the timer was (ns), so each fire is a point (TSC, ns); a straight line through at
+//!    least two such points at least 100 ms apart gives cycles per ns;
+//! 3. otherwise the rate is unknown and every time is reported in TSC cycles, and the
+//!    report says so.
+
+use std::fmt;
+
+/// Least span of the RT-fire points, in ns, for an estimate (100 ms).
+const MIN_ESTIMATE_SPAN_NS: u64 = 100_000_000;
+/// Estimates outside 100 MHz..=10 GHz are rejected as nonsense.
+const PLAUSIBLE_HZ: std::ops::RangeInclusive<u64> = 100_000_000..=10_000_000_000;
+
+/// Where the TSC rate came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockSource {
+    /// Given with `--cpu-hz`.
+    CommandLine,
+    /// Estimated from this many RT fires.
+    RtFires(usize),
+    /// Not known: times are TSC cycles.
+    Unknown,
+}
+
+/// The TSC rate, if known, and how to convert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Clock {
+    /// Cycles per second.
+    pub hz: Option<u64>,
+    /// Where `hz` came from.
+    pub source: ClockSource,
+}
+
+/// A `--cpu-hz` value that could not be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("cannot read CPU frequency {0:?}: give a number of Hz, optionally with a k/M/G suffix (2.4GHz, 2400MHz)")]
+pub struct BadFrequency(pub String);
+
+impl Clock {
+    /// A known rate from the command line.
+    pub fn given(hz: u64) -> Clock {
+        Clock { hz: Some(hz), source: ClockSource::CommandLine }
+    }
+
+    /// No rate known.
+    pub fn unknown() -> Clock {
+        Clock { hz: None, source: ClockSource::Unknown }
+    }
+
+    /// Nanoseconds in `cycles`, or the cycles themselves when the rate is unknown.
+    pub fn to_unit(&self, cycles: u64) -> u64 {
+        match self.hz {
+            Some(hz) if hz > 0 => {
+                u64::try_from(u128::from(cycles) * 1_000_000_000 / u128::from(hz)).unwrap_or(u64::MAX)
+            }
+            _ => cycles,
+        }
+    }
+
+    /// `"ns"` or `"tsc_cycles"`: the unit of [`Clock::to_unit`].
+    pub fn unit_name(&self) -> &'static str {
+        if self.hz.is_some() {
+            "ns"
+        } else {
+            "tsc_cycles"
+        }
+    }
+
+    /// The rate estimated from (TSC, ns) points, if they allow one (see module docs).
+    pub fn estimate(points: &[(u64, u64)]) -> Option<Clock> {
+        if points.len() < 2 {
+            return None;
+        }
+        let (min_ns, max_ns) = points.iter().fold((u64::MAX, 0), |(lo, hi), &(_, ns)| (lo.min(ns), hi.max(ns)));
+        if max_ns - min_ns < MIN_ESTIMATE_SPAN_NS {
+            return None;
+        }
+        // Least squares on values relative to the first point, in f64 (exact enough:
+        // relative values stay well below 2^53).
+        let (t0, n0) = points[0];
+        let n = points.len() as f64;
+        let xs: Vec<f64> = points.iter().map(|&(_, ns)| ns as f64 - n0 as f64).collect();
+        let ys: Vec<f64> = points.iter().map(|&(tsc, _)| tsc as f64 - t0 as f64).collect();
+        let mx = xs.iter().sum::<f64>() / n;
+        let my = ys.iter().sum::<f64>() / n;
+        let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+        let sxx: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
+        if sxx <= 0.0 {
+            return None;
+        }
+        let hz = (sxy / sxx * 1e9).round();
+        if !hz.is_finite() || hz < 0.0 {
+            return None;
+        }
+        let hz = hz as u64;
+        PLAUSIBLE_HZ.contains(&hz).then_some(Clock { hz: Some(hz), source: ClockSource::RtFires(points.len()) })
+    }
+}
+
+impl fmt::Display for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.hz, self.source) {
+            (Some(hz), ClockSource::CommandLine) => write!(f, "TSC at {:.3} MHz (--cpu-hz)", hz as f64 / 1e6),
+            (Some(hz), ClockSource::RtFires(n)) => {
+                write!(f, "TSC at {:.3} MHz (estimated from {n} RT fires; give --cpu-hz to be exact)", hz as f64 / 1e6)
+            }
+            _ => f.write_str(
+                "CPU frequency unknown (the trace does not record it): times are in TSC cycles; give --cpu-hz",
+            ),
+        }
+    }
+}
+
+/// Reads `2400000000`, `2.4GHz`, `2400MHz`, `2400M`, `2.4 G`, `3000000kHz`.
+pub fn parse_hz(text: &str) -> Result<u64, BadFrequency> {
+    let bad = || BadFrequency(text.to_string());
+    let lower = text.trim().to_ascii_lowercase();
+    let without_hz = lower.strip_suffix("hz").unwrap_or(&lower).trim_end();
+    let (number, scale) = match without_hz.chars().last() {
+        Some('k') => (&without_hz[..without_hz.len() - 1], 1e3),
+        Some('m') => (&without_hz[..without_hz.len() - 1], 1e6),
+        Some('g') => (&without_hz[..without_hz.len() - 1], 1e9),
+        _ => (without_hz, 1.0),
+    };
+    let value: f64 = number.trim().parse().map_err(|_| bad())?;
+    let hz = (value * scale).round();
+    if !(1.0..=1e12).contains(&hz) {
+        return Err(bad());
+    }
+    Ok(hz as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_frequencies_with_suffixes() {
+        assert_eq!(parse_hz("2400000000"), Ok(2_400_000_000));
+        assert_eq!(parse_hz("2.4GHz"), Ok(2_400_000_000));
+        assert_eq!(parse_hz("2400MHz"), Ok(2_400_000_000));
+        assert_eq!(parse_hz("2400 M"), Ok(2_400_000_000));
+        assert_eq!(parse_hz("3000000kHz"), Ok(3_000_000_000));
+        assert!(parse_hz("fast").is_err());
+        assert!(parse_hz("0").is_err());
+        assert!(parse_hz("-3GHz").is_err());
+    }
+
+    #[test]
+    fn converts_cycles_to_ns_only_when_known() {
+        assert_eq!(Clock::given(2_000_000_000).to_unit(3_000), 1_500);
+        assert_eq!(Clock::unknown().to_unit(3_000), 3_000);
+        assert_eq!(Clock::unknown().unit_name(), "tsc_cycles");
+    }
+
+    #[test]
+    fn estimates_the_rate_from_points() {
+        let points: Vec<(u64, u64)> = (0..10u64).map(|i| (1_000 + i * 30_000_000 * 3, i * 30_000_000)).collect();
+        let clock = Clock::estimate(&points).expect("enough points");
+        assert_eq!(clock.hz, Some(3_000_000_000));
+        assert_eq!(Clock::estimate(&points[..2]), None, "30 ms span is too short");
+    }
+}
