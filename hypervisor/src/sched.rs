@@ -640,10 +640,15 @@ impl Cpu {
         let Some(head) = self.queues.iter().map(|queue| queue.front()).find(|link| !link.is_null()) else {
             return CpuMask::EMPTY;
         };
+        let mut idle = shared.idlers();
+        idle.clear(self.id);
+        if idle.is_empty() {
+            // The common case on a busy host: nobody to hand work to.
+            return CpuMask::EMPTY;
+        }
         // SAFETY: queued links belong to live units.
         let affinity = unsafe { (*unit_of_runq(head)).affinity };
-        let mut idle = shared.idlers().and(&shared.online()).and(&affinity);
-        idle.clear(self.id);
+        let idle = idle.and(&shared.online()).and(&affinity);
         let cursor = shared.tickle_cursor.load(RELAXED);
         match idle.cycle_after(cursor) {
             Some(cpu) => {
