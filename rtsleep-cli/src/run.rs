@@ -1,0 +1,143 @@
+//! `rtsleep run`: start a program with `librtsleep_preload.so` in `LD_PRELOAD` and the
+//! routing window in its environment, wait for it, and exit as it did.
+//!
+//! The shim is looked for in this order: `--shim`, `$RTSLEEP_SHIM`, beside the `rtsleep`
+//! binary, in `deps/` beside it (cargo's target directory, where `cargo build -p
+//! rtsleep-cli` puts it), then `../lib/` and `../lib/rtsleep/` (an installed prefix).
+//! The exit status is the program's, or 128 + the signal number if a signal killed it,
+//! as a shell reports it. While the program runs, `rtsleep` ignores SIGINT and SIGQUIT
+//! (the terminal sends them to the program too), so the program decides what they do.
+
+use crate::{duration_arg, CliError};
+use clap::Args;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+/// The shim's file name.
+pub const SHIM_NAME: &str = "librtsleep_preload.so";
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Shortest sleep to route through the device (shorter ones are left alone).
+    #[arg(long, value_parser = duration_arg, default_value = "5ms")]
+    min: Duration,
+    /// Longest sleep to route through the device.
+    #[arg(long, value_parser = duration_arg, default_value = "1s")]
+    max: Duration,
+    /// Path of librtsleep_preload.so (default: searched, see `rtsleep run --help`).
+    #[arg(long)]
+    shim: Option<PathBuf>,
+    /// Write the shim's counters to this file when the program exits (%p: its pid).
+    #[arg(long)]
+    stats: Option<PathBuf>,
+    /// The program and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+    command: Vec<OsString>,
+}
+
+/// Finds the shim; see the module doc for the order.
+pub fn find_shim(explicit: Option<&Path>) -> Result<PathBuf, CliError> {
+    if let Some(path) = explicit {
+        return if path.is_file() { Ok(absolute(path)) } else { Err(CliError::ShimMissing(path.to_path_buf())) };
+    }
+    if let Some(path) = std::env::var_os("RTSLEEP_SHIM").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        return if path.is_file() { Ok(absolute(&path)) } else { Err(CliError::ShimEnvMissing(path)) };
+    }
+    let mut searched = Vec::new();
+    if let Some(dir) = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf)) {
+        for candidate in [
+            dir.join(SHIM_NAME),
+            dir.join("deps").join(SHIM_NAME),
+            dir.join("../lib").join(SHIM_NAME),
+            dir.join("../lib/rtsleep").join(SHIM_NAME),
+        ] {
+            if candidate.is_file() {
+                return Ok(absolute(&candidate));
+            }
+            searched.push(candidate.display().to_string());
+        }
+    }
+    Err(CliError::ShimNotFound { searched: searched.join(", ") })
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn duration_env(d: Duration) -> String {
+    format!("{}ns", d.as_nanos())
+}
+
+pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
+    if args.min > args.max {
+        return Err(CliError::EmptyWindow { min: args.min, max: args.max });
+    }
+    let shim = find_shim(args.shim.as_deref())?;
+    let mut preload = shim.clone().into_os_string();
+    if let Some(existing) = std::env::var_os("LD_PRELOAD").filter(|p| !p.is_empty()) {
+        preload.push(":");
+        preload.push(existing);
+    }
+    let Some((program, program_args)) = args.command.split_first() else {
+        return Err(CliError::NoCommand);
+    };
+    tracing::debug!(shim = %shim.display(), min = ?args.min, max = ?args.max, program = ?program, "starting");
+    let mut command = Command::new(program);
+    command
+        .args(program_args)
+        .env("LD_PRELOAD", &preload)
+        .env("RTSLEEP_MIN", duration_env(args.min))
+        .env("RTSLEEP_MAX", duration_env(args.max));
+    if let Some(stats) = &args.stats {
+        command.env("RTSLEEP_STATS", stats);
+    }
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(source) => {
+            let code = if source.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 };
+            eprintln!("rtsleep: {}", CliError::Spawn { command: display(program), source });
+            return Ok(ExitCode::from(code));
+        }
+    };
+    ignore_terminal_signals();
+    let status = child.wait().map_err(|source| CliError::Spawn { command: display(program), source })?;
+    let code = match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(signal)) => 128 + signal,
+        (None, None) => 1,
+    };
+    tracing::debug!(code, "program exited");
+    Ok(ExitCode::from(u8::try_from(code & 0xff).unwrap_or(1)))
+}
+
+fn display(program: &OsStr) -> String {
+    program.to_string_lossy().into_owned()
+}
+
+fn ignore_terminal_signals() {
+    for signal in [libc::SIGINT, libc::SIGQUIT] {
+        // SAFETY: SIG_IGN is a valid disposition for these signals; only this process is
+        // affected (the child already runs with the default dispositions).
+        unsafe { libc::signal(signal, libc::SIG_IGN) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_shim_must_exist() {
+        let err = find_shim(Some(Path::new("/nonexistent/librtsleep_preload.so"))).unwrap_err();
+        assert!(err.to_string().contains("cargo build --release -p rtsleep-preload"), "{err}");
+    }
+
+    #[test]
+    fn window_is_passed_in_nanoseconds() {
+        assert_eq!(duration_env(Duration::from_millis(5)), "5000000ns");
+    }
+}

@@ -1,0 +1,178 @@
+//! The `rtsleep` binary as a user runs it, on this host (no `/dev/rtsleep`): every
+//! subcommand's normal use, and each rule for bad input with its message.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn rtsleep(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rtsleep"))
+        .args(args)
+        .env("RTSLEEP_DEVICE", "/nonexistent/rtsleep")
+        .env_remove("RTSLEEP_SHIM")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run rtsleep")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "failed: {}", stderr(output));
+    serde_json::from_slice(&output.stdout).expect("valid JSON")
+}
+
+#[test]
+fn sleep_sleeps_for_the_duration() {
+    let start = Instant::now();
+    let output = rtsleep(&["sleep", "20ms"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(start.elapsed() >= Duration::from_millis(20));
+}
+
+#[test]
+fn bad_durations_are_refused_with_the_rule_and_an_example() {
+    for (input, expected) in [
+        ("10", "has no unit"),
+        ("1.5x", "unknown unit \"x\""),
+        ("fast", "does not start with a number"),
+        ("-5ms", "does not start with a number"),
+        ("", "empty duration"),
+    ] {
+        let output = rtsleep(&["sleep", input]);
+        assert_eq!(output.status.code(), Some(2), "{input:?}");
+        assert!(stderr(&output).contains(expected), "{input:?}: {}", stderr(&output));
+    }
+}
+
+#[test]
+fn unknown_flags_and_subcommands_are_usage_errors() {
+    assert_eq!(rtsleep(&["bench", "--perod", "1ms"]).status.code(), Some(2));
+    assert_eq!(rtsleep(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(rtsleep(&["run"]).status.code(), Some(2));
+}
+
+#[test]
+fn run_passes_the_exit_code_through() {
+    assert_eq!(rtsleep(&["run", "--", "sh", "-c", "exit 7"]).status.code(), Some(7));
+    assert_eq!(rtsleep(&["run", "--", "true"]).status.code(), Some(0));
+}
+
+#[test]
+fn run_reports_death_by_signal_as_128_plus_the_signal() {
+    assert_eq!(rtsleep(&["run", "--", "sh", "-c", "kill -TERM $$"]).status.code(), Some(128 + 15));
+}
+
+#[test]
+fn run_of_a_missing_program_is_127_with_its_name() {
+    let output = rtsleep(&["run", "--", "/nonexistent/program"]);
+    assert_eq!(output.status.code(), Some(127));
+    assert!(stderr(&output).contains("cannot run \"/nonexistent/program\""), "{}", stderr(&output));
+}
+
+#[test]
+fn run_preloads_the_shim_into_the_program() {
+    let stats = Path::new(env!("CARGO_TARGET_TMPDIR")).join("run-sleep.stats");
+    let _ = std::fs::remove_file(&stats);
+    let stats_arg = stats.to_str().expect("UTF-8 path");
+    // coreutils `sleep` calls nanosleep through libc: 20 ms is inside the window.
+    let output = rtsleep(&["run", "--stats", stats_arg, "--", "sleep", "0.02"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&stats).expect("the shim wrote its stats");
+    assert!(text.contains("intercepted=1\n") && text.contains("fell_back=1\n"), "{text}");
+    assert!(text.contains("device=absent"), "{text}");
+    // A window that excludes 20 ms: passed through.
+    let output = rtsleep(&["run", "--min", "50ms", "--stats", stats_arg, "--", "sleep", "0.02"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&stats).expect("the shim wrote its stats");
+    assert!(text.contains("passed_through=1\n") && text.contains("min_ns=50000000\n"), "{text}");
+}
+
+#[test]
+fn run_refuses_an_empty_window_and_a_missing_shim() {
+    let output = rtsleep(&["run", "--min", "2s", "--max", "1s", "--", "true"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("--min 2s is above --max 1s"), "{}", stderr(&output));
+
+    let output = rtsleep(&["run", "--shim", "/nonexistent/librtsleep_preload.so", "--", "true"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("cargo build --release -p rtsleep-preload"), "{}", stderr(&output));
+
+    let output = rtsleep(&["run", "--max", "soon", "--", "true"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("does not start with a number"), "{}", stderr(&output));
+}
+
+#[test]
+fn bench_reports_lateness_as_json_and_both_runs_with_plain() {
+    let report =
+        json(&rtsleep(&["bench", "--period", "1ms", "--loops", "30", "--json", "--plain", "--histogram", "5000"]));
+    assert_eq!(report["period_ns"], 1_000_000);
+    let runs = report["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0]["name"], "rtsleep");
+    assert_eq!(runs[0]["backend"], "fallback");
+    assert!(runs[0]["fallback_reason"].as_str().is_some_and(|r| r.contains("does not exist")));
+    assert_eq!(runs[1]["name"], "plain");
+    assert_eq!(runs[1]["backend"], "clock_nanosleep");
+    for run in runs {
+        assert_eq!(run["loops"], 30);
+        let (min, p50, max) = (run["min_us"].as_f64(), run["p50_us"].as_f64(), run["max_us"].as_f64());
+        assert!(min <= p50 && p50 <= max, "{run}");
+        let in_histogram: u64 =
+            run["histogram"].as_array().expect("histogram").iter().map(|b| b[1].as_u64().unwrap_or(0)).sum();
+        assert_eq!(in_histogram + run["histogram_overflow"].as_u64().unwrap_or(0), 30);
+    }
+}
+
+#[test]
+fn bench_text_report_has_a_row_per_run() {
+    let output = rtsleep(&["bench", "--period", "1ms", "--loops", "10"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("p99") && text.contains("rtsleep  fallback "), "{text}");
+    assert!(!stderr(&output).contains("wake-ups"), "progress must not be shown when stderr is not a terminal");
+}
+
+#[test]
+fn bench_refuses_bad_periods_and_loop_counts() {
+    let output = rtsleep(&["bench", "--period", "0s", "--loops", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("--period must be at least 1us"), "{}", stderr(&output));
+    let output = rtsleep(&["bench", "--period", "11s", "--loops", "1"]);
+    assert!(stderr(&output).contains("--period must be at most 10s"), "{}", stderr(&output));
+    let output = rtsleep(&["bench", "--loops", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--loops"), "{}", stderr(&output));
+    let output = rtsleep(&["bench", "--period", "10"]);
+    assert!(stderr(&output).contains("has no unit"), "{}", stderr(&output));
+}
+
+#[test]
+fn status_says_the_device_is_absent_and_why_sleeps_fall_back() {
+    let report = json(&rtsleep(&["status", "--json"]));
+    assert_eq!(report["device"], "absent");
+    assert_eq!(report["device_path"], "/nonexistent/rtsleep");
+    assert_eq!(report["backend"], "fallback");
+    assert!(report["rt"].is_null());
+    let text = stdout(&rtsleep(&["status"]));
+    assert!(text.contains("clock_nanosleep fallback, because"), "{text}");
+}
+
+#[test]
+fn status_reports_a_file_that_is_not_the_device() {
+    let output = Command::new(env!("CARGO_BIN_EXE_rtsleep"))
+        .args(["status", "--json"])
+        .env("RTSLEEP_DEVICE", "/dev/null")
+        .output()
+        .expect("run rtsleep");
+    let report = json(&output);
+    assert_eq!(report["device"], "unusable");
+    assert!(report["device_error"].as_str().is_some_and(|e| e.contains("not an rtsleep device")), "{report}");
+}
