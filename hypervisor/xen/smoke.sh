@@ -12,6 +12,11 @@
 #   --verbose      also stream the serial console to the terminal
 #   --rejudge      do not build or boot: judge the last serial log of this
 #                  configuration again (for working on the checks)
+#   --trace        also record a real xentrace trace in dom0 during the load
+#                  (scheduler class 0x0002f000, 2 s), bring it out over the
+#                  console (gzip + base64) into $RUN/trace.bin and check it with
+#                  rtcredit-monitor; the run directory gets a "-trace" suffix
+#   --trace-secs S length of that capture (default 2; implies --trace)
 #
 # Steps: build Xen (build.sh, cached), fetch Debian bookworm's linux-image-6.1 as the
 # dom0 kernel, build a busybox initramfs with two static tools (tools/schedop.c,
@@ -31,6 +36,8 @@ TIMEOUT=420
 CPU=qemu64
 VERBOSE=0
 REJUDGE=0
+TRACE=0          # --trace: xentrace in dom0 during the load, checked on the host
+TRACE_SECS=2
 # What the first SCHEDOP 8 (rtsleep) must return: -EPERM under sched=rtcredit (dom0
 # is not allowed RT until the domctl says so), -EOPNOTSUPP under the other schedulers
 # of a patched Xen, -ENOSYS on stock Xen. Set after the options are read.
@@ -45,19 +52,28 @@ while [ $# -gt 0 ]; do
         --cpu) CPU=${2:?}; shift ;;
         --verbose) VERBOSE=1 ;;
         --rejudge) REJUDGE=1 ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        --trace) TRACE=1 ;;
+        --trace-secs) TRACE=1; TRACE_SECS=${2:?}; shift ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
         *) echo "smoke.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
 done
 [[ $DURATION =~ ^[0-9]+$ ]] && [ "$DURATION" -ge 1 ] || { echo "smoke.sh: bad --duration" >&2; exit 2; }
+[[ $TRACE_SECS =~ ^[0-9]+$ ]] && [ "$TRACE_SECS" -ge 1 ] || { echo "smoke.sh: bad --trace-secs" >&2; exit 2; }
+# The capture starts 2 s into the load and must end well before it does.
+if [ "$TRACE" = 1 ] && [ $((TRACE_SECS + 4)) -gt "$DURATION" ]; then
+    echo "smoke.sh: --trace-secs $TRACE_SECS needs --duration of at least $((TRACE_SECS + 4))" >&2; exit 2
+fi
 if [ -z "$EXPECT_RTSLEEP_RC" ]; then
     if [ "$SCHED" = rtcredit ]; then EXPECT_RTSLEEP_RC=-1; else EXPECT_RTSLEEP_RC=-95; fi
 fi
 
 SMOKE=$CACHE/smoke
 RUN=$SMOKE/run-$SCHED-$VARIANT          # per-configuration: initramfs, log
+[ "$TRACE" = 1 ] && RUN+=-trace         # --trace runs keep their own log and trace
 DOM0=$CACHE/dom0-kernel                 # shared: downloaded kernel package
+XT=$CACHE/xentrace                      # shared (--trace): Debian's xentrace + libs
 TOOLS=$SMOKE/tools                      # shared: static dom0 tools
 LOG=$RUN/serial.log
 
@@ -155,6 +171,9 @@ dom0_modules() {
         echo "$rel"
     }
     add_mod xen-privcmd
+    # xentrace (--trace) binds VIRQ_TBUF through /dev/xen/evtchn; libxenctrl also
+    # opens the grant device (TOOLCHAIN.md section 4).
+    if [ "$TRACE" = 1 ]; then add_mod xen-evtchn; add_mod xen-gntdev; fi
 }
 
 # --- 3. static dom0 tools -----------------------------------------------------------------
@@ -170,6 +189,59 @@ build_tools() {
             mv "$TOOLS/$t.tmp" "$TOOLS/$t"
         fi
     done
+}
+
+# --- 3b. xentrace (--trace only) -----------------------------------------------------------
+# Debian bookworm's xentrace (xen-utils-4.17) and the shared libraries it needs, for the
+# dom0 initramfs. The packages are downloaded once with `apt-get download` into
+# .cache/xentrace/debs and extracted with `dpkg-deb -x` (never installed on the host);
+# later runs reuse them without asking apt. xen-utils-common brings xenalyze, which the
+# host can run on the trace (monitor/README.md). Delete the .debs to take newer ones.
+XT_PKGS=(xen-utils-4.17 xen-utils-common libxenmisc4.17 libxencall1 libxenevtchn1
+         libxenforeignmemory1 libxengnttab1 libxentoollog1 libxentoolcore1 libxendevicemodel1)
+prepare_xentrace() {
+    mkdir -p "$XT/debs"
+    local p missing=()
+    for p in "${XT_PKGS[@]}"; do
+        ls "$XT/debs/${p}_"*.deb > /dev/null 2>&1 || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        log "downloading ${missing[*]}"
+        (cd "$XT/debs" && { apt-get download "${missing[@]}" >&2 ||
+                            { apt-get update >&2 && apt-get download "${missing[@]}" >&2; }; })
+    fi
+    local stamp
+    stamp=$(cd "$XT/debs" && ls *.deb | sort | md5sum | cut -d' ' -f1)
+    if [ ! -f "$XT/root/.extracted" ] || [ "$(cat "$XT/root/.extracted")" != "$stamp" ]; then
+        log "extracting xentrace and its libraries"
+        rm -rf "$XT/root"
+        for p in "$XT/debs"/*.deb; do dpkg-deb -x "$p" "$XT/root"; done
+        echo "$stamp" > "$XT/root/.extracted"
+    fi
+    XENTRACE_BIN=$XT/root/usr/lib/xen-4.17/bin/xentrace    # xenalyze: usr/bin/xenalyze
+    [ -x "$XENTRACE_BIN" ] || die "no xentrace in $XT/root"
+}
+
+# Copies xentrace, every library ldd lists for it (the libxen* ones from the extracted
+# packages, glibc from the host, which is bookworm like them) and libgcc_s.so.1, which
+# ldd does not list but glibc loads for pthread_cancel (TOOLCHAIN.md section 4b).
+install_xentrace() {
+    local root=$1 lib path gcc_s
+    mkdir -p "$root/lib/x86_64-linux-gnu" "$root/lib64"
+    cp "$XENTRACE_BIN" "$root/bin/xentrace"
+    LD_LIBRARY_PATH=$XT/root/usr/lib/x86_64-linux-gnu ldd "$XENTRACE_BIN" > "$RUN/xentrace.ldd" ||
+        die "ldd $XENTRACE_BIN failed"
+    grep -q 'not found' "$RUN/xentrace.ldd" && die "xentrace misses libraries: $(grep 'not found' "$RUN/xentrace.ldd")"
+    while read -r lib path; do
+        cp -L "$path" "$root/lib/x86_64-linux-gnu/$lib"
+    done < <(awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' "$RUN/xentrace.ldd")
+    path=$(awk '$1 ~ /^\/.*ld-linux/ {print $1}' "$RUN/xentrace.ldd")
+    [ -n "$path" ] || die "no dynamic loader in ldd's output for xentrace"
+    cp -L "$path" "$root/lib64/$(basename "$path")"
+    # (awk reads to the end: an early exit would SIGPIPE ldconfig under pipefail)
+    gcc_s=$(ldconfig -p | awk '$1 == "libgcc_s.so.1" && /x86-64/ && !f {f = $NF} END {print f}')
+    [ -n "$gcc_s" ] || die "no libgcc_s.so.1 on the host"
+    cp -L "$gcc_s" "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
 }
 
 # --- 4. initramfs -------------------------------------------------------------------------
@@ -190,6 +262,7 @@ build_initramfs() {
         ko_cat "$DOM0_MODDIR/$m" > "$root/lib/modules/$name"
         echo "$name" >> "$root/modules.load"
     done
+    [ "$TRACE" = 1 ] && install_xentrace "$root"
     write_init > "$root/init"
     chmod 755 "$root/init"
     (cd "$root" && find . -print0 | LC_ALL=C sort -z |
@@ -252,6 +325,29 @@ if [ "$smoke_sched" = rtcredit ]; then
     schedop rtsleep-loop 1000 10000000 > /tmp/rtloop.out 2>&1 &
     loop=$!
 fi
+# smoke.sh --trace: xentrace of the scheduler class (runstate changes, Xen's switch
+# events, ours) for SECONDS into /tmp/trace-NAME.bin; status in /tmp/trace-NAME.status.
+xtrace() {
+    echo "start_uptime=$(cut -d' ' -f1 /proc/uptime)" > "/tmp/trace-$1.status"
+    LD_LIBRARY_PATH=/lib/x86_64-linux-gnu \
+        xentrace -D -e 0x0002f000 -T "$2" "/tmp/trace-$1.bin" > "/tmp/trace-$1.out" 2>&1
+    echo "exit=$? end_uptime=$(cut -d' ' -f1 /proc/uptime)" >> "/tmp/trace-$1.status"
+}
+# Prints trace NAME on the console, gzip'd and base64'd between markers; the host
+# decodes it and compares size and MD5.
+xdump() {
+    sed "s/^/SMOKE: xentrace $1 says: /" "/tmp/trace-$1.out"
+    echo "SMOKE: xentrace $1 $(tr '\n' ' ' < "/tmp/trace-$1.status")bytes=$(wc -c < "/tmp/trace-$1.bin" 2>/dev/null || echo 0) md5=$(md5sum "/tmp/trace-$1.bin" 2>/dev/null | cut -d' ' -f1)"
+    echo "SMOKE: TRACE BEGIN $1 (gzip, base64)"
+    gzip -c "/tmp/trace-$1.bin" | base64
+    echo "SMOKE: TRACE END $1"
+}
+if [ -n "$smoke_trace" ]; then
+    # 2 s into the load (and the rtsleep loop), for smoke_trace seconds. Nothing is
+    # printed until the load is over.
+    (sleep 2; xtrace load "$smoke_trace") &
+    xt=$!
+fi
 sleep $((d / 2))
 if [ -n "$loop" ]; then wait $loop; cat /tmp/rtloop.out; fi
 schedop yield 100
@@ -259,6 +355,14 @@ schedop debugkeys r
 wait $pid
 echo "SMOKE: rtload exit=$?"
 cat /tmp/rtload.out
+if [ -n "$smoke_trace" ]; then
+    wait $xt
+    # dom0 now has nothing to do: its VCPUs must block and the CPUs idle (a second
+    # trace, 1 s, catches a VCPU that keeps being picked again after SCHEDOP_block).
+    xtrace idle 1
+    xdump load
+    xdump idle
+fi
 echo "SMOKE: done uptime=$(cut -d' ' -f1 /proc/uptime)"
 poweroff -f
 INIT
@@ -270,6 +374,11 @@ boot() {
     xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
     xen_cmdline+=" dom0_mem=512M,max:512M dom0_max_vcpus=2 sched=$SCHED"
     dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init smoke_duration=$DURATION smoke_sched=$SCHED"
+    # --trace: trace buffers of 64 pages per CPU, allocated at boot.
+    if [ "$TRACE" = 1 ]; then
+        xen_cmdline+=" tbuf_size=64"
+        dom0_cmdline+=" smoke_trace=$TRACE_SECS"
+    fi
     # QEMU's -initrd takes the multiboot modules, comma-separated, each followed by
     # its own command line; a literal comma would have to be doubled, so none is used.
     local qemu=(qemu-system-x86_64 -machine pc -accel tcg -cpu "$CPU" -m 1024 -smp 2
@@ -389,6 +498,7 @@ judge() {
     fi
 
     [ "$SCHED" = rtcredit ] && judge_rtcredit
+    [ "$TRACE" = 1 ] && judge_trace
 
     if grep -q '^SMOKE: done' "$L"; then pass "dom0 /init finished"
     else fail "dom0 /init did not finish"; fi
@@ -449,11 +559,112 @@ judge_rtcredit() {
     else fail "run-queue dump: no unit lines or no RT fires (fires=$fires)"; fi
 }
 
+# --trace only: the trace dom0 printed, decoded into $RUN/trace.bin, then read by
+# rtcredit-monitor (the workspace's release build) with the TSC rate Xen detected.
+build_monitor() {
+    log "building rtcredit-monitor (release)"
+    (cd "$REPO" && nice cargo build --release -p rtcredit-monitor --quiet >&2) ||
+        die "cargo build --release -p rtcredit-monitor failed"
+    MONITOR=${CARGO_TARGET_DIR:-$REPO/target}/release/rtcredit-monitor
+    [ -x "$MONITOR" ] || die "no $MONITOR after the build"
+}
+
+# Decodes trace NAME (printed by dom0's xdump) from the console into FILE and checks
+# that xentrace succeeded and that size and MD5 match what dom0 said. Returns 1 on FAIL.
+decode_trace() {
+    local name=$1 file=$2 line want_bytes want_md5 bytes md5
+    line=$(grep -m1 "^SMOKE: xentrace $name start_uptime=" "$L" || true)
+    want_bytes=$(echo "$line" | field bytes); want_md5=$(echo "$line" | field md5)
+    rm -f "$file"
+    sed -n "/^SMOKE: TRACE BEGIN $name /,/^SMOKE: TRACE END $name\$/p" "$L" | sed '1d;$d' |
+        grep -E '^[A-Za-z0-9+/=]+$' | base64 -d 2>/dev/null | gunzip -c > "$file" 2>/dev/null
+    bytes=$(wc -c < "$file"); md5=$(md5sum < "$file" | cut -d' ' -f1)
+    if [ "$(echo "$line" | field exit)" != 0 ]; then
+        fail "xentrace ($name) in dom0: ${line:-no status line} $(grep -m3 "^SMOKE: xentrace $name says:" "$L" | tr '\n' ' ')"
+    elif [ -z "$want_bytes" ] || [ "$want_bytes" -eq 0 ]; then
+        fail "xentrace ($name) in dom0 wrote an empty trace: $line"
+    elif [ "$bytes" != "$want_bytes" ] || [ "$md5" != "$want_md5" ]; then
+        fail "trace ($name) from the console: $bytes bytes, MD5 $md5; dom0 said $want_bytes bytes, MD5 $want_md5"
+    else
+        pass "xentrace ($name) in dom0 recorded $bytes bytes; decoded from the console into $file, MD5 matches"
+        return 0
+    fi
+    return 1
+}
+
+# rtcredit-monitor's report of FILE (trace.bin -> trace-report.json, .txt with the
+# table, .notes with its stderr); prints jq query Q on the JSON. Returns 1 (and prints
+# why) when the monitor or jq fails.
+monitor_json() {
+    local file=$1 query=$2 base=${1%.bin}
+    if ! "$MONITOR" --cpu-hz "${MHZ}MHz" report --json "$file" > "$base-report.json" 2> "$base-report.notes"; then
+        echo "rtcredit-monitor report failed: $(head -c 300 "$base-report.notes")"
+        return 1
+    fi
+    "$MONITOR" --cpu-hz "${MHZ}MHz" report --idle "$file" > "$base-report.txt" 2>&1
+    jq -r "$query" "$base-report.json" 2>&1
+}
+
+# --trace only: the trace dom0 printed, decoded into $RUN/trace.bin, then read by
+# rtcredit-monitor (the workspace's release build) with the TSC rate Xen detected.
+judge_trace() {
+    # The TSC rate: Xen's "Detected N MHz processor" (its calibration against the
+    # platform timer); the trace does not carry it.
+    MHZ=$(grep -m1 '(XEN).*Detected [0-9.]* MHz processor' "$L" | sed 's/.*Detected \([0-9.]*\) MHz.*/\1/')
+    [ -n "$MHZ" ] || { fail "no 'Detected ... MHz processor' line from Xen (TSC rate)"; return; }
+    local verdict problems vcpus rt_ns fires grants dur_ms
+    # During the load: both of dom0's VCPUs run busy loops and nothing else wants the
+    # CPUs, so Xen never switches them (only TRC_SCHED_CONTINUE_RUNNING, no runstate
+    # change); the rtsleep loop on VCPU 0 gets RT fires and runs at RT until the tick.
+    # Want: every byte read, both VCPUs running, time at RT > 0, RT fires > 0 (under
+    # other schedulers only the first two).
+    if ! decode_trace load "$RUN/trace.bin"; then :
+    elif ! verdict=$(monitor_json "$RUN/trace.bin" '
+            def d0: .rows[] | select(.dom == 0 and .vcpu == null);
+            [ .problems.total,
+              ([.rows[] | select(.dom == 0 and .vcpu != null and .cpu_time > 0)] | length),
+              (d0.time_at.rt // 0), (d0.rt.fires // 0), (d0.rt.grants // 0),
+              (.duration / 1000000 | round) ] | @tsv'); then
+        fail "load trace: $verdict"
+    else
+        IFS=$'\t' read -r problems vcpus rt_ns fires grants dur_ms <<< "$verdict"
+        if [ "$SCHED" != rtcredit ] && [ "$problems" = 0 ] && [ "$vcpus" = 2 ]; then
+            # Other schedulers: no RT and none of our events; the runs must still read.
+            pass "rtcredit-monitor reads the load trace (${dur_ms} ms, TSC ${MHZ} MHz): all bytes read, dom0's 2 VCPUs ran"
+        elif [ "$problems" = 0 ] && [ "$vcpus" = 2 ] && [ "$rt_ns" -gt 0 ] && [ "$fires" -gt 0 ]; then
+            pass "rtcredit-monitor reads the load trace (${dur_ms} ms, TSC ${MHZ} MHz): all bytes read, dom0's 2 VCPUs ran, $((rt_ns / 1000000)) ms at RT, $grants RT grants, $fires RT fires"
+            echo "      the monitor's table: $RUN/trace-report.txt"
+        else
+            fail "rtcredit-monitor on the load trace: want 0 problems, dom0's 2 VCPUs running, time at RT > 0, RT fires > 0; got problems=$problems vcpus=$vcpus rt_ns=$rt_ns fires=$fires"
+        fi
+    fi
+    # Idle dom0: its VCPUs block for most of the second. A VCPU re-picked right after
+    # SCHEDOP_block (a bug the first real trace showed) spins instead and writes
+    # megabytes of block/continue records; credit writes about 15 KB here.
+    local bytes blocked_ms
+    if ! decode_trace idle "$RUN/trace-idle.bin"; then :
+    elif ! verdict=$(monitor_json "$RUN/trace-idle.bin" '
+            [ ([.rows[] | select(.dom == 0 and .vcpu != null) | .blocked_time] | min),
+              (.duration / 1000000 | round) ] | @tsv'); then
+        fail "idle trace: $verdict"
+    else
+        IFS=$'\t' read -r blocked_ms dur_ms <<< "$verdict"
+        bytes=$(wc -c < "$RUN/trace-idle.bin")
+        blocked_ms=$(( ${blocked_ms%.*} / 1000000 ))
+        if [ "$bytes" -lt 1000000 ] && [ "$blocked_ms" -ge $((dur_ms / 2)) ]; then
+            pass "idle dom0 blocks: each VCPU blocked at least ${blocked_ms} of ${dur_ms} ms, trace $bytes bytes"
+        else
+            fail "idle dom0 does not block: trace $bytes bytes in ${dur_ms} ms, least blocked VCPU ${blocked_ms} ms"
+        fi
+    fi
+}
+
 main() {
     if [ "$REJUDGE" = 1 ]; then
         [ -f "$LOG" ] && [ -f "$RUN/qemu-status" ] || die "no previous run in $RUN"
         read -r QEMU_RC BOOT_SECS < "$RUN/qemu-status"
         tr -d '\r' < "$LOG" > "$RUN/serial.txt"
+        [ "$TRACE" = 1 ] && build_monitor
         echo "serial log: $LOG"
         judge
         [ "$FAILS" -eq 0 ] || { echo "RESULT: $FAILS check(s) failed"; exit 1; }
@@ -461,6 +672,7 @@ main() {
         return 0
     fi
     ensure_pkgs qemu-system-x86 busybox-static cpio gcc libc6-dev
+    [ "$TRACE" = 1 ] && ensure_pkgs jq
     mkdir -p "$SMOKE" "$RUN"
     # Preparation touches shared caches (kernel, tools): one smoke.sh at a time there.
     exec 9> "$SMOKE/.lock"
@@ -469,8 +681,10 @@ main() {
     build_xen
     prepare_dom0_kernel
     build_tools
+    [ "$TRACE" = 1 ] && prepare_xentrace
     build_initramfs
     flock -u 9
+    [ "$TRACE" = 1 ] && build_monitor
     log "prepared in $((SECONDS - t))s (Xen: $XEN_IMAGE, dom0: $KVER)"
     boot
     echo "serial log: $LOG"

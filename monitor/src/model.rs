@@ -10,7 +10,9 @@
 //! blocked/offline → runnable to the next runnable → running (a preempted VCPU
 //! waiting again is not a wake and is not counted). A record whose old state is not
 //! the state the model holds (records were lost) resets the VCPU without counting
-//! the unknown stretch, and is counted as a mismatch.
+//! the unknown stretch, and is counted as a mismatch. A VCPU Xen never switches out
+//! during the trace has no runstate change at all, only `TRC_SCHED_CONTINUE_RUNNING`
+//! records: the first one makes it running since the trace began.
 //!
 //! **Priorities** come from our scheduler's events (`rtcredit::trace`): `SWITCH_IN`
 //! gives the priority a unit starts running at, `PRIO_CHANGE` a change while it runs
@@ -286,6 +288,9 @@ impl Model {
                     }
                 } else if record.event == TRC_SCHED_CONTINUE_RUNNING {
                     self.counts.other_sched_events += 1;
+                    if let Some(&word) = record.data().first() {
+                        self.continue_running(record.cpu, vcpu_from_packed(word), now);
+                    }
                 } else {
                     self.anomaly(record, "unknown event id");
                 }
@@ -372,6 +377,24 @@ impl Model {
             }
             Runstate::Runnable if matches!(old, Runstate::Blocked | Runstate::Offline) => v.wake_at = Some(now),
             _ => v.wake_at = None,
+        }
+    }
+
+    /// `TRC_SCHED_CONTINUE_RUNNING`: the VCPU keeps running on `cpu`. A VCPU that
+    /// never stops during the trace (a busy loop alone on its CPU) has no runstate
+    /// change at all, only these; the first one tells the model it has been running
+    /// since the trace began (as a runstate change's old state would), at a priority
+    /// not known until a `PRIO_CHANGE` or `SWITCH_IN`. Once the state is known, the
+    /// record adds nothing.
+    fn continue_running(&mut self, cpu: u32, id: VcpuId, now: u64) {
+        let first = self.first_tsc.unwrap_or(now);
+        let v = self.vcpus.entry(id).or_default();
+        if v.state.is_none() {
+            v.state = Some(Runstate::Running);
+            v.since = first;
+            v.run_start = first;
+            v.run_cpu = cpu;
+            v.run_slot = UNKNOWN_PRIO;
         }
     }
 

@@ -636,6 +636,19 @@ static void cf_check rtcx_schedule(const struct scheduler *ops,
     struct rtcredit_unit *stolen = NULL;
     struct sched_unit *next;
 
+    /*
+     * A unit that blocked (SCHEDOP_block, vcpu_block()) is not reported through the
+     * sleep hook: Xen only sets _VPF_blocked and raises the softirq, and expects the
+     * scheduler to look (credit checks unit_runnable() here too). Tell the core
+     * before it decides, or it would run the blocked unit again at once.
+     */
+    if ( !is_idle_unit(currunit) && !unit_runnable(currunit) )
+    {
+        struct rtcredit_cpumask ignored;
+
+        rtcredit_sleep(&prv->shared, &spc->core, &RTCX_UNIT(currunit)->core, &ignored);
+    }
+
     rtcredit_schedule_begin(&prv->shared, &spc->core, now, tasklet_work_scheduled,
                        &begin);
     if ( !begin.want_steal )
