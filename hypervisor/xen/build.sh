@@ -53,19 +53,8 @@ die() { echo "[build.sh] ERROR: $*" >&2; exit 1; }
 START=$SECONDS
 
 # --- host packages ---------------------------------------------------------------
-# Install only what is missing, so a re-run never touches apt.
-ensure_pkgs() {
-    local missing=() p
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    log "installing: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    # The system lists may be stale or empty on a fresh machine: update and retry once.
-    { apt-get install -y --no-install-recommends "${missing[@]}" >&2; } ||
-        { apt-get update >&2 && apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
-}
+# shellcheck source=pkgs.sh
+. "$HERE/pkgs.sh"
 
 # --- private apt configuration (TOOLCHAIN.md section 0) -----------------------------
 # Xen's source lives in a suite (deb-src bookworm) the machine is not configured for.

@@ -82,17 +82,8 @@ die() { echo "[smoke.sh] ERROR: $*" >&2; exit 1; }
 
 T0=$SECONDS
 
-ensure_pkgs() {
-    local missing=() p
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    log "installing: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    { apt-get install -y --no-install-recommends "${missing[@]}" >&2; } ||
-        { apt-get update >&2 && apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
-}
+# shellcheck source=pkgs.sh
+. "$HERE/pkgs.sh"
 
 # --- 1. Xen ------------------------------------------------------------------------------
 build_xen() {
@@ -299,20 +290,22 @@ if [ "$smoke_sched" = rtcredit ]; then
     # Each rule of SCHEDOP_rtsleep, after dom0 allows itself RT through the domctl.
     schedop rtcredit-dom 0 get
     schedop rtcredit-dom 0 allow
-    echo "SMOKE: case valid";          schedop rtsleep 10000000 0
-    echo "SMOKE: case unknown-flag";   schedop rtsleep 10000000 2
-    echo "SMOKE: case padding";        schedop rtsleep 10000000 0 1
-    echo "SMOKE: case past";           schedop rtsleep -1000000 0
-    echo "SMOKE: case too-near";       schedop rtsleep 1000000 0
-    echo "SMOKE: case too-far";        schedop rtsleep 20000000000 0
-    echo "SMOKE: case cancel";         schedop rtsleep 0 1
+    # One line per case (the case and schedop's output together), so that nothing
+    # else on the console can come between them.
+    echo "SMOKE: case valid $(schedop rtsleep 10000000 0)"
+    echo "SMOKE: case unknown-flag $(schedop rtsleep 10000000 2)"
+    echo "SMOKE: case padding $(schedop rtsleep 10000000 0 1)"
+    echo "SMOKE: case past $(schedop rtsleep -1000000 0)"
+    echo "SMOKE: case too-near $(schedop rtsleep 1000000 0)"
+    echo "SMOKE: case too-far $(schedop rtsleep 20000000000 0)"
+    echo "SMOKE: case cancel $(schedop rtsleep 0 1)"
     # Global parameters through the sysctl: read, refuse a bad slice, lower the
     # minimum lead to 1 ms so that a 3 ms deadline is accepted, then restore.
     schedop rtcredit-sys get
-    echo "SMOKE: sys bad-slice";       schedop rtcredit-sys set 0 1000 5000 10000
-    echo "SMOKE: sys lower-lead";      schedop rtcredit-sys set 30 1000 1000 10000
-    echo "SMOKE: case near-lower-lead"; schedop rtsleep 3000000 0
-    echo "SMOKE: sys restore";         schedop rtcredit-sys set 30 1000 5000 10000
+    echo "SMOKE: sys bad-slice $(schedop rtcredit-sys set 0 1000 5000 10000)"
+    echo "SMOKE: sys lower-lead $(schedop rtcredit-sys set 30 1000 1000 10000)"
+    echo "SMOKE: case near-lower-lead $(schedop rtsleep 3000000 0)"
+    echo "SMOKE: sys restore $(schedop rtcredit-sys set 30 1000 5000 10000)"
 fi
 
 # Load phase: a busy loop per VCPU plus the 10 ms sleeper; halfway through, ask Xen
@@ -524,14 +517,14 @@ judge_rtcredit() {
     else fail "sysctl getinfo: ${line:-no output}"; fi
     for want in bad-slice:-22 lower-lead:0 restore:0; do
         case=${want%%:*}; want=${want#*:}
-        got=$(grep -A1 "^SMOKE: sys $case\$" "$L" | grep -m1 '^schedop: rtcredit-sys ' | field rc)
+        got=$(grep -m1 "^SMOKE: sys $case schedop: rtcredit-sys " "$L" | field rc)
         if [ "$got" = "$want" ]; then pass "sysctl $case -> $got"
         else fail "sysctl $case: got '${got:-nothing}', want $want"; fi
     done
     for want in valid:0 unknown-flag:-22 padding:-22 past:-34 too-near:-34 too-far:-34 cancel:2 \
                 near-lower-lead:0; do
         case=${want%%:*}; want=${want#*:}
-        got=$(grep -A1 "^SMOKE: case $case\$" "$L" | grep -m1 '^schedop: rtsleep ' | field rc)
+        got=$(grep -m1 "^SMOKE: case $case schedop: rtsleep " "$L" | field rc)
         if [ "$got" = "$want" ]; then pass "rtsleep $case -> $got"
         else fail "rtsleep $case: got '${got:-nothing}', want $want"; fi
     done
