@@ -22,13 +22,18 @@ pub struct Series {
 
 /// Colour of the n-th series (the policies in report order).
 fn colour(index: usize) -> RGBColor {
-    const COLOURS: [RGBColor; 6] = [
+    // Ten, so that Fig. 7's eight series (four policies, two loops) stay distinct.
+    const COLOURS: [RGBColor; 10] = [
         RGBColor(214, 39, 40),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
         RGBColor(31, 119, 180),
         RGBColor(148, 103, 189),
         RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
     ];
     COLOURS[index % COLOURS.len()]
 }
