@@ -62,6 +62,8 @@ pub struct UnitView {
     pub parked: bool,
     pub active: bool,
     pub rt_deadline_ns: Option<u64>,
+    /// CPUs it may run on.
+    pub affinity: CpuMask,
     /// Nanoseconds run at each priority (index `Prio as usize`).
     pub prio_ns: [u64; NR_PRIOS],
     pub runs: u64,
@@ -345,6 +347,7 @@ impl Host {
             parked: u.parked,
             active: u.active,
             rt_deadline_ns: u.rt_deadline(),
+            affinity: u.affinity,
             prio_ns,
             runs: u.stats.runs.load(RELAXED),
             boosts: u.stats.boosts.load(RELAXED),

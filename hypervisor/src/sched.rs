@@ -632,33 +632,38 @@ impl Cpu {
     }
 
     /// Work is left waiting here after a pass (the preempted unit went back to the
-    /// queue, or more units are queued than this CPU can run): tickle one idle CPU the
-    /// first waiting unit may run on, so that it steals it. Without this, units that
-    /// never block (and so never wake and tickle) would stay piled on one CPU while
-    /// others idle; Xen's credit moves them at its tick instead.
+    /// queue, or more units are queued than this CPU can run): tickle one idle CPU that
+    /// a waiting unit may run on, so that it steals it. Without this, units that never
+    /// block (and so never wake and tickle) would stay piled on one CPU while others
+    /// idle; Xen's credit moves them at its tick instead. O(1) when no CPU is idle (the
+    /// loaded case); otherwise the first waiting unit an idle CPU may take is found in
+    /// queue order, which skips units pinned elsewhere.
     fn tickle_for_waiting_work(&self, shared: &Shared) -> CpuMask {
-        let Some(head) = self.queues.iter().map(|queue| queue.front()).find(|link| !link.is_null()) else {
-            return CpuMask::EMPTY;
-        };
         let mut idle = shared.idlers();
         idle.clear(self.id);
-        if idle.is_empty() {
-            // The common case on a busy host: nobody to hand work to.
+        if idle.is_empty() || self.nr_queued() == 0 {
             return CpuMask::EMPTY;
         }
-        // SAFETY: queued links belong to live units.
-        let affinity = unsafe { (*unit_of_runq(head)).affinity };
-        let idle = idle.and(&shared.online()).and(&affinity);
-        let cursor = shared.tickle_cursor.load(RELAXED);
-        match idle.cycle_after(cursor) {
-            Some(cpu) => {
-                shared.tickle_cursor.store(cpu, RELAXED);
-                shared.idlers.clear(cpu);
-                shared.emit(trace::TICKLE, &[cpu, self.id]);
-                CpuMask::single(cpu)
+        let idle = idle.and(&shared.online());
+        for queue in self.queues.iter() {
+            let mut link = queue.front();
+            while !link.is_null() {
+                // SAFETY: queued links belong to live units.
+                let (affinity, next) = unsafe { ((*unit_of_runq(link)).affinity, (*link).next()) };
+                let takers = idle.and(&affinity);
+                if !takers.is_empty() {
+                    let cursor = shared.tickle_cursor.load(RELAXED);
+                    if let Some(cpu) = takers.cycle_after(cursor) {
+                        shared.tickle_cursor.store(cpu, RELAXED);
+                        shared.idlers.clear(cpu);
+                        shared.emit(trace::TICKLE, &[cpu, self.id]);
+                        return CpuMask::single(cpu);
+                    }
+                }
+                link = next;
             }
-            None => CpuMask::EMPTY,
         }
+        CpuMask::EMPTY
     }
 
     /// The host finished switching `unit` out (Xen's `context_saved`): from now on
