@@ -2,7 +2,7 @@
 //!
 //! This file is the contract between user space (this library, the preload shim, the
 //! `rtsleep` command) and the guest kernel module (`guest-kmod`, Rust-for-Linux), which
-//! includes it by source with `include!`. It therefore uses nothing but `core` types:
+//! compiles this same file as a module (`#[path = "..."] mod abi;`). It therefore uses nothing but `core` types:
 //! `#[repr(C)]` structs of fixed-width integers, `pub const` numbers, and the Linux
 //! `_IOC` encoding written as `const fn`s below. No `use`, no attributes beyond
 //! `repr`/`derive` of core traits, no dependency.

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * C half of the rtsleep module: the parts that are kernel/Xen primitives rather than
+ * logic. The Rust half (rtsleep_main.rs) decides what to do; this file only
+ *
+ *   - tells whether we run on Xen,
+ *   - converts a CLOCK_MONOTONIC deadline to Xen system time and issues
+ *     HYPERVISOR_sched_op(SCHEDOP_rtsleep, ...),
+ *   - reads CLOCK_MONOTONIC and sleeps interruptibly on an absolute hrtimer.
+ *
+ * Clock conversion. Xen system time is what the PV clock reports.
+ * xen_clocksource_read() is static in arch/x86/xen/time.c and
+ * pvclock_clocksource_read()/xen_vcpu are not exported in 7.2. So we read Xen time
+ * from the vcpu0 pvclock page when Xen declares the TSC stable, else we take a
+ * simultaneous snapshot of CLOCK_MONOTONIC and the clocksource counter with
+ * ktime_get_snapshot_id() (EXPORT_SYMBOL_GPL) and use
+ *     xen_deadline = mono_deadline - snap.systime + snap.cycles
+ * which is valid only while the current clocksource is "xen" (cycles == Xen ns). We
+ * check that as well as we can without the clocksource's name: its id must be
+ * CSID_GENERIC (not tsc/kvm-clock), and the counter must not be earlier than the time
+ * at which this VCPU entered its running state (VCPUOP_get_runstate_info, Xen system
+ * time), which jiffies, HPET or ACPI PM counters are not.
+ * NTP frequency correction between the snapshot and the deadline (at most the 10 s
+ * max lead, at most 500 ppm) is ignored.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/errno.h>
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/smp.h>
+#include <linux/timekeeping.h>
+#include <linux/types.h>
+
+#include <xen/xen.h>
+#include <xen/interface/xen.h>
+#include <xen/interface/vcpu.h>
+#include <asm/xen/hypercall.h>
+#include <asm/xen/hypervisor.h>
+#include <asm/pvclock.h>
+#include <asm/tsc.h>
+#include <xen/xen-ops.h>
+
+#include "rtsleep_xen.h"
+
+/* hypervisor/src/abi.rs: SCHEDOP_RTSLEEP and struct SchedRtsleep. */
+#define RTSLEEP_SCHEDOP 8
+struct rtsleep_sched_arg {
+	u64 deadline_ns;	/* absolute Xen system time */
+	u32 flags;		/* RTSLEEP_FLAG_CANCEL = 1 */
+	u32 pad;
+};
+
+/* Rust: extern "C" fn rtsleep_c_on_xen() -> bool */
+bool rtsleep_c_on_xen(void)
+{
+	return xen_domain();
+}
+
+/* Rust: extern "C" fn rtsleep_c_now_ns() -> u64 (CLOCK_MONOTONIC) */
+u64 rtsleep_c_now_ns(void)
+{
+	return ktime_get_ns();
+}
+
+#ifdef CONFIG_XEN
+/*
+ * Xen system time of @mono_deadline_ns, or -EOPNOTSUPP when this guest gives no way to
+ * read Xen system time. Must run with preemption disabled. Two sources, first that
+ * works:
+ *  1. Xen's pvclock page for vcpu0 (the vDSO's; pvclock_get_pvti_cpu0_va() is
+ *     exported), valid from any CPU when Xen sets PVCLOCK_TSC_STABLE_BIT.
+ *  2. The "xen" clocksource through ktime_get_snapshot_id() (the default in domUs;
+ *     dom0 prefers tsc unless booted with clocksource=xen).
+ */
+static int rtsleep_mono_to_xen(u64 mono_deadline_ns, u64 *xen_ns)
+{
+	struct pvclock_vsyscall_time_info *ti = pvclock_get_pvti_cpu0_va();
+	struct system_time_snapshot snap;
+	struct vcpu_runstate_info rs;
+
+	if (ti && (ti->pvti.flags & PVCLOCK_TSC_STABLE_BIT)) {
+		u64 mono_now, xen_now;
+		unsigned int version;
+
+		do {
+			version = pvclock_read_begin(&ti->pvti);
+			mono_now = ktime_get_ns();
+			xen_now = __pvclock_read_cycles(&ti->pvti, rdtsc_ordered());
+		} while (pvclock_read_retry(&ti->pvti, version));
+		pr_info_once("Xen system time from the pvclock page\n");
+		*xen_ns = xen_now + (mono_deadline_ns - mono_now);
+		return 0;
+	}
+
+	ktime_get_snapshot_id(CLOCK_MONOTONIC, &snap);
+	if (!snap.valid || snap.cs_id != CSID_GENERIC)
+		return -EOPNOTSUPP;
+	if (HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, xen_vcpu_nr(smp_processor_id()), &rs))
+		return -EOPNOTSUPP;
+	/* We are running, so Xen "now" >= the time we entered the running state. */
+	if (snap.cycles < rs.state_entry_time)
+		return -EOPNOTSUPP;
+	pr_info_once("Xen system time from the xen clocksource\n");
+	*xen_ns = snap.cycles + (mono_deadline_ns - (u64)ktime_to_ns(snap.systime));
+	return 0;
+}
+
+/*
+ * Rust: extern "C" fn rtsleep_c_sched_rtsleep(mono_deadline_ns: u64, flags: u32,
+ *                                             result: *mut i32) -> i32
+ * Returns 0 when the hypercall was issued (its result in *result), -EOPNOTSUPP
+ * when the deadline cannot be converted here (not on Xen, clocksource not Xen).
+ */
+int rtsleep_c_sched_rtsleep(u64 mono_deadline_ns, u32 flags, int *result)
+{
+	struct rtsleep_sched_arg arg = { .flags = flags };
+	int ret = 0;
+
+	if (!xen_domain())
+		return -EOPNOTSUPP;
+	/* The hypercall applies to the calling VCPU: convert and call on the same one. */
+	preempt_disable();
+	if (!(flags & 1))
+		ret = rtsleep_mono_to_xen(mono_deadline_ns, &arg.deadline_ns);
+	if (!ret)
+		*result = HYPERVISOR_sched_op(RTSLEEP_SCHEDOP, &arg);
+	preempt_enable();
+	return ret;
+}
+#else
+int rtsleep_c_sched_rtsleep(u64 mono_deadline_ns, u32 flags, int *result)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+/*
+ * Rust: extern "C" fn rtsleep_c_sleep_until(mono_deadline_ns: i64) -> i32
+ * Sleeps interruptibly until the absolute CLOCK_MONOTONIC time; no timer slack (the
+ * caller asked for a precise wake-up). 0 at/after the deadline, -EINTR on a signal.
+ */
+int rtsleep_c_sleep_until(s64 mono_deadline_ns)
+{
+	ktime_t expires = ns_to_ktime(mono_deadline_ns);
+
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!schedule_hrtimeout_range(&expires, 0, HRTIMER_MODE_ABS))
+			return 0;
+		if (signal_pending(current))
+			return -EINTR;
+		/* Spurious wake-up: sleep again until the same deadline. */
+	}
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Interface of the C helper (rtsleep_xen.c) to the Rust driver (rtsleep_main.rs,
+ * `mod c`). Keep both in sync: Rust declares the same four functions.
+ */
+#ifndef RTSLEEP_XEN_H
+#define RTSLEEP_XEN_H
+
+#include <linux/types.h>
+
+bool rtsleep_c_on_xen(void);
+u64 rtsleep_c_now_ns(void);
+int rtsleep_c_sched_rtsleep(u64 mono_deadline_ns, u32 flags, int *result);
+int rtsleep_c_sleep_until(s64 mono_deadline_ns);
+
+#endif
