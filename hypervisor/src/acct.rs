@@ -43,6 +43,7 @@ use crate::cpumask::{CpuMask, MAX_CPUS};
 use crate::list::container_of;
 use crate::params::{ChargeMode, Params};
 use crate::prio::Prio;
+use crate::rt::{note_rt_demotion, Demotion};
 use crate::sched::{burn_credits, set_running_prio, unit_of_active};
 use crate::state::{Accounting, Cpu, Domain, Shared, Unit, RELAXED};
 use crate::trace;
@@ -237,8 +238,7 @@ impl Accounting {
             }
             let unit = &mut *current;
             if unit.prio == Prio::Rt {
-                unit.live().rt_demotions.fetch_add(1, RELAXED);
-                shared.emit(trace::RT_DEMOTE, &[unit.domid(), unit.unit_id, 0]);
+                note_rt_demotion(shared, unit, Demotion::Tick);
             }
             // BOOST drops to UNDER as in Xen (accounting sorts it out later). RT drops
             // to the class its credit earns: an RT grant must not lift a unit that

@@ -94,6 +94,20 @@ pub(crate) fn rt_budget_left_ns(shared: &Shared, live: &DomainLive, now: u64) ->
     rt_allowance_ns(shared, live).saturating_sub(live.window_rt_ns.load(RELAXED))
 }
 
+/// Why RT ended (the `RT_DEMOTE` trace word).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Demotion {
+    Tick = 0,
+    Blocked = 1,
+    BudgetSpent = 3,
+}
+
+/// Counts and traces the end of an RT grant; the caller changes the priority.
+pub(crate) fn note_rt_demotion(shared: &Shared, unit: &Unit, reason: Demotion) {
+    unit.live().rt_demotions.fetch_add(1, RELAXED);
+    shared.emit(trace::RT_DEMOTE, &[unit.domid(), unit.unit_id, reason as u32]);
+}
+
 fn degrade(shared: &Shared, unit: &Unit, reason: Degrade) {
     unit.live().rt_degraded.fetch_add(1, RELAXED);
     shared.emit(trace::RT_DEGRADE, &[unit.domid(), unit.unit_id, reason as u32]);

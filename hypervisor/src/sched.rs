@@ -29,6 +29,7 @@ use crate::cpumask::CpuMask;
 use crate::list::{container_of, Link};
 use crate::params::{ChargeMode, MIN_TIMER_NS};
 use crate::prio::Prio;
+use crate::rt::{note_rt_demotion, Demotion};
 use crate::state::{bump, Cpu, Shared, Unit, RELAXED};
 use crate::{trace, RtcError};
 
@@ -241,24 +242,36 @@ impl Cpu {
         };
         let mut idle = shared.idlers().and(&affinity).and(&shared.online());
         idle.clear(self.id);
-        let mut mask = CpuMask::EMPTY;
         if current_prio == Prio::Idle {
-            mask.set(self.id);
-        } else if !idle.is_empty() {
+            return self.claim(shared, self.id);
+        }
+        if !idle.is_empty() {
             // Leave the running unit alone (it is cache-hot); an idler steals this one.
-            let cursor = shared.tickle_cursor.load(RELAXED);
-            if let Some(cpu) = idle.cycle_after(cursor) {
+            return self.claim_idler(shared, &idle);
+        }
+        if new_prio > current_prio {
+            return self.claim(shared, self.id);
+        }
+        CpuMask::EMPTY
+    }
+
+    /// Tickles `cpu`: it leaves the idle set at once, so two wakers do not pick it.
+    fn claim(&self, shared: &Shared, cpu: u32) -> CpuMask {
+        shared.idlers.clear(cpu);
+        shared.emit(trace::TICKLE, &[cpu, self.id]);
+        CpuMask::single(cpu)
+    }
+
+    /// Tickles one CPU of `idle`, round-robin (Xen's `cpumask_cycle` on its last
+    /// tickled CPU), so that work spreads over the idle CPUs.
+    fn claim_idler(&self, shared: &Shared, idle: &CpuMask) -> CpuMask {
+        match idle.cycle_after(shared.tickle_cursor.load(RELAXED)) {
+            Some(cpu) => {
                 shared.tickle_cursor.store(cpu, RELAXED);
-                mask.set(cpu);
+                self.claim(shared, cpu)
             }
-        } else if new_prio > current_prio {
-            mask.set(self.id);
+            None => CpuMask::EMPTY,
         }
-        for cpu in mask.iter() {
-            shared.idlers.clear(cpu);
-            shared.emit(trace::TICKLE, &[cpu, self.id]);
-        }
-        mask
     }
 
     /// Makes `unit` resident on this CPU (Xen's `insert_unit`), runnable or not.
@@ -373,8 +386,7 @@ impl Cpu {
             flush_prio_time(shared, cur, now);
             if cur.prio == Prio::Rt && crate::rt::rt_budget_left_ns(shared, cur.live(), now) == 0 {
                 // The domain's RT CPU budget is spent: back to what its credit earns.
-                cur.live().rt_demotions.fetch_add(1, RELAXED);
-                shared.emit(trace::RT_DEMOTE, &[cur.domid(), cur.unit_id, 3]);
+                note_rt_demotion(shared, cur, Demotion::BudgetSpent);
                 let class = cur.credit_class();
                 set_running_prio(shared, cur, class, now);
             }
@@ -405,8 +417,7 @@ impl Cpu {
             } else if cur.prio == Prio::Rt {
                 // RT is a one-shot grant: it ends when the unit blocks.
                 cur.prio = cur.credit_class();
-                cur.live().rt_demotions.fetch_add(1, RELAXED);
-                shared.emit(trace::RT_DEMOTE, &[cur.domid(), cur.unit_id, 1]);
+                note_rt_demotion(shared, cur, Demotion::Blocked);
             }
             cur.yielding = false;
         }
@@ -652,13 +663,7 @@ impl Cpu {
                 let (affinity, next) = unsafe { ((*unit_of_runq(link)).affinity, (*link).next()) };
                 let takers = idle.and(&affinity);
                 if !takers.is_empty() {
-                    let cursor = shared.tickle_cursor.load(RELAXED);
-                    if let Some(cpu) = takers.cycle_after(cursor) {
-                        shared.tickle_cursor.store(cpu, RELAXED);
-                        shared.idlers.clear(cpu);
-                        shared.emit(trace::TICKLE, &[cpu, self.id]);
-                        return CpuMask::single(cpu);
-                    }
+                    return self.claim_idler(shared, &takers);
                 }
                 link = next;
             }
