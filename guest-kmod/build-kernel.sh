@@ -26,7 +26,7 @@ grep -q '^CONFIG_FILE_LOCKING=y' "$FRAGMENT" || die "$FRAGMENT must keep CONFIG_
 
 # 1. Host packages (bookworm only).
 PKGS=(libclang-19-dev clang-19 flex bison libelf-dev libssl-dev bc cpio dpkg-dev
-      rustc-web cargo-web rust-web-src)
+      rustc-web cargo-web rust-web-src rust-web-clippy)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -18,6 +18,10 @@
 //! * `RTSLEEP_IOC_INFO` (`0x8040E202`, `struct rtsleep_device_info`, 64 bytes): ABI
 //!   version (1), whether we run on Xen, what Xen said last (`rt_state`, `last_result`),
 //!   the lead window, and counters since load.
+//! * `RTSLEEP_IOC_INFO_EXT` (`0x8070E202`, the same request with 112 bytes): the 64
+//!   bytes above followed by the filled size and the per-VCPU registration counters
+//!   (hypercalls, deferred, replaced, re-registered, cancels). Any `_IOR(0xE2, 2, n)` with
+//!   `n >= 64` gets the first `min(n, 112)` bytes.
 //! * Any other command: `ENOTTY`.
 //!
 //! The wake-up is always a plain `CLOCK_MONOTONIC` hrtimer (no slack), so the ioctl is
@@ -26,23 +30,51 @@
 //! it with `SCHEDOP_rtsleep` (converted to Xen system time). Hypercall failures never
 //! fail the ioctl: `-EPERM` (dom0 has not allowed RT), `-ENOSYS`/`-EOPNOTSUPP` (stock
 //! Xen or another scheduler; then no further hypercalls are made), `-ERANGE` only change
-//! `rt_state`, `last_result` and the counters. A signal cancels a registered deadline
-//! (`RTSLEEP_FLAG_CANCEL`).
+//! `rt_state`, `last_result` and the counters.
+//!
+//! # Several sleepers, one VCPU
+//!
+//! Xen keeps one RT deadline per VCPU; a new `SCHEDOP_rtsleep` replaces the old one, and
+//! the hypercall applies to the VCPU that makes it. So the module keeps every pending
+//! deadline that may be registered in [`PENDING`] (one mutex for all CPUs; a list scan and
+//! at most one hypercall under it) with the CPU it belongs to and a mark on the one
+//! registered for each CPU. The earliest deadline of a CPU wins: a later one is queued
+//! (`rt_deferred`), an earlier one replaces the registration (`rt_replaced`). When the
+//! sleeper holding a CPU's registration leaves, it registers the next earliest deadline
+//! of that CPU (`rt_reregistered`) or, if it was interrupted and none is left (or the
+//! next is too close for Xen's minimum lead), cancels (`rt_cancels`). After an on-time
+//! wake nothing needs cancelling: Xen has consumed the deadline.
+//!
+//! A sleeper that may be registered is kept on its VCPU for the whole sleep with
+//! `migrate_disable()` (see [`CpuPin`]), and its hrtimer is pinned to that CPU, so the
+//! registration, the timer interrupt, the wake-up and the re-registration all happen on
+//! the VCPU Xen runs at RT priority. `rt_accepted` counts the sleeps whose deadline was
+//! registered with Xen (granted or degraded) when they ended; `fell_back` the others.
+//!
+//! # Unloading
+//!
+//! The device's `file_operations` name this module as owner ([`OwnedMiscRegistration`]),
+//! so an open `/dev/rtsleep` (in particular a thread sleeping in the ioctl) holds the
+//! module and `rmmod` fails with `EWOULDBLOCK` until the last file is closed.
 //!
 //! # Structure
 //!
 //! This file holds the logic (validation, policy, counters, the device). The kernel and
 //! Xen primitives (hypercall, clock conversion, the hrtimer sleep) are in the C helper
-//! `rtsleep_xen.c`, linked into the same module; the only `unsafe` code here is the call
-//! into it and the byte-view impls of the ABI structs.
+//! `rtsleep_xen.c`, linked into the same module; the `unsafe` code here is the calls into
+//! it, the byte-view impls of the ABI structs, and the misc device registration.
 
+use core::marker::PhantomData;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering::Relaxed};
 use kernel::{
+    bindings,
+    error::to_result,
     fs::File,
     miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
     pr_warn_once,
     prelude::*,
     transmute::{AsBytes, FromBytes},
+    types::Opaque,
     uaccess::{UserPtr, UserSlice},
 };
 
@@ -76,6 +108,7 @@ const XEN_EOPNOTSUPP: i32 = -95;
 
 const _: () = assert!(core::mem::size_of::<abi::SleepArgs>() == 24);
 const _: () = assert!(core::mem::size_of::<abi::DeviceInfo>() == 64);
+const _: () = assert!(core::mem::size_of::<abi::DeviceInfoExt>() == 112);
 
 // SAFETY: `SleepArgs` is `#[repr(C)]` with integer fields only: every bit pattern is a
 // valid value and it has no interior mutability.
@@ -86,14 +119,19 @@ unsafe impl AsBytes for abi::SleepArgs {}
 // SAFETY: `#[repr(C)]`, integer fields only, no padding (4 * 4 + 6 * 8 = 64, checked
 // above), so every byte of a value is initialised.
 unsafe impl AsBytes for abi::DeviceInfo {}
+// SAFETY: `#[repr(C)]`, a `DeviceInfo` (no padding, see above) then integer fields only,
+// no padding (64 + 4 + 4 + 5 * 8 = 112, checked above).
+unsafe impl AsBytes for abi::DeviceInfoExt {}
 
 /// The C helper (`rtsleep_xen.c`).
 mod c {
     extern "C" {
         pub(super) fn rtsleep_c_on_xen() -> bool;
         pub(super) fn rtsleep_c_now_ns() -> u64;
-        pub(super) fn rtsleep_c_sched_rtsleep(deadline_ns: u64, flags: u32, result: *mut i32) -> i32;
-        pub(super) fn rtsleep_c_sleep_until(deadline_ns: i64) -> i32;
+        pub(super) fn rtsleep_c_sched_rtsleep(cpu: u32, deadline_ns: u64, flags: u32, result: *mut i32) -> i32;
+        pub(super) fn rtsleep_c_sleep_until(deadline_ns: i64, pinned: bool) -> i32;
+        pub(super) fn rtsleep_c_pin_cpu() -> u32;
+        pub(super) fn rtsleep_c_unpin_cpu();
     }
 }
 
@@ -108,21 +146,58 @@ fn now_ns() -> u64 {
     unsafe { c::rtsleep_c_now_ns() }
 }
 
-/// Sleeps interruptibly until the absolute `CLOCK_MONOTONIC` time `deadline_ns`.
-fn sleep_until(deadline_ns: i64) -> Result {
+/// Sleeps interruptibly until the absolute `CLOCK_MONOTONIC` time `deadline_ns`; with
+/// `pin` the hrtimer fires on this CPU.
+fn sleep_until(deadline_ns: i64, pin: Option<&CpuPin>) -> Result {
     // SAFETY: called from process context (an ioctl), where sleeping is allowed.
-    match unsafe { c::rtsleep_c_sleep_until(deadline_ns) } {
+    match unsafe { c::rtsleep_c_sleep_until(deadline_ns, pin.is_some()) } {
         0 => Ok(()),
         _ => Err(EINTR),
     }
 }
 
-/// `SCHEDOP_rtsleep` for the calling VCPU: `Some(result)` if the hypercall was made,
-/// `None` if the deadline could not be converted to Xen time here.
-fn sched_rtsleep(deadline_ns: u64, flags: u32) -> Option<i32> {
+/// The calling task kept on its current CPU (`migrate_disable()`) until dropped.
+///
+/// Why this and not the alternatives that 7.2 exports to modules: `set_cpus_allowed_ptr()`
+/// with the old mask restored afterwards would overwrite an affinity change made by
+/// another thread (or a cpuset) during the sleep, and "re-register if it moves" cannot
+/// work, because the CPU a sleeper is woken on is chosen at wake-up, after the moment
+/// Xen must already know. `migrate_disable()` keeps the task's own mask: a concurrent
+/// `sched_setaffinity()` is applied when the pin is dropped. Its cost: such a call that
+/// excludes this CPU, and offlining this CPU, wait until the sleeper wakes. The pin is
+/// taken only for sleeps that may be registered, whose lead is at most [`MAX_LEAD_NS`].
+struct CpuPin {
+    cpu: u32,
+    /// Not `Send`: the pin must be dropped by the task that took it.
+    _task: PhantomData<*mut ()>,
+}
+
+impl CpuPin {
+    fn new() -> Self {
+        // SAFETY: process context; balanced by `rtsleep_c_unpin_cpu` in `drop`, on the
+        // same task (`CpuPin` is not `Send`).
+        let cpu = unsafe { c::rtsleep_c_pin_cpu() };
+        CpuPin { cpu, _task: PhantomData }
+    }
+}
+
+impl Drop for CpuPin {
+    fn drop(&mut self) {
+        // SAFETY: pairs with the `rtsleep_c_pin_cpu` of `new`, on the same task.
+        unsafe { c::rtsleep_c_unpin_cpu() }
+    }
+}
+
+/// `SCHEDOP_rtsleep` for the pinned VCPU: `Some(result)` if the hypercall was made, `None`
+/// if the deadline could not be converted to Xen time here.
+fn sched_rtsleep(pin: &CpuPin, deadline_ns: u64, flags: u32) -> Option<i32> {
     let mut result = 0i32;
-    // SAFETY: `result` is a valid, writable `i32` for the duration of the call.
-    let ret = unsafe { c::rtsleep_c_sched_rtsleep(deadline_ns, flags, &mut result) };
+    // SAFETY: `result` is a valid, writable `i32` for the duration of the call; the task
+    // is pinned to `pin.cpu`, which the helper checks again with preemption disabled.
+    let ret = unsafe { c::rtsleep_c_sched_rtsleep(pin.cpu, deadline_ns, flags, &mut result) };
+    if ret == 0 {
+        STATE.hypercalls.fetch_add(1, Relaxed);
+    }
     (ret == 0).then_some(result)
 }
 
@@ -135,6 +210,13 @@ struct State {
     rt_accepted: AtomicU64,
     fell_back: AtomicU64,
     interrupted: AtomicU64,
+    hypercalls: AtomicU64,
+    rt_deferred: AtomicU64,
+    rt_replaced: AtomicU64,
+    rt_reregistered: AtomicU64,
+    rt_cancels: AtomicU64,
+    /// Identifies a sleep in [`PENDING`].
+    next_ticket: AtomicU64,
 }
 
 static STATE: State = State {
@@ -145,7 +227,31 @@ static STATE: State = State {
     rt_accepted: AtomicU64::new(0),
     fell_back: AtomicU64::new(0),
     interrupted: AtomicU64::new(0),
+    hypercalls: AtomicU64::new(0),
+    rt_deferred: AtomicU64::new(0),
+    rt_replaced: AtomicU64::new(0),
+    rt_reregistered: AtomicU64::new(0),
+    rt_cancels: AtomicU64::new(0),
+    next_ticket: AtomicU64::new(0),
 };
+
+/// A sleep whose deadline may be registered with Xen for `cpu`.
+#[derive(Clone, Copy)]
+struct Pending {
+    ticket: u64,
+    cpu: u32,
+    deadline: u64,
+    /// This deadline is the one registered for `cpu` (at most one per CPU).
+    registered: bool,
+    /// It was registered until its deadline passed (Xen consumed it), and then another
+    /// sleeper took the CPU's registration.
+    served: bool,
+}
+
+kernel::sync::global_lock! {
+    // SAFETY: `PENDING.init()` is called in module init, before the device exists.
+    unsafe(uninit) static PENDING: Mutex<KVec<Pending>> = KVec::new();
+}
 
 /// The absolute `CLOCK_MONOTONIC` deadline of a request made at `now`, or `EINVAL`.
 /// Absolute deadlines beyond the clock's range are clamped (a sleep "forever").
@@ -163,15 +269,20 @@ fn absolute_deadline(args: &abi::SleepArgs, now: u64) -> Result<u64> {
     }
 }
 
-/// Asks Xen for an RT wake-up at `deadline` when that can work; true if it accepted.
-fn request_rt(deadline: u64, lead: u64) -> bool {
-    if !STATE.on_xen.load(Relaxed)
-        || STATE.rt_state.load(Relaxed) == abi::RTSLEEP_RT_EOPNOTSUPP
-        || !(MIN_LEAD_NS..=MAX_LEAD_NS).contains(&lead)
-    {
+/// Whether a deadline `lead` ns ahead may get an RT registration.
+fn rt_possible(lead: u64) -> bool {
+    STATE.on_xen.load(Relaxed)
+        && STATE.rt_state.load(Relaxed) != abi::RTSLEEP_RT_EOPNOTSUPP
+        && (MIN_LEAD_NS..=MAX_LEAD_NS).contains(&lead)
+}
+
+/// Asks Xen for an RT wake-up of the pinned VCPU at `deadline` when that can work; true
+/// if it accepted (granted or degraded). Xen keeps its previous deadline on any refusal.
+fn request_rt(pin: &CpuPin, deadline: u64, lead: u64) -> bool {
+    if !rt_possible(lead) {
         return false;
     }
-    let Some(result) = sched_rtsleep(deadline, 0) else {
+    let Some(result) = sched_rtsleep(pin, deadline, 0) else {
         pr_warn_once!(
             "cannot read Xen system time (no stable-TSC pvclock page, clocksource not xen): no RT requests\n"
         );
@@ -189,6 +300,75 @@ fn request_rt(deadline: u64, lead: u64) -> bool {
     accepted
 }
 
+/// Enters a sleep until `deadline` on the pinned CPU into [`PENDING`] and registers it
+/// if it is the CPU's earliest. Returns its ticket, or `None` if there was no memory
+/// for the entry (the sleep then falls back).
+fn enter(pin: &CpuPin, deadline: u64, now: u64) -> Option<u64> {
+    let ticket = STATE.next_ticket.fetch_add(1, Relaxed);
+    let mut pending = PENDING.lock();
+    let holder = pending.iter().position(|p| p.cpu == pin.cpu && p.registered);
+    let entry = Pending { ticket, cpu: pin.cpu, deadline, registered: false, served: false };
+    pending.push(entry, GFP_KERNEL).ok()?;
+    // A registered deadline that has passed belongs to a sleeper that is waking up: Xen
+    // has consumed it, so it does not count as earlier.
+    let earlier = holder.filter(|&i| pending[i].deadline <= deadline && pending[i].deadline > now);
+    if earlier.is_some() {
+        STATE.rt_deferred.fetch_add(1, Relaxed);
+    } else if request_rt(pin, deadline, deadline - now) {
+        if let Some(i) = holder {
+            pending[i].registered = false;
+            if pending[i].deadline > now {
+                STATE.rt_replaced.fetch_add(1, Relaxed);
+            } else {
+                pending[i].served = true;
+            }
+        }
+        let last = pending.len() - 1;
+        pending[last].registered = true;
+    }
+    Some(ticket)
+}
+
+/// Removes the sleep `ticket` from [`PENDING`]; if it held its CPU's registration, hands
+/// the registration to the CPU's next earliest deadline, or cancels it if the sleep was
+/// `interrupted` and no other can take it. True if the sleep's deadline was registered
+/// when it ended, or until Xen consumed it.
+fn leave(pin: &CpuPin, ticket: u64, interrupted: bool) -> bool {
+    let mut pending = PENDING.lock();
+    let Some(i) = pending.iter().position(|p| p.ticket == ticket) else {
+        return false;
+    };
+    let Ok(me) = pending.remove(i) else {
+        return false;
+    };
+    if !me.registered {
+        return me.served;
+    }
+    let now = now_ns();
+    let next = pending
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.cpu == pin.cpu && p.deadline > now)
+        .min_by_key(|(_, p)| p.deadline)
+        .map(|(j, p)| (j, p.deadline));
+    if let Some((j, deadline)) = next {
+        if request_rt(pin, deadline, deadline - now) {
+            pending[j].registered = true;
+            STATE.rt_reregistered.fetch_add(1, Relaxed);
+            return true;
+        }
+    }
+    // Nothing took over. After an on-time wake-up Xen has consumed our deadline; after a
+    // signal it is still pending and must go.
+    if interrupted {
+        if let Some(result) = sched_rtsleep(pin, 0, XEN_FLAG_CANCEL) {
+            STATE.last_result.store(result, Relaxed);
+            STATE.rt_cancels.fetch_add(1, Relaxed);
+        }
+    }
+    true
+}
+
 /// `RTSLEEP_IOC_SLEEP` after copy-in; on `EINTR`, `args.remaining_ns` is set.
 fn sleep(args: &mut abi::SleepArgs) -> Result {
     let now = now_ns();
@@ -196,18 +376,22 @@ fn sleep(args: &mut abi::SleepArgs) -> Result {
     if deadline <= now {
         return Ok(());
     }
-    let rt = request_rt(deadline, deadline - now);
+    // `deadline` fits in `i64`: `absolute_deadline` clamps it to `i64::MAX`.
+    let (ret, rt) = if rt_possible(deadline - now) {
+        let pin = CpuPin::new();
+        match enter(&pin, deadline, now) {
+            Some(ticket) => {
+                let ret = sleep_until(deadline as i64, Some(&pin));
+                (ret, leave(&pin, ticket, ret.is_err()))
+            }
+            None => (sleep_until(deadline as i64, None), false),
+        }
+    } else {
+        (sleep_until(deadline as i64, None), false)
+    };
     let counter = if rt { &STATE.rt_accepted } else { &STATE.fell_back };
     counter.fetch_add(1, Relaxed);
-
-    // `deadline` fits in `i64`: `absolute_deadline` clamps it to `i64::MAX`.
-    let ret = sleep_until(deadline as i64);
     if ret.is_err() {
-        if rt {
-            if let Some(result) = sched_rtsleep(0, XEN_FLAG_CANCEL) {
-                STATE.last_result.store(result, Relaxed);
-            }
-        }
         STATE.interrupted.fetch_add(1, Relaxed);
         args.remaining_ns = deadline.saturating_sub(now_ns());
     }
@@ -229,14 +413,97 @@ fn info() -> abi::DeviceInfo {
     }
 }
 
+fn info_ext() -> abi::DeviceInfoExt {
+    abi::DeviceInfoExt {
+        info: info(),
+        size: 0,
+        reserved: 0,
+        hypercalls: STATE.hypercalls.load(Relaxed),
+        rt_deferred: STATE.rt_deferred.load(Relaxed),
+        rt_replaced: STATE.rt_replaced.load(Relaxed),
+        rt_reregistered: STATE.rt_reregistered.load(Relaxed),
+        rt_cancels: STATE.rt_cancels.load(Relaxed),
+    }
+}
+
+/// The user size of an `_IOR(0xE2, 2, n)` request with `n >= 64` (`RTSLEEP_IOC_INFO`,
+/// `RTSLEEP_IOC_INFO_EXT` and any later extension), else `None`.
+fn info_request_size(cmd: u32) -> Option<usize> {
+    let size_mask = (1u32 << abi::IOC_SIZEBITS) - 1;
+    let size = ((cmd >> abi::IOC_SIZESHIFT) & size_mask) as usize;
+    let rest = abi::ior(abi::RTSLEEP_IOC_MAGIC, 2, 0);
+    (cmd & !(size_mask << abi::IOC_SIZESHIFT) == rest && size >= core::mem::size_of::<abi::DeviceInfo>())
+        .then_some(size)
+}
+
+/// A misc device registration whose `file_operations` name this module as owner.
+///
+/// 7.2's `MiscDeviceRegistration` builds the operations with `owner` NULL, so an open
+/// `/dev/rtsleep` does not hold the module: `rmmod` then succeeds while a thread sleeps
+/// in the ioctl, and the thread later returns into freed module text. This is the same
+/// registration (`MiscDeviceOptions::into_raw`, `misc_register`) with a copy of those
+/// operations that has `owner` set: `misc_open` takes a module reference (`fops_get`)
+/// and the last `fput` drops it after `release` has returned.
+#[pin_data(PinnedDrop)]
+struct OwnedMiscRegistration {
+    #[pin]
+    fops: Opaque<bindings::file_operations>,
+    #[pin]
+    misc: Opaque<bindings::miscdevice>,
+}
+
+// SAFETY: `misc_register`/`misc_deregister` may be called from any thread, and nothing
+// reads or writes the two C structs through `&self` after registration (the kernel reads
+// them under its own locking).
+unsafe impl Send for OwnedMiscRegistration {}
+// SAFETY: see `Send`; `OwnedMiscRegistration` has no `&self` methods.
+unsafe impl Sync for OwnedMiscRegistration {}
+
+impl OwnedMiscRegistration {
+    fn register<T: MiscDevice>(opts: MiscDeviceOptions, module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(&this in Self {
+            fops <- Opaque::ffi_init(move |slot: *mut bindings::file_operations| {
+                let vtable = opts.into_raw::<T>().fops;
+                // SAFETY: `slot` is valid for writing a `file_operations`; `vtable` points
+                // to the kernel crate's `'static` operations for `T` (built by `into_raw`).
+                unsafe { slot.write(bindings::file_operations { owner: module.as_ptr(), ..*vtable }) };
+            }),
+            misc <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
+                let mut raw = opts.into_raw::<T>();
+                // `fops` is initialised (fields are initialised in order) and pinned with
+                // `self`; `misc` is deregistered in `drop` before either goes away.
+                // SAFETY: `this` points to the `Self` being initialised.
+                raw.fops = Opaque::cast_into(unsafe { core::ptr::addr_of!((*this.as_ptr()).fops) });
+                // SAFETY: `slot` is valid for writing a `miscdevice`.
+                unsafe { slot.write(raw) };
+                // SAFETY: `slot` holds a complete `miscdevice`, pinned until `drop`. The
+                // operations' `open` (the kernel crate's) reads `private_data` as a
+                // `MiscDeviceRegistration<T>`, a `#[repr(transparent)]` wrapper of this
+                // same `miscdevice`; `RtSleepDevice::open` does not use it anyway.
+                to_result(unsafe { bindings::misc_register(slot) })
+            }),
+        })
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for OwnedMiscRegistration {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: `misc` was registered by `register` (a failed init never builds `Self`).
+        unsafe { bindings::misc_deregister(self.misc.get()) };
+    }
+}
+
 #[pin_data]
 struct RtSleepModule {
     #[pin]
-    _miscdev: MiscDeviceRegistration<RtSleepDevice>,
+    _miscdev: OwnedMiscRegistration,
 }
 
 impl kernel::InPlaceModule for RtSleepModule {
-    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+    fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        // SAFETY: called once, before the device (the only user of `PENDING`) exists.
+        unsafe { PENDING.init() };
         let xen = on_xen();
         STATE.on_xen.store(xen, Relaxed);
         if !xen {
@@ -244,7 +511,7 @@ impl kernel::InPlaceModule for RtSleepModule {
         }
         pr_info!("/dev/rtsleep, ABI {}, on_xen={}\n", abi::RTSLEEP_ABI_VERSION, xen);
         try_pin_init!(Self {
-            _miscdev <- MiscDeviceRegistration::register(MiscDeviceOptions { name: c"rtsleep" }),
+            _miscdev <- OwnedMiscRegistration::register::<RtSleepDevice>(MiscDeviceOptions { name: c"rtsleep" }, module),
         })
     }
 }
@@ -276,12 +543,15 @@ impl MiscDevice for RtSleepDevice {
                     ret => ret.map(|()| 0),
                 }
             }
-            abi::RTSLEEP_IOC_INFO => {
-                let user = UserSlice::new(ptr, core::mem::size_of::<abi::DeviceInfo>());
-                user.writer().write(&info())?;
+            _ => {
+                let size = info_request_size(cmd).ok_or(ENOTTY)?;
+                let mut ext = info_ext();
+                let n = size.min(core::mem::size_of::<abi::DeviceInfoExt>());
+                ext.size = n as u32;
+                let bytes = ext.as_bytes();
+                UserSlice::new(ptr, n).writer().write_slice(&bytes[..n])?;
                 Ok(0)
             }
-            _ => Err(ENOTTY),
         }
     }
 }

@@ -6,7 +6,8 @@
  *   - tells whether we run on Xen,
  *   - converts a CLOCK_MONOTONIC deadline to Xen system time and issues
  *     HYPERVISOR_sched_op(SCHEDOP_rtsleep, ...),
- *   - reads CLOCK_MONOTONIC and sleeps interruptibly on an absolute hrtimer.
+ *   - reads CLOCK_MONOTONIC and sleeps interruptibly on an absolute hrtimer,
+ *   - keeps the calling task on its CPU (migrate_disable) for a sleep.
  *
  * Clock conversion. Xen system time is what the PV clock reports.
  * xen_clocksource_read() is static in arch/x86/xen/time.c and
@@ -109,12 +110,13 @@ static int rtsleep_mono_to_xen(u64 mono_deadline_ns, u64 *xen_ns)
 }
 
 /*
- * Rust: extern "C" fn rtsleep_c_sched_rtsleep(mono_deadline_ns: u64, flags: u32,
+ * Rust: extern "C" fn rtsleep_c_sched_rtsleep(cpu: u32, mono_deadline_ns: u64, flags: u32,
  *                                             result: *mut i32) -> i32
- * Returns 0 when the hypercall was issued (its result in *result), -EOPNOTSUPP
- * when the deadline cannot be converted here (not on Xen, clocksource not Xen).
+ * Returns 0 when the hypercall was issued for @cpu (its result in *result), -EOPNOTSUPP
+ * when the deadline cannot be converted here (not on Xen, clocksource not Xen), -EXDEV
+ * when the caller is not on @cpu (it must be pinned there: a bug otherwise).
  */
-int rtsleep_c_sched_rtsleep(u64 mono_deadline_ns, u32 flags, int *result)
+int rtsleep_c_sched_rtsleep(u32 cpu, u64 mono_deadline_ns, u32 flags, int *result)
 {
 	struct rtsleep_sched_arg arg = { .flags = flags };
 	int ret = 0;
@@ -123,7 +125,9 @@ int rtsleep_c_sched_rtsleep(u64 mono_deadline_ns, u32 flags, int *result)
 		return -EOPNOTSUPP;
 	/* The hypercall applies to the calling VCPU: convert and call on the same one. */
 	preempt_disable();
-	if (!(flags & 1))
+	if (WARN_ON_ONCE(smp_processor_id() != cpu))
+		ret = -EXDEV;
+	else if (!(flags & 1))
 		ret = rtsleep_mono_to_xen(mono_deadline_ns, &arg.deadline_ns);
 	if (!ret)
 		*result = HYPERVISOR_sched_op(RTSLEEP_SCHEDOP, &arg);
@@ -131,27 +135,49 @@ int rtsleep_c_sched_rtsleep(u64 mono_deadline_ns, u32 flags, int *result)
 	return ret;
 }
 #else
-int rtsleep_c_sched_rtsleep(u64 mono_deadline_ns, u32 flags, int *result)
+int rtsleep_c_sched_rtsleep(u32 cpu, u64 mono_deadline_ns, u32 flags, int *result)
 {
 	return -EOPNOTSUPP;
 }
 #endif
 
 /*
- * Rust: extern "C" fn rtsleep_c_sleep_until(mono_deadline_ns: i64) -> i32
+ * Rust: extern "C" fn rtsleep_c_sleep_until(mono_deadline_ns: i64, pinned: bool) -> i32
  * Sleeps interruptibly until the absolute CLOCK_MONOTONIC time; no timer slack (the
- * caller asked for a precise wake-up). 0 at/after the deadline, -EINTR on a signal.
+ * caller asked for a precise wake-up). With @pinned the hrtimer is queued on this CPU
+ * (HRTIMER_MODE_PINNED: not moved to a busy CPU by timer migration), so the interrupt
+ * comes on the VCPU whose deadline was registered. 0 at/after the deadline, -EINTR on a
+ * signal.
  */
-int rtsleep_c_sleep_until(s64 mono_deadline_ns)
+int rtsleep_c_sleep_until(s64 mono_deadline_ns, bool pinned)
 {
 	ktime_t expires = ns_to_ktime(mono_deadline_ns);
+	enum hrtimer_mode mode = pinned ? HRTIMER_MODE_ABS_PINNED : HRTIMER_MODE_ABS;
 
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (!schedule_hrtimeout_range(&expires, 0, HRTIMER_MODE_ABS))
+		if (!schedule_hrtimeout_range(&expires, 0, mode))
 			return 0;
 		if (signal_pending(current))
 			return -EINTR;
 		/* Spurious wake-up: sleep again until the same deadline. */
 	}
+}
+
+/*
+ * Rust: extern "C" fn rtsleep_c_pin_cpu() -> u32 (CpuPin::new)
+ * Keeps the calling task on its CPU until rtsleep_c_unpin_cpu(), across sleeps, and
+ * returns that CPU. migrate_disable() keeps the task's affinity mask: an affinity change
+ * made meanwhile is applied by migrate_enable().
+ */
+u32 rtsleep_c_pin_cpu(void)
+{
+	migrate_disable();
+	return smp_processor_id();
+}
+
+/* Rust: extern "C" fn rtsleep_c_unpin_cpu() (CpuPin::drop) */
+void rtsleep_c_unpin_cpu(void)
+{
+	migrate_enable();
 }

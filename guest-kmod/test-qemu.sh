@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Boots the kernel of build-kernel.sh under QEMU (TCG, no Xen) with a busybox initramfs
-# that loads rtsleep.ko and runs test/rtsleep_test.c (static): device present, sleep
-# accuracy, relative sleeps, EINVAL/ENOTTY/EFAULT, EINTR with remaining time, counters,
-# then unloads the module. Prints the guest's PASS/FAIL lines and a final
-# "test-qemu: PASS" or "test-qemu: FAIL ..."; exits non-zero on failure.
+# Boots the kernel of build-kernel.sh under QEMU (TCG, 2 CPUs, no Xen) with a busybox
+# initramfs that loads rtsleep.ko and runs test/rtsleep_test.c (static): device present,
+# sleep accuracy, relative sleeps, EINVAL/ENOTTY/EFAULT, EINTR with remaining time,
+# counters, the extended info, two sleepers on one CPU (earliest deadline wins), a sleeper
+# whose affinity changes during the sleep. Then the `rtsleep` command (static, from
+# rtsleep-cli/build-guest.sh): `status`, `status --json`, `bench --period 10ms --loops 300
+# --plain`, and `run` around test/sleep_loop.c (dynamic, so the preload shim applies) with
+# the module's counters before and after. Then rmmod while a sleeper is blocked in the
+# ioctl (must be refused), and the final unload. Prints the guest's PASS/FAIL lines and a
+# final "test-qemu: PASS" or "test-qemu: FAIL ..."; exits non-zero on failure.
 #
 #   ./test-qemu.sh                       bare QEMU, no Xen: expects the hrtimer fallback
 #   ./test-qemu.sh --xen [SCHED]         the same kernel as PV dom0 under our Xen
@@ -14,7 +19,7 @@
 #                                        rtcredit_dom0_rt=1: expects accepted requests) or
 #                                        credit/credit2 (expects rt_state EOPNOTSUPP)
 #   ./test-qemu.sh --xen rtcredit noperm rtcredit without rtcredit_dom0_rt=1: expects EPERM
-# Needs: ./build-kernel.sh and ./build.sh done; qemu-system-x86, busybox-static, gcc.
+# Needs: ./build-kernel.sh and ./build.sh done; qemu-system-x86, busybox-static, gcc, cargo.
 # Env: TIMEOUT (s, default 300), XEN (hypervisor image), DOM0_ARGS (extra dom0 kernel
 # arguments under --xen; default clocksource=xen: a PV dom0 prefers tsc, and under TCG
 # Xen does not declare the TSC stable, so without it the module has no way to read Xen
@@ -48,6 +53,18 @@ R=$WORK/root
 cp /bin/busybox "$R/bin/busybox"
 cp "$HERE/rtsleep.ko" "$R/rtsleep.ko"
 gcc -static -O2 -Wall -Wextra -Werror -o "$R/bin/rtsleep_test" "$HERE/test/rtsleep_test.c"
+gcc -O2 -Wall -Wextra -Werror -o "$R/bin/sleep_loop" "$HERE/test/sleep_loop.c"
+# The rtsleep command (static) and the preload shim beside it, where `rtsleep run` looks;
+# the shim and sleep_loop are dynamic: copy the loader and libraries at their paths.
+log "building the guest's rtsleep and preload shim (rtsleep-cli/build-guest.sh)"
+GUEST_BINS=$("$ROOT/rtsleep-cli/build-guest.sh" --libs "$R/bin/sleep_loop" 2> "$WORK/build-guest.log") ||
+    fail "rtsleep-cli/build-guest.sh failed (see $WORK/build-guest.log)"
+while read -r name path; do
+    case $name in
+        lib) mkdir -p "$R$(dirname "$path")"; cp -L "$path" "$R$path" ;;
+        *) cp "$path" "$R/bin/$name" ;;
+    esac
+done <<< "$GUEST_BINS"
 mknod -m 600 "$R/dev/console" c 5 1
 cat > "$R/init" <<'INIT'
 #!/bin/busybox sh
@@ -60,6 +77,56 @@ echo "GUEST: kernel $(uname -r)"
 if insmod /rtsleep.ko; then echo "PASS: insmod rtsleep.ko"; else echo "FAIL: insmod rtsleep.ko"; fi
 i=0; while [ ! -c /dev/rtsleep ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
 rtsleep_test; echo "GUEST: rtsleep_test exit $?"
+
+# The rtsleep command. With RT granted the library uses the device; else it falls back.
+case $rtsleep_expect in rt) via=device ;; *) via=fallback ;; esac
+if rtsleep status > /tmp/status.txt 2>&1; then echo "PASS: rtsleep status exits 0"; else echo "FAIL: rtsleep status exits $?"; fi
+sed 's/^/GUEST status: /' /tmp/status.txt
+if [ $via = device ]; then want='sleeps: *through the device'; else want='sleeps: *clock_nanosleep fallback'; fi
+if grep -q "^$want" /tmp/status.txt; then echo "PASS: rtsleep status: sleeps go $via"; else echo "FAIL: rtsleep status: sleeps do not go $via"; fi
+if rtsleep status --json > /tmp/status.json 2>&1 && grep -q '"device": "present"' /tmp/status.json &&
+   grep -q "\"backend\": \"$via\"" /tmp/status.json; then
+    echo "PASS: rtsleep status --json: device present, backend $via"
+else
+    echo "FAIL: rtsleep status --json: expected device present, backend $via"
+fi
+sed 's/^/GUEST json: /' /tmp/status.json
+if rtsleep bench --period 10ms --loops 300 --plain > /tmp/bench.txt 2>&1; then
+    echo "PASS: rtsleep bench --period 10ms --loops 300 --plain exits 0"
+else
+    echo "FAIL: rtsleep bench exits $?"
+fi
+sed 's/^/GUEST bench: /' /tmp/bench.txt
+eval "$(rtsleep_test info b_)"
+rtsleep run --stats /tmp/run.stats -- sleep_loop 50 10 > /tmp/run.txt 2>&1; rc=$?
+eval "$(rtsleep_test info a_)"
+sed 's/^/GUEST run: /' /tmp/run.txt
+echo "GUEST run stats: $(tr '\n' ' ' < /tmp/run.stats)"
+echo "GUEST: counters before rtsleep run: requests=$b_requests rt_accepted=$b_rt_accepted fell_back=$b_fell_back hypercalls=$b_hypercalls"
+echo "GUEST: counters after  rtsleep run: requests=$a_requests rt_accepted=$a_rt_accepted fell_back=$a_fell_back hypercalls=$a_hypercalls"
+routed=$(sed -n 's/^routed=//p' /tmp/run.stats)
+d_req=$((a_requests - b_requests)); d_acc=$((a_rt_accepted - b_rt_accepted)); d_fb=$((a_fell_back - b_fell_back))
+if [ $via = device ]; then
+    if [ $rc = 0 ] && [ "$routed" = 52 ] && [ $d_req = 52 ] && [ $d_acc = 52 ]; then r=PASS; else r=FAIL; fi
+    echo "$r: rtsleep run -- sleep_loop 50 10: exit $rc, shim routed $routed of 52 sleeps; module requests +$d_req rt_accepted +$d_acc fell_back +$d_fb (expected 52 52 0)"
+else
+    if [ $rc = 0 ] && [ "$routed" = 0 ] && [ $d_req = 0 ]; then r=PASS; else r=FAIL; fi
+    echo "$r: rtsleep run -- sleep_loop 50 10: exit $rc, device says no RT here: shim routed $routed, module requests +$d_req (expected 0 0)"
+fi
+
+# Unload while a sleeper is blocked in the ioctl: the open file holds the module.
+rtsleep_test sleep 3000 > /tmp/sleeper.txt 2>&1 &
+spid=$!
+sleep 1
+echo "GUEST: /proc/modules: $(grep '^rtsleep ' /proc/modules)"
+if rmmod rtsleep 2> /tmp/rmmod.txt; then
+    echo "FAIL: rmmod succeeded while a sleeper was blocked in the ioctl"
+else
+    echo "PASS: rmmod refused while a sleeper is blocked in the ioctl ($(cat /tmp/rmmod.txt))"
+fi
+if wait $spid; then r=PASS; else r=FAIL; fi
+echo "$r: the blocked sleeper finished normally: $(cat /tmp/sleeper.txt)"
+
 if rmmod rtsleep; then echo "PASS: rmmod rtsleep"; else echo "FAIL: rmmod rtsleep"; fi
 sleep 0.2
 if [ -e /dev/rtsleep ]; then echo "FAIL: /dev/rtsleep still present after rmmod"; else echo "PASS: /dev/rtsleep gone after rmmod"; fi
@@ -72,7 +139,7 @@ chmod 755 "$R/init"
 (cd "$R" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet) | gzip -1 > "$WORK/initramfs.cpio.gz"
 
 if [ "$MODE" = native ]; then
-    QEMU=(qemu-system-x86_64 -machine pc -accel tcg -cpu qemu64 -m 256 -smp 1
+    QEMU=(qemu-system-x86_64 -machine pc -accel tcg -cpu qemu64 -m 256 -smp 2
           -nographic -no-reboot -kernel "$BZ" -initrd "$WORK/initramfs.cpio.gz"
           -append "console=ttyS0 rdinit=/init panic=-1 rtsleep_expect=native")
 else

@@ -10,9 +10,17 @@
  * init): "native" (default: no Xen), "rt" (Xen with sched=rtcredit and RT allowed for
  * this domain), "eperm" (rtcredit, RT not allowed), "eopnotsupp" (Xen with another
  * scheduler).
+ *
+ * "rtsleep_test sleep MS" only sleeps MS milliseconds through the device and reports how
+ * it ended (test-qemu.sh runs it in the background to try rmmod under a blocked sleeper).
+ * "rtsleep_test info PREFIX" prints the counters as shell assignments (PREFIXrequests=N
+ * ...), for test-qemu.sh to compare before and after `rtsleep run`.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,10 +37,17 @@ struct rtsleep_device_info {
 	uint32_t version, on_xen, rt_state; int32_t last_result;
 	uint64_t min_lead_ns, max_lead_ns, requests, rt_accepted, fell_back, interrupted;
 };
+struct rtsleep_device_info_ext {
+	struct rtsleep_device_info info;
+	uint32_t size, reserved;
+	uint64_t hypercalls, rt_deferred, rt_replaced, rt_reregistered, rt_cancels;
+};
 #define RTSLEEP_IOC_SLEEP 0xC018E201u
 #define RTSLEEP_IOC_INFO  0x8040E202u
+#define RTSLEEP_IOC_INFO_EXT 0x8070E202u /* same nr, 112 bytes */
 _Static_assert(sizeof(struct rtsleep_sleep_args) == 24, "sleep args");
 _Static_assert(sizeof(struct rtsleep_device_info) == 64, "device info");
+_Static_assert(sizeof(struct rtsleep_device_info_ext) == 112, "device info ext");
 
 static int failures;
 #define CHECK(cond, ...) do { \
@@ -47,8 +63,202 @@ static uint64_t now_ns(void)
 
 static void on_alarm(int sig) { (void)sig; }
 
-int main(void)
+static int fd = -1;
+
+static struct rtsleep_device_info_ext info_ext(void)
 {
+	struct rtsleep_device_info_ext x;
+	memset(&x, 0, sizeof(x));
+	if (ioctl(fd, RTSLEEP_IOC_INFO_EXT, &x) != 0)
+		x.size = 0;
+	return x;
+}
+
+static void pin_self(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* One sleeper thread: sleeps until `deadline` through the device, starting on CPU 0. */
+struct sleeper {
+	pthread_t thread;
+	pid_t tid;
+	uint64_t deadline, woke;
+	int rc, err, cpu_after, glibc_cpu_after;
+	int movable;	/* starts on CPU 0 with affinity {0,1} instead of {0} */
+	cpu_set_t mask_after;
+	volatile int ready;
+};
+
+static void *sleeper_main(void *p)
+{
+	struct sleeper *s = p;
+	s->tid = gettid();
+	pin_self(0);
+	if (s->movable) {
+		cpu_set_t both;
+		CPU_ZERO(&both);
+		CPU_SET(0, &both);
+		CPU_SET(1, &both);
+		sched_setaffinity(0, sizeof(both), &both);
+	}
+	s->ready = 1;
+	struct rtsleep_sleep_args a = { .deadline_ns = s->deadline, .clock = 1, .flags = 1 };
+	s->rc = ioctl(fd, RTSLEEP_IOC_SLEEP, &a);
+	s->err = errno;
+	s->woke = now_ns();
+	/* The system call: glibc's sched_getcpu() reads the vDSO/rseq, wrong in a Xen PV dom0. */
+	unsigned int cpu = ~0u;
+	syscall(SYS_getcpu, &cpu, NULL, NULL);
+	s->cpu_after = (int)cpu;
+	s->glibc_cpu_after = sched_getcpu();
+	sched_getaffinity(0, sizeof(s->mask_after), &s->mask_after);
+	return NULL;
+}
+
+static void start_sleeper(struct sleeper *s, uint64_t deadline, int movable)
+{
+	memset(s, 0, sizeof(*s));
+	s->deadline = deadline;
+	s->movable = movable;
+	pthread_create(&s->thread, NULL, sleeper_main, s);
+	while (!s->ready)
+		usleep(1000);
+}
+
+static void sleep_until_ns(uint64_t t)
+{
+	struct timespec ts = { (time_t)(t / 1000000000ull), (long)(t % 1000000000ull) };
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* Lateness in us, or -1 if it woke early or failed unexpectedly. */
+static long lateness_us(const struct sleeper *s, int expect_eintr)
+{
+	if (expect_eintr)
+		return s->rc == -1 && s->err == EINTR ? 0 : -1;
+	if (s->rc != 0 || s->woke < s->deadline)
+		return -1;
+	return (long)((s->woke - s->deadline) / 1000);
+}
+
+/*
+ * Two threads sleep on CPU 0 at once: A until t0 + a_ms, B (started 50 ms later) until
+ * t0 + b_ms; with kill_a_ms, A gets SIGUSR1 then. Checks the wake-ups and, when RT is
+ * granted, that the registration counters moved as "earliest wins" says.
+ */
+static void two_sleepers(const char *name, int a_ms, int b_ms, int kill_a_ms, int rt, int eperm,
+			 uint64_t hc, uint64_t deferred, uint64_t replaced, uint64_t rereg, uint64_t cancels)
+{
+	struct rtsleep_device_info_ext x0 = info_ext();
+	uint64_t t0 = now_ns();
+	struct sleeper a, b;
+	start_sleeper(&a, t0 + (uint64_t)a_ms * 1000000ull, 0);
+	sleep_until_ns(t0 + 50000000ull);
+	start_sleeper(&b, t0 + (uint64_t)b_ms * 1000000ull, 0);
+	if (kill_a_ms) {
+		sleep_until_ns(t0 + (uint64_t)kill_a_ms * 1000000ull);
+		pthread_kill(a.thread, SIGUSR1);
+	}
+	pthread_join(a.thread, NULL);
+	pthread_join(b.thread, NULL);
+	struct rtsleep_device_info_ext x1 = info_ext();
+	long la = lateness_us(&a, kill_a_ms != 0), lb = lateness_us(&b, 0);
+	CHECK(la >= 0 && la < 20000 && lb >= 0 && lb < 20000,
+	      "%s: A (%d ms%s) %s %ld us late, B (%d ms) %ld us late", name, a_ms,
+	      kill_a_ms ? ", signalled" : "", kill_a_ms ? "EINTR," : "woke", la, b_ms, lb);
+	uint64_t d_hc = x1.hypercalls - x0.hypercalls, d_def = x1.rt_deferred - x0.rt_deferred,
+		 d_rep = x1.rt_replaced - x0.rt_replaced, d_rr = x1.rt_reregistered - x0.rt_reregistered,
+		 d_can = x1.rt_cancels - x0.rt_cancels, d_acc = x1.info.rt_accepted - x0.info.rt_accepted;
+	int ok;
+	if (rt)
+		ok = d_hc == hc && d_def == deferred && d_rep == replaced && d_rr == rereg && d_can == cancels &&
+		     d_acc == 2;
+	else
+		ok = d_def == 0 && d_rep == 0 && d_rr == 0 && d_can == 0 && d_acc == 0 && d_hc == (eperm ? 2u : 0u);
+	CHECK(ok, "%s: counter deltas hypercalls=%llu deferred=%llu replaced=%llu reregistered=%llu "
+	      "cancels=%llu rt_accepted=%llu (expected %s)", name, (unsigned long long)d_hc,
+	      (unsigned long long)d_def, (unsigned long long)d_rep, (unsigned long long)d_rr,
+	      (unsigned long long)d_can, (unsigned long long)d_acc,
+	      rt ? "earliest wins" : eperm ? "one refused hypercall per sleep, nothing registered" : "no hypercalls");
+}
+
+/*
+ * A sleeper starts on CPU 0 with affinity {0,1} and sleeps 300 ms; 100 ms in, another
+ * thread moves it to {1}. With a possible RT registration (pinned) the affinity call
+ * waits until the sleeper wakes; without, it returns at once. Either way the sleeper
+ * wakes on time and the new affinity is applied afterwards, not lost.
+ */
+static void migration(int pinned)
+{
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		printf("GUEST: migration case skipped: one CPU online\n");
+		return;
+	}
+	uint64_t t0 = now_ns();
+	struct sleeper s;
+	start_sleeper(&s, t0 + 300000000ull, 1);
+	sleep_until_ns(t0 + 100000000ull);
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(1, &one);
+	uint64_t c0 = now_ns();
+	int r = sched_setaffinity(s.tid, sizeof(one), &one);
+	uint64_t took_ms = (now_ns() - c0) / 1000000ull;
+	pthread_join(s.thread, NULL);
+	long late = lateness_us(&s, 0);
+	printf("GUEST: migration: after the sleep getcpu() says CPU %d, glibc sched_getcpu() %d\n", s.cpu_after,
+	       s.glibc_cpu_after);
+	CHECK(r == 0 && (pinned ? took_ms >= 150 : took_ms < 100),
+	      "migration: sched_setaffinity({1}) on the sleeper took %llu ms (%s)", (unsigned long long)took_ms,
+	      pinned ? "pinned for the sleep: applied when it wakes" : "not pinned: at once");
+	CHECK(late >= 0 && late < 20000 && s.cpu_after == 1 && CPU_COUNT(&s.mask_after) == 1 &&
+	      CPU_ISSET(1, &s.mask_after),
+	      "migration: sleeper woke %ld us late, then ran on CPU %d with affinity {1} (%s)", late, s.cpu_after,
+	      CPU_ISSET(1, &s.mask_after) && CPU_COUNT(&s.mask_after) == 1 ? "kept" : "LOST");
+}
+
+static int sleep_only(int ms)
+{
+	fd = open("/dev/rtsleep", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		printf("GUEST: sleeper: open: %s\n", strerror(errno));
+		return 1;
+	}
+	struct rtsleep_sleep_args a = { .deadline_ns = now_ns() + (uint64_t)ms * 1000000ull, .clock = 1, .flags = 1 };
+	int r = ioctl(fd, RTSLEEP_IOC_SLEEP, &a);
+	uint64_t t = now_ns();
+	printf("GUEST: sleeper: %d ms sleep rc=%d %s, %lld us late\n", ms, r, r ? strerror(errno) : "ok",
+	       (long long)(t - a.deadline_ns) / 1000);
+	close(fd);
+	return r == 0 && t >= a.deadline_ns ? 0 : 1;
+}
+
+/* "info PREFIX": the counters as shell assignments, for test-qemu.sh to eval. */
+static int print_info(const char *prefix)
+{
+	fd = open("/dev/rtsleep", O_RDWR | O_CLOEXEC);
+	struct rtsleep_device_info_ext x = info_ext();
+	if (fd < 0 || !x.size)
+		return 1;
+	printf("%srequests=%llu %srt_accepted=%llu %sfell_back=%llu %sinterrupted=%llu %shypercalls=%llu\n",
+	       prefix, (unsigned long long)x.info.requests, prefix, (unsigned long long)x.info.rt_accepted, prefix,
+	       (unsigned long long)x.info.fell_back, prefix, (unsigned long long)x.info.interrupted, prefix,
+	       (unsigned long long)x.hypercalls);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "sleep"))
+		return sleep_only(atoi(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "info"))
+		return print_info(argv[2]);
 	const char *expect = getenv("rtsleep_expect");
 	if (!expect)
 		expect = "native";
@@ -56,7 +266,7 @@ int main(void)
 	printf("GUEST: rtsleep_test expecting %s\n", expect);
 	struct stat st;
 	CHECK(stat("/dev/rtsleep", &st) == 0 && S_ISCHR(st.st_mode), "device /dev/rtsleep present");
-	int fd = open("/dev/rtsleep", O_RDWR | O_CLOEXEC);
+	fd = open("/dev/rtsleep", O_RDWR | O_CLOEXEC);
 	CHECK(fd >= 0, "open /dev/rtsleep (%s)", fd >= 0 ? "ok" : strerror(errno));
 	if (fd < 0)
 		return 1;
@@ -140,6 +350,22 @@ int main(void)
 	      "signal -> EINTR with remaining %llu ms (rc=%d errno=%d)",
 	      (unsigned long long)(in.remaining_ns / 1000000), r, e);
 
+	/* The extended info: same request number, larger size; any size >= 64 works. */
+	struct rtsleep_device_info_ext x = info_ext();
+	CHECK(x.size == 112 && x.info.version == 1,
+	      "info ext (0x%08X): size=%u version=%u hypercalls=%llu cancels=%llu", RTSLEEP_IOC_INFO_EXT, x.size,
+	      x.info.version, (unsigned long long)x.hypercalls, (unsigned long long)x.rt_cancels);
+	unsigned char big[128];
+	memset(big, 0xee, sizeof(big));
+	r = ioctl(fd, 0x8080E202u, big); /* a later, larger struct: gets the 112 bytes it knows */
+	uint32_t big_size;
+	memcpy(&big_size, big + 64, 4);
+	CHECK(r == 0 && big_size == 112 && big[112] == 0xee, "info with 128-byte request: rc=%d size=%u, bytes past 112 untouched",
+	      r, big_size);
+	if (rt)
+		CHECK(x.rt_cancels == 1, "the interrupted registered sleep was cancelled (cancels=%llu)",
+		      (unsigned long long)x.rt_cancels);
+
 	r = ioctl(fd, RTSLEEP_IOC_INFO, &info);
 	int counters_ok = r == 0 && info.requests >= 23 && info.interrupted == 1 &&
 			  info.rt_accepted + info.fell_back >= 22;
@@ -152,6 +378,14 @@ int main(void)
 	      "rt_state=%u last_result=%d", (unsigned long long)info.requests,
 	      (unsigned long long)info.rt_accepted, (unsigned long long)info.fell_back,
 	      (unsigned long long)info.interrupted, info.rt_state, info.last_result);
+
+	/* Several sleepers on one VCPU (both threads on CPU 0). */
+	sigaction(SIGUSR1, &sa, NULL);
+	two_sleepers("later first, earlier replaces", 300, 150, 0, rt, eperm, 3, 0, 1, 1, 0);
+	two_sleepers("earlier first, later queued", 150, 300, 0, rt, eperm, 2, 1, 0, 1, 0);
+	two_sleepers("holder interrupted, queued one takes over", 200, 300, 100, rt, eperm, 2, 1, 0, 1, 0);
+	migration(rt || eperm);
+
 	close(fd);
 	printf("RESULT: %s (%d failures)\n", failures ? "FAIL" : "PASS", failures);
 	return failures ? 1 : 0;

@@ -41,6 +41,18 @@ struct DeviceStatus {
     rt_accepted: u64,
     fell_back: u64,
     interrupted: u64,
+    /// From `RTSLEEP_IOC_INFO_EXT`; absent with an older module.
+    registrations: Option<Registrations>,
+}
+
+/// How the module shared each VCPU's single Xen deadline between its sleepers.
+#[derive(Debug, Serialize)]
+struct Registrations {
+    hypercalls: u64,
+    deferred: u64,
+    replaced: u64,
+    reregistered: u64,
+    cancels: u64,
 }
 
 fn rt_state_name(state: u32) -> &'static str {
@@ -72,6 +84,13 @@ pub fn status(json: bool) -> Result<(), CliError> {
                     rt_accepted: info.rt_accepted,
                     fell_back: info.fell_back,
                     interrupted: info.interrupted,
+                    registrations: dev.info_ext().ok().flatten().map(|ext| Registrations {
+                        hypercalls: ext.hypercalls,
+                        deferred: ext.rt_deferred,
+                        replaced: ext.rt_replaced,
+                        reregistered: ext.rt_reregistered,
+                        cancels: ext.rt_cancels,
+                    }),
                 }),
             ),
             Err(err) => ("unusable", Some(err.to_string()), None),
@@ -119,6 +138,13 @@ pub fn status(json: bool) -> Result<(), CliError> {
             "counters:   requests {} rt_accepted {} fell_back {} interrupted {}",
             rt.requests, rt.rt_accepted, rt.fell_back, rt.interrupted
         )?;
+        if let Some(reg) = &rt.registrations {
+            writeln!(
+                out,
+                "per VCPU:   hypercalls {} deferred {} replaced {} reregistered {} cancels {}",
+                reg.hypercalls, reg.deferred, reg.replaced, reg.reregistered, reg.cancels
+            )?;
+        }
     }
     Ok(())
 }

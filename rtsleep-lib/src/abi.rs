@@ -81,6 +81,29 @@
 //! the lead window the module applies, and counters since the module was loaded.
 //! Errors: `EFAULT`, `ENOTTY`.
 //!
+//! # `RTSLEEP_IOC_INFO_EXT` (added without an ABI break)
+//!
+//! The same request number (`nr` 2, read) with a larger size: [`DeviceInfoExt`], which is
+//! [`DeviceInfo`] unchanged followed by [`DeviceInfoExt::size`] (how many bytes of the
+//! struct the module filled) and counters of the per-VCPU registrations. Old programs keep
+//! using the 64-byte `RTSLEEP_IOC_INFO` and see `version` 1 as before; a module older than
+//! this extension answers `RTSLEEP_IOC_INFO_EXT` with `ENOTTY`, so a new program falls back
+//! to the 64-byte call. The module accepts any `_IOR(0xE2, 2, n)` with `n >= 64` and writes
+//! `min(n, its own size)` bytes, so later additions go at the end of [`DeviceInfoExt`] and
+//! are announced by `size`; [`RTSLEEP_ABI_VERSION`] changes only for an incompatible change.
+//!
+//! # Several sleepers on one VCPU
+//!
+//! Xen keeps one RT deadline per VCPU and a new registration replaces the old one. The
+//! module therefore keeps the pending deadlines of each VCPU and registers the earliest: a
+//! sleeper whose deadline is later than the registered one is queued behind it
+//! ([`DeviceInfoExt::rt_deferred`]), an earlier one replaces it
+//! ([`DeviceInfoExt::rt_replaced`]), and when the sleeper holding the registration leaves
+//! (wakes or is interrupted) the next earliest deadline of that VCPU is registered
+//! ([`DeviceInfoExt::rt_reregistered`]), or, if it was interrupted and none is left, the
+//! registration is cancelled ([`DeviceInfoExt::rt_cancels`]). A sleeper whose deadline may
+//! be registered stays on its VCPU for the sleep.
+//!
 //! The ioctl numbers use the generic Linux encoding (`include/uapi/asm-generic/ioctl.h`:
 //! x86, arm64, riscv; not powerpc, mips, sparc or alpha, which lay the bits out
 //! differently). The type byte `0xE2` was chosen for this device.
@@ -177,6 +200,33 @@ pub struct DeviceInfo {
     pub interrupted: u64,
 }
 
+/// Result of [`RTSLEEP_IOC_INFO_EXT`] (`struct rtsleep_device_info_ext`, 112 bytes):
+/// [`DeviceInfo`], then the size the module filled and the registration counters.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceInfoExt {
+    /// The 64 bytes of `RTSLEEP_IOC_INFO`, unchanged.
+    pub info: DeviceInfo,
+    /// Bytes of this struct the module filled (112 for this layout); fields beyond it
+    /// were not written.
+    pub size: u32,
+    /// Zero.
+    pub reserved: u32,
+    /// `SCHEDOP_rtsleep` hypercalls made (registrations and cancels).
+    pub hypercalls: u64,
+    /// Sleeps that found an earlier (or equal) deadline registered for their VCPU and were
+    /// queued behind it instead of replacing it.
+    pub rt_deferred: u64,
+    /// Registrations that replaced a later deadline of another sleeper on the same VCPU.
+    pub rt_replaced: u64,
+    /// Registrations of a queued deadline, made when the sleeper holding the VCPU's
+    /// registration woke or was interrupted.
+    pub rt_reregistered: u64,
+    /// Cancels (`RTSLEEP_FLAG_CANCEL`): a registered sleeper was interrupted and no other
+    /// deadline was pending on its VCPU.
+    pub rt_cancels: u64,
+}
+
 /// No RT request has been made yet, so nothing is known.
 pub const RTSLEEP_RT_UNKNOWN: u32 = 0;
 /// The hypervisor accepted the last request (granted or degraded to a normal wake).
@@ -192,3 +242,5 @@ pub const RTSLEEP_RT_EPERM: u32 = 4;
 pub const RTSLEEP_IOC_SLEEP: u32 = iowr(RTSLEEP_IOC_MAGIC, 1, core::mem::size_of::<SleepArgs>());
 /// Read the device's state (`_IOR(0xE2, 2, struct rtsleep_device_info)` = `0x8040E202`).
 pub const RTSLEEP_IOC_INFO: u32 = ior(RTSLEEP_IOC_MAGIC, 2, core::mem::size_of::<DeviceInfo>());
+/// Read [`DeviceInfoExt`] (`_IOR(0xE2, 2, struct rtsleep_device_info_ext)` = `0x8070E202`).
+pub const RTSLEEP_IOC_INFO_EXT: u32 = ior(RTSLEEP_IOC_MAGIC, 2, core::mem::size_of::<DeviceInfoExt>());

@@ -33,6 +33,26 @@ fn device_info_layout_is_fixed() {
 }
 
 #[test]
+fn device_info_ext_extends_device_info() {
+    assert_eq!(size_of::<DeviceInfoExt>(), 112);
+    assert_eq!(align_of::<DeviceInfoExt>(), 8);
+    assert_eq!(offset_of!(DeviceInfoExt, info), 0);
+    assert_eq!(offset_of!(DeviceInfoExt, size), 64);
+    assert_eq!(offset_of!(DeviceInfoExt, reserved), 68);
+    assert_eq!(offset_of!(DeviceInfoExt, hypercalls), 72);
+    assert_eq!(offset_of!(DeviceInfoExt, rt_deferred), 80);
+    assert_eq!(offset_of!(DeviceInfoExt, rt_replaced), 88);
+    assert_eq!(offset_of!(DeviceInfoExt, rt_reregistered), 96);
+    assert_eq!(offset_of!(DeviceInfoExt, rt_cancels), 104);
+    // Same type byte, number and direction as RTSLEEP_IOC_INFO; only the size differs.
+    let size_mask = ((1u32 << IOC_SIZEBITS) - 1) << IOC_SIZESHIFT;
+    assert_eq!(RTSLEEP_IOC_INFO_EXT & !size_mask, RTSLEEP_IOC_INFO & !size_mask);
+    assert_eq!(RTSLEEP_IOC_INFO_EXT, 0x8070_E202);
+    // The extension does not change the major version old programs check.
+    assert_eq!(RTSLEEP_ABI_VERSION, 1);
+}
+
+#[test]
 fn c_info_layout_is_fixed() {
     assert_eq!(size_of::<RtsleepInfo>(), 80);
     assert_eq!(offset_of!(RtsleepInfo, backend), 0);

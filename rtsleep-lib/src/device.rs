@@ -6,7 +6,7 @@
 //! callers that must reproduce an exact contract (the preload shim); most code wants
 //! [`crate::Sleeper`], which resumes after signals and falls back when needed.
 
-use crate::abi::{self, DeviceInfo, SleepArgs};
+use crate::abi::{self, DeviceInfo, DeviceInfoExt, SleepArgs};
 use crate::{Error, MonoTime, DEVICE_ENV};
 use std::ffi::CString;
 use std::io;
@@ -63,6 +63,24 @@ impl Device {
     /// `RTSLEEP_IOC_INFO`.
     pub fn info(&self) -> Result<DeviceInfo, Error> {
         self.read_info().map_err(|source| Error::Ioctl { request: "RTSLEEP_IOC_INFO", path: self.path.clone(), source })
+    }
+
+    /// `RTSLEEP_IOC_INFO_EXT`: the info plus the per-VCPU registration counters, or
+    /// `None` from a module that predates them (it answers `ENOTTY`).
+    pub fn info_ext(&self) -> Result<Option<DeviceInfoExt>, Error> {
+        let mut ext = DeviceInfoExt::default();
+        // SAFETY: RTSLEEP_IOC_INFO_EXT writes at most size_of::<DeviceInfoExt>() bytes
+        // (encoded in the request number) into `ext`, which is valid and writable.
+        let rc = unsafe {
+            libc::ioctl(self.fd.as_raw_fd(), abi::RTSLEEP_IOC_INFO_EXT as libc::Ioctl, &mut ext as *mut DeviceInfoExt)
+        };
+        if rc == 0 {
+            return Ok(Some(ext));
+        }
+        match io::Error::last_os_error() {
+            err if err.raw_os_error() == Some(libc::ENOTTY) => Ok(None),
+            source => Err(Error::Ioctl { request: "RTSLEEP_IOC_INFO_EXT", path: self.path.clone(), source }),
+        }
     }
 
     fn read_info(&self) -> io::Result<DeviceInfo> {
