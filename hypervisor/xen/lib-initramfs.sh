@@ -1,0 +1,165 @@
+# Sourced by xl-smoke.sh (and meant for the end-to-end harness): helpers to put a
+# Debian 6.1 dom0 kernel's modules and the toolstack built by build-tools.sh into a
+# busybox initramfs. The caller defines CACHE (the repo's .cache), log() and die().
+#
+#   prepare_dom0_kernel                  sets DOM0_VMLINUZ, KVER, DOM0_MODDIR
+#   install_dom0_modules ROOT NAME...    ROOT/lib/modules/*.ko + ROOT/modules.load
+#                                        (dependencies first, from each .modinfo)
+#   install_xen_toolstack ROOT           XEN_DOM0_TOOLS from build-tools.sh's dist, at
+#                                        the same paths, plus every library ldd lists,
+#                                        the loader and libgcc_s.so.1
+#   install_elf ROOT FILE DEST [LIBDIR]  one dynamic ELF and its libraries
+#
+# The functions of smoke.sh (prepare_dom0_kernel, ko_cat, modinfo_depends) are
+# copied here, not moved: smoke.sh keeps its own copy.
+
+XEN_TOOLS_DIST=${XEN_TOOLS_DIST:-$CACHE/xen-tools/dist}
+DOM0=${DOM0:-$CACHE/dom0-kernel}
+
+# What a dom0 initramfs needs from the dist (paths inside it, kept as they are:
+# libxl finds libxl-save-helper and xenconsole under /usr/lib/xen/bin).
+XEN_DOM0_TOOLS=(
+    usr/sbin/xl
+    usr/sbin/xenstored
+    usr/sbin/xenconsoled
+    usr/lib/xen/bin/xen-init-dom0
+    usr/lib/xen/bin/libxl-save-helper
+    usr/lib/xen/bin/xenconsole
+    usr/sbin/xentrace
+    usr/bin/xenalyze
+    usr/bin/xenstore
+    usr/bin/xenstore-ls
+    usr/bin/xenstore-read
+    usr/bin/xenstore-write
+    usr/bin/xenstore-list
+)
+# Modules of the 6.1 dom0 kernel the toolstack needs (dependencies are added).
+XEN_DOM0_MODULES=(xen-privcmd xen-evtchn xen-gntdev xenfs)
+
+# --- dom0 kernel (Debian bookworm linux-image-6.1.*-amd64) ------------------------------
+# Resolved once through linux-image-amd64, then the cached .deb is reused without
+# asking apt, so the kernel does not change between runs (same cache as smoke.sh).
+prepare_dom0_kernel() {
+    mkdir -p "$DOM0"
+    local deb
+    deb=$(ls "$DOM0"/linux-image-6.1.*-amd64_*.deb 2>/dev/null | head -n1 || true)
+    if [ -z "$deb" ]; then
+        local pkg
+        pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+              awk '/Depends: linux-image-6\.1\./{print $2; exit}')
+        if [ -z "$pkg" ]; then
+            apt-get update >&2
+            pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-6\.1\./{print $2; exit}')
+        fi
+        [ -n "$pkg" ] || die "cannot resolve linux-image-amd64 to a 6.1 kernel package"
+        log "downloading $pkg"
+        (cd "$DOM0" && { apt-get download "$pkg" >&2 || { apt-get update >&2 && apt-get download "$pkg" >&2; }; })
+        deb=$(ls "$DOM0"/linux-image-6.1.*-amd64_*.deb | head -n1)
+    fi
+    if [ ! -f "$DOM0/root/.extracted" ] || [ "$(cat "$DOM0/root/.extracted")" != "$(basename "$deb")" ]; then
+        log "extracting $(basename "$deb")"
+        rm -rf "$DOM0/root"
+        dpkg-deb -x "$deb" "$DOM0/root"
+        basename "$deb" > "$DOM0/root/.extracted"
+    fi
+    DOM0_VMLINUZ=$(ls "$DOM0"/root/boot/vmlinuz-* | head -n1)
+    KVER=${DOM0_VMLINUZ##*/vmlinuz-}
+    DOM0_MODDIR=$DOM0/root/lib/modules/$KVER
+    [ -f "$DOM0_VMLINUZ" ] && [ -d "$DOM0_MODDIR" ] || die "unexpected layout in $deb"
+}
+
+ko_cat() {
+    case $1 in
+        *.ko) cat "$1" ;;
+        *.ko.xz) xz -dc "$1" ;;
+        *.ko.zst) zstd -qdc "$1" ;;
+        *) die "unknown module format: $1" ;;
+    esac
+}
+# The package ships no modules.dep: dependencies come from each module's .modinfo.
+modinfo_depends() {
+    local tmp
+    tmp=$(mktemp)
+    ko_cat "$1" > "$tmp"
+    objcopy -O binary --only-section=.modinfo "$tmp" /dev/stdout | tr '\0' '\n' |
+        sed -n 's/^depends=//p' | tr ',' ' '
+    rm -f "$tmp"
+}
+# Paths (relative to DOM0_MODDIR) of the named modules, dependencies first; built-in
+# drivers are skipped.
+dom0_module_paths() {
+    local seen=" " m
+    _add_mod() {
+        local name=${1//-/_} rel d
+        case $seen in *" $name "*) return 0 ;; esac
+        seen+="$name "
+        rel=$(grep -m1 -E "/${name//_/[-_]}\.ko(\.[a-z]+)?\$" "$DOM0_MODDIR/modules.order" || true)
+        if [ -z "$rel" ]; then
+            grep -qE "/${name//_/[-_]}\.ko\$" "$DOM0_MODDIR/modules.builtin" && return 0
+            die "dom0 kernel $KVER has no module $1"
+        fi
+        for d in $(modinfo_depends "$DOM0_MODDIR/$rel"); do _add_mod "$d"; done
+        echo "$rel"
+    }
+    for m in "$@"; do _add_mod "$m"; done
+}
+install_dom0_modules() {
+    local root=$1 m name mods
+    shift
+    mkdir -p "$root/lib/modules"
+    : > "$root/modules.load"
+    mods=$(dom0_module_paths "$@") || die "cannot work out which dom0 modules to load"
+    for m in $mods; do
+        name=$(basename "$m"); name=${name%%.ko*}.ko
+        ko_cat "$DOM0_MODDIR/$m" > "$root/lib/modules/$name"
+        echo "$name" >> "$root/modules.load"
+    done
+}
+
+# --- dynamic binaries -------------------------------------------------------------------
+# Copies FILE to ROOT/DEST, every library ldd lists (searched in LIBDIR first, then the
+# host, which is bookworm like the build) into ROOT/lib/x86_64-linux-gnu, and the
+# loader into ROOT/lib64. ldd does not list libgcc_s.so.1, which glibc dlopens for
+# pthread_cancel (without it `xl create` aborts with rc 134, TOOLCHAIN.md 4b):
+# install_libgcc_s adds it.
+install_elf() {
+    local root=$1 file=$2 dest=$3 libdir=${4:-} out lib path
+    mkdir -p "$root/$(dirname "$dest")" "$root/lib/x86_64-linux-gnu" "$root/lib64"
+    cp -L "$file" "$root/$dest"
+    out=$(LD_LIBRARY_PATH=$libdir ldd "$file" 2>&1) || {
+        # Static or not an ELF: nothing more to copy.
+        case $out in *"not a dynamic executable"*) return 0 ;; esac
+        die "ldd $file failed: $out"; }
+    case $out in *"not found"*) die "$file misses libraries: $(grep 'not found' <<< "$out")" ;; esac
+    while read -r lib path; do
+        [ -f "$root/lib/x86_64-linux-gnu/$lib" ] || cp -L "$path" "$root/lib/x86_64-linux-gnu/$lib"
+    done < <(awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' <<< "$out")
+    path=$(awk '$1 ~ /^\/.*ld-linux/ {print $1}' <<< "$out")
+    [ -n "$path" ] || die "no dynamic loader in ldd's output for $file"
+    [ -f "$root/lib64/$(basename "$path")" ] || cp -L "$path" "$root/lib64/$(basename "$path")"
+}
+install_libgcc_s() {
+    local root=$1 gcc_s
+    # (awk reads to the end: an early exit would SIGPIPE ldconfig under pipefail)
+    gcc_s=$(ldconfig -p | awk '$1 == "libgcc_s.so.1" && /x86-64/ && !f {f = $NF} END {print f}')
+    [ -n "$gcc_s" ] || die "no libgcc_s.so.1 on the host"
+    mkdir -p "$root/lib/x86_64-linux-gnu"
+    cp -L "$gcc_s" "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
+}
+
+# The toolstack from build-tools.sh, plus the run-time directories it expects
+# (/var/run -> /run and /var/lock -> /run/lock, so a tmpfs on /run covers them).
+install_xen_toolstack() {
+    local root=$1 f
+    [ -d "$XEN_TOOLS_DIST" ] || die "no $XEN_TOOLS_DIST: run hypervisor/xen/build-tools.sh"
+    for f in "${XEN_DOM0_TOOLS[@]}"; do
+        [ -e "$XEN_TOOLS_DIST/$f" ] || die "missing $XEN_TOOLS_DIST/$f"
+        install_elf "$root" "$XEN_TOOLS_DIST/$f" "$f" "$XEN_TOOLS_DIST/usr/lib"
+    done
+    install_libgcc_s "$root"
+    mkdir -p "$root"/{run,var/lib/xen,var/log/xen/console,etc/xen}
+    # xl reads its global config first and complains on every call when it is absent.
+    [ -f "$root/etc/xen/xl.conf" ] || echo '# xl.conf: defaults (xl.conf(5))' > "$root/etc/xen/xl.conf"
+    ln -sfn /run "$root/var/run"
+    ln -sfn /run/lock "$root/var/lock"
+}
