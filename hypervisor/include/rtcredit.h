@@ -53,6 +53,36 @@
 #define RTCREDIT_RTSLEEP_CANCELLED 2
 
 /*
+ On putinfo, this `cap` leaves the cap unchanged (0 is "no cap", a real value).
+ */
+#define RTCREDIT_DOMCTL_KEEP_CAP UINT16_MAX
+
+/*
+ On putinfo, this `rt_allowed` leaves the RT permission unchanged.
+ */
+#define RTCREDIT_DOMCTL_KEEP_RT_ALLOWED UINT8_MAX
+
+/*
+ Index of RT time in [`XenDomctlSchedRtcredit::prio_ns`].
+ */
+#define RTCREDIT_DOMCTL_PRIO_RT 0
+
+/*
+ Index of BOOST time in [`XenDomctlSchedRtcredit::prio_ns`].
+ */
+#define RTCREDIT_DOMCTL_PRIO_BOOST 1
+
+/*
+ Index of UNDER time in [`XenDomctlSchedRtcredit::prio_ns`].
+ */
+#define RTCREDIT_DOMCTL_PRIO_UNDER 2
+
+/*
+ Index of OVER time in [`XenDomctlSchedRtcredit::prio_ns`].
+ */
+#define RTCREDIT_DOMCTL_PRIO_OVER 3
+
+/*
  Xen's scheduler trace class (`TRC_SCHED_CLASS` in `public/trace.h`).
  */
 #define RTCREDIT_TRC_SCHED_CLASS 139264
@@ -605,6 +635,79 @@ typedef struct rtcredit_dom_counters {
 } rtcredit_dom_counters;
 
 /*
+ `struct xen_domctl_sched_rtcredit`: the payload of `XEN_DOMCTL_scheduler_op` for
+ `sched=rtcredit` (the `u.rtcredit` member of `struct xen_domctl_scheduler_op`), as
+ the Xen patch adds it to `public/domctl.h` with `uint64_aligned_t` for the `u64`s.
+
+ Parameters (first 12 bytes): on putinfo, 0 (`weight`, `rt_budget_pct`,
+ `rt_rate_per_s`) and [`DOMCTL_KEEP_CAP`] / [`DOMCTL_KEEP_RT_ALLOWED`] leave a value
+ unchanged; `pad` and `pad2` must be zero (`-EINVAL` otherwise). Getinfo and putinfo
+ both return the values in force and the counters; counters are ignored on input.
+ 96 bytes, 8-byte aligned (checked by tests here and by `_Static_assert`s in C).
+ */
+typedef struct rtcredit_domctl_sched {
+  /*
+   1..=65535.
+   */
+  uint16_t weight;
+  /*
+   Percent of one CPU, 0 = no cap.
+   */
+  uint16_t cap;
+  /*
+   0 or 1: the domain may request RT with `SCHEDOP_rtsleep`.
+   */
+  uint8_t rt_allowed;
+  /*
+   Must be zero.
+   */
+  uint8_t pad;
+  /*
+   RT CPU budget, percent of one CPU, 1..=100.
+   */
+  uint16_t rt_budget_pct;
+  /*
+   RT requests per second, 1..=100000.
+   */
+  uint32_t rt_rate_per_s;
+  /*
+   Must be zero.
+   */
+  uint32_t pad2;
+  /*
+   Nanoseconds run at RT, BOOST, UNDER, OVER (the `DOMCTL_PRIO_*` indices), summed
+   over the domain's VCPUs. Output only.
+   */
+  uint64_t prio_ns[4];
+  /*
+   Valid `SCHEDOP_rtsleep` requests (cancels and refused ones excluded). Output
+   only, as the five below (the core's `DomainCounters`).
+   */
+  uint64_t rt_requests;
+  /*
+   Requests granted (answered 0).
+   */
+  uint64_t rt_granted;
+  /*
+   Requests or deadlines served as a normal wake: over the RT budget or capped.
+   */
+  uint64_t rt_degraded;
+  /*
+   Requests refused (`-EPERM`, `-ERANGE`, `-EINVAL`), plus deadlines that came
+   due after RT had been revoked.
+   */
+  uint64_t rt_denied;
+  /*
+   Deadlines served at RT.
+   */
+  uint64_t rt_fires;
+  /*
+   RT runs ended (by the tick, by blocking or by a spent budget).
+   */
+  uint64_t rt_demotions;
+} rtcredit_domctl_sched;
+
+/*
  What a dump (Xen's debug key 'r') prints for a unit.
  */
 typedef struct rtcredit_unit_info {
@@ -651,6 +754,30 @@ typedef struct rtcredit_cpu_info {
    */
   void *current_host;
 } rtcredit_cpu_info;
+
+/*
+ `struct xen_sysctl_rtcredit_schedule`: the payload of `XEN_SYSCTL_scheduler_op`
+ for `sched=rtcredit` (`u.sched_rtcredit`). Putinfo sets all four (read them first to
+ change one); both return the values in force. Ranges: `params::Params::validate`.
+ */
+typedef struct rtcredit_sysctl_sched {
+  /*
+   Time slice, 1..=1000 ms.
+   */
+  uint32_t tslice_ms;
+  /*
+   0, or 100..=500000 us and at most the slice.
+   */
+  uint32_t ratelimit_us;
+  /*
+   Minimum RT lead, 100..=1000000 us.
+   */
+  uint32_t rt_min_lead_us;
+  /*
+   Maximum RT lead, min lead..=60000 ms.
+   */
+  uint32_t rt_max_lead_ms;
+} rtcredit_sysctl_sched;
 
 /*
  Initialises the shared and accounting state with `params` (validated) and the
@@ -971,6 +1098,18 @@ int32_t rtcredit_set_params(const struct rtcredit_shared *shared_ptr,
  Pointers are null or initialised storage.
  */
 int32_t rtcredit_get_params(struct rtcredit_acct *acct_ptr, struct rtcredit_params *out);
+
+/*
+ Adds a unit's time at each priority to `out.prio_ns` (RT, BOOST, UNDER, OVER, the
+ `DOMCTL_PRIO_*` order) and leaves every other field alone: the shim calls it for each
+ of a domain's units to fill the domctl's per-domain sums. No lock: the times are
+ atomics, so a concurrent update is either counted whole or not yet.
+
+ # Safety
+ Pointers are null or initialised storage.
+ */
+int32_t rtcredit_unit_add_prio_ns(const struct rtcredit_unit *unit_ptr,
+                                  struct rtcredit_domctl_sched *out);
 
 /*
  A unit's state and counters, for dumps. The unit's CPU lock for a consistent view.

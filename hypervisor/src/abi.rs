@@ -42,6 +42,80 @@ pub const RTSLEEP_DEGRADED: i32 = 1;
 /// Hypercall result of a cancel.
 pub const RTSLEEP_CANCELLED: i32 = 2;
 
+/// On putinfo, this `cap` leaves the cap unchanged (0 is "no cap", a real value).
+pub const DOMCTL_KEEP_CAP: u16 = u16::MAX;
+/// On putinfo, this `rt_allowed` leaves the RT permission unchanged.
+pub const DOMCTL_KEEP_RT_ALLOWED: u8 = u8::MAX;
+/// Index of RT time in [`XenDomctlSchedRtcredit::prio_ns`].
+pub const DOMCTL_PRIO_RT: usize = 0;
+/// Index of BOOST time in [`XenDomctlSchedRtcredit::prio_ns`].
+pub const DOMCTL_PRIO_BOOST: usize = 1;
+/// Index of UNDER time in [`XenDomctlSchedRtcredit::prio_ns`].
+pub const DOMCTL_PRIO_UNDER: usize = 2;
+/// Index of OVER time in [`XenDomctlSchedRtcredit::prio_ns`].
+pub const DOMCTL_PRIO_OVER: usize = 3;
+
+/// `struct xen_domctl_sched_rtcredit`: the payload of `XEN_DOMCTL_scheduler_op` for
+/// `sched=rtcredit` (the `u.rtcredit` member of `struct xen_domctl_scheduler_op`), as
+/// the Xen patch adds it to `public/domctl.h` with `uint64_aligned_t` for the `u64`s.
+///
+/// Parameters (first 12 bytes): on putinfo, 0 (`weight`, `rt_budget_pct`,
+/// `rt_rate_per_s`) and [`DOMCTL_KEEP_CAP`] / [`DOMCTL_KEEP_RT_ALLOWED`] leave a value
+/// unchanged; `pad` and `pad2` must be zero (`-EINVAL` otherwise). Getinfo and putinfo
+/// both return the values in force and the counters; counters are ignored on input.
+/// 96 bytes, 8-byte aligned (checked by tests here and by `_Static_assert`s in C).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XenDomctlSchedRtcredit {
+    /// 1..=65535.
+    pub weight: u16,
+    /// Percent of one CPU, 0 = no cap.
+    pub cap: u16,
+    /// 0 or 1: the domain may request RT with `SCHEDOP_rtsleep`.
+    pub rt_allowed: u8,
+    /// Must be zero.
+    pub pad: u8,
+    /// RT CPU budget, percent of one CPU, 1..=100.
+    pub rt_budget_pct: u16,
+    /// RT requests per second, 1..=100000.
+    pub rt_rate_per_s: u32,
+    /// Must be zero.
+    pub pad2: u32,
+    /// Nanoseconds run at RT, BOOST, UNDER, OVER (the `DOMCTL_PRIO_*` indices), summed
+    /// over the domain's VCPUs. Output only.
+    pub prio_ns: [u64; 4],
+    /// Valid `SCHEDOP_rtsleep` requests (cancels and refused ones excluded). Output
+    /// only, as the five below (the core's `DomainCounters`).
+    pub rt_requests: u64,
+    /// Requests granted (answered 0).
+    pub rt_granted: u64,
+    /// Requests or deadlines served as a normal wake: over the RT budget or capped.
+    pub rt_degraded: u64,
+    /// Requests refused (`-EPERM`, `-ERANGE`, `-EINVAL`), plus deadlines that came
+    /// due after RT had been revoked.
+    pub rt_denied: u64,
+    /// Deadlines served at RT.
+    pub rt_fires: u64,
+    /// RT runs ended (by the tick, by blocking or by a spent budget).
+    pub rt_demotions: u64,
+}
+
+/// `struct xen_sysctl_rtcredit_schedule`: the payload of `XEN_SYSCTL_scheduler_op`
+/// for `sched=rtcredit` (`u.sched_rtcredit`). Putinfo sets all four (read them first to
+/// change one); both return the values in force. Ranges: `params::Params::validate`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XenSysctlRtcreditSchedule {
+    /// Time slice, 1..=1000 ms.
+    pub tslice_ms: u32,
+    /// 0, or 100..=500000 us and at most the slice.
+    pub ratelimit_us: u32,
+    /// Minimum RT lead, 100..=1000000 us.
+    pub rt_min_lead_us: u32,
+    /// Maximum RT lead, min lead..=60000 ms.
+    pub rt_max_lead_ms: u32,
+}
+
 /// Xen's scheduler trace class (`TRC_SCHED_CLASS` in `public/trace.h`).
 pub const TRC_SCHED_CLASS: u32 = 0x0002_2000;
 /// Our scheduler's index within that class (`TRC_SCHED_CSCHED` is 0 ... `SNULL` 5).
@@ -206,5 +280,42 @@ mod tests {
         assert_eq!(RtcError::DeadlineTooSoon.errno(), errno::ERANGE);
         assert_eq!(RtcError::DeadlineTooFar.errno(), errno::ERANGE);
         assert_eq!(RtcError::NotPermitted.to_c(), -3);
+    }
+
+    #[test]
+    fn domctl_and_sysctl_payload_layouts_are_fixed() {
+        type D = XenDomctlSchedRtcredit;
+        assert_eq!((size_of::<D>(), align_of::<D>()), (96, 8));
+        let offsets = [
+            offset_of!(D, weight),
+            offset_of!(D, cap),
+            offset_of!(D, rt_allowed),
+            offset_of!(D, pad),
+            offset_of!(D, rt_budget_pct),
+            offset_of!(D, rt_rate_per_s),
+            offset_of!(D, pad2),
+            offset_of!(D, prio_ns),
+            offset_of!(D, rt_requests),
+            offset_of!(D, rt_granted),
+            offset_of!(D, rt_degraded),
+            offset_of!(D, rt_denied),
+            offset_of!(D, rt_fires),
+            offset_of!(D, rt_demotions),
+        ];
+        assert_eq!(offsets, [0, 2, 4, 5, 6, 8, 12, 16, 48, 56, 64, 72, 80, 88]);
+        type S = XenSysctlRtcreditSchedule;
+        assert_eq!((size_of::<S>(), align_of::<S>()), (16, 4));
+        assert_eq!(
+            [
+                offset_of!(S, tslice_ms),
+                offset_of!(S, ratelimit_us),
+                offset_of!(S, rt_min_lead_us),
+                offset_of!(S, rt_max_lead_ms)
+            ],
+            [0, 4, 8, 12]
+        );
+        // The domctl payload must fit Xen's scheduler_op union inside xen_domctl's
+        // 128-byte union: 8 bytes of sched_id/cmd, then the payload.
+        assert!(8 + size_of::<D>() <= 128);
     }
 }

@@ -15,7 +15,10 @@ use core::ffi::c_void;
 use core::mem::{align_of, size_of};
 use core::ptr;
 
-use crate::abi::{RtcError, SchedRtsleep};
+use crate::abi::{
+    RtcError, SchedRtsleep, XenDomctlSchedRtcredit, DOMCTL_PRIO_BOOST, DOMCTL_PRIO_OVER, DOMCTL_PRIO_RT,
+    DOMCTL_PRIO_UNDER,
+};
 use crate::acct::{domain_counters, DomainCounters, DomainParams};
 use crate::cpumask::CpuMask;
 use crate::params::Params;
@@ -708,6 +711,33 @@ pub unsafe extern "C" fn rtcredit_get_params(acct_ptr: *mut rtcredit_acct, out: 
     unsafe {
         let params = try_c!(acct(acct_ptr)).params();
         try_c!(write(out, params));
+    }
+    0
+}
+
+/// Adds a unit's time at each priority to `out.prio_ns` (RT, BOOST, UNDER, OVER, the
+/// `DOMCTL_PRIO_*` order) and leaves every other field alone: the shim calls it for each
+/// of a domain's units to fill the domctl's per-domain sums. No lock: the times are
+/// atomics, so a concurrent update is either counted whole or not yet.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtcredit_unit_add_prio_ns(
+    unit_ptr: *const rtcredit_unit,
+    out: *mut XenDomctlSchedRtcredit,
+) -> i32 {
+    // SAFETY: per the contract.
+    let u = try_c!(unsafe { (unit_ptr as *const Unit).as_ref() }.ok_or(RtcError::NullPointer));
+    // SAFETY: per the contract.
+    let out = try_c!(unsafe { out.as_mut() }.ok_or(RtcError::NullPointer));
+    for (slot, prio) in [
+        (DOMCTL_PRIO_RT, Prio::Rt),
+        (DOMCTL_PRIO_BOOST, Prio::Boost),
+        (DOMCTL_PRIO_UNDER, Prio::Under),
+        (DOMCTL_PRIO_OVER, Prio::Over),
+    ] {
+        out.prio_ns[slot] = out.prio_ns[slot].wrapping_add(u.stats.prio_ns[prio as usize].load(RELAXED));
     }
     0
 }

@@ -8,7 +8,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::ptr;
 
-use rtcredit::abi::{RtcError, SchedRtsleep, RTSLEEP_GRANTED, SCHEDOP_RTSLEEP, XEN_SCHEDULER_RTCREDIT};
+use rtcredit::abi::{
+    RtcError, SchedRtsleep, XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule, RTSLEEP_GRANTED, SCHEDOP_RTSLEEP,
+    XEN_SCHEDULER_RTCREDIT,
+};
 use rtcredit::ffi::*;
 use rtcredit::{CpuMask, Decision, DomainCounters, DomainParams, Params, Prio, RtsleepOutcome, ScheduleBegin};
 
@@ -62,6 +65,18 @@ fn c_and_rust_agree_on_every_layout_and_constant() {
     expect("rtcredit_sched_rtsleep.deadline_ns", &[offset_of!(SchedRtsleep, deadline_ns)]);
     expect("rtcredit_sched_rtsleep.flags", &[offset_of!(SchedRtsleep, flags)]);
     expect("rtcredit_sched_rtsleep.pad", &[offset_of!(SchedRtsleep, pad)]);
+    type D = XenDomctlSchedRtcredit;
+    expect("rtcredit_domctl_sched", &[size_of::<D>(), align_of::<D>()]);
+    expect("rtcredit_domctl_sched.rt_allowed", &[offset_of!(D, rt_allowed)]);
+    expect("rtcredit_domctl_sched.rt_budget_pct", &[offset_of!(D, rt_budget_pct)]);
+    expect("rtcredit_domctl_sched.rt_rate_per_s", &[offset_of!(D, rt_rate_per_s)]);
+    expect("rtcredit_domctl_sched.pad2", &[offset_of!(D, pad2)]);
+    expect("rtcredit_domctl_sched.prio_ns", &[offset_of!(D, prio_ns)]);
+    expect("rtcredit_domctl_sched.rt_requests", &[offset_of!(D, rt_requests)]);
+    expect("rtcredit_domctl_sched.rt_demotions", &[offset_of!(D, rt_demotions)]);
+    type S = XenSysctlRtcreditSchedule;
+    expect("rtcredit_sysctl_sched", &[size_of::<S>(), align_of::<S>()]);
+    expect("rtcredit_sysctl_sched.rt_max_lead_ms", &[offset_of!(S, rt_max_lead_ms)]);
     expect("rtcredit_params", &[size_of::<Params>(), align_of::<Params>()]);
     expect("rtcredit_params.tslice_ns", &[offset_of!(Params, tslice_ns)]);
     expect("rtcredit_params.ratelimit_ns", &[offset_of!(Params, ratelimit_ns)]);

@@ -20,8 +20,10 @@
 #
 # Steps: build Xen (build.sh, cached), fetch Debian bookworm's linux-image-6.1 as the
 # dom0 kernel, build a busybox initramfs with two static tools (tools/schedop.c,
-# tools/rtload.c) and an /init script, boot, and then judge the serial log. Prints
-# PASS:/FAIL: lines; exits non-zero on any FAIL, on a crash, or on a timeout.
+# tools/rtload.c), the dom0 administration tool rtcredit-ctl (xen-config/, built on
+# the host, with Debian's Xen libraries and, under sched=rtcredit, xenstored) and an
+# /init script, boot, and then judge the serial log. Prints PASS:/FAIL: lines; exits
+# non-zero on any FAIL, on a crash, or on a timeout.
 set -euo pipefail
 shopt -s inherit_errexit    # let failures inside $(...) stop the script too
 
@@ -163,8 +165,9 @@ dom0_modules() {
     }
     add_mod xen-privcmd
     # xentrace (--trace) binds VIRQ_TBUF through /dev/xen/evtchn; libxenctrl also
-    # opens the grant device (TOOLCHAIN.md section 4).
-    if [ "$TRACE" = 1 ]; then add_mod xen-evtchn; add_mod xen-gntdev; fi
+    # opens the grant device (TOOLCHAIN.md section 4). xenstored (for rtcredit-ctl)
+    # needs the event channel device and xenfs (/proc/xen/xsd_kva, xsd_port).
+    add_mod xen-evtchn; add_mod xen-gntdev; add_mod xenfs
 }
 
 # --- 3. static dom0 tools -----------------------------------------------------------------
@@ -189,7 +192,8 @@ build_tools() {
 # later runs reuse them without asking apt. xen-utils-common brings xenalyze, which the
 # host can run on the trace (monitor/README.md). Delete the .debs to take newer ones.
 XT_PKGS=(xen-utils-4.17 xen-utils-common libxenmisc4.17 libxencall1 libxenevtchn1
-         libxenforeignmemory1 libxengnttab1 libxentoollog1 libxentoolcore1 libxendevicemodel1)
+         libxenforeignmemory1 libxengnttab1 libxentoollog1 libxentoolcore1 libxendevicemodel1
+         libxenstore4)
 prepare_xentrace() {
     mkdir -p "$XT/debs"
     local p missing=()
@@ -213,26 +217,61 @@ prepare_xentrace() {
     [ -x "$XENTRACE_BIN" ] || die "no xentrace in $XT/root"
 }
 
-# Copies xentrace, every library ldd lists for it (the libxen* ones from the extracted
-# packages, glibc from the host, which is bookworm like them) and libgcc_s.so.1, which
-# ldd does not list but glibc loads for pthread_cancel (TOOLCHAIN.md section 4b).
-install_xentrace() {
-    local root=$1 lib path gcc_s
+# Copies into the initramfs ROOT what the ELF files FILE... need at run time: every
+# library ldd lists (the libxen* ones from the extracted packages, glibc from the host,
+# which is bookworm like them), the dynamic loader, and libgcc_s.so.1, which ldd does
+# not list but glibc loads for pthread_cancel (TOOLCHAIN.md section 4b). ldd's output
+# is kept in $RUN/NAME.ldd.
+install_libs() {
+    local root=$1 name=$2 lib path gcc_s
+    shift 2
     mkdir -p "$root/lib/x86_64-linux-gnu" "$root/lib64"
-    cp "$XENTRACE_BIN" "$root/bin/xentrace"
-    LD_LIBRARY_PATH=$XT/root/usr/lib/x86_64-linux-gnu ldd "$XENTRACE_BIN" > "$RUN/xentrace.ldd" ||
-        die "ldd $XENTRACE_BIN failed"
-    grep -q 'not found' "$RUN/xentrace.ldd" && die "xentrace misses libraries: $(grep 'not found' "$RUN/xentrace.ldd")"
+    LD_LIBRARY_PATH=$XT/root/usr/lib/x86_64-linux-gnu ldd "$@" > "$RUN/$name.ldd" ||
+        die "ldd $* failed"
+    grep -q 'not found' "$RUN/$name.ldd" && die "$name misses libraries: $(grep 'not found' "$RUN/$name.ldd")"
     while read -r lib path; do
         cp -L "$path" "$root/lib/x86_64-linux-gnu/$lib"
-    done < <(awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' "$RUN/xentrace.ldd")
-    path=$(awk '$1 ~ /^\/.*ld-linux/ {print $1}' "$RUN/xentrace.ldd")
-    [ -n "$path" ] || die "no dynamic loader in ldd's output for xentrace"
+    done < <(awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' "$RUN/$name.ldd" | sort -u)
+    path=$(awk '$1 ~ /^\/.*ld-linux/ && !f {f = $1} END {print f}' "$RUN/$name.ldd")
+    [ -n "$path" ] || die "no dynamic loader in ldd's output for $name"
     cp -L "$path" "$root/lib64/$(basename "$path")"
     # (awk reads to the end: an early exit would SIGPIPE ldconfig under pipefail)
     gcc_s=$(ldconfig -p | awk '$1 == "libgcc_s.so.1" && /x86-64/ && !f {f = $NF} END {print f}')
     [ -n "$gcc_s" ] || die "no libgcc_s.so.1 on the host"
     cp -L "$gcc_s" "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
+}
+
+install_xentrace() {
+    cp "$XENTRACE_BIN" "$1/bin/xentrace"
+    install_libs "$1" xentrace "$XENTRACE_BIN"
+}
+
+# --- 3c. rtcredit-ctl ---------------------------------------------------------------------
+# The workspace's release build of xen-config (dynamically linked against glibc), the
+# two Xen libraries it loads with dlopen (libxenctrl.so.4.17, libxenstore.so.4), and
+# for sched=rtcredit Debian's C xenstored and xen-init-dom0, so that domain names and
+# the @introduceDomain watch are real.
+build_ctl() {
+    CTL_BIN=$(cargo_release_bin rtcredit-config rtcredit-ctl)
+}
+
+# Builds workspace package PACKAGE (release, niced) and prints the path of its binary BIN.
+cargo_release_bin() {
+    log "building $2 (release)"
+    (cd "$REPO" && nice cargo build --release -p "$1" --quiet >&2) ||
+        die "cargo build --release -p $1 failed"
+    local bin=${CARGO_TARGET_DIR:-$REPO/target}/release/$2
+    [ -x "$bin" ] || die "no $bin after the build"
+    echo "$bin"
+}
+
+install_ctl() {
+    local root=$1 xlib=$XT/root/usr/lib/x86_64-linux-gnu xbin=$XT/root/usr/lib/xen-4.17/bin
+    cp "$CTL_BIN" "$root/bin/rtcredit-ctl"
+    cp "$xbin/xenstored" "$xbin/xen-init-dom0" "$root/bin/"
+    install_libs "$root" rtcredit-ctl "$CTL_BIN" "$xlib/libxenctrl.so.4.17" "$xlib/libxenstore.so.4" \
+        "$xbin/xenstored" "$xbin/xen-init-dom0"
+    cp -L "$xlib/libxenctrl.so.4.17" "$xlib/libxenstore.so.4" "$root/lib/x86_64-linux-gnu/"
 }
 
 # --- 4. initramfs -------------------------------------------------------------------------
@@ -254,6 +293,7 @@ build_initramfs() {
         echo "$name" >> "$root/modules.load"
     done
     [ "$TRACE" = 1 ] && install_xentrace "$root"
+    install_ctl "$root"
     write_init > "$root/init"
     chmod 755 "$root/init"
     (cd "$root" && find . -print0 | LC_ALL=C sort -z |
@@ -308,6 +348,63 @@ if [ "$smoke_sched" = rtcredit ]; then
     echo "SMOKE: sys restore $(schedop rtcredit-sys set 30 1000 5000 10000)"
 fi
 
+# rtcredit-ctl (xen-config/): "ctl NAME ARGS..." prints the tool's output prefixed with
+# "SMOKE: ctl NAME| ", then "SMOKE: ctl NAME rc=N". Xen's libraries live in
+# /lib/x86_64-linux-gnu, which the loader searches only through LD_LIBRARY_PATH here.
+export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu
+ctl() {
+    name=$1; shift
+    rtcredit-ctl "$@" > /tmp/ctl.out 2>&1
+    rc=$?
+    sed "s/^/SMOKE: ctl $name| /" /tmp/ctl.out
+    echo "SMOKE: ctl $name rc=$rc"
+}
+if [ "$smoke_sched" = rtcredit ]; then
+    # A real xenstore for domain names and the @introduceDomain watch: C xenstored,
+    # then xen-init-dom0 writes /local/domain/0/name = Domain-0.
+    mkdir -p /run/xenstored /var/lib/xenstored /var/lib/xen /var/log/xen /proc/xen
+    ln -s /run /var/run
+    mount -t xenfs xenfs /proc/xen
+    xenstored -N > /tmp/xenstored.out 2>&1 &
+    i=0
+    while [ ! -S /run/xenstored/socket ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    xen-init-dom0 > /tmp/xen-init-dom0.out 2>&1
+    echo "SMOKE: xenstore socket=$([ -S /run/xenstored/socket ] && echo up || echo down) xen-init-dom0=$?"
+    sed 's/^/SMOKE: xenstored says: /' /tmp/xenstored.out /tmp/xen-init-dom0.out | head -n 5
+    # Globals: read, set, read back, restore.
+    ctl sched-get sched
+    ctl sched-set sched --slice-ms 20 --ratelimit-us 500
+    ctl sched-json sched --json
+    ctl sched-restore sched --slice-ms 30 --ratelimit-us 1000
+    # dom0 (allowed RT above): show (-vv: the log says where the name came from), deny
+    # RT, see rtsleep refused, allow by name, see it granted, and the counters move.
+    ctl dom0-show -vv dom 0
+    ctl dom0-json-before dom 0 --json
+    ctl deny dom 0 --rt deny
+    echo "SMOKE: ctl-case denied $(schedop rtsleep 10000000 0)"
+    ctl allow dom Domain-0 --rt allow
+    echo "SMOKE: ctl-case allowed $(schedop rtsleep 10000000 0)"
+    ctl dom0-json-after dom 0 --json
+    # A policy, applied twice: the second run has nothing to do.
+    printf '%s\n' '# smoke policy' '[global]' 'slice_ms = 30' '' '[[domain]]' 'match = "Domain-*"' \
+        'weight = 512' 'rt = "allow"' 'rt_budget_pct = 20' > /tmp/policy.toml
+    ctl apply-dry apply /tmp/policy.toml --dry-run
+    ctl apply-1 apply /tmp/policy.toml
+    ctl apply-2 apply /tmp/policy.toml
+    # The watch registers on @introduceDomain, which fires once at once: one apply.
+    timeout 10 rtcredit-ctl watch /tmp/policy.toml > /tmp/watch.out 2>&1
+    echo "SMOKE: ctl watch exit=$?"
+    sed 's/^/SMOKE: ctl watch| /' /tmp/watch.out
+    # Errors a user can hit.
+    ctl bad-weight dom 0 --weight 0
+    ctl unknown-dom dom no-such-domain
+    printf '%s\n' '[[domain]]' 'match = "Domain-0"' 'rt_budget_pct = 150' > /tmp/bad.toml
+    ctl bad-policy apply /tmp/bad.toml
+else
+    # Another scheduler: the tool must say which one runs.
+    ctl not-rtcredit sched
+fi
+
 # Load phase: a busy loop per VCPU plus the 10 ms sleeper; halfway through, ask Xen
 # for a run-queue dump (debug key 'r') so the log shows the scheduler under load.
 d=${smoke_duration:-30}
@@ -348,6 +445,12 @@ schedop debugkeys r
 wait $pid
 echo "SMOKE: rtload exit=$?"
 cat /tmp/rtload.out
+if [ "$smoke_sched" = rtcredit ]; then
+    # After the load and the rtsleep loop: time at each priority and RT counters.
+    ctl dom-final dom
+    ctl dom0-json-final dom 0 --json
+    ctl sched-final sched
+fi
 if [ -n "$smoke_trace" ]; then
     wait $xt
     # dom0 now has nothing to do: its VCPUs must block and the CPUs idle (a second
@@ -491,6 +594,7 @@ judge() {
     fi
 
     [ "$SCHED" = rtcredit ] && judge_rtcredit
+    judge_ctl
     [ "$TRACE" = 1 ] && judge_trace
 
     if grep -q '^SMOKE: done' "$L"; then pass "dom0 /init finished"
@@ -552,14 +656,79 @@ judge_rtcredit() {
     else fail "run-queue dump: no unit lines or no RT fires (fires=$fires)"; fi
 }
 
+# rtcredit-ctl in dom0: what "ctl NAME ..." printed (without the prefix), its exit
+# status, and the number after "KEY": in its JSON output.
+ctl_out() { grep "^SMOKE: ctl $1| " "$L" | sed "s/^SMOKE: ctl $1| //"; }
+ctl_rc() { grep -m1 "^SMOKE: ctl $1 rc=" "$L" | sed 's/.* rc=//'; }
+ctl_json() { ctl_out "$1" | sed -n "s/.*\"$2\": \([0-9]*\).*/\1/p" | head -n1; }
+# PASS when "ctl NAME" exited with RC and printed a line matching the ERE PATTERN.
+ctl_expect() {
+    local name=$1 rc=$2 pattern=$3 what=$4
+    if [ "$(ctl_rc "$name")" = "$rc" ] && ctl_out "$name" | grep -qE -- "$pattern"; then
+        pass "rtcredit-ctl $what: $(ctl_out "$name" | grep -m1 -E -- "$pattern" | sed 's/^ *//')"
+    else
+        fail "rtcredit-ctl $what: rc=$(ctl_rc "$name") (want $rc), output: $(ctl_out "$name" | head -n 4 | tr '\n' '|')"
+    fi
+}
+
+judge_ctl() {
+    if [ "$SCHED" != rtcredit ]; then
+        ctl_expect not-rtcredit 1 "running Xen scheduler is $SCHED \(XEN_SCHEDULER id [0-9]+\), not rtcredit" \
+            "refuses another scheduler"
+        return
+    fi
+    local line before after
+    line=$(grep -m1 '^SMOKE: xenstore socket=' "$L" || true)
+    if [ "$(echo "$line" | field socket)" = up ] && [ "$(echo "$line" | field xen-init-dom0)" = 0 ] &&
+       ctl_out dom0-show | grep -q 'xenstore: xenstored socket'; then
+        pass "xenstored and xen-init-dom0 run in dom0; rtcredit-ctl reads names through xenstored's socket"
+    else fail "xenstore in dom0: ${line:-no status line} $(grep -m2 '^SMOKE: xenstored says' "$L" | tr '\n' ' ')"; fi
+    ctl_expect sched-get 0 '^Pool-0 +rtcredit +30 +1000 +5000 +10000$' "sched reads the globals"
+    ctl_expect sched-set 0 '^Pool-0 +rtcredit +20 +500 +5000 +10000$' "sched --slice-ms 20 --ratelimit-us 500 sets them"
+    if [ "$(ctl_json sched-json slice_ms)" = 20 ] && [ "$(ctl_json sched-json ratelimit_us)" = 500 ]; then
+        pass "rtcredit-ctl sched --json reads them back: slice_ms 20, ratelimit_us 500"
+    else fail "rtcredit-ctl sched --json: $(ctl_out sched-json | tr -d '\n')"; fi
+    ctl_expect sched-restore 0 '^Pool-0 +rtcredit +30 +1000 +5000 +10000$' "sched restores them"
+    ctl_expect dom0-show 0 '^Domain-0 +0 +[0-9]+ +[0-9]+ +allow ' "dom 0 shows dom0 by its xenstore name"
+    ctl_expect deny 0 '^Domain-0 \(id 0\): rt allow -> deny$' "dom 0 --rt deny"
+    line=$(grep -m1 '^SMOKE: ctl-case denied schedop: rtsleep ' "$L" | field rc)
+    if [ "$line" = -1 ]; then pass "after --rt deny, SCHEDOP_rtsleep -> -1 (-EPERM)"
+    else fail "after --rt deny, SCHEDOP_rtsleep: got '${line:-nothing}', want -1"; fi
+    ctl_expect allow 0 '^Domain-0 \(id 0\): rt deny -> allow$' "dom Domain-0 --rt allow"
+    line=$(grep -m1 '^SMOKE: ctl-case allowed schedop: rtsleep ' "$L" | field rc)
+    if [ "$line" = 0 ]; then pass "after --rt allow, SCHEDOP_rtsleep -> 0 (granted)"
+    else fail "after --rt allow, SCHEDOP_rtsleep: got '${line:-nothing}', want 0"; fi
+    local gb ga db da
+    gb=$(ctl_json dom0-json-before rt_granted); ga=$(ctl_json dom0-json-after rt_granted)
+    db=$(ctl_json dom0-json-before rt_denied); da=$(ctl_json dom0-json-after rt_denied)
+    if [ -n "$gb" ] && [ -n "$ga" ] && [ "$ga" -gt "$gb" ] && [ -n "$db" ] && [ -n "$da" ] && [ "$da" -gt "$db" ]; then
+        pass "dom 0 --json counters rise: rt_granted $gb -> $ga, rt_denied $db -> $da"
+    else fail "dom 0 --json counters: rt_granted '$gb' -> '$ga', rt_denied '$db' -> '$da'"; fi
+    ctl_expect apply-dry 0 '^would change Domain-0 \(id 0, rule "Domain-\*" at line 6\): weight 256 -> 512, rt_budget_pct 10 -> 20$' \
+        "apply --dry-run prints the diff"
+    ctl_expect apply-1 0 '^applied 1 change' "apply changes what the policy says"
+    ctl_expect apply-2 0 '^nothing to do: the system matches /tmp/policy.toml$' "apply again is a no-op"
+    if grep -q '^SMOKE: ctl watch| watching @introduceDomain' "$L" &&
+       grep -q '^SMOKE: ctl watch| nothing to do' "$L" && ! grep -q '^SMOKE: ctl watch| .*error' "$L"; then
+        pass "rtcredit-ctl watch registers on @introduceDomain and applies (stopped by timeout, exit $(grep -m1 '^SMOKE: ctl watch exit=' "$L" | sed 's/.*=//'))"
+    else fail "rtcredit-ctl watch: $(ctl_out watch | head -n 3 | tr '\n' '|')"; fi
+    ctl_expect bad-weight 1 'weight = 0 is out of range: weight must be in 1\.\.=65535' "refuses a bad value"
+    ctl_expect unknown-dom 1 "unknown domain 'no-such-domain'" "refuses an unknown domain"
+    ctl_expect bad-policy 1 '^rtcredit-ctl: error: /tmp/bad.toml:3:17: rt_budget_pct = 150 is out of range' \
+        "refuses a bad policy with file:line"
+    local rt fires
+    rt=$(ctl_json dom0-json-final rt); fires=$(ctl_json dom0-json-final rt_fires)
+    if [ "$(ctl_rc dom-final)" = 0 ] && [ -n "$rt" ] && [ "$rt" -gt 0 ] && [ -n "$fires" ] && [ "$fires" -gt 0 ]; then
+        pass "after the load, dom0 ran $((rt / 1000000)) ms at RT with $fires RT fires (rtcredit-ctl dom, sched below)"
+        ctl_out dom-final | sed 's/^/      /'
+        ctl_out sched-final | sed 's/^/      /'
+    else fail "rtcredit-ctl after the load: rc=$(ctl_rc dom-final) rt_ns='$rt' rt_fires='$fires'"; fi
+}
+
 # --trace only: the trace dom0 printed, decoded into $RUN/trace.bin, then read by
 # rtcredit-monitor (the workspace's release build) with the TSC rate Xen detected.
 build_monitor() {
-    log "building rtcredit-monitor (release)"
-    (cd "$REPO" && nice cargo build --release -p rtcredit-monitor --quiet >&2) ||
-        die "cargo build --release -p rtcredit-monitor failed"
-    MONITOR=${CARGO_TARGET_DIR:-$REPO/target}/release/rtcredit-monitor
-    [ -x "$MONITOR" ] || die "no $MONITOR after the build"
+    MONITOR=$(cargo_release_bin rtcredit-monitor rtcredit-monitor)
 }
 
 # Decodes trace NAME (printed by dom0's xdump) from the console into FILE and checks
@@ -674,7 +843,8 @@ main() {
     build_xen
     prepare_dom0_kernel
     build_tools
-    [ "$TRACE" = 1 ] && prepare_xentrace
+    prepare_xentrace
+    build_ctl
     build_initramfs
     flock -u 9
     [ "$TRACE" = 1 ] && build_monitor

@@ -16,6 +16,16 @@ int main(void)
     FIELD(rtcredit_sched_rtsleep, deadline_ns);
     FIELD(rtcredit_sched_rtsleep, flags);
     FIELD(rtcredit_sched_rtsleep, pad);
+    SHOW(rtcredit_domctl_sched);
+    FIELD(rtcredit_domctl_sched, rt_allowed);
+    FIELD(rtcredit_domctl_sched, rt_budget_pct);
+    FIELD(rtcredit_domctl_sched, rt_rate_per_s);
+    FIELD(rtcredit_domctl_sched, pad2);
+    FIELD(rtcredit_domctl_sched, prio_ns);
+    FIELD(rtcredit_domctl_sched, rt_requests);
+    FIELD(rtcredit_domctl_sched, rt_demotions);
+    SHOW(rtcredit_sysctl_sched);
+    FIELD(rtcredit_sysctl_sched, rt_max_lead_ms);
     SHOW(rtcredit_params);
     FIELD(rtcredit_params, tslice_ns);
     FIELD(rtcredit_params, ratelimit_ns);

@@ -705,6 +705,38 @@ static void cf_check rtcx_schedule(const struct scheduler *ops,
 
 /* ---- control: domctl, sysctl --------------------------------------------- */
 
+/*
+ * The counters half of struct xen_domctl_sched_rtcredit: the domain's RT
+ * counters and its units' time at each priority, summed. Both are atomics in
+ * the core, so no CPU lock is needed; the domctl lock keeps the unit list.
+ */
+static void rtcx_dom_counters(const struct rtcx_dom *sdom,
+                              struct xen_domctl_sched_rtcredit *arg)
+{
+    struct rtcredit_dom_counters counters = { 0 };
+    struct sched_unit *unit;
+    unsigned int i;
+
+    /* The public struct and the core's view of it are the same 96 bytes. */
+    BUILD_BUG_ON(sizeof(*arg) != sizeof(struct rtcredit_domctl_sched));
+    BUILD_BUG_ON(offsetof(struct xen_domctl_sched_rtcredit, prio_ns) !=
+                 offsetof(struct rtcredit_domctl_sched, prio_ns));
+    BUILD_BUG_ON(offsetof(struct xen_domctl_sched_rtcredit, rt_demotions) !=
+                 offsetof(struct rtcredit_domctl_sched, rt_demotions));
+    for ( i = 0; i < ARRAY_SIZE(arg->prio_ns); i++ )
+        arg->prio_ns[i] = 0;
+    for_each_sched_unit ( sdom->dom, unit )
+        rtcredit_unit_add_prio_ns(&RTCX_UNIT(unit)->core,
+                                  (struct rtcredit_domctl_sched *)arg);
+    rtcredit_dom_get_counters(&sdom->core, &counters);
+    arg->rt_requests = counters.rt_requests;
+    arg->rt_granted = counters.rt_granted;
+    arg->rt_degraded = counters.rt_degraded;
+    arg->rt_denied = counters.rt_denied;
+    arg->rt_fires = counters.rt_fires;
+    arg->rt_demotions = counters.rt_demotions;
+}
+
 static int cf_check rtcx_adjust(const struct scheduler *ops, struct domain *d,
                                 struct xen_domctl_scheduler_op *op)
 {
@@ -738,7 +770,7 @@ static int cf_check rtcx_adjust(const struct scheduler *ops, struct domain *d,
             params.rt_budget_pct = arg->rt_budget_pct;
         if ( arg->rt_rate_per_s != 0 )
             params.rt_rate_per_s = arg->rt_rate_per_s;
-        if ( arg->pad != 0 )
+        if ( arg->pad != 0 || arg->pad2 != 0 )
         {
             rc = -EINVAL;
             break;
@@ -757,6 +789,8 @@ static int cf_check rtcx_adjust(const struct scheduler *ops, struct domain *d,
         arg->pad = 0;
         arg->rt_budget_pct = params.rt_budget_pct;
         arg->rt_rate_per_s = params.rt_rate_per_s;
+        arg->pad2 = 0;
+        rtcx_dom_counters(sdom, arg);
         break;
     default:
         rc = -EINVAL;

@@ -85,16 +85,14 @@ struct pc_mmapbatch_v2 {
  * one ABI definition (hypervisor/include/rtcredit.h, generated from abi.rs). */
 #include "rtcredit.h"
 
-/* struct xen_domctl_sched_rtcredit, as patches/0001 adds it to public/domctl.h. */
-struct domctl_rtcredit {
-    uint16_t weight;
-    uint16_t cap;
-    uint8_t rt_allowed;
-    uint8_t pad;
-    uint16_t rt_budget_pct;
-    uint32_t rt_rate_per_s;
-};
-_Static_assert(sizeof(struct domctl_rtcredit) == 12, "domctl rtcredit layout");
+/* struct xen_domctl_sched_rtcredit and struct xen_sysctl_rtcredit_schedule, as
+ * patches/0001 adds them to public/{domctl,sysctl}.h, are rtcredit.h's
+ * rtcredit_domctl_sched and rtcredit_sysctl_sched (hypervisor/src/abi.rs). */
+_Static_assert(sizeof(struct rtcredit_domctl_sched) == 96, "domctl rtcredit size");
+_Static_assert(_Alignof(struct rtcredit_domctl_sched) == 8, "domctl rtcredit alignment");
+_Static_assert(offsetof(struct rtcredit_domctl_sched, prio_ns) == 16, "domctl rtcredit layout");
+_Static_assert(offsetof(struct rtcredit_domctl_sched, rt_demotions) == 88, "domctl rtcredit layout");
+_Static_assert(sizeof(struct rtcredit_sysctl_sched) == 16, "sysctl rtcredit size");
 
 /* struct xen_sysctl: cmd, interface_version, then a 128-byte union. The debug_keys
  * member is a 64-bit guest handle (pointer to the keys) and a 32-bit count. */
@@ -111,12 +109,7 @@ struct sysctl_op {
             uint32_t sched_id;
             uint32_t cmd;
             uint32_t pad;               /* the union below is 8-byte aligned */
-            struct {                    /* struct xen_sysctl_rtcredit_schedule */
-                uint32_t tslice_ms;
-                uint32_t ratelimit_us;
-                uint32_t rt_min_lead_us;
-                uint32_t rt_max_lead_ms;
-            } rtcredit;
+            struct rtcredit_sysctl_sched rtcredit;
         } scheduler_op;
         uint8_t pad[128];
     } u;
@@ -146,7 +139,7 @@ struct domctl_op {
             uint32_t sched_id;
             uint32_t cmd;
             union {
-                struct domctl_rtcredit rtcredit;
+                struct rtcredit_domctl_sched rtcredit;
                 uint64_t align[2];
             } u;
         } scheduler_op;
@@ -155,6 +148,7 @@ struct domctl_op {
 };
 _Static_assert(offsetof(struct domctl_op, u) == 16, "domctl layout");
 _Static_assert(offsetof(struct domctl_op, u.scheduler_op.u) == 16 + 8, "scheduler_op layout");
+_Static_assert(sizeof(struct domctl_op) == 144, "domctl size");
 _Static_assert(offsetof(struct domctl_op, u.getdomaininfo.shared_info_frame) == 16 + 48,
                "getdomaininfo layout");
 
@@ -480,20 +474,25 @@ static int cmd_rtcredit_dom(int argc, char **argv)
     hbuf->domctl.interface_version = DOMCTL_IFACE_VERSION;
     hbuf->domctl.domain = (uint16_t)strtoul(argv[0], NULL, 0);
     hbuf->domctl.u.scheduler_op.sched_id = RTCREDIT_XEN_SCHEDULER_RTCREDIT;
-    struct domctl_rtcredit *p = &hbuf->domctl.u.scheduler_op.u.rtcredit;
+    struct rtcredit_domctl_sched *p = &hbuf->domctl.u.scheduler_op.u.rtcredit;
     if (!strcmp(argv[1], "get")) {
         hbuf->domctl.u.scheduler_op.cmd = DOMCTL_SCHEDOP_GETINFO;
     } else {
         /* 0 and ~0 leave the other values as they are. */
         hbuf->domctl.u.scheduler_op.cmd = DOMCTL_SCHEDOP_PUTINFO;
         p->weight = 0;
-        p->cap = 0xffff;
+        p->cap = RTCREDIT_DOMCTL_KEEP_CAP;
         p->rt_allowed = !strcmp(argv[1], "allow");
     }
     long rc = hypercall(HC_DOMCTL, (uint64_t)(uintptr_t)&hbuf->domctl, 0);
     printf("schedop: rtcredit-dom dom=%s op=%s weight=%u cap=%u rt_allowed=%u rt_budget_pct=%u "
-           "rt_rate_per_s=%u rc=%ld\n", argv[0], argv[1], p->weight, p->cap, p->rt_allowed,
-           p->rt_budget_pct, p->rt_rate_per_s, rc);
+           "rt_rate_per_s=%u rt_ns=%" PRIu64 " boost_ns=%" PRIu64 " under_ns=%" PRIu64
+           " over_ns=%" PRIu64 " rt_requests=%" PRIu64 " rt_granted=%" PRIu64
+           " rt_denied=%" PRIu64 " rt_fires=%" PRIu64 " rc=%ld\n", argv[0], argv[1], p->weight,
+           p->cap, p->rt_allowed, p->rt_budget_pct, p->rt_rate_per_s,
+           p->prio_ns[RTCREDIT_DOMCTL_PRIO_RT], p->prio_ns[RTCREDIT_DOMCTL_PRIO_BOOST],
+           p->prio_ns[RTCREDIT_DOMCTL_PRIO_UNDER], p->prio_ns[RTCREDIT_DOMCTL_PRIO_OVER],
+           p->rt_requests, p->rt_granted, p->rt_denied, p->rt_fires, rc);
     return rc < 0 ? 1 : 0;
 }
 

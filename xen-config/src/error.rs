@@ -1,0 +1,49 @@
+//! Every error a user can hit, each saying what to do about it.
+
+use std::io;
+
+/// What went wrong. The `Display` text is what `rtcredit-ctl` prints after
+/// `rtcredit-ctl: error: `.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Xen's libraries are missing, or `xc_interface_open` failed (no privcmd: not
+    /// dom0, not root, or the module is not loaded).
+    #[error(
+        "not dom0 / no /dev/xen/privcmd: {detail}\n  \
+         run it as root in dom0 of a Xen host, with the xen-privcmd module loaded \
+         (modprobe xen-privcmd) and Xen 4.17's libraries installed (Debian: libxenmisc4.17)"
+    )]
+    NotDom0 { detail: String },
+    /// The host runs another scheduler.
+    #[error(
+        "the running Xen scheduler is {name} (XEN_SCHEDULER id {id}), not rtcredit\n  \
+         boot Xen with sched=rtcredit: `rtcredit-ctl boot-args` prints the command-line words"
+    )]
+    NotRtcredit { name: &'static str, id: u32 },
+    /// No running domain has this name or id.
+    #[error("unknown domain '{0}': no running domain has that name or id (`rtcredit-ctl dom` lists them)")]
+    UnknownDomain(String),
+    /// A parameter is outside what the scheduler accepts.
+    #[error("{what} = {value} is out of range: {rule}")]
+    OutOfRange { what: &'static str, value: u64, rule: &'static str },
+    /// The policy file does not parse or breaks a rule; `line:column` is 1-based.
+    #[error("{file}:{line}:{column}: {message}")]
+    Policy { file: String, line: usize, column: usize, message: String },
+    /// A domctl or sysctl failed in Xen (or in libxc).
+    #[error("{op} failed: {source}")]
+    Hypercall { op: String, source: io::Error },
+    /// xenstore is not reachable where it is needed (watch).
+    #[error("xenstore: {0}")]
+    Xenstore(String),
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io { path: String, source: io::Error },
+    /// A command line that parses but does not make sense.
+    #[error("{0}")]
+    Usage(String),
+    /// The backend will report no more new domains (only the in-memory backend).
+    #[error("no more domain events")]
+    WatchEnded,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,330 @@
+//! The commands end to end against the in-memory backend (`FakeBackend`), and the
+//! built binary for what needs no Xen (and for the error it gives without Xen).
+
+use std::process::Command;
+
+use clap::Parser;
+use rtcredit_config::cli::{run, Cli};
+use rtcredit_config::fake::FakeBackend;
+use rtcredit_config::{Backend, DomainId, Error};
+
+/// Runs `rtcredit-ctl ARGS` on `fake`; returns the exit status (or the error text)
+/// and stdout. The backend is handed back through `fake`.
+fn ctl(fake: &mut FakeBackend, args: &[&str]) -> (Result<i32, String>, String) {
+    let cli =
+        Cli::try_parse_from(std::iter::once("rtcredit-ctl").chain(args.iter().copied())).expect("arguments parse");
+    let mut out = Vec::new();
+    let shared = std::rc::Rc::new(std::cell::RefCell::new(Some(fake.clone())));
+    let handle = shared.clone();
+    let mut open =
+        move || -> Result<Box<dyn Backend>, Error> { Ok(Box::new(Shared(handle.clone())) as Box<dyn Backend>) };
+    let result = run(cli, &mut open, &mut out).map_err(|e| e.to_string());
+    if let Some(after) = shared.borrow_mut().take() {
+        *fake = after;
+    }
+    (result, String::from_utf8(out).expect("utf-8"))
+}
+
+/// Lets the test keep the fake after `run` consumed its box.
+struct Shared(std::rc::Rc<std::cell::RefCell<Option<FakeBackend>>>);
+
+impl Shared {
+    fn with<T>(&self, f: impl FnOnce(&mut FakeBackend) -> T) -> T {
+        f(self.0.borrow_mut().as_mut().expect("fake present"))
+    }
+}
+
+impl Backend for Shared {
+    fn sched_id(&mut self) -> rtcredit_config::Result<u32> {
+        self.with(|b| b.sched_id())
+    }
+    fn domains(&mut self) -> rtcredit_config::Result<Vec<DomainId>> {
+        self.with(|b| b.domains())
+    }
+    fn get_dom(&mut self, id: u32) -> rtcredit_config::Result<rtcredit::abi::XenDomctlSchedRtcredit> {
+        self.with(|b| b.get_dom(id))
+    }
+    fn put_dom(
+        &mut self,
+        id: u32,
+        put: &rtcredit::abi::XenDomctlSchedRtcredit,
+    ) -> rtcredit_config::Result<rtcredit::abi::XenDomctlSchedRtcredit> {
+        self.with(|b| b.put_dom(id, put))
+    }
+    fn get_globals(&mut self) -> rtcredit_config::Result<rtcredit::abi::XenSysctlRtcreditSchedule> {
+        self.with(|b| b.get_globals())
+    }
+    fn put_globals(
+        &mut self,
+        put: &rtcredit::abi::XenSysctlRtcreditSchedule,
+    ) -> rtcredit_config::Result<rtcredit::abi::XenSysctlRtcreditSchedule> {
+        self.with(|b| b.put_globals(put))
+    }
+    fn wait_for_domains(&mut self, poll: Option<std::time::Duration>) -> rtcredit_config::Result<()> {
+        self.with(|b| b.wait_for_domains(poll))
+    }
+}
+
+fn host() -> FakeBackend {
+    let mut fake = FakeBackend::with_domains(&["Domain-0", "audio-1", "web-eu-1"]);
+    let (_, s) = &mut fake.domains[1];
+    s.prio_ns = [1_500_000_000, 250_000_000, 2_000_000_000, 0];
+    s.rt_requests = 120;
+    s.rt_granted = 100;
+    s.rt_degraded = 15;
+    s.rt_denied = 5;
+    s.rt_fires = 98;
+    fake
+}
+
+fn policy(text: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    std::io::Write::write_all(&mut file, text.as_bytes()).expect("write policy");
+    file
+}
+
+#[test]
+fn dom_prints_an_aligned_table() {
+    let (status, out) = ctl(&mut host(), &["dom"]);
+    assert_eq!(status, Ok(0));
+    let expected = "\
+Name      ID  Weight  Cap    RT  Budget%  Rate/s  RT(s)  BOOST(s)  UNDER(s)  OVER(s)  Requests  Granted  Degraded  Denied  Fires
+Domain-0   0     256    0  deny       10    1000  0.000     0.000     0.000    0.000         0        0         0       0      0
+audio-1    1     256    0  deny       10    1000  1.500     0.250     2.000    0.000       120      100        15       5     98
+web-eu-1   2     256    0  deny       10    1000  0.000     0.000     0.000    0.000         0        0         0       0      0
+";
+    assert_eq!(out, expected);
+}
+
+#[test]
+fn dom_json_has_parameters_and_counters() {
+    let (status, out) = ctl(&mut host(), &["dom", "audio-1", "--json"]);
+    assert_eq!(status, Ok(0));
+    let value: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let dom = &value[0];
+    assert_eq!(dom["name"], "audio-1");
+    assert_eq!(dom["id"], 1);
+    assert_eq!(dom["rt_allowed"], false);
+    assert_eq!(dom["time_ns"]["rt"], 1_500_000_000u64);
+    assert_eq!(dom["time_ns"]["boost"], 250_000_000u64);
+    assert_eq!(dom["rt_granted"], 100);
+    assert_eq!(dom["rt_fires"], 98);
+    assert_eq!(value.as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn dom_sets_by_name_or_id_and_says_what_changed() {
+    let mut fake = host();
+    let (status, out) = ctl(&mut fake, &["dom", "audio-1", "--rt", "allow", "--rt-budget", "25", "--weight", "512"]);
+    assert_eq!(status, Ok(0));
+    assert_eq!(out, "audio-1 (id 1): weight 256 -> 512, rt deny -> allow, rt_budget_pct 10 -> 25\n");
+    let s = fake.domains[1].1;
+    assert_eq!((s.weight, s.rt_allowed, s.rt_budget_pct, s.rt_rate_per_s), (512, 1, 25, 1000));
+    let (status, out) = ctl(&mut fake, &["dom", "1", "--rt", "allow"]);
+    assert_eq!((status, out.as_str()), (Ok(0), "audio-1 (id 1): no change\n"));
+    let (status, _) = ctl(&mut fake, &["dom", "1", "--cap", "50", "--rt-rate", "200"]);
+    assert_eq!(status, Ok(0));
+    assert_eq!((fake.domains[1].1.cap, fake.domains[1].1.rt_rate_per_s), (50, 200));
+}
+
+#[test]
+fn dom_errors_say_what_to_do() {
+    let mut fake = host();
+    let (status, _) = ctl(&mut fake, &["dom", "nosuch"]);
+    assert_eq!(
+        status.unwrap_err(),
+        "unknown domain 'nosuch': no running domain has that name or id (`rtcredit-ctl dom` lists them)"
+    );
+    let (status, _) = ctl(&mut fake, &["dom", "7", "--weight", "3"]);
+    assert!(status.unwrap_err().starts_with("unknown domain '7'"));
+    let (status, _) = ctl(&mut fake, &["dom", "0", "--weight", "0"]);
+    assert_eq!(status.unwrap_err(), "weight = 0 is out of range: weight must be in 1..=65535");
+    let (status, _) = ctl(&mut fake, &["dom", "0", "--rt-budget", "101"]);
+    assert_eq!(
+        status.unwrap_err(),
+        "rt_budget_pct = 101 is out of range: RT CPU budget must be in 1..=100 percent of one CPU"
+    );
+    let (status, _) = ctl(&mut fake, &["dom", "0", "--rt-rate", "0"]);
+    assert!(status.unwrap_err().contains("1..=100000"));
+    let (status, _) = ctl(&mut fake, &["dom", "0", "--cap", "65535"]);
+    assert!(status.unwrap_err().contains("0..=65534"));
+    let (status, _) = ctl(&mut fake, &["dom", "--weight", "3"]);
+    assert_eq!(status.unwrap_err(), "setting parameters needs exactly one DOMAIN (name or id)");
+    let (status, _) = ctl(&mut fake, &["dom", "0", "1", "--weight", "3"]);
+    assert!(status.is_err());
+    assert!(fake.puts.is_empty(), "no error may change anything: {:?}", fake.puts);
+}
+
+#[test]
+fn another_scheduler_is_named() {
+    for (id, name) in [(5, "credit"), (6, "credit2"), (7, "arinc653"), (8, "rtds"), (9, "null")] {
+        let mut fake = host();
+        fake.sched_id = id;
+        let (status, _) = ctl(&mut fake, &["sched"]);
+        let text = status.unwrap_err();
+        assert!(
+            text.starts_with(&format!("the running Xen scheduler is {name} (XEN_SCHEDULER id {id}), not rtcredit")),
+            "{text}"
+        );
+        assert!(text.contains("sched=rtcredit"), "{text}");
+    }
+}
+
+#[test]
+fn not_dom0_is_reported_as_such() {
+    let cli = Cli::try_parse_from(["rtcredit-ctl", "dom"]).unwrap();
+    let mut open =
+        || -> Result<Box<dyn Backend>, Error> { Err(Error::NotDom0 { detail: "xc_interface_open failed".into() }) };
+    let text = run(cli, &mut open, &mut Vec::new()).unwrap_err().to_string();
+    assert!(text.starts_with("not dom0 / no /dev/xen/privcmd: xc_interface_open failed"), "{text}");
+    assert!(text.contains("modprobe xen-privcmd"), "{text}");
+}
+
+#[test]
+fn sched_reads_sets_and_checks_globals() {
+    let mut fake = host();
+    let (status, out) = ctl(&mut fake, &["sched"]);
+    assert_eq!(status, Ok(0));
+    assert_eq!(
+        out,
+        "Cpupool  Scheduler  Slice(ms)  Ratelimit(us)  MinLead(us)  MaxLead(ms)\nPool-0    rtcredit         30           1000         5000        10000\n"
+    );
+    let (status, out) = ctl(&mut fake, &["sched", "--slice-ms", "20", "--max-lead-ms", "2000", "--json"]);
+    assert_eq!(status, Ok(0));
+    let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((value["slice_ms"].as_u64(), value["max_lead_ms"].as_u64()), (Some(20), Some(2000)));
+    assert_eq!(value["ratelimit_us"], 1000);
+    assert_eq!(fake.globals.tslice_ms, 20);
+    let (status, _) = ctl(&mut fake, &["sched", "--ratelimit-us", "50"]);
+    assert_eq!(
+        status.unwrap_err(),
+        "ratelimit_us = 50 is out of range: rate limit must be 0 or 100us..=500ms and not above the time slice"
+    );
+    let (status, _) = ctl(&mut fake, &["sched", "--min-lead-us", "5000000"]);
+    assert!(status.unwrap_err().starts_with("min_lead_us = 5000000 is out of range"));
+    assert_eq!(fake.puts, ["globals"]);
+}
+
+const POLICY: &str = r#"# RT for audio, a default for the rest
+[global]
+slice_ms = 20
+
+[[domain]]
+match = "audio-*"
+rt = "allow"
+rt_budget_pct = 20
+
+[[domain]]
+match = "*"
+rt = "deny"
+weight = 128
+
+[[domain]]
+match = "Domain-0"
+weight = 1024
+"#;
+
+#[test]
+fn apply_prints_the_diff_then_has_nothing_to_do() {
+    let mut fake = host();
+    let file = policy(POLICY);
+    let path = file.path().to_str().unwrap();
+    let (status, out) = ctl(&mut fake, &["apply", path, "--dry-run"]);
+    assert_eq!(status, Ok(0));
+    let want = "would change global: slice_ms 30 -> 20\n\
+         would change Domain-0 (id 0, rule \"Domain-0\" at line 16): weight 256 -> 1024\n\
+         would change audio-1 (id 1, rule \"audio-*\" at line 6): rt deny -> allow, rt_budget_pct 10 -> 20\n\
+         would change web-eu-1 (id 2, rule \"*\" at line 11): weight 256 -> 128\n\
+         dry run: 4 change(s) not applied\n";
+    assert_eq!(out, want);
+    assert!(fake.puts.is_empty());
+    let (status, out) = ctl(&mut fake, &["apply", path]);
+    assert_eq!(status, Ok(0));
+    assert!(out.ends_with("applied 4 change(s)\n"), "{out}");
+    assert_eq!(fake.puts, ["globals", "dom 0", "dom 1", "dom 2"]);
+    assert_eq!((fake.domains[1].1.rt_allowed, fake.domains[1].1.rt_budget_pct), (1, 20));
+    let (status, out) = ctl(&mut fake, &["apply", path]);
+    assert_eq!(status, Ok(0));
+    assert_eq!(out, format!("nothing to do: the system matches {path}\n"));
+    assert_eq!(fake.puts.len(), 4);
+}
+
+#[test]
+fn watch_applies_to_domains_as_they_arrive() {
+    let mut fake = host();
+    fake.arriving.push_back(DomainId { id: 7, name: "audio-2".into() });
+    fake.arriving.push_back(DomainId { id: 8, name: "db".into() });
+    let file = policy(POLICY);
+    let (status, out) = ctl(&mut fake, &["watch", file.path().to_str().unwrap()]);
+    assert_eq!(status, Ok(0));
+    assert!(out.starts_with("watching @introduceDomain for "), "{out}");
+    assert!(
+        out.contains("change audio-2 (id 7, rule \"audio-*\" at line 6): rt deny -> allow, rt_budget_pct 10 -> 20\n"),
+        "{out}"
+    );
+    assert!(out.contains("change db (id 8, rule \"*\" at line 11): weight 256 -> 128\n"), "{out}");
+    let audio2 = fake.domains.iter().find(|(d, _)| d.id == 7).unwrap().1;
+    assert_eq!(audio2.rt_allowed, 1);
+}
+
+#[test]
+fn policy_errors_carry_file_line_and_column() {
+    let cases: [(&str, &str); 9] = [
+        ("[[domain]]\nmatch = \"a\"\nweight = 0\n", ":3:10: weight = 0 is out of range: weight must be in 1..=65535"),
+        ("[[domain]]\nmatch = \"a\"\nrt = \"yes\"\n", ":3:6: rt must be \"allow\" or \"deny\", not \"yes\""),
+        ("[[domain]]\nmatch = \"a\"\nrt_budget_pct = 150\n", ":3:17: rt_budget_pct = 150 is out of range"),
+        ("[[domain]]\nmatch = \"a\"\nwieght = 3\n", ":3:1: unknown field `wieght`"),
+        ("[global]\nslice_ms = 0\n", ":2:12: slice_ms = 0 is out of range"),
+        ("[global]\nslice_ms = 1\nratelimit_us = 5000\n", ":1:1: ratelimit_us = 5000 is out of range"),
+        (
+            "[[domain]]\nmatch = \"a\"\ncap = 1\n[[domain]]\nmatch = \"a\"\ncap = 2\n",
+            ":5:9: a second rule for \"a\" (the first is at line 2)",
+        ),
+        ("[[domain]]\nmatch = \"a[\"\ncap = 1\n", ":2:9: bad glob \"a[\""),
+        ("[[domain]]\nmatch = \"a\"\n", ":1:1: the rule for \"a\" sets nothing"),
+    ];
+    for (text, want) in cases {
+        let file = policy(text);
+        let (status, _) = ctl(&mut host(), &["apply", file.path().to_str().unwrap()]);
+        let error = status.unwrap_err();
+        let path = file.path().display().to_string();
+        assert!(error.starts_with(&path), "{error}");
+        assert!(error[path.len()..].starts_with(want), "want {want:?}, got {error:?}");
+    }
+    let (status, _) = ctl(&mut host(), &["apply", "/nonexistent/policy.toml"]);
+    assert!(status.unwrap_err().starts_with("/nonexistent/policy.toml: "));
+}
+
+#[test]
+fn boot_args_prints_words_and_checks_grub() {
+    let mut fake = host();
+    let (status, out) = ctl(&mut fake, &["boot-args", "--slice-ms", "10", "--min-lead-us", "2000"]);
+    assert_eq!((status, out.as_str()), (Ok(0), "sched=rtcredit rtcredit_tslice_ms=10 rtcredit_min_lead_us=2000\n"));
+    let grub = policy("GRUB_CMDLINE_XEN_DEFAULT=\"dom0_mem=2G sched=credit2\"\n");
+    let path = grub.path().to_str().unwrap();
+    let (status, out) = ctl(&mut fake, &["boot-args", "--check-grub", path]);
+    assert_eq!(status, Ok(1));
+    assert!(
+        out.contains(&format!("{path}:1: error: sched=credit2: Xen would run credit2 instead of rtcredit")),
+        "{out}"
+    );
+    let grub = policy("GRUB_CMDLINE_XEN_DEFAULT=\"dom0_mem=2G sched=rtcredit\"\n");
+    let path = grub.path().to_str().unwrap();
+    let (status, out) = ctl(&mut fake, &["boot-args", "--check-grub", path]);
+    assert_eq!(status, Ok(0));
+    assert!(out.ends_with(&format!("{path}: OK: Xen boots sched=rtcredit\n")), "{out}");
+}
+
+#[test]
+fn the_binary_without_xen_says_not_dom0() {
+    let bin = env!("CARGO_BIN_EXE_rtcredit-ctl");
+    let out = Command::new(bin).args(["dom"]).env("LD_LIBRARY_PATH", "/nonexistent").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("rtcredit-ctl: error: not dom0 / no /dev/xen/privcmd: "), "{stderr}");
+    let out = Command::new(bin).args(["boot-args", "--slice-ms", "0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("slice_ms = 0 is out of range"));
+    let out = Command::new(bin).args(["dom", "--rt", "maybe"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "clap's usage error");
+}
