@@ -60,6 +60,9 @@ pub struct RunReport {
     pub over_1ms: u64,
     /// Deadlines skipped because a wake-up was more than a period late.
     pub overruns: u64,
+    /// Completion time of the loop: from its start to the last wake-up, seconds (the
+    /// paper's Fig. 7; ideally `loops` periods).
+    pub elapsed_s: f64,
     /// `[bucket_us, count]` for non-empty 1 us buckets below the histogram limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub histogram: Option<Vec<(u64, u64)>>,
@@ -104,6 +107,7 @@ fn measure(name: &'static str, sleeper: &Sleeper, args: &BenchArgs) -> Result<Ru
     let progress = std::io::stderr().is_terminal();
     let mut last_progress = Instant::now();
     let mut lateness_ns = Vec::with_capacity(usize::try_from(args.loops).unwrap_or(0));
+    let started = Instant::now();
     let mut periodic = sleeper.periodic(args.period)?;
     for done in 0..args.loops {
         let tick = periodic.wait()?;
@@ -117,6 +121,7 @@ fn measure(name: &'static str, sleeper: &Sleeper, args: &BenchArgs) -> Result<Ru
         eprint!("\r\x1b[K");
     }
     let mut report = summarize(name, &lateness_ns, args.histogram);
+    report.elapsed_s = started.elapsed().as_secs_f64();
     report.overruns = periodic.overruns();
     if name == PLAIN {
         report.backend = "clock_nanosleep";
@@ -177,6 +182,7 @@ pub fn summarize(name: &'static str, samples_ns: &[u64], histogram_us: Option<u6
         over_100us: sorted.iter().filter(|&&ns| ns > 100_000).count() as u64,
         over_1ms: sorted.iter().filter(|&&ns| ns > 1_000_000).count() as u64,
         overruns: 0,
+        elapsed_s: 0.0,
         histogram,
         histogram_overflow,
     }
@@ -191,13 +197,13 @@ fn print_text(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
     )?;
     writeln!(
         out,
-        "{:<8} {:<15} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8}",
-        "run", "backend", "min", "avg", "p50", "p99", "max", ">100us", ">1ms", "overrun"
+        "{:<8} {:<15} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>10}",
+        "run", "backend", "min", "avg", "p50", "p99", "max", ">100us", ">1ms", "overrun", "elapsed s"
     )?;
     for run in &report.runs {
         writeln!(
             out,
-            "{:<8} {:<15} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>8} {:>8} {:>8}",
+            "{:<8} {:<15} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>8} {:>8} {:>8} {:>10.3}",
             run.name,
             run.backend,
             run.min_us,
@@ -207,7 +213,8 @@ fn print_text(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
             run.max_us,
             run.over_100us,
             run.over_1ms,
-            run.overruns
+            run.overruns,
+            run.elapsed_s
         )?;
     }
     for run in &report.runs {

@@ -1,0 +1,131 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# dom0's /init for tests/e2e/run.sh: starts the xl toolstack, creates the hog domUs, and
+# for every hog configuration boots the measuring domU once per mode (plain sleeps, then
+# /dev/rtsleep). Everything the host reads starts with "E2E": results come out as
+# gzip+base64 blocks between E2E-FILE markers (size and MD5 checked on the host).
+#
+# Parameters (kernel command line words, which reach init as environment variables):
+#   e2e_sched    credit | credit2 | rtcredit
+#   e2e_loops    periods per measuring run
+#   e2e_configs  space-separated with '+' for space: alone, 0 (uncapped), or a cap in %
+#   e2e_trace    seconds of xentrace during an extra short rtsleep run (0: none)
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/sbin:/usr/bin:/usr/lib/xen/bin
+export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /var/log
+# /var/run and /var/lock point into /run (hypervisor/xen/lib-initramfs.sh).
+mkdir -p /run/xen /run/xenstored /run/lock /var/log/xen/console
+
+say() { echo "E2E: $*"; }
+die() { echo "E2E-FATAL: $*"; sync; poweroff -f; }
+configs=$(echo "${e2e_configs:-alone+0+10+20+30}" | tr '+' ' ')
+loops=${e2e_loops:-1000}
+sched=${e2e_sched:-credit}
+say "dom0 up kernel=$(uname -r) sched=$sched loops=$loops configs='$configs'"
+
+for m in $(cat /modules.load); do insmod "/lib/modules/$m" || die "insmod $m"; done
+mount -t xenfs xenfs /proc/xen || die "mount xenfs"
+xenstored -N > /var/log/xen/xenstored.out 2>&1 &
+i=0
+while [ ! -S /run/xenstored/socket ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+xen-init-dom0 > /var/log/xen/init-dom0.out 2>&1 || die "xen-init-dom0: $(cat /var/log/xen/init-dom0.out)"
+xenconsoled --log=guest --log-dir=/var/log/xen/console || die "xenconsoled"
+say "toolstack up: $(xl info | grep -E '^(xen_version|xen_scheduler|nr_cpus)' | tr -s ' ' | tr '\n' ' ')"
+
+# Prints file $2 on the console as block $1 (gzip, base64, size and MD5).
+emit() {
+    echo "E2E-FILE-BEGIN name=$1 bytes=$(wc -c < "$2") md5=$(md5sum "$2" | cut -d' ' -f1)"
+    gzip -c "$2" | base64
+    echo "E2E-FILE-END name=$1"
+}
+
+# A hog's cap in percent of one CPU (0: none), through the running scheduler's tool.
+set_cap() {
+    case $sched in
+        credit) xl sched-credit -d "$1" -c "$2" ;;
+        credit2) xl sched-credit2 -d "$1" -c "$2" ;;
+        rtcredit) rtcredit-ctl dom "$1" --cap "$2" > /dev/null ;;
+    esac || die "cannot set cap $2 on $1"
+}
+
+for h in 1 2 3; do
+    xl create /etc/xen/hog.cfg "name=\"hog$h\"" > /tmp/create-hog$h.out 2>&1 ||
+        die "xl create hog$h: $(tail -n 5 /tmp/create-hog$h.out)"
+done
+say "hogs created: $(xl list | awk 'NR > 1 {printf "%s=%s ", $1, $2}')"
+
+run=0
+# measure CONFIG MODE LOOPS [TRACE_SECS]: one boot of the measuring domU.
+measure() {
+    cfg=$1 mode=$2 n=$3 trace=${4:-0}
+    run=$((run + 1))
+    name=measure$run
+    log=/var/log/xen/console/guest-$name.log
+    xl create -p /etc/xen/measure.cfg "name=\"$name\"" \
+        "extra=\"console=hvc0 quiet rdinit=/init clocksource=xen e2e_mode=$mode e2e_loops=$n\"" > /tmp/create.out 2>&1 ||
+        die "xl create $name: $(tail -n 5 /tmp/create.out)"
+    domid=$(xl domid "$name")
+    if [ "$sched" = rtcredit ]; then
+        # RT is a privilege granted by dom0: the measuring domain may use it, with a budget
+        # above what a 10 ms loop under TCG needs (~20% of the pCPU).
+        rtcredit-ctl dom "$name" --rt allow --rt-budget 50 > /tmp/grant.out 2>&1 ||
+            die "rtcredit-ctl: $(cat /tmp/grant.out)"
+    fi
+    say "run $run config=$cfg mode=$mode loops=$n domain=$name domid=$domid"
+    echo "E2E-DOMS run=$run $(xl list | awk 'NR > 1 {printf "%s=%s ", $1, $2}')"
+    xl unpause "$name"
+    # Waits without forking: the watcher samples every domain's CPU time at the guest's
+    # E2E-BEGIN and E2E-END lines and returns at E2E-DONE; for the traced run it starts
+    # xentrace at E2E-BEGIN, so the capture covers the loop.
+    tracer=
+    [ "$trace" != 0 ] && tracer="xentrace -D -e 0x0002f000 -T $trace /tmp/trace.bin"
+    # shellcheck disable=SC2086
+    e2e-watch "$log" "$run" "$domid" $((n / 50 + 240)) $tracer 2> /tmp/watch.err ||
+        say "run $run: watcher failed: $(cat /tmp/watch.err); guest said: $(tail -c 1500 "$log" | tr '\n' '|')"
+    if [ "$sched" = rtcredit ]; then
+        # The scheduler's view of every domain (time at each priority, RT counters).
+        rtcredit-ctl dom --json > /tmp/dom.json 2> /tmp/dom.err || say "rtcredit-ctl dom: $(cat /tmp/dom.err)"
+    fi
+    i=0
+    while xl domid "$name" > /dev/null 2>&1 && [ $i -lt 60 ]; do sleep 1; i=$((i + 1)); done
+    xl destroy "$name" > /dev/null 2>&1
+    [ "$trace" != 0 ] && trace_end
+    sed -n '/^E2E-JSON-BEGIN bench/,/^E2E-JSON-END bench/p' "$log" | sed '1d;$d' > /tmp/bench.json
+    sed -n '/^E2E-JSON-BEGIN status/,/^E2E-JSON-END status/p' "$log" | sed '1d;$d' > /tmp/status.json
+    grep '^E2E-GUEST' "$log" | sed "s/^/E2E-R$run /"
+    emit "run$run-bench.json" /tmp/bench.json
+    emit "run$run-status.json" /tmp/status.json
+    [ -s /tmp/dom.json ] && emit "run$run-sched.json" /tmp/dom.json && rm -f /tmp/dom.json
+    echo "E2E-RUN-END run=$run config=$cfg mode=$mode"
+}
+
+trace_end() {
+    say "xentrace: $(tr '\n' ' ' < /tmp/watch.err) bytes=$(wc -c < /tmp/trace.bin 2> /dev/null || echo 0)"
+    [ -s /tmp/trace.bin ] && emit "trace-$sched.bin" /tmp/trace.bin
+}
+
+for cfg in $configs; do
+    if [ "$cfg" = alone ]; then
+        for h in 1 2 3; do xl pause "hog$h"; done
+    else
+        for h in 1 2 3; do xl unpause "hog$h" 2> /dev/null; set_cap "hog$h" "$cfg"; done
+    fi
+    say "config $cfg: $(for h in 1 2 3; do echo -n "hog$h "; done)"
+    measure "$cfg" plain "$loops"
+    measure "$cfg" rtsleep "$loops"
+done
+if [ "${e2e_trace:-0}" != 0 ]; then
+    for h in 1 2 3; do xl unpause "hog$h" 2> /dev/null; set_cap "hog$h" 20; done
+    measure trace rtsleep 500 "$e2e_trace"
+fi
+say "done uptime=$(cut -d' ' -f1 /proc/uptime)"
+sync
+poweroff -f

@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The paper's experiment on a real Xen under QEMU (TCG, one pCPU): for each scheduler,
+# boot Xen with a PV dom0 running the xl toolstack, create three CPU-hog domUs and, for
+# each hog configuration, boot a measuring domU that runs `rtsleep bench` (10 ms
+# period) once with plain sleeps and once through /dev/rtsleep. Then build the report.
+#
+#   tests/e2e/run.sh [--sched LIST] [--loops N | --paper] [--configs LIST] [--boots K]
+#                    [--out DIR] [--trace-secs S] [--timeout S] [--report-only] [--verbose]
+#
+#   --sched LIST     comma-separated schedulers (default credit,credit2,rtcredit)
+#   --loops N        10 ms periods per measuring run (default 1000; the paper: 3000)
+#   --paper          --loops 3000
+#   --configs LIST   comma-separated hog configurations (default alone,0,10,20,30):
+#                    alone = hogs paused, 0 = uncapped, N = each hog capped at N% of the CPU
+#   --boots K        boot each scheduler K times (default 1; noise between boots is large)
+#   --out DIR        results directory (default results/e2e, relative to the repo root)
+#   --trace-secs S   xentrace capture of an extra short run per scheduler (default 4; 0: none)
+#   --timeout S      kill a QEMU boot after S seconds (default: from the run length)
+#   --report-only    do not boot: rebuild the report from DIR/raw
+#   --notes FILE     markdown appended to summary.md (the explanation of a committed run)
+#   --no-build       use the cached Xen, toolstack and rtsleep.ko as they are (no
+#                    build.sh / build-tools.sh / guest-kmod/build.sh), e.g. while they change
+#   --verbose        stream the serial console
+#
+# Needs (installed or built by this script, all cached under .cache/, git-ignored):
+# Xen (hypervisor/xen/build.sh), the patched toolstack (hypervisor/xen/build-tools.sh),
+# Debian's linux-image-6.1 as dom0 (as hypervisor/xen/smoke.sh), the Linux 7.2 guest
+# kernel and rtsleep.ko (guest-kmod/build-kernel.sh, build.sh), static `rtsleep`,
+# rtcredit-ctl. Serial logs land in DIR/raw/, the report (summary.md, summary.json,
+# SVG plots, traces) in DIR/. See tests/e2e/README.md.
+set -euo pipefail
+shopt -s inherit_errexit
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+CACHE=$REPO/.cache
+WORK=$CACHE/e2e
+
+SCHEDS=credit,credit2,rtcredit
+LOOPS=1000
+CONFIGS=alone,0,10,20,30
+BOOTS=1
+OUT=results/e2e
+TRACE_SECS=4
+TIMEOUT=
+REPORT_ONLY=0
+NO_BUILD=0
+NOTES=
+VERBOSE=0
+while [ $# -gt 0 ]; do
+    case $1 in
+        --sched) SCHEDS=${2:?--sched needs a list}; shift ;;
+        --loops) LOOPS=${2:?--loops needs a number}; shift ;;
+        --paper) LOOPS=3000 ;;
+        --configs) CONFIGS=${2:?--configs needs a list}; shift ;;
+        --boots) BOOTS=${2:?--boots needs a number}; shift ;;
+        --out) OUT=${2:?--out needs a directory}; shift ;;
+        --trace-secs) TRACE_SECS=${2:?}; shift ;;
+        --timeout) TIMEOUT=${2:?}; shift ;;
+        --report-only) REPORT_ONLY=1 ;;
+        --no-build) NO_BUILD=1 ;;
+        --notes) NOTES=${2:?--notes needs a file}; shift ;;
+        --verbose) VERBOSE=1 ;;
+        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+        *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+log() { echo "[e2e $(date -u +%H:%M:%S)] $*" >&2; }
+die() { echo "[e2e] ERROR: $*" >&2; exit 1; }
+
+# Bad input is refused before anything is built.
+[[ $LOOPS =~ ^[0-9]+$ ]] && [ "$LOOPS" -ge 50 ] && [ "$LOOPS" -le 100000 ] ||
+    die "--loops must be a whole number in 50..100000 (got '$LOOPS')"
+[[ $BOOTS =~ ^[0-9]+$ ]] && [ "$BOOTS" -ge 1 ] && [ "$BOOTS" -le 20 ] ||
+    die "--boots must be in 1..20 (got '$BOOTS')"
+[[ $TRACE_SECS =~ ^[0-9]+$ ]] && [ "$TRACE_SECS" -le 30 ] || die "--trace-secs must be in 0..30 (got '$TRACE_SECS')"
+for s in ${SCHEDS//,/ }; do
+    case $s in credit|credit2|rtcredit) ;; *) die "--sched: unknown scheduler '$s' (credit, credit2, rtcredit)" ;; esac
+done
+for c in ${CONFIGS//,/ }; do
+    [ "$c" = alone ] || { [[ $c =~ ^[0-9]+$ ]] && [ "$c" -le 100 ]; } ||
+        die "--configs: '$c' is neither 'alone' nor a cap in 0..100"
+done
+[ -n "$TIMEOUT" ] && { [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout must be seconds (got '$TIMEOUT')"; }
+case $OUT in /*) ;; *) OUT=$REPO/$OUT ;; esac
+if [ -n "$NOTES" ]; then
+    case $NOTES in /*) ;; *) NOTES=$PWD/$NOTES ;; esac
+    [ -f "$NOTES" ] || die "--notes: no file $NOTES"
+fi
+RAW=$OUT/raw
+
+# shellcheck source=../../hypervisor/xen/pkgs.sh
+. "$REPO/hypervisor/xen/pkgs.sh"
+# prepare_dom0_kernel, install_dom0_modules, install_xen_toolstack, install_elf
+# shellcheck source=../../hypervisor/xen/lib-initramfs.sh
+. "$REPO/hypervisor/xen/lib-initramfs.sh"
+
+# --- builds ---------------------------------------------------------------------------
+TOOLS_DIST=$XEN_TOOLS_DIST
+KDIR=$CACHE/linux-7.2/linux-source-7.2
+
+build_xen() {
+    XEN_IMAGE=$CACHE/xen-build/release/xen/xen
+    if [ "$NO_BUILD" = 0 ]; then
+        log "Xen (hypervisor/xen/build.sh)"
+        bash "$REPO/hypervisor/xen/build.sh" > /dev/null
+        log "toolstack (hypervisor/xen/build-tools.sh)"
+        bash "$REPO/hypervisor/xen/build-tools.sh" > /dev/null
+    fi
+    [ -f "$XEN_IMAGE" ] || die "no Xen image $XEN_IMAGE (run without --no-build)"
+    [ -x "$TOOLS_DIST/usr/sbin/xl" ] || die "build-tools.sh did not produce $TOOLS_DIST/usr/sbin/xl"
+}
+
+# The guest kernel, its module, and the static user programs of the domUs and dom0.
+build_guest() {
+    [ -f "$KDIR/arch/x86/boot/bzImage" ] || {
+        log "guest kernel (guest-kmod/build-kernel.sh, 12-20 min the first time)"
+        bash "$REPO/guest-kmod/build-kernel.sh" >&2
+    }
+    if [ "$NO_BUILD" = 0 ]; then
+        log "rtsleep.ko (guest-kmod/build.sh)"
+        bash "$REPO/guest-kmod/build.sh" > "$WORK/kmod-build.log" 2>&1 || die "guest-kmod/build.sh failed: $WORK/kmod-build.log"
+    fi
+    [ -f "$REPO/guest-kmod/rtsleep.ko" ] || die "no guest-kmod/rtsleep.ko (run without --no-build)"
+    log "static rtsleep, rtcredit-ctl, e2e-watch, hog"
+    # The static rtsleep for the busybox-only domU (rtsleep-cli/build-guest.sh).
+    RTSLEEP_BIN=$(bash "$REPO/rtsleep-cli/build-guest.sh" 2> "$WORK/build-guest.log" | awk '$1 == "rtsleep" {print $2}') ||
+        die "rtsleep-cli/build-guest.sh failed: $WORK/build-guest.log"
+    [ -x "$RTSLEEP_BIN" ] || die "rtsleep-cli/build-guest.sh gave no rtsleep binary ($WORK/build-guest.log)"
+    RTCTL_BIN=
+    case ,$SCHEDS, in
+        *,rtcredit,*)
+            cargo build --release --quiet -p rtcredit-config
+            RTCTL_BIN=$REPO/target/release/rtcredit-ctl ;;
+    esac
+    gcc -O2 -static -Wall -Wextra -Werror -o "$WORK/hog" "$HERE/guest/hog.c"
+    gcc -O2 -Wall -Wextra -Werror -I "$TOOLS_DIST/usr/include" -o "$WORK/e2e-watch" \
+        "$HERE/dom0/e2e-watch.c" -L "$TOOLS_DIST/usr/lib" -Wl,-rpath-link,"$TOOLS_DIST/usr/lib" -lxenctrl
+}
+
+# A busybox initramfs with /init = $2 and extra files, gzip'd into $1.
+cpio_gz() {
+    (cd "$2" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet) | gzip -1 > "$1"
+}
+
+build_images() {
+    local g=$WORK/guest-root h=$WORK/hog-root d=$WORK/dom0-root m name
+    rm -rf "$g" "$h" "$d"
+    # Measuring domU: busybox, the module, static rtsleep.
+    mkdir -p "$g"/{bin,dev,proc,sys,tmp}
+    cp /bin/busybox "$g/bin/busybox"
+    cp "$RTSLEEP_BIN" "$g/bin/rtsleep"
+    cp "$REPO/guest-kmod/rtsleep.ko" "$g/rtsleep.ko"
+    install -m 755 "$HERE/guest/measure-init.sh" "$g/init"
+    mknod -m 600 "$g/dev/console" c 5 1
+    cpio_gz "$WORK/measure.cpio.gz" "$g"
+    # Hog domU: just the static hog as /init.
+    mkdir -p "$h/dev"
+    cp "$WORK/hog" "$h/init"
+    mknod -m 600 "$h/dev/console" c 5 1
+    cpio_gz "$WORK/hog.cpio.gz" "$h"
+    # dom0: busybox, the toolstack with its libraries, modules, the domU images.
+    mkdir -p "$d"/{bin,dev,proc,sys,tmp,run,var/log,boot,etc/xen}
+    cp /bin/busybox "$d/bin/busybox"
+    mknod -m 600 "$d/dev/console" c 5 1
+    install_dom0_modules "$d" "${XEN_DOM0_MODULES[@]}"
+    install_xen_toolstack "$d"
+    [ -n "$RTCTL_BIN" ] && install_elf "$d" "$RTCTL_BIN" usr/sbin/rtcredit-ctl "$TOOLS_DIST/usr/lib"
+    install_elf "$d" "$WORK/e2e-watch" usr/sbin/e2e-watch "$TOOLS_DIST/usr/lib"
+    cp "$KDIR/arch/x86/boot/bzImage" "$d/boot/domU-kernel"
+    cp "$WORK/measure.cpio.gz" "$WORK/hog.cpio.gz" "$d/boot/"
+    cp "$HERE/dom0/hog.cfg" "$HERE/dom0/measure.cfg" "$d/etc/xen/"
+    install -m 755 "$HERE/dom0/init.sh" "$d/init"
+    cpio_gz "$WORK/dom0.cpio.gz" "$d"
+    log "images: dom0 $(du -h "$WORK/dom0.cpio.gz" | cut -f1), measuring domU $(du -h "$WORK/measure.cpio.gz" | cut -f1)"
+}
+
+# --- one boot -------------------------------------------------------------------------
+boot() {
+    local sched=$1 tag=$2 serial=$RAW/$2.log timeout=$TIMEOUT
+    local configs=${CONFIGS//,/+} nconf runs
+    nconf=$(echo "${CONFIGS//,/ }" | wc -w)
+    runs=$((2 * nconf))
+    # Boot and hogs ~3 min, each run: the loop plus ~1 min of domU boot and teardown.
+    [ -n "$timeout" ] || timeout=$((300 + runs * (LOOPS / 50 + 90) + TRACE_SECS * 20))
+    local xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
+    xen_cmdline+=" dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=$sched"
+    [ "$TRACE_SECS" -gt 0 ] && xen_cmdline+=" tbuf_size=64"
+    local dom0_cmdline="console=hvc0 earlyprintk=xen quiet loglevel=3 rdinit=/init e2e_sched=$sched e2e_loops=$LOOPS"
+    dom0_cmdline+=" e2e_configs=$configs e2e_trace=$TRACE_SECS"
+    local qemu=(qemu-system-x86_64 -machine pc -accel tcg -cpu qemu64 -m 1024 -smp 1
+                -nographic -no-reboot -kernel "$XEN_IMAGE" -append "$xen_cmdline"
+                -initrd "$DOM0_VMLINUZ $dom0_cmdline,$WORK/dom0.cpio.gz")
+    echo "${qemu[*]}" > "$RAW/$tag.qemu-cmdline"
+    log "boot $tag: sched=$sched, $runs runs of $LOOPS periods, timeout ${timeout}s, serial $serial"
+    local t=$SECONDS rc=0
+    if [ "$VERBOSE" = 1 ]; then
+        timeout -k 10 "$timeout" "${qemu[@]}" < /dev/null 2>&1 | tee "$serial" || rc=${PIPESTATUS[0]}
+    else
+        timeout -k 10 "$timeout" "${qemu[@]}" < /dev/null > "$serial" 2>&1 || rc=$?
+    fi
+    log "boot $tag: QEMU exit $rc after $((SECONDS - t))s"
+    echo "qemu_exit=$rc seconds=$((SECONDS - t))" > "$RAW/$tag.status"
+    grep -a 'E2E-FATAL' "$serial" >&2 && return 1
+    [ "$rc" = 0 ] || return 1
+}
+
+main() {
+    local t0=$SECONDS failed=0
+    mkdir -p "$WORK" "$RAW"
+    if [ "$REPORT_ONLY" = 0 ]; then
+        ensure_pkgs qemu-system-x86 busybox-static cpio gcc libc6-dev xz-utils zstd
+        exec 9> "$WORK/.lock"
+        flock -n 9 || die "another run.sh is preparing or running ($WORK/.lock)"
+        build_xen
+        prepare_dom0_kernel
+        build_guest
+        build_images
+        log "prepared in $((SECONDS - t0))s"
+        cat > "$RAW/run.json" <<JSON
+{"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loops": $LOOPS, "configs": "$CONFIGS", "boots": $BOOTS,
+ "schedulers": "$SCHEDS", "machine": "$(nproc) host cores, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo), QEMU $(qemu-system-x86_64 --version | head -n1 | awk '{print $4}') TCG, one pCPU",
+ "commit": "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"}
+JSON
+        local b s
+        for b in $(seq 1 "$BOOTS"); do
+            for s in ${SCHEDS//,/ }; do
+                boot "$s" "$s-b$b" || { failed=$((failed + 1)); log "boot $s-b$b failed (see $RAW/$s-b$b.log)"; }
+            done
+        done
+    fi
+    log "report"
+    local notes=()
+    [ -n "$NOTES" ] && notes=(--notes "$NOTES")
+    cargo run --release --quiet -p rtcredit-e2e -- --raw "$RAW" --out "$OUT" --scenario "$HERE/scenario.toml" "${notes[@]}"
+    log "done in $((SECONDS - t0))s: $OUT/summary.md"
+    [ "$failed" = 0 ] || die "$failed boot(s) failed"
+}
+
+main
