@@ -343,7 +343,9 @@ impl Accounting {
                 };
                 let mut credit = u.credit.load(RELAXED).saturating_add(credit_fair);
                 let class = if credit < 0 { Prio::Over } else { Prio::Under };
-                if u.prio != Prio::Rt {
+                // A queued BOOST unit keeps BOOST (it loses it at the next tick that finds
+                // it running): Xen changes `pri` but leaves it ahead of every UNDER unit.
+                if u.prio != Prio::Rt && !(u.queued && u.prio == Prio::Boost && class == Prio::Under) {
                     cpu.set_prio(shared, unit, class, now);
                 }
                 if credit < 0 {

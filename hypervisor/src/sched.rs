@@ -402,7 +402,20 @@ impl Cpu {
                 && !rt_waiting
             {
                 let mut decision = self.decision_for(current, false);
-                decision.run_ns = cap_rt_slice(shared, cur, (ratelimit_ns - ran_ns).max(MIN_TIMER_NS), now);
+                // Cut the slice to the rate limit's remainder only when something queued
+                // here is at least as urgent as the current unit (its turn is what is deferred).
+                // Otherwise (e.g. the RT fire's own pass) the unit keeps its slice, so
+                // that it is not round-robined behind its equals at the rate limit.
+                let better_waiting = crate::prio::QUEUED_DESC
+                    .iter()
+                    .take_while(|p| **p >= cur.prio)
+                    .any(|p| !self.queues[p.queue_index()].is_empty());
+                let keep_ns = if better_waiting {
+                    ratelimit_ns - ran_ns
+                } else {
+                    shared.tslice_ns.load(RELAXED).saturating_sub(ran_ns)
+                };
+                decision.run_ns = cap_rt_slice(shared, cur, keep_ns.max(MIN_TIMER_NS), now);
                 decision.switched = false;
                 return ScheduleBegin { want_steal: false, min_prio: Prio::Idle, candidates: CpuMask::EMPTY, decision };
             }

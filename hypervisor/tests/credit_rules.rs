@@ -408,3 +408,31 @@ fn work_left_waiting_after_a_pass_tickles_an_idle_cpu() {
     let stolen = host.schedule(1, 0, false).unwrap();
     assert_eq!(stolen.next, Some(b));
 }
+
+/// Xen's accounting changes a queued unit's priority value but leaves it where it is in
+/// the run queue: a unit woken with BOOST that has not run yet stays ahead of the UNDER
+/// units (and of those unparked in the same pass). Found in the end-to-end trace, where
+/// the measuring domain waited a hog's whole slice after an accounting period.
+#[test]
+fn accounting_leaves_a_queued_boost_unit_ahead_of_the_under_units() {
+    let mut host = host(1);
+    let (_, woken) = domain_with_unit(&mut host, 14, 0, true);
+    let (_, hog1) = domain_with_unit(&mut host, 1, 0, true);
+    let (_, hog2) = domain_with_unit(&mut host, 2, 0, true);
+    // Each runs once and is ticked, so all three are active and UNDER.
+    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(woken));
+    host.tick(0, MS).unwrap();
+    host.sleep(woken).unwrap();
+    assert_eq!(host.schedule(0, 1_200_000, false).unwrap().next, Some(hog1));
+    host.tick(0, 2 * MS).unwrap();
+    assert_eq!(host.schedule(0, 3 * MS, false).unwrap().next, Some(hog2));
+    host.tick(0, 4 * MS).unwrap();
+    assert_eq!(host.schedule(0, 5 * MS, false).unwrap().next, Some(hog1));
+    assert_eq!(host.unit(hog2).unwrap().prio, Prio::Under);
+    // The wake (BOOST) and then an accounting period before the pass it asked for.
+    host.wake(woken, 20 * MS).unwrap();
+    assert_eq!(host.queue(0), vec![woken, hog2]);
+    host.account(20 * MS + 50_000);
+    assert_eq!(host.queue(0), vec![woken, hog2], "accounting does not re-file the queued BOOST unit");
+    assert_eq!(host.schedule(0, 20 * MS + 100_000, false).unwrap().next, Some(woken));
+}

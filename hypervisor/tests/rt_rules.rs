@@ -275,3 +275,38 @@ fn grant_fire_and_switch_in_are_traced_with_their_data() {
     let switch_in = records.iter().rev().find(|r| r.event == trace::SWITCH_IN).unwrap();
     assert_eq!(&switch_in.data[..4], &[1, 0, Prio::Rt as u32, 0]);
 }
+
+/// The RT fire on a unit that is already running asks for a pass (to cut its slice to
+/// the RT budget). Inside the rate-limit window that pass keeps the unit, and it must
+/// keep it for the rest of its slice, not only for the rest of the rate limit: else the
+/// short slice ends just after the tick has dropped RT, and the unit, in the middle of
+/// its deadline's work, goes behind a queued hog of its class. Found in the end-to-end
+/// trace (a 17.9 ms wait and three lost deadlines).
+#[test]
+fn a_fire_on_a_running_unit_does_not_shorten_its_slice_to_the_rate_limit() {
+    let mut host = Host::new(Params::default(), 1, true).unwrap();
+    let dom = host.add_domain(14);
+    host.set_domain_params(dom, &DomainParams { rt_budget_pct: 50, ..rt_params() }).unwrap();
+    let (rt, _) = host.add_unit(dom, 0, true, 0).unwrap();
+    let hog_dom = host.add_domain(1);
+    let (hog, _) = host.add_unit(hog_dom, 0, true, 0).unwrap();
+    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(rt));
+    host.rtsleep(rt, &deadline(9 * MS + 400_000), 500_000).unwrap();
+    host.tick(0, MS).unwrap();
+    host.sleep(rt).unwrap();
+    assert_eq!(host.schedule(0, 1_200_000, false).unwrap().next, Some(hog));
+    host.tick(0, 2 * MS).unwrap();
+    host.account(3 * MS);
+    // The guest wakes shortly before its deadline (BOOST) and preempts the hog.
+    host.wake(rt, 9 * MS).unwrap();
+    assert_eq!(host.schedule(0, 9 * MS, false).unwrap().next, Some(rt));
+    // The deadline while it runs: RT, and a pass 0.45 ms after the switch.
+    assert_eq!(host.rt_fire(rt, 9 * MS + 400_000).unwrap(), CpuMask::single(0));
+    let pass = host.schedule(0, 9 * MS + 450_000, false).unwrap();
+    assert_eq!(pass.next, Some(rt));
+    assert!(pass.run_ns > 2 * MS, "slice after the fire's pass: {} ns, not the rate limit's rest", pass.run_ns);
+    // The tick drops RT (the unit has credit: UNDER); it keeps running through its work.
+    host.tick(0, 10 * MS).unwrap();
+    assert_eq!(host.unit(rt).unwrap().prio, Prio::Under);
+    assert_eq!(host.current(0), Some(rt));
+}
