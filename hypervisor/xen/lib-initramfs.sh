@@ -1,4 +1,4 @@
-# Sourced by xl-smoke.sh (and meant for the end-to-end harness): helpers to put a
+# Sourced by smoke.sh, xl-smoke.sh and tests/e2e/run.sh: helpers to put a
 # Debian 6.1 dom0 kernel's modules and the toolstack built by build-tools.sh into a
 # busybox initramfs. The caller defines CACHE (the repo's .cache), log() and die().
 #
@@ -9,9 +9,6 @@
 #                                        the same paths, plus every library ldd lists,
 #                                        the loader and libgcc_s.so.1
 #   install_elf ROOT FILE DEST [LIBDIR]  one dynamic ELF and its libraries
-#
-# The functions of smoke.sh (prepare_dom0_kernel, ko_cat, modinfo_depends) are
-# copied here, not moved: smoke.sh keeps its own copy.
 
 XEN_TOOLS_DIST=${XEN_TOOLS_DIST:-$CACHE/xen-tools/dist}
 DOM0=${DOM0:-$CACHE/dom0-kernel}

@@ -86,6 +86,8 @@ T0=$SECONDS
 
 # shellcheck source=pkgs.sh
 . "$HERE/pkgs.sh"
+# shellcheck source=lib-initramfs.sh
+. "$HERE/lib-initramfs.sh"
 
 # --- 1. Xen ------------------------------------------------------------------------------
 build_xen() {
@@ -97,78 +99,10 @@ build_xen() {
 }
 
 # --- 2. dom0 kernel -----------------------------------------------------------------------
-# Debian's distribution kernel is a tested PV dom0. The package is resolved once through
-# the linux-image-amd64 metapackage and then kept: later runs use the cached .deb
-# without asking apt, so the kernel does not change under our feet.
-prepare_dom0_kernel() {
-    mkdir -p "$DOM0"
-    local deb
-    deb=$(ls "$DOM0"/linux-image-6.1.*-amd64_*.deb 2>/dev/null | head -n1 || true)
-    if [ -z "$deb" ]; then
-        local pkg
-        pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-              awk '/Depends: linux-image-6\.1\./{print $2; exit}')
-        if [ -z "$pkg" ]; then
-            apt-get update >&2
-            pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-6\.1\./{print $2; exit}')
-        fi
-        [ -n "$pkg" ] || die "cannot resolve linux-image-amd64 to a 6.1 kernel package"
-        log "downloading $pkg"
-        (cd "$DOM0" && { apt-get download "$pkg" >&2 || { apt-get update >&2 && apt-get download "$pkg" >&2; }; })
-        deb=$(ls "$DOM0"/linux-image-6.1.*-amd64_*.deb | head -n1)
-    fi
-    if [ ! -f "$DOM0/root/.extracted" ] || [ "$(cat "$DOM0/root/.extracted")" != "$(basename "$deb")" ]; then
-        log "extracting $(basename "$deb")"
-        rm -rf "$DOM0/root"
-        dpkg-deb -x "$deb" "$DOM0/root"
-        basename "$deb" > "$DOM0/root/.extracted"
-    fi
-    DOM0_VMLINUZ=$(ls "$DOM0"/root/boot/vmlinuz-* | head -n1)
-    KVER=${DOM0_VMLINUZ##*/vmlinuz-}
-    DOM0_MODDIR=$DOM0/root/lib/modules/$KVER
-    [ -f "$DOM0_VMLINUZ" ] && [ -d "$DOM0_MODDIR" ] || die "unexpected layout in $deb"
-}
-
-# Modules to load in dom0 for /dev/xen/privcmd, dependencies first, as paths relative
-# to the module directory. The package ships no modules.dep (depmod runs at install
-# time), so dependencies come from each module's own .modinfo "depends=" field.
-# Prints nothing when the driver is built in.
-ko_cat() {
-    case $1 in
-        *.ko) cat "$1" ;;
-        *.ko.xz) xz -dc "$1" ;;
-        *.ko.zst) zstd -qdc "$1" ;;
-        *) die "unknown module format: $1" ;;
-    esac
-}
-modinfo_depends() {
-    local tmp=$RUN/modinfo.tmp
-    ko_cat "$1" > "$tmp"
-    objcopy -O binary --only-section=.modinfo "$tmp" /dev/stdout | tr '\0' '\n' |
-        sed -n 's/^depends=//p' | tr ',' ' '
-    rm -f "$tmp"
-}
-dom0_modules() {
-    local seen=" "
-    # Module names treat '-' and '_' as the same character.
-    add_mod() {
-        local name=${1//-/_} rel d
-        case $seen in *" $name "*) return 0 ;; esac
-        seen+="$name "
-        rel=$(grep -m1 -E "/${name//_/[-_]}\.ko(\.[a-z]+)?\$" "$DOM0_MODDIR/modules.order" || true)
-        if [ -z "$rel" ]; then
-            grep -qE "/${name//_/[-_]}\.ko\$" "$DOM0_MODDIR/modules.builtin" && return 0
-            die "dom0 kernel $KVER has no module $1"
-        fi
-        for d in $(modinfo_depends "$DOM0_MODDIR/$rel"); do add_mod "$d"; done
-        echo "$rel"
-    }
-    add_mod xen-privcmd
-    # xentrace (--trace) binds VIRQ_TBUF through /dev/xen/evtchn; libxenctrl also
-    # opens the grant device (TOOLCHAIN.md section 4). xenstored (for rtcredit-ctl)
-    # needs the event channel device and xenfs (/proc/xen/xsd_kva, xsd_port).
-    add_mod xen-evtchn; add_mod xen-gntdev; add_mod xenfs
-}
+# Debian's distribution kernel as a PV dom0 and its Xen modules (xen-privcmd; xentrace
+# binds VIRQ_TBUF through xen-evtchn and libxenctrl opens xen-gntdev; xenstored, for
+# rtcredit-ctl, needs xenfs): prepare_dom0_kernel and install_dom0_modules of
+# lib-initramfs.sh, shared with xl-smoke.sh and tests/e2e.
 
 # --- 3. static dom0 tools -----------------------------------------------------------------
 build_tools() {
@@ -284,14 +218,7 @@ build_initramfs() {
     # The kernel opens /dev/console for init before anything is mounted; without the
     # node in the archive, /init would run with no stdout.
     mknod -m 600 "$root/dev/console" c 5 1
-    : > "$root/modules.load"
-    local mods
-    mods=$(dom0_modules) || die "cannot work out which dom0 modules to load"
-    for m in $mods; do
-        name=$(basename "$m"); name=${name%%.ko*}.ko
-        ko_cat "$DOM0_MODDIR/$m" > "$root/lib/modules/$name"
-        echo "$name" >> "$root/modules.load"
-    done
+    install_dom0_modules "$root" "${XEN_DOM0_MODULES[@]}"
     [ "$TRACE" = 1 ] && install_xentrace "$root"
     install_ctl "$root"
     write_init > "$root/init"
