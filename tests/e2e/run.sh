@@ -32,6 +32,7 @@
 # SVG plots, traces) in DIR/. See tests/e2e/README.md.
 set -euo pipefail
 shopt -s inherit_errexit
+ARGS="$*"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -224,7 +225,7 @@ main() {
         cat > "$RAW/run.json" <<JSON
 {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loops": $LOOPS, "configs": "$CONFIGS", "boots": $BOOTS,
  "schedulers": "$SCHEDS", "machine": "$(nproc) host cores, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo), QEMU $(qemu-system-x86_64 --version | head -n1 | awk '{print $4}') TCG, one pCPU",
- "commit": "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"}
+ "commit": "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)", "command_args": "$ARGS"}
 JSON
         local b s
         for b in $(seq 1 "$BOOTS"); do

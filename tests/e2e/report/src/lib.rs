@@ -60,13 +60,17 @@ pub struct Boot {
     pub trace: Option<Vec<u8>>,
 }
 
-/// Reads every `*.log` in `raw`.
+/// A boot log's tag (`SCHED-bK`) when `path` is `SCHED-bK.log` or `SCHED-bK.log.gz`.
+fn log_tag(path: &Path) -> Option<&str> {
+    let name = path.file_name()?.to_str()?;
+    name.strip_suffix(".log").or_else(|| name.strip_suffix(".log.gz"))
+}
+
+/// Reads every `*.log` (or `*.log.gz`, as committed under docs/results) in `raw`.
 pub fn read_boots(raw: &Path) -> Result<Vec<Boot>, ReportError> {
     let read_dir = std::fs::read_dir(raw).map_err(|source| ReportError::Read { path: raw.into(), source })?;
-    let mut paths: Vec<PathBuf> = read_dir
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "log"))
-        .collect();
+    let mut paths: Vec<PathBuf> =
+        read_dir.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| log_tag(p).is_some()).collect();
     paths.sort();
     if paths.is_empty() {
         return Err(ReportError::NoLogs(raw.into()));
@@ -74,14 +78,20 @@ pub fn read_boots(raw: &Path) -> Result<Vec<Boot>, ReportError> {
     paths.iter().map(|p| read_boot(p)).collect()
 }
 
-/// Reads one boot log `SCHED-bK.log`.
+/// Reads one boot log `SCHED-bK.log` (or `.log.gz`).
 pub fn read_boot(path: &Path) -> Result<Boot, ReportError> {
-    let tag = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+    let tag = log_tag(path).unwrap_or_default().to_string();
     let scheduler = match tag.rsplit_once("-b") {
         Some((sched, k)) if !sched.is_empty() && k.parse::<u32>().is_ok() => sched.to_string(),
         _ => return Err(ReportError::LogName { path: path.into() }),
     };
-    let bytes = std::fs::read(path).map_err(|source| ReportError::Read { path: path.into(), source })?;
+    let mut bytes = std::fs::read(path).map_err(|source| ReportError::Read { path: path.into(), source })?;
+    if path.extension().is_some_and(|x| x == "gz") {
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes.as_slice()), &mut plain)
+            .map_err(|source| ReportError::Read { path: path.into(), source })?;
+        bytes = plain;
+    }
     let text = String::from_utf8_lossy(&bytes);
     let log = serial::parse(&text).map_err(|source| ReportError::Serial { path: path.into(), source })?;
     let mut problems: Vec<String> = log.fatal.iter().map(|f| format!("dom0 gave up: {f}")).collect();

@@ -162,10 +162,26 @@ fn the_report_writes_summaries_plots_and_checks_targets() {
 }
 
 #[test]
+fn a_gzipped_log_reads_as_the_plain_one() {
+    let dir = std::env::temp_dir().join(format!("rtcredit-e2e-gz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(sample_log().as_bytes()).unwrap();
+    std::fs::write(dir.join("rtcredit-b2.log.gz"), gz.finish().unwrap()).unwrap();
+    let boots = rtcredit_e2e::read_boots(&dir).unwrap();
+    assert_eq!(
+        (boots[0].tag.as_str(), boots[0].scheduler.as_str(), boots[0].runs.len()),
+        ("rtcredit-b2", "rtcredit", 2)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_log_name_without_scheduler_and_boot_is_refused() {
     let dir = std::env::temp_dir().join(format!("rtcredit-e2e-name-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("serial.log"), "").unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a log").unwrap();
     let err = rtcredit_e2e::read_boots(&dir).unwrap_err();
     assert!(err.to_string().contains("expected SCHEDULER-bN.log"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
