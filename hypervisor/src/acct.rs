@@ -43,8 +43,8 @@ use crate::cpumask::{CpuMask, MAX_CPUS};
 use crate::list::container_of;
 use crate::params::{ChargeMode, Params};
 use crate::prio::Prio;
-use crate::rt::{note_rt_demotion, Demotion};
-use crate::sched::{burn_credits, set_running_prio, unit_of_active};
+use crate::rt::{note_rt_demotion, rt_budget_left_ns, Demotion};
+use crate::sched::{burn_credits, flush_prio_time, set_running_prio, unit_of_active};
 use crate::state::{Accounting, Cpu, Domain, Shared, Unit, RELAXED};
 use crate::trace;
 
@@ -237,7 +237,19 @@ impl Accounting {
                 self.acct_start(cpu, current);
             }
             let unit = &mut *current;
+            // RT lasts until the unit blocks, its budget is spent, or a tick that finds
+            // it RT for a whole tick period: a tick that comes just after the fire would
+            // otherwise end RT in the middle of the deadline's work (ticks and deadlines
+            // keep one phase for a whole run), and the next pass would send the unit
+            // behind the hogs of its class. The RT budget still bounds the time.
             if unit.prio == Prio::Rt {
+                // Charge the RT time so far to the domain's budget window first.
+                flush_prio_time(shared, unit, now);
+                let held_ns = now.saturating_sub(unit.rt_since_ns);
+                if held_ns < shared.tick_ns.load(RELAXED) && rt_budget_left_ns(shared, unit.live(), now) > 0 {
+                    cpu.tick_on = true;
+                    return Some(now.saturating_add(shared.tick_ns.load(RELAXED).max(1)));
+                }
                 note_rt_demotion(shared, unit, Demotion::Tick);
             }
             // BOOST drops to UNDER as in Xen (accounting sorts it out later). RT drops

@@ -20,7 +20,8 @@ pub enum Prio {
     Under = 2,
     /// Woke from UNDER; dropped back at the next tick that finds it running.
     Boost = 3,
-    /// Reached its registered deadline; dropped at the next tick or when it blocks.
+    /// Reached its registered deadline; dropped at a tick once held for a tick period,
+    /// when it blocks, or when the domain's RT budget is spent.
     Rt = 4,
 }
 

@@ -13,8 +13,10 @@
 //!   guest sleeps until the same deadline, so the wake follows within a tick; a
 //!   remembered grant older than one tick is dropped).
 //!
-//! RT is dropped at the next tick that finds the unit running, or when it blocks, to
-//! the class its credit earns: UNDER (the paper's rule), or OVER when its credit is
+//! RT is dropped at the first tick that finds the unit running at RT for a whole tick
+//! period (a tick just after the fire would end RT in the middle of the deadline's
+//! work, and deadlines keep their phase to the ticks for a whole run), or when it
+//! blocks, or when its budget is spent, to the class its credit earns: UNDER (the paper's rule), or OVER when its credit is
 //! spent (ours: otherwise an RT grant would lift a unit that overspent above the ones
 //! with credit until the next accounting). The run time is charged as credit like any
 //! other, so an RT unit still pays for its CPU and BOOST/UNDER/OVER units are not
@@ -253,6 +255,7 @@ impl Cpu {
         };
         let late_ns = now - deadline_ns;
         shared.emit(trace::RT_FIRE, &[u.domid(), u.unit_id, state, late_ns.min(u64::from(u32::MAX)) as u32]);
+        u.rt_since_ns = now;
         if u.running {
             set_running_prio(shared, u, Prio::Rt, now);
             // Reschedule so that its slice is cut to what is left of the RT budget.

@@ -321,6 +321,7 @@ impl Cpu {
                 && now.saturating_sub(u.rt_fired_at_ns) <= shared.tick_ns.load(RELAXED)
             {
                 u.prio = Prio::Rt;
+                u.rt_since_ns = now;
             } else if !migrating && u.prio == Prio::Under {
                 u.prio = Prio::Boost;
                 bump(&u.stats.boosts, 1);

@@ -88,6 +88,8 @@ pub struct Unit {
     pub(crate) rt_deadline_ns: u64,
     /// When the deadline fired while the unit was blocked (`rt_pending`).
     pub(crate) rt_fired_at_ns: u64,
+    /// When it last became RT (the tick keeps RT for at least one tick period after).
+    pub(crate) rt_since_ns: u64,
     /// CPUs it may run on (hard affinity).
     pub(crate) affinity: CpuMask,
     pub stats: UnitStats,
@@ -262,6 +264,7 @@ impl Unit {
             prio_since_ns: 0,
             rt_deadline_ns: 0,
             rt_fired_at_ns: 0,
+            rt_since_ns: 0,
             affinity: CpuMask::first_n(MAX_CPUS),
             stats: UnitStats::default(),
         }

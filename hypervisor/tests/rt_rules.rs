@@ -305,8 +305,21 @@ fn a_fire_on_a_running_unit_does_not_shorten_its_slice_to_the_rate_limit() {
     let pass = host.schedule(0, 9 * MS + 450_000, false).unwrap();
     assert_eq!(pass.next, Some(rt));
     assert!(pass.run_ns > 2 * MS, "slice after the fire's pass: {} ns, not the rate limit's rest", pass.run_ns);
-    // The tick drops RT (the unit has credit: UNDER); it keeps running through its work.
     host.tick(0, 10 * MS).unwrap();
-    assert_eq!(host.unit(rt).unwrap().prio, Prio::Under);
     assert_eq!(host.current(0), Some(rt));
+}
+
+/// A tick keeps RT that began less than a tick period ago (a deadline just before a
+/// tick would otherwise lose RT in the middle of its work, for the whole run since
+/// ticks and deadlines keep their phase); the next tick ends it.
+#[test]
+fn the_tick_keeps_rt_for_one_tick_period() {
+    let (mut host, dom, rt, _) = setup(1);
+    host.rtsleep(rt, &deadline(9 * MS + 400_000), 0).unwrap();
+    host.rt_fire(rt, 9 * MS + 400_000).unwrap();
+    host.tick(0, 10 * MS).unwrap();
+    assert_eq!(host.unit(rt).unwrap().prio, Prio::Rt, "0.6 ms at RT: kept");
+    host.tick(0, 20 * MS).unwrap();
+    assert_ne!(host.unit(rt).unwrap().prio, Prio::Rt, "10.6 ms at RT: dropped to its credit class");
+    assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 1);
 }

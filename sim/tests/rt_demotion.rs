@@ -42,12 +42,15 @@ fn rt_demotion_returns_an_over_unit_to_over() {
     assert!(before.credit < 0 && before.prio == Prio::Over, "set-up: the unit is OVER: {before:?}");
     let _ = other_unit;
 
-    // It asks for RT at 100 ms; the timer fires; the next tick demotes it.
+    // It asks for RT at 100 ms; the timer fires; the tick at the same instant keeps RT
+    // (held less than a tick period), the next one demotes it.
     let args = SchedRtsleep { deadline_ns: 100 * MS, flags: 0, pad: 0 };
     host.rtsleep(rt_unit, &args, 91 * MS).expect("granted");
     host.rt_fire(rt_unit, 100 * MS).expect("fired");
     assert_eq!(host.unit(rt_unit).expect("unit").prio, Prio::Rt);
     host.tick(0, 100 * MS).expect("tick");
+    assert_eq!(host.unit(rt_unit).expect("unit").prio, Prio::Rt);
+    host.tick(0, 110 * MS).expect("tick");
     let after = host.unit(rt_unit).expect("unit");
     assert!(after.credit < 0, "{after:?}");
     assert_eq!(after.prio, Prio::Over, "RT must fall back to the class its credit gives (OVER), got {after:?}");
