@@ -31,6 +31,7 @@ echo "E2E-JSON-BEGIN status"
 cat /tmp/status.json
 echo "E2E-JSON-END status"
 echo "E2E-DONE"
-# dom0 reads the scheduler's counters of this domain now, before it is gone.
-sleep 3
+# dom0 reads the scheduler's counters of this domain now, before it is gone (3 s was
+# not always enough for a dom0 that shares the CPU with uncapped hogs).
+sleep 8
 poweroff -f
