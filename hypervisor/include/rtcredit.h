@@ -257,7 +257,8 @@ enum rtcredit_prio
    */
   RTCREDIT_PRIO_BOOST = 3,
   /*
-   Reached its registered deadline; dropped at the next tick or when it blocks.
+   Reached its registered deadline; dropped at a tick once held for a tick period,
+   when it blocks, or when the domain's RT budget is spent.
    */
   RTCREDIT_PRIO_RT = 4,
 };
