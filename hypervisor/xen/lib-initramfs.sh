@@ -9,6 +9,10 @@
 #                                        the same paths, plus every library ldd lists,
 #                                        the loader and libgcc_s.so.1
 #   install_elf ROOT FILE DEST [LIBDIR]  one dynamic ELF and its libraries
+#   cpio_gz ROOT OUT                     ROOT as a gzip'd newc initramfs (sorted, root-owned)
+#   run_qemu LOG TIMEOUT VERBOSE CMD...  CMD (QEMU) with no stdin, killed after TIMEOUT s,
+#                                        output to LOG (and the terminal if VERBOSE=1);
+#                                        returns CMD's exit code (124: timeout)
 
 XEN_TOOLS_DIST=${XEN_TOOLS_DIST:-$CACHE/xen-tools/dist}
 DOM0=${DOM0:-$CACHE/dom0-kernel}
@@ -159,4 +163,20 @@ install_xen_toolstack() {
     [ -f "$root/etc/xen/xl.conf" ] || echo '# xl.conf: defaults (xl.conf(5))' > "$root/etc/xen/xl.conf"
     ln -sfn /run "$root/var/run"
     ln -sfn /run/lock "$root/var/lock"
+}
+
+# --- packing and booting ----------------------------------------------------------------
+cpio_gz() {
+    (cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet) |
+        gzip -1 > "$2"
+}
+run_qemu() {
+    local log=$1 timeout=$2 verbose=$3 rc=0
+    shift 3
+    if [ "$verbose" = 1 ]; then
+        timeout -k 10 "$timeout" "$@" < /dev/null 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+    else
+        timeout -k 10 "$timeout" "$@" < /dev/null > "$log" 2>&1 || rc=$?
+    fi
+    return "$rc"
 }

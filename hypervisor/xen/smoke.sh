@@ -223,8 +223,7 @@ build_initramfs() {
     install_ctl "$root"
     write_init > "$root/init"
     chmod 755 "$root/init"
-    (cd "$root" && find . -print0 | LC_ALL=C sort -z |
-        cpio --null -o -H newc --owner=0:0 --quiet) | gzip -1 > "$RUN/initramfs.cpio.gz"
+    cpio_gz "$root" "$RUN/initramfs.cpio.gz"
 }
 
 # dom0's /init. Every line the host judges starts with "SMOKE:", "schedop:" or
@@ -411,11 +410,7 @@ boot() {
     echo "${qemu[*]}" > "$RUN/qemu-cmdline.txt"
     log "booting Xen ($VARIANT, sched=$SCHED) in QEMU, timeout ${TIMEOUT}s; log: $LOG"
     local t=$SECONDS rc=0
-    if [ "$VERBOSE" = 1 ]; then
-        timeout -k 10 "$TIMEOUT" "${qemu[@]}" < /dev/null 2>&1 | tee "$LOG" || rc=${PIPESTATUS[0]}
-    else
-        timeout -k 10 "$TIMEOUT" "${qemu[@]}" < /dev/null > "$LOG" 2>&1 || rc=$?
-    fi
+    run_qemu "$LOG" "$TIMEOUT" "$VERBOSE" "${qemu[@]}" || rc=$?
     QEMU_RC=$rc
     BOOT_SECS=$((SECONDS - t))
     echo "$QEMU_RC $BOOT_SECS" > "$RUN/qemu-status"

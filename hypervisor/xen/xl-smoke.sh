@@ -109,8 +109,7 @@ echo "$MARKER kernel=\$(/bin/busybox uname -r) uptime=\$(/bin/busybox cut -d' ' 
 while :; do read -t 3600 x < /dev/console || /bin/busybox sleep 3600; done
 INIT
     chmod 755 "$root/init"
-    (cd "$root" && find . -print0 | LC_ALL=C sort -z |
-        cpio --null -o -H newc --owner=0:0 --quiet) | gzip -9 > "$RUN/domu-initrd.gz"
+    cpio_gz "$root" "$RUN/domu-initrd.gz"
 }
 
 # --- dom0 initramfs ------------------------------------------------------------------------
@@ -141,8 +140,7 @@ on_crash = "preserve"
 CFG
     write_init > "$root/init"
     chmod 755 "$root/init"
-    (cd "$root" && find . -print0 | LC_ALL=C sort -z |
-        cpio --null -o -H newc --owner=0:0 --quiet) | gzip -1 > "$RUN/initramfs.cpio.gz"
+    cpio_gz "$root" "$RUN/initramfs.cpio.gz"
 }
 
 # dom0's /init (TOOLCHAIN.md 4b order). Lines the host judges start with "XLSMOKE:".
@@ -230,11 +228,7 @@ boot() {
     echo "${qemu[*]}" > "$RUN/qemu-cmdline.txt"
     log "booting Xen (sched=$SCHED) in QEMU, timeout ${TIMEOUT}s; log: $LOG"
     local t=$SECONDS rc=0
-    if [ "$VERBOSE" = 1 ]; then
-        timeout -k 10 "$TIMEOUT" nice -n 5 "${qemu[@]}" < /dev/null 2>&1 | tee "$LOG" || rc=${PIPESTATUS[0]}
-    else
-        timeout -k 10 "$TIMEOUT" nice -n 5 "${qemu[@]}" < /dev/null > "$LOG" 2>&1 || rc=$?
-    fi
+    run_qemu "$LOG" "$TIMEOUT" "$VERBOSE" nice -n 5 "${qemu[@]}" || rc=$?
     QEMU_RC=$rc
     BOOT_SECS=$((SECONDS - t))
     echo "$QEMU_RC $BOOT_SECS" > "$RUN/qemu-status"

@@ -96,7 +96,8 @@ RAW=$OUT/raw
 
 # shellcheck source=../../hypervisor/xen/pkgs.sh
 . "$REPO/hypervisor/xen/pkgs.sh"
-# prepare_dom0_kernel, install_dom0_modules, install_xen_toolstack, install_elf
+# prepare_dom0_kernel, install_dom0_modules, install_xen_toolstack, install_elf,
+# cpio_gz, run_qemu
 # shellcheck source=../../hypervisor/xen/lib-initramfs.sh
 . "$REPO/hypervisor/xen/lib-initramfs.sh"
 
@@ -143,11 +144,6 @@ build_guest() {
         "$HERE/dom0/e2e-watch.c" -L "$TOOLS_DIST/usr/lib" -Wl,-rpath-link,"$TOOLS_DIST/usr/lib" -lxenctrl
 }
 
-# A busybox initramfs with /init = $2 and extra files, gzip'd into $1.
-cpio_gz() {
-    (cd "$2" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet) | gzip -1 > "$1"
-}
-
 build_images() {
     local g=$WORK/guest-root h=$WORK/hog-root d=$WORK/dom0-root m name
     rm -rf "$g" "$h" "$d"
@@ -158,12 +154,12 @@ build_images() {
     cp "$REPO/guest-kmod/rtsleep.ko" "$g/rtsleep.ko"
     install -m 755 "$HERE/guest/measure-init.sh" "$g/init"
     mknod -m 600 "$g/dev/console" c 5 1
-    cpio_gz "$WORK/measure.cpio.gz" "$g"
+    cpio_gz "$g" "$WORK/measure.cpio.gz"
     # Hog domU: just the static hog as /init.
     mkdir -p "$h/dev"
     cp "$WORK/hog" "$h/init"
     mknod -m 600 "$h/dev/console" c 5 1
-    cpio_gz "$WORK/hog.cpio.gz" "$h"
+    cpio_gz "$h" "$WORK/hog.cpio.gz"
     # dom0: busybox, the toolstack with its libraries, modules, the domU images.
     mkdir -p "$d"/{bin,dev,proc,sys,tmp,run,var/log,boot,etc/xen}
     cp /bin/busybox "$d/bin/busybox"
@@ -176,7 +172,7 @@ build_images() {
     cp "$WORK/measure.cpio.gz" "$WORK/hog.cpio.gz" "$d/boot/"
     cp "$HERE/dom0/hog.cfg" "$HERE/dom0/measure.cfg" "$d/etc/xen/"
     install -m 755 "$HERE/dom0/init.sh" "$d/init"
-    cpio_gz "$WORK/dom0.cpio.gz" "$d"
+    cpio_gz "$d" "$WORK/dom0.cpio.gz"
     log "images: dom0 $(du -h "$WORK/dom0.cpio.gz" | cut -f1), measuring domU $(du -h "$WORK/measure.cpio.gz" | cut -f1)"
 }
 
@@ -199,11 +195,7 @@ boot() {
     echo "${qemu[*]}" > "$RAW/$tag.qemu-cmdline"
     log "boot $tag: sched=$sched, $runs runs of $LOOPS periods, timeout ${timeout}s, serial $serial"
     local t=$SECONDS rc=0
-    if [ "$VERBOSE" = 1 ]; then
-        timeout -k 10 "$timeout" "${qemu[@]}" < /dev/null 2>&1 | tee "$serial" || rc=${PIPESTATUS[0]}
-    else
-        timeout -k 10 "$timeout" "${qemu[@]}" < /dev/null > "$serial" 2>&1 || rc=$?
-    fi
+    run_qemu "$serial" "$timeout" "$VERBOSE" "${qemu[@]}" || rc=$?
     log "boot $tag: QEMU exit $rc after $((SECONDS - t))s"
     echo "qemu_exit=$rc seconds=$((SECONDS - t))" > "$RAW/$tag.status"
     grep -a 'E2E-FATAL' "$serial" >&2 && return 1
