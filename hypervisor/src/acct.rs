@@ -242,22 +242,19 @@ impl Accounting {
             // otherwise end RT in the middle of the deadline's work (ticks and deadlines
             // keep one phase for a whole run), and the next pass would send the unit
             // behind the hogs of its class. The RT budget still bounds the time.
-            if unit.prio == Prio::Rt {
+            let tick_ns = shared.tick_ns.load(RELAXED);
+            let ends_rt = unit.prio == Prio::Rt && {
                 // Charge the RT time so far to the domain's budget window first.
                 flush_prio_time(shared, unit, now);
-                let held_ns = now.saturating_sub(unit.rt_since_ns);
-                if held_ns < shared.tick_ns.load(RELAXED) && rt_budget_left_ns(shared, unit.live(), now) > 0 {
-                    cpu.tick_on = true;
-                    return Some(now.saturating_add(shared.tick_ns.load(RELAXED).max(1)));
-                }
-                note_rt_demotion(shared, unit, Demotion::Tick);
-            }
+                now.saturating_sub(unit.rt_since_ns) >= tick_ns || rt_budget_left_ns(shared, unit.live(), now) == 0
+            };
             // BOOST drops to UNDER as in Xen (accounting sorts it out later). RT drops
             // to the class its credit earns: an RT grant must not lift a unit that
             // spent its credit above the units that have some.
             match unit.prio {
                 Prio::Boost => set_running_prio(shared, unit, Prio::Under, now),
-                Prio::Rt => {
+                Prio::Rt if ends_rt => {
+                    note_rt_demotion(shared, unit, Demotion::Tick);
                     let class = unit.credit_class();
                     set_running_prio(shared, unit, class, now);
                 }

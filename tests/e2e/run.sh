@@ -145,7 +145,7 @@ build_guest() {
 }
 
 build_images() {
-    local g=$WORK/guest-root h=$WORK/hog-root d=$WORK/dom0-root m name
+    local g=$WORK/guest-root h=$WORK/hog-root d=$WORK/dom0-root
     rm -rf "$g" "$h" "$d"
     # Measuring domU: busybox, the module, static rtsleep.
     mkdir -p "$g"/{bin,dev,proc,sys,tmp}
