@@ -14,7 +14,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 KDIR=${KDIR:-$ROOT/.cache/linux-7.2/linux-source-7.2}
 [ -f "$KDIR/.config" ] || { echo "build.sh: no kernel tree at $KDIR: run ./build-kernel.sh first" >&2; exit 1; }
 
-# TOOLCHAIN.md section 5: Kbuild calls rustc/rustdoc by name; use Debian's (/usr/bin),
+# docs/toolchain.md section 5: Kbuild calls rustc/rustdoc by name; use Debian's (/usr/bin),
 # the bindgen of build-kernel.sh, and libclang 19.
 export PATH=$ROOT/.cache/bindgen/bin:/usr/bin:/bin:/usr/sbin:/sbin
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib

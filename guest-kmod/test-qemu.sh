@@ -145,7 +145,7 @@ if [ "$MODE" = native ]; then
 else
     case $SCHED$NOPERM in rtcredit) expect=rt ;; rtcredit-noperm) expect=eperm ;; *) expect=eopnotsupp ;; esac
     dom0_rt=; [ "$SCHED$NOPERM" = rtcredit ] && dom0_rt=" rtcredit_dom0_rt=1"
-    # TOOLCHAIN.md section 4: modules in -initrd are comma-separated, each with its own
+    # docs/toolchain.md section 4: modules in -initrd are comma-separated, each with its own
     # command line; the uncompressed vmlinux boots faster as PV dom0.
     QEMU=(qemu-system-x86_64 -machine pc -accel tcg -cpu qemu64 -m 1024 -smp 2
           -nographic -no-reboot -kernel "$XEN"

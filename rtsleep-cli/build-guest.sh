@@ -8,8 +8,8 @@
 #                             guest needs the dynamic loader and the libraries listed
 #                             by --libs for the program it wraps
 # Prints one "NAME PATH" line per output on stdout (logs go to stderr), e.g.
-#   rtsleep /work/main/target/x86_64-unknown-linux-gnu/release/rtsleep
-#   librtsleep_preload.so /work/main/target/release/librtsleep_preload.so
+#   rtsleep REPO/target/x86_64-unknown-linux-gnu/release/rtsleep
+#   librtsleep_preload.so REPO/target/release/librtsleep_preload.so
 #
 #   rtsleep-cli/build-guest.sh            build (release) and print the paths
 #   rtsleep-cli/build-guest.sh --libs [ELF...]

@@ -121,7 +121,7 @@ install_dom0_modules() {
 # Copies FILE to ROOT/DEST, every library ldd lists (searched in LIBDIR first, then the
 # host, which is bookworm like the build) into ROOT/lib/x86_64-linux-gnu, and the
 # loader into ROOT/lib64. ldd does not list libgcc_s.so.1, which glibc dlopens for
-# pthread_cancel (without it `xl create` aborts with rc 134, TOOLCHAIN.md 4b):
+# pthread_cancel (without it `xl create` aborts with rc 134, docs/toolchain.md 4b):
 # install_libgcc_s adds it.
 install_elf() {
     local root=$1 file=$2 dest=$3 libdir=${4:-} out lib path

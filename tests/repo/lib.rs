@@ -1,0 +1,1 @@
+//! Nothing to link: the checks are the integration tests in `tests/`.

@@ -1,0 +1,170 @@
+//! What a fresh clone must hold for its documents and scripts to work: every relative
+//! link in a Markdown file names a file of the repository, no document points outside
+//! it (the project's private notes, absolute paths of a machine), and every shell
+//! script that a document runs directly is executable and parses.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// The files git tracks (what a clone has), with their modes.
+fn tracked_files() -> Vec<(String, PathBuf)> {
+    let out =
+        Command::new("git").args(["ls-files", "-s"]).current_dir(repo_root()).output().expect("git ls-files runs");
+    assert!(out.status.success(), "git ls-files failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            // "<mode> <hash> <stage>\t<path>"
+            let (meta, path) = line.split_once('\t')?;
+            Some((meta.split(' ').next()?.to_string(), PathBuf::from(path)))
+        })
+        .collect()
+}
+
+fn markdown_files() -> Vec<PathBuf> {
+    tracked_files().into_iter().map(|(_, p)| p).filter(|p| p.extension().is_some_and(|e| e == "md")).collect()
+}
+
+/// The targets of inline Markdown links, `[text](target)`, outside code spans.
+fn link_targets(text: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    let mut in_fence = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(start) = rest.find("](") {
+            let after = &rest[start + 2..];
+            match after.find(')') {
+                Some(end) => {
+                    targets.push(after[..end].to_string());
+                    rest = &after[end..];
+                }
+                None => break,
+            }
+        }
+    }
+    targets
+}
+
+#[test]
+fn link_targets_finds_inline_links_and_skips_code_blocks() {
+    let text = "see [a](docs/a.md) and [b](../b.md#x)\n```\n[c](not/a/link)\n```\n[d](https://e.org)";
+    assert_eq!(link_targets(text), ["docs/a.md", "../b.md#x", "https://e.org"]);
+}
+
+#[test]
+fn every_relative_link_in_a_document_names_a_file_of_the_repository() {
+    let root = repo_root();
+    let mut broken = Vec::new();
+    for doc in markdown_files() {
+        let text = std::fs::read_to_string(root.join(&doc)).unwrap();
+        for target in link_targets(&text) {
+            if target.contains("://") || target.starts_with('#') || target.starts_with("mailto:") {
+                continue;
+            }
+            let path = target.split('#').next().unwrap();
+            let resolved = root.join(doc.parent().unwrap()).join(path);
+            let inside = resolved.canonicalize().map(|p| p.starts_with(&root)).unwrap_or(false);
+            if !inside {
+                broken.push(format!("{}: {}", doc.display(), target));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "links to nothing in the repository:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn no_document_or_script_points_outside_the_repository() {
+    let root = repo_root();
+    // The project's private notes sit beside the repository, never in a clone; an
+    // absolute path is one machine's.
+    let forbidden = ["../shared/", "/work/", "TOOLCHAIN.md", "DESIGN.md", "SUMMARY.md"];
+    let mut found = Vec::new();
+    for (_, path) in tracked_files() {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !matches!(ext, "md" | "sh" | "rs" | "toml" | "c" | "h") || path.ends_with("tests/repo.rs") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(root.join(&path)) else { continue };
+        for (n, line) in text.lines().enumerate() {
+            if let Some(word) = forbidden.iter().find(|w| line.contains(**w)) {
+                found.push(format!("{}:{}: {word}", path.display(), n + 1));
+            }
+        }
+    }
+    assert!(found.is_empty(), "references that a clone cannot follow:\n{}", found.join("\n"));
+}
+
+/// The first word of each line of the fenced code blocks: the commands a reader types.
+fn commands_in_code_blocks(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut in_fence = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        } else if in_fence {
+            if let Some(word) = line.split_whitespace().next() {
+                words.push(word.to_string());
+            }
+        }
+    }
+    words
+}
+
+/// Shell scripts that the READMEs tell a user to run as `path/to/script.sh ...`
+/// (not through `bash`): each must be tracked as executable.
+#[test]
+fn every_script_a_readme_runs_directly_is_executable() {
+    let files = tracked_files();
+    let root = repo_root();
+    let mut not_executable = Vec::new();
+    for doc in markdown_files() {
+        let text = std::fs::read_to_string(root.join(&doc)).unwrap();
+        for (mode, path) in &files {
+            let path_str = path.to_string_lossy();
+            if !path_str.ends_with(".sh") {
+                continue;
+            }
+            let run_directly = commands_in_code_blocks(&text)
+                .iter()
+                .any(|first_word| first_word.strip_prefix("./").unwrap_or(first_word) == path_str);
+            if run_directly && mode != "100755" {
+                not_executable.push(format!("{path_str} (run by {}, mode {mode})", doc.display()));
+            }
+        }
+    }
+    not_executable.sort();
+    not_executable.dedup();
+    assert!(
+        not_executable.is_empty(),
+        "scripts a README runs directly but git does not mark executable:\n{}",
+        not_executable.join("\n")
+    );
+}
+
+#[test]
+fn every_shell_script_parses() {
+    let root = repo_root();
+    let mut bad = Vec::new();
+    for (_, path) in tracked_files() {
+        if path.extension().is_none_or(|e| e != "sh") {
+            continue;
+        }
+        let out = Command::new("bash").arg("-n").arg(root.join(&path)).output().expect("bash runs");
+        if !out.status.success() {
+            bad.push(format!("{}: {}", path.display(), String::from_utf8_lossy(&out.stderr).trim()));
+        }
+    }
+    assert!(bad.is_empty(), "shell scripts that do not parse:\n{}", bad.join("\n"));
+}
