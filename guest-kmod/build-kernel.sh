@@ -24,19 +24,12 @@ die() { log "ERROR: $*"; exit 1; }
 
 grep -q '^CONFIG_FILE_LOCKING=y' "$FRAGMENT" || die "$FRAGMENT must keep CONFIG_FILE_LOCKING=y"
 
-# 1. Host packages (bookworm only).
-PKGS=(libclang-19-dev clang-19 flex bison libelf-dev libssl-dev bc cpio dpkg-dev
-      rustc-web cargo-web rust-web-src rust-web-clippy)
-missing=()
-for p in "${PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    log "installing: ${missing[*]}"
-    [ "$(id -u)" = 0 ] || die "need root to install ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
-        { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
-fi
+# 1. Host packages (bookworm only), through scripts/pkgs.sh like every heavy script.
+# shellcheck source=../scripts/pkgs.sh
+. "$ROOT/scripts/pkgs.sh"
+ensure_pkgs libclang-19-dev clang-19 flex bison libelf-dev libssl-dev bc cpio dpkg-dev \
+    rustc-web cargo-web rust-web-src rust-web-clippy
+log "rustc for the kernel: $(/usr/bin/rustc --version)"
 
 # 2. bindgen-cli (kernel 7.2 needs >= 0.71.1).
 if [ ! -x "$CACHE/bindgen/bin/bindgen" ]; then
@@ -47,21 +40,12 @@ fi
 # 3. Kernel source: linux-source-7.2 from forky, download only (never installed).
 mkdir -p "$KCACHE"
 if [ ! -f "$TREE/Makefile" ]; then
-    mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-    [ -n "$mirror" ] || die "cannot read the mirror URI from /etc/apt/sources.list.d/debian.sources"
-    mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
-    list="deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror bookworm main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror forky main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie-backports main"
-    if [ ! -f "$APT_DIR/sources.list" ] || [ "$(cat "$APT_DIR/sources.list")" != "$list" ]; then
-        printf '%s\n' "$list" > "$APT_DIR/sources.list"
-    fi
-    A=(-o "Dir::Etc::sourcelist=$APT_DIR/sources.list" -o "Dir::Etc::sourceparts=-"
-       -o "Dir::State::Lists=$APT_DIR/lists" -o "Dir::Cache=$APT_DIR/cache")
+    setup_private_apt
+    A=("${APT_OPTS[@]}")
     if ! ls "$KCACHE"/linux-source-7.2_*_all.deb >/dev/null 2>&1; then
         log "downloading linux-source-7.2 (private apt list, forky)"
         (cd "$KCACHE" && apt-get "${A[@]}" download linux-source-7.2 >&2) ||
-            { apt-get "${A[@]}" update >&2 && (cd "$KCACHE" && apt-get "${A[@]}" download linux-source-7.2 >&2); }
+            { private_apt_update && (cd "$KCACHE" && apt-get "${A[@]}" download linux-source-7.2 >&2); }
     fi
     deb=$(ls "$KCACHE"/linux-source-7.2_*_all.deb | tail -1)
     log "extracting $(basename "$deb")"
@@ -73,7 +57,7 @@ deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie-ba
     mv "$TREE.partial" "$TREE"
 fi
 
-# 4. Environment of TOOLCHAIN.md section 5: Debian's rustc (Kbuild calls rustc,
+# 4. Environment of docs/toolchain.md section 5: Debian's rustc (Kbuild calls rustc,
 # rustdoc and HOSTRUSTC by name), our bindgen, libclang 19.
 export PATH=$CACHE/bindgen/bin:/usr/bin:/bin:/usr/sbin:/sbin
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
@@ -104,6 +88,15 @@ fi
 # 6. Build (make itself is incremental).
 log "building (nice make -j$JOBS; 12-20 min from scratch)"
 start=$(date +%s)
+# The preparation pass (scripts/, objtool, generated headers, the Rust target
+# spec) runs with one job first. A first build from nothing with -j2 once stopped
+# there, at the host program scripts/generate_rust_target ("fixdep: error opening
+# file: scripts/.generate_rust_target.d"), and passed when run again: the signature
+# of two sub-makes building the same host program at once, one removing the
+# dependency file (if_changed_dep does, after fixdep) while the other still needs
+# it. A serial pass costs about a minute and leaves nothing of that kind to race
+# over; the parallel build that follows finds it all up to date.
+nice make -C "$TREE" -j1 prepare >&2
 nice make -C "$TREE" -j"$JOBS" >&2
 log "kernel built in $(( $(date +%s) - start )) s: $TREE/vmlinux, $TREE/arch/x86/boot/bzImage"
 echo "$TREE"

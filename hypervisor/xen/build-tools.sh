@@ -47,8 +47,8 @@ log() { echo "[build-tools.sh] $*" >&2; }
 die() { echo "[build-tools.sh] ERROR: $*" >&2; exit 1; }
 START=$SECONDS
 
-# shellcheck source=pkgs.sh
-. "$HERE/pkgs.sh"
+# shellcheck source=../../scripts/pkgs.sh
+. "$REPO/scripts/pkgs.sh"
 
 # Build dependencies (bookworm): autoconf + autotools-dev because Debian's source
 # package ships no generated configure/config.sub; iasl for libxl's ACPI tables;

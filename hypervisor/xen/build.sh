@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
 # Build Xen 4.17 (Debian's source package) for the RT-Credit scheduler.
 #
-#   bash hypervisor/xen/build.sh [--debug] [--force] [--clean]
+#   bash hypervisor/xen/build.sh [--debug] [--force] [--clean] [--update] [--verbose]
 #
 #   --debug   build variant "debug" (CONFIG_DEBUG=y) instead of "release"
 #   --force   rebuild even if the inputs look unchanged
 #   --clean   throw the variant's build tree away first (full rebuild)
+#   --update  resolve Debian's newest 4.17 source again (otherwise the first one
+#             resolved stays pinned in .cache/xen-dl/VERSION)
 #   --verbose stream make's output instead of only logging it
 #
+# Env: XEN_PKG_VERSION (a Debian version of the xen source package), XEN_RUSTC and
+# XEN_CARGO (the compiler for the Rust core; default Debian's rustc-web in /usr/bin).
+#
 # Everything is cached under $REPO/.cache (git-ignored):
-#   .cache/apt/            private apt lists (TOOLCHAIN.md section 0)
-#   .cache/xen-dl/         the Debian source package (.dsc + tarballs)
+#   .cache/apt/            private apt lists (docs/toolchain.md, "More Debian suites")
+#   .cache/xen-dl/         the Debian source package (.dsc + tarballs) and VERSION
 #   .cache/xen-src/        pristine extracted source (never built in)
-#   .cache/xen-build/<v>/  build tree per variant (release|debug)
+#   .cache/xen-build/<v>/  build tree per variant (release|debug); rust-flags.txt there
+#                          says which rustc and which code-generation flags were used
 #
 # Inputs that end up in the build tree: hypervisor/xen/patches/*.patch (applied in
 # name order) and hypervisor/xen/src/* (copied into xen/common/sched/). A stamp
 # keyed on their hash makes a re-run with unchanged inputs a no-op.
 set -euo pipefail
-
-XEN_PKG_VERSION=4.17.5+72-g01140da4e8-1
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -31,13 +35,15 @@ VARIANT=release
 FORCE=0
 CLEAN=0
 VERBOSE=0
+UPDATE=0
 for arg in "$@"; do
     case $arg in
         --debug) VARIANT=debug ;;
         --force) FORCE=1 ;;
         --clean) CLEAN=1 ;;
         --verbose) VERBOSE=1 ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        --update) UPDATE=1 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -45,7 +51,6 @@ done
 BUILD=$CACHE/xen-build/$VARIANT
 PRISTINE=$CACHE/xen-src
 DL=$CACHE/xen-dl
-APT_DIR=$CACHE/apt
 
 log() { echo "[build.sh] $*" >&2; }
 die() { echo "[build.sh] ERROR: $*" >&2; exit 1; }
@@ -53,51 +58,57 @@ die() { echo "[build.sh] ERROR: $*" >&2; exit 1; }
 START=$SECONDS
 
 # --- host packages ---------------------------------------------------------------
-# shellcheck source=pkgs.sh
-. "$HERE/pkgs.sh"
+# shellcheck source=../../scripts/pkgs.sh
+. "$REPO/scripts/pkgs.sh"
 
-# --- private apt configuration (TOOLCHAIN.md section 0) -----------------------------
-# Xen's source lives in a suite (deb-src bookworm) the machine is not configured for.
-# A private list keeps the system's apt setup untouched. The mirror is taken from
-# the machine's own entry so this works behind whatever mirror/proxy it uses.
-APT_OPTS=()
-setup_private_apt() {
-    local mirror list
-    mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-    [ -n "$mirror" ] || die "cannot read the mirror URI from /etc/apt/sources.list.d/debian.sources"
-    mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
-    list=$(cat <<LIST
-deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror bookworm main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror forky main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie-backports main
-LIST
-)
-    # Rewrite only when it differs, so the lists are not invalidated needlessly.
-    if [ ! -f "$APT_DIR/sources.list" ] || [ "$(cat "$APT_DIR/sources.list")" != "$list" ]; then
-        printf '%s\n' "$list" > "$APT_DIR/sources.list"
-    fi
-    # Dir::Cache is private too: otherwise apt would rebuild the system's package
-    # cache (/var/cache/apt/*.bin) from our private lists.
-    APT_OPTS=(-o "Dir::Etc::sourcelist=$APT_DIR/sources.list" -o "Dir::Etc::sourceparts=-"
-              -o "Dir::State::Lists=$APT_DIR/lists" -o "Dir::Cache=$APT_DIR/cache")
+# --- which Xen ----------------------------------------------------------------------
+# Debian's newest 4.17 source package that can be downloaded, from bookworm or
+# bookworm-security (the private lists of setup_private_apt in scripts/pkgs.sh),
+# resolved once and then kept in .cache/xen-dl/VERSION so that the build does not move
+# between runs; XEN_PKG_VERSION=V picks one, `--update` resolves again.
+# Why "that can be downloaded": bookworm-security lists 4.17.7+13-g2445b30a44-0+deb12u1
+# (checked 2026-12-01), but this workplace's mirror serves only the binary packages of
+# the security suite, not its source pool (404), so the build falls back to the
+# newest point release in bookworm itself (4.17.5+72-g01140da4e8-1) and says so. On a
+# machine whose mirror has the security sources the newest one is taken.
+fetch_one() {
+    local version=$1
+    [ -f "$DL/xen_${version}.dsc" ] && return 0
+    log "downloading the xen $version source package"
+    # Download only (never install binaries from other suites). stdout stays reserved
+    # for the output paths (smoke.sh and others parse it).
+    (cd "$DL" && apt-get "${APT_OPTS[@]}" source --download-only "xen=$version" > "$DL/download.log" 2>&1) &&
+        [ -f "$DL/xen_${version}.dsc" ]
 }
-
 fetch_source() {
-    local dsc=$DL/xen_${XEN_PKG_VERSION}.dsc
-    if [ -f "$dsc" ]; then return 0; fi
-    setup_private_apt
-    if ! ls "$APT_DIR/lists/"*bookworm_main_source_Sources* >/dev/null 2>&1; then
-        log "apt-get update (private lists)"
-        apt-get "${APT_OPTS[@]}" update >&2
-    fi
+    local pinned=$DL/VERSION candidates v
     mkdir -p "$DL"
-    log "downloading xen $XEN_PKG_VERSION source package"
-    # Download only (TOOLCHAIN.md: never install binaries from other suites).
-    # stdout stays reserved for the output paths (smoke.sh and others parse it).
-    (cd "$DL" && apt-get "${APT_OPTS[@]}" source --download-only "xen=$XEN_PKG_VERSION" >&2) ||
-        { apt-get "${APT_OPTS[@]}" update >&2 &&
-          (cd "$DL" && apt-get "${APT_OPTS[@]}" source --download-only "xen=$XEN_PKG_VERSION" >&2); }
-    [ -f "$dsc" ] || die "download did not produce $dsc"
+    if [ -n "${XEN_PKG_VERSION:-}" ]; then
+        log "Xen $XEN_PKG_VERSION (XEN_PKG_VERSION)"
+        [ -f "$DL/xen_${XEN_PKG_VERSION}.dsc" ] || { setup_private_apt; fetch_one "$XEN_PKG_VERSION"; } ||
+            die "cannot download xen=$XEN_PKG_VERSION: $(tail -n 3 "$DL/download.log")"
+        return 0
+    fi
+    if [ "$UPDATE" = 0 ] && [ -s "$pinned" ] && [ -f "$DL/xen_$(cat "$pinned").dsc" ]; then
+        XEN_PKG_VERSION=$(cat "$pinned")
+        log "Xen $XEN_PKG_VERSION (pinned in .cache/xen-dl/VERSION; --update resolves again)"
+        return 0
+    fi
+    setup_private_apt
+    [ "$UPDATE" = 1 ] && private_apt_update
+    candidates=$(apt-cache "${APT_OPTS[@]}" showsrc xen 2>/dev/null |
+                 awk '/^Version: 4\.17\./ {print $2}' | sort -Vru)
+    [ -n "$candidates" ] || die "no xen 4.17 source package in the private lists (bookworm, bookworm-security)"
+    for v in $candidates; do
+        if fetch_one "$v"; then
+            XEN_PKG_VERSION=$v
+            echo "$v" > "$pinned"
+            log "Xen $v: the newest 4.17 source that downloads, of: $(echo $candidates) (pinned)"
+            return 0
+        fi
+        log "xen $v is listed but does not download ($(grep -m1 -oE '[0-9]{3} +Not Found|^E: .*' "$DL/download.log" || echo 'see .cache/xen-dl/download.log')); trying the next"
+    done
+    die "none of the xen 4.17 source packages downloads: $(echo $candidates) (last log: $DL/download.log)"
 }
 
 extract_pristine() {
@@ -126,7 +137,8 @@ hash_all() {
       list_src | while read -r f; do echo "== $f"; cat "$SRC_DIR/$f"; done
       # The Rust core and the build recipe itself.
       hash_rust
-      sha256sum "$HERE/build.sh"; } | sha256sum | cut -d' ' -f1
+      "$RUSTC_BIN" --version 2>/dev/null || true
+      sha256sum "$HERE/build.sh" "$REPO/scripts/pkgs.sh"; } | sha256sum | cut -d' ' -f1
 }
 
 # --- build tree ---------------------------------------------------------------------
@@ -190,7 +202,7 @@ sync_src() {
 }
 
 # --- Rust core (hypervisor/src, crate rtcredit) ---------------------------------------
-# TOOLCHAIN.md section 3: Debian's rustc-web with the library source, -Zbuild-std for
+# docs/toolchain.md section 3: Debian's rustc-web with the library source, -Zbuild-std for
 # our JSON target (Xen's code model, soft-float, no red zone), fat LTO, then `ld -r`
 # keeping only the C ABI (the rtcredit_* functions of include/rtcredit.h) in one object
 # that the patched xen/common/sched/Makefile links (rtcredit_core.rs.o).
@@ -201,12 +213,20 @@ hash_rust() {
         while read -r f; do echo "== $f"; cat "$f"; done | sha256sum | cut -d' ' -f1
 }
 
+# Debian's rustc-web moves with security updates (1.85, then 1.96): every flag that
+# depends on the compiler is probed, never assumed. XEN_RUSTC / XEN_CARGO pick another
+# compiler (an unpacked rustc-web, for instance); the library source must sit in its
+# sysroot (lib/rustlib/src/rust), as rust-web-src puts it.
+RUSTC_BIN=${XEN_RUSTC:-/usr/bin/rustc}
+CARGO_BIN=${XEN_CARGO:-/usr/bin/cargo}
+
+rustc_minor() { "$RUSTC_BIN" --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/'; }
+
 # The target spec's format moved between rustc versions: up to 1.90 the pointer
 # width is a string and there is no "rustc-abi" field.
 write_target_spec() {
-    local out=$1 minor
-    minor=$(/usr/bin/rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
-    if [ "$minor" -le 90 ]; then
+    local out=$1
+    if [ "$(rustc_minor)" -le 90 ]; then
         sed -e 's/"target-pointer-width": *"\{0,1\}64"\{0,1\}/"target-pointer-width": "64"/' \
             -e '/"rustc-abi"/d' "$HERE/x86_64-xen-hypervisor.json" > "$out"
     else
@@ -215,21 +235,112 @@ write_target_spec() {
     fi
 }
 
+# Does the installed rustc take these flags? It compiles an empty crate for the host
+# with them: an unknown option, or one the target rejects, fails here. The crate is
+# no_core: flags that change the ABI (retpoline) would otherwise clash with the
+# sysroot's prebuilt core, while the real build rebuilds core with the same flags.
+rustc_accepts() {
+    local dir
+    dir=$(mktemp -d)
+    printf '#![feature(no_core)]\n#![no_core]\n' > "$dir/probe.rs"
+    RUSTC_BOOTSTRAP=1 "$RUSTC_BIN" --crate-type=lib --emit=obj -o "$dir/probe.o" "$@" "$dir/probe.rs" \
+        > "$dir/out" 2>&1
+    local rc=$?
+    rm -rf "$dir"
+    return $rc
+}
+
+# The first spelling the compiler takes of each alternative; none: empty.
+first_accepted() {
+    local f
+    for f in "$@"; do
+        # shellcheck disable=SC2086  # a flag may be two words
+        if rustc_accepts $f; then echo "$f"; return 0; fi
+    done
+    return 0
+}
+
+xen_config_has() { grep -qx "$1=y" "$BUILD/xen/.config"; }
+
+# The code-generation flags of the Rust core, to match Xen's C in this configuration:
+#   jump tables off (Xen's C uses -fno-jump-tables with indirect-branch thunks; an
+#     indirect jump through a table would bypass the thunks); mandatory;
+#   indirect calls through Xen's retpoline thunks (__x86_indirect_thunk_*) when Xen is
+#     built with CONFIG_INDIRECT_THUNK (gcc -mindirect-branch=thunk-extern);
+#   returns through Xen's __x86_return_thunk when Xen is built with CONFIG_RETURN_THUNK
+#     (gcc -mfunction-return=thunk-extern; Debian's 4.17.5 has it, for SRSO);
+#   endbr64 landing pads when Xen enforces CET-IBT (CONFIG_XEN_IBT, gcc
+#     -fcf-protection=branch): the shim calls the core directly, but Xen's IBT build
+#     refuses functions that may be called indirectly without one.
+# A hardening flag Xen's configuration asks for but the compiler lacks is a warning
+# (rustc 1.85 has no retpoline flag, 1.96 has); rust-flags.txt says what was used.
+RUST_FLAGS=()
+probe_rust_flags() {
+    local f report=()
+    f=$(first_accepted "-Cjump-tables=no" "-Zno-jump-tables")
+    [ -n "$f" ] || die "$("$RUSTC_BIN" --version) takes neither -Cjump-tables=no nor -Zno-jump-tables"
+    RUST_FLAGS=("$f"); report+=("jump tables off: $f")
+    if xen_config_has CONFIG_INDIRECT_THUNK; then
+        f=$(first_accepted "-Zretpoline-external-thunk" "-Cretpoline-external-thunk")
+        if [ -n "$f" ]; then RUST_FLAGS+=("$f"); report+=("indirect thunks: $f")
+        else log "WARNING: Xen uses indirect-branch thunks but $("$RUSTC_BIN" --version) has no retpoline flag"
+             report+=("indirect thunks: unsupported by this rustc"); fi
+    fi
+    if xen_config_has CONFIG_RETURN_THUNK; then
+        f=$(first_accepted "-Zfunction-return=thunk-extern" "-Cfunction-return=thunk-extern")
+        if [ -n "$f" ]; then RUST_FLAGS+=("$f"); report+=("return thunk: $f")
+        else log "WARNING: Xen uses a return thunk but this rustc has no -Zfunction-return"
+             report+=("return thunk: unsupported by this rustc"); fi
+    else
+        report+=("return thunk: not used (Xen has no CONFIG_RETURN_THUNK)")
+    fi
+    if xen_config_has CONFIG_XEN_IBT; then
+        f=$(first_accepted "-Zcf-protection=branch" "-Ccf-protection=branch")
+        [ -n "$f" ] || die "Xen enforces CET-IBT but this rustc has no cf-protection flag"
+        RUST_FLAGS+=("$f"); report+=("endbr64: $f")
+    fi
+    log "Rust core flags ($("$RUSTC_BIN" --version)): ${RUST_FLAGS[*]}"
+    printf '%s\n' "rustc: $("$RUSTC_BIN" --version)" "flags: ${RUST_FLAGS[*]}" "${report[@]}" \
+        > "$BUILD/rust-flags.txt"
+}
+
+# What the core object may ask of Xen at link time: the host callbacks of
+# include/rtcredit.h, Xen's string functions and the thunks Xen defines. Its
+# relocations must be PC-relative (Xen asserts it has no GOT or PLT entries, and
+# the image sits outside the top 2 GiB, so no absolute 32-bit ones either); 64-bit
+# absolute ones in data (tables of pointers) are what Xen's own C has too.
+check_core_object() {
+    local obj=$1 bad undef relocs
+    undef=$(nm -u "$obj" | awk '{print $2}' | LC_ALL=C sort -u)
+    bad=$(grep -vE '^(rtcredit_host_[a-z_]+|mem(cpy|set|move|cmp)|__x86_indirect_thunk_r[a-z0-9]+|__x86_return_thunk)$' \
+          <<< "$undef" | grep . || true)
+    [ -z "$bad" ] || die "the Rust core needs symbols Xen does not provide: $(echo $bad)"
+    relocs=$(readelf -rW "$obj" | awk '$3 ~ /^R_X86_64_/ {print $3}' | LC_ALL=C sort | uniq -c)
+    bad=$(awk '$2 !~ /^R_X86_64_(PC32|PLT32|PC64|64)$/' <<< "$relocs")
+    [ -z "$bad" ] || die "the Rust core has relocations Xen cannot take: $(echo $bad)"
+    {
+        echo "undefined symbols: $(echo $undef)"
+        echo "relocations: $(echo $relocs)"
+        echo "endbr64 instructions: $(objdump -d "$obj" | grep -c endbr64 || true)"
+    } >> "$BUILD/rust-flags.txt"
+}
+
 build_rust_core() {
     [ -d "$SRC_DIR" ] || return 0    # stock Xen: no shim, nothing uses the core
-    ensure_pkgs rustc-web cargo-web rust-web-src binutils
+    ensure_pkgs binutils
+    [ -x "$RUSTC_BIN" ] || die "no rustc at $RUSTC_BIN"
     local target_dir=$BUILD/rust-target spec sched=$BUILD/xen/common/sched
     local archive obj syms=() extra=()
     mkdir -p "$target_dir"
     spec=$target_dir/x86_64-xen-hypervisor.json
     write_target_spec "$spec"
+    probe_rust_flags
     # Newer cargo wants custom JSON targets acknowledged explicitly.
-    /usr/bin/cargo -Z help 2>/dev/null | grep -q json-target-spec && extra+=(-Zjson-target-spec)
-    log "building the Rust core ($(/usr/bin/rustc --version))"
+    "$CARGO_BIN" -Z help 2>/dev/null | grep -q json-target-spec && extra+=(-Zjson-target-spec)
+    log "building the Rust core"
     (cd "$HERE/core" &&
-        RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
-        RUSTFLAGS="-Zno-jump-tables -Zcf-protection=branch" \
-        nice -n 10 /usr/bin/cargo build --release -Zbuild-std=core,compiler_builtins "${extra[@]}" \
+        RUSTC=$RUSTC_BIN RUSTC_BOOTSTRAP=1 RUSTFLAGS="${RUST_FLAGS[*]}" \
+        nice -n 10 "$CARGO_BIN" build --release -Zbuild-std=core,compiler_builtins "${extra[@]}" \
             --target "$spec" --target-dir "$target_dir") >&2 ||
         die "cargo build of the Rust core failed"
     archive=$target_dir/x86_64-xen-hypervisor/release/librtcredit_xen.a
@@ -240,17 +351,18 @@ build_rust_core() {
     obj=$sched/rtcredit_core.rs.o
     ld -r $(printf -- '-u %s ' "${syms[@]}") -o "$obj.tmp" "$archive" ||
         die "ld -r of $archive failed"
-    # No panic reachable from the C ABI (DESIGN.md): after LTO no function may still
+    # No panic reachable from the C ABI (docs/design.md): after LTO no function may still
     # call into core's panic machinery. Only the handler itself may remain.
     if nm "$obj.tmp" | grep -q 'core9panicking'; then
         nm "$obj.tmp" | grep 'core9panicking' >&2
         rm -f "$obj.tmp"
         die "the Rust core still has a panic path (above); make the operation total"
     fi
+    check_core_object "$obj.tmp"
     cmp -s "$obj.tmp" "$obj" && rm -f "$obj.tmp" || mv "$obj.tmp" "$obj"
     cmp -s "$REPO/hypervisor/include/rtcredit.h" "$sched/rtcredit.h" ||
         cp "$REPO/hypervisor/include/rtcredit.h" "$sched/rtcredit.h"
-    log "Rust core: $(stat -c %s "$obj") bytes, ${#syms[@]} functions, no panic path"
+    log "Rust core: $(stat -c %s "$obj") bytes, ${#syms[@]} functions, no panic path; $(sed -n '/^undefined/,$p' "$BUILD/rust-flags.txt" | tr '\n' ';')"
 }
 
 # --- configure and build ---------------------------------------------------------------
@@ -277,6 +389,8 @@ report() {
 
 main() {
     ensure_pkgs dpkg-dev build-essential bison flex python3 xz-utils patch
+    # The compiler is part of the inputs' hash, so it is installed before that.
+    if [ -d "$SRC_DIR" ] && [ -z "${XEN_RUSTC:-}" ]; then ensure_pkgs rustc-web cargo-web rust-web-src; fi
     fetch_source
     extract_pristine
     prepare_tree
@@ -291,9 +405,10 @@ main() {
     fi
     rm -f "$BUILD/.rtc-inputs"
 
-    build_rust_core
+    # Configured first: the core's hardening flags follow Xen's .config.
     [ -f "$BUILD/xen/.config" ] && [ -f "$BUILD/.rtc-configured" ] || {
         configure; touch "$BUILD/.rtc-configured"; }
+    build_rust_core
     log "make ($VARIANT), about 1-2 min on 2 cores; log: $BUILD/build.log"
     # Keep the caller's terminal readable: the full make output goes to a log,
     # and only its tail is shown when something fails (--verbose streams it).

@@ -18,11 +18,12 @@
 #                  rtcredit-monitor; the run directory gets a "-trace" suffix
 #   --trace-secs S length of that capture (default 2; implies --trace)
 #
-# Steps: build Xen (build.sh, cached), fetch Debian bookworm's linux-image-6.1 as the
-# dom0 kernel, build a busybox initramfs with two static tools (tools/schedop.c,
-# tools/rtload.c), the dom0 administration tool rtcredit-ctl (xen-config/, built on
-# the host, with Debian's Xen libraries and, under sched=rtcredit, xenstored) and an
-# /init script, boot, and then judge the serial log. Prints PASS:/FAIL: lines; exits
+# Steps: build Xen (build.sh, cached) and its dom0 toolstack (build-tools.sh, cached),
+# fetch Debian bookworm's linux-image-6.1 as the dom0 kernel, build a busybox
+# initramfs with two static tools (tools/schedop.c, tools/rtload.c), the dom0
+# administration tool rtcredit-ctl (xen-config/, built on the host, with the
+# toolstack's libxenctrl and, under sched=rtcredit, its xenstored), xentrace from the
+# same toolstack (--trace) and an /init script, boot, and then judge the serial log. Prints PASS:/FAIL: lines; exits
 # non-zero on any FAIL, on a crash, or on a timeout.
 set -euo pipefail
 shopt -s inherit_errexit    # let failures inside $(...) stop the script too
@@ -75,7 +76,6 @@ SMOKE=$CACHE/smoke
 RUN=$SMOKE/run-$SCHED-$VARIANT          # per-configuration: initramfs, log
 [ "$TRACE" = 1 ] && RUN+=-trace         # --trace runs keep their own log and trace
 DOM0=$CACHE/dom0-kernel                 # shared: downloaded kernel package
-XT=$CACHE/xentrace                      # shared (--trace): Debian's xentrace + libs
 TOOLS=$SMOKE/tools                      # shared: static dom0 tools
 LOG=$RUN/serial.log
 
@@ -84,8 +84,8 @@ die() { echo "[smoke.sh] ERROR: $*" >&2; exit 1; }
 
 T0=$SECONDS
 
-# shellcheck source=pkgs.sh
-. "$HERE/pkgs.sh"
+# shellcheck source=../../scripts/pkgs.sh
+. "$REPO/scripts/pkgs.sh"
 # shellcheck source=lib-initramfs.sh
 . "$HERE/lib-initramfs.sh"
 
@@ -119,72 +119,26 @@ build_tools() {
     done
 }
 
-# --- 3b. xentrace (--trace only) -----------------------------------------------------------
-# Debian bookworm's xentrace (xen-utils-4.17) and the shared libraries it needs, for the
-# dom0 initramfs. The packages are downloaded once with `apt-get download` into
-# .cache/xentrace/debs and extracted with `dpkg-deb -x` (never installed on the host);
-# later runs reuse them without asking apt. xen-utils-common brings xenalyze, which the
-# host can run on the trace (monitor/README.md). Delete the .debs to take newer ones.
-XT_PKGS=(xen-utils-4.17 xen-utils-common libxenmisc4.17 libxencall1 libxenevtchn1
-         libxenforeignmemory1 libxengnttab1 libxentoollog1 libxentoolcore1 libxendevicemodel1
-         libxenstore4)
-prepare_xentrace() {
-    mkdir -p "$XT/debs"
-    local p missing=()
-    for p in "${XT_PKGS[@]}"; do
-        ls "$XT/debs/${p}_"*.deb > /dev/null 2>&1 || missing+=("$p")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        log "downloading ${missing[*]}"
-        (cd "$XT/debs" && { apt-get download "${missing[@]}" >&2 ||
-                            { apt-get update >&2 && apt-get download "${missing[@]}" >&2; }; })
-    fi
-    local stamp
-    stamp=$(cd "$XT/debs" && ls *.deb | sort | md5sum | cut -d' ' -f1)
-    if [ ! -f "$XT/root/.extracted" ] || [ "$(cat "$XT/root/.extracted")" != "$stamp" ]; then
-        log "extracting xentrace and its libraries"
-        rm -rf "$XT/root"
-        for p in "$XT/debs"/*.deb; do dpkg-deb -x "$p" "$XT/root"; done
-        echo "$stamp" > "$XT/root/.extracted"
-    fi
-    XENTRACE_BIN=$XT/root/usr/lib/xen-4.17/bin/xentrace    # xenalyze: usr/bin/xenalyze
-    [ -x "$XENTRACE_BIN" ] || die "no xentrace in $XT/root"
+# --- 3b. the dom0 Xen tools -----------------------------------------------------------------
+# One supply route for every QEMU run: the toolstack that build-tools.sh builds from
+# the same Xen source as the hypervisor (xentrace, xenstored, xen-init-dom0 and the
+# libraries rtcredit-ctl loads), installed by lib-initramfs.sh's install_elf, which
+# copies every library ldd lists and refuses a binary with a missing one. (Debian's
+# xen-utils-4.17 binaries were used before; each point release of them linked
+# libraries a hand-kept package list did not fetch.)
+build_toolstack() {
+    bash "$HERE/build-tools.sh" > /dev/null
+    [ -x "$XEN_TOOLS_DIST/usr/sbin/xentrace" ] || die "build-tools.sh did not produce $XEN_TOOLS_DIST/usr/sbin/xentrace"
 }
-
-# Copies into the initramfs ROOT what the ELF files FILE... need at run time: every
-# library ldd lists (the libxen* ones from the extracted packages, glibc from the host,
-# which is bookworm like them), the dynamic loader, and libgcc_s.so.1, which ldd does
-# not list but glibc loads for pthread_cancel (TOOLCHAIN.md section 4b). ldd's output
-# is kept in $RUN/NAME.ldd.
-install_libs() {
-    local root=$1 name=$2 lib path gcc_s
-    shift 2
-    mkdir -p "$root/lib/x86_64-linux-gnu" "$root/lib64"
-    LD_LIBRARY_PATH=$XT/root/usr/lib/x86_64-linux-gnu ldd "$@" > "$RUN/$name.ldd" ||
-        die "ldd $* failed"
-    grep -q 'not found' "$RUN/$name.ldd" && die "$name misses libraries: $(grep 'not found' "$RUN/$name.ldd")"
-    while read -r lib path; do
-        cp -L "$path" "$root/lib/x86_64-linux-gnu/$lib"
-    done < <(awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}' "$RUN/$name.ldd" | sort -u)
-    path=$(awk '$1 ~ /^\/.*ld-linux/ && !f {f = $1} END {print f}' "$RUN/$name.ldd")
-    [ -n "$path" ] || die "no dynamic loader in ldd's output for $name"
-    cp -L "$path" "$root/lib64/$(basename "$path")"
-    # (awk reads to the end: an early exit would SIGPIPE ldconfig under pipefail)
-    gcc_s=$(ldconfig -p | awk '$1 == "libgcc_s.so.1" && /x86-64/ && !f {f = $NF} END {print f}')
-    [ -n "$gcc_s" ] || die "no libgcc_s.so.1 on the host"
-    cp -L "$gcc_s" "$root/lib/x86_64-linux-gnu/libgcc_s.so.1"
-}
-
 install_xentrace() {
-    cp "$XENTRACE_BIN" "$1/bin/xentrace"
-    install_libs "$1" xentrace "$XENTRACE_BIN"
+    install_elf "$1" "$XEN_TOOLS_DIST/usr/sbin/xentrace" bin/xentrace "$XEN_TOOLS_DIST/usr/lib"
 }
 
 # --- 3c. rtcredit-ctl ---------------------------------------------------------------------
 # The workspace's release build of xen-config (dynamically linked against glibc), the
 # two Xen libraries it loads with dlopen (libxenctrl.so.4.17, libxenstore.so.4), and
-# for sched=rtcredit Debian's C xenstored and xen-init-dom0, so that domain names and
-# the @introduceDomain watch are real.
+# for sched=rtcredit the C xenstored and xen-init-dom0, so that domain names and the
+# @introduceDomain watch are real.
 build_ctl() {
     CTL_BIN=$(cargo_release_bin rtcredit-config rtcredit-ctl)
 }
@@ -200,12 +154,16 @@ cargo_release_bin() {
 }
 
 install_ctl() {
-    local root=$1 xlib=$XT/root/usr/lib/x86_64-linux-gnu xbin=$XT/root/usr/lib/xen-4.17/bin
-    cp "$CTL_BIN" "$root/bin/rtcredit-ctl"
-    cp "$xbin/xenstored" "$xbin/xen-init-dom0" "$root/bin/"
-    install_libs "$root" rtcredit-ctl "$CTL_BIN" "$xlib/libxenctrl.so.4.17" "$xlib/libxenstore.so.4" \
-        "$xbin/xenstored" "$xbin/xen-init-dom0"
-    cp -L "$xlib/libxenctrl.so.4.17" "$xlib/libxenstore.so.4" "$root/lib/x86_64-linux-gnu/"
+    local root=$1 d=$XEN_TOOLS_DIST lib
+    install_elf "$root" "$CTL_BIN" bin/rtcredit-ctl "$d/usr/lib"
+    install_elf "$root" "$d/usr/sbin/xenstored" bin/xenstored "$d/usr/lib"
+    install_elf "$root" "$d/usr/lib/xen/bin/xen-init-dom0" bin/xen-init-dom0 "$d/usr/lib"
+    # dlopen'd by rtcredit-ctl, so ldd does not list them: each with its own libraries.
+    for lib in libxenctrl.so.4.17 libxenstore.so.4; do
+        [ -e "$d/usr/lib/$lib" ] || die "the toolstack has no $lib"
+        install_elf "$root" "$d/usr/lib/$lib" "lib/x86_64-linux-gnu/$lib" "$d/usr/lib"
+    done
+    install_libgcc_s "$root"
 }
 
 # --- 4. initramfs -------------------------------------------------------------------------
@@ -765,7 +723,7 @@ main() {
     build_xen
     prepare_dom0_kernel
     build_tools
-    prepare_xentrace
+    build_toolstack
     build_ctl
     build_initramfs
     flock -u 9

@@ -61,8 +61,8 @@ log() { echo "[xl-smoke.sh] $*" >&2; }
 die() { echo "[xl-smoke.sh] ERROR: $*" >&2; exit 1; }
 T0=$SECONDS
 
-# shellcheck source=pkgs.sh
-. "$HERE/pkgs.sh"
+# shellcheck source=../../scripts/pkgs.sh
+. "$REPO/scripts/pkgs.sh"
 # shellcheck source=lib-initramfs.sh
 . "$HERE/lib-initramfs.sh"
 
@@ -143,7 +143,7 @@ CFG
     cpio_gz "$root" "$RUN/initramfs.cpio.gz"
 }
 
-# dom0's /init (TOOLCHAIN.md 4b order). Lines the host judges start with "XLSMOKE:".
+# dom0's /init (docs/toolchain.md 4b order). Lines the host judges start with "XLSMOKE:".
 write_init() {
     cat <<'INIT'
 #!/bin/busybox sh

@@ -94,8 +94,8 @@ if [ -n "$NOTES" ]; then
 fi
 RAW=$OUT/raw
 
-# shellcheck source=../../hypervisor/xen/pkgs.sh
-. "$REPO/hypervisor/xen/pkgs.sh"
+# shellcheck source=../../scripts/pkgs.sh
+. "$REPO/scripts/pkgs.sh"
 # prepare_dom0_kernel, install_dom0_modules, install_xen_toolstack, install_elf,
 # cpio_gz, run_qemu
 # shellcheck source=../../hypervisor/xen/lib-initramfs.sh
