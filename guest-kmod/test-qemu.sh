@@ -19,6 +19,9 @@
 #                                        rtcredit_dom0_rt=1: expects accepted requests) or
 #                                        credit/credit2 (expects rt_state EOPNOTSUPP)
 #   ./test-qemu.sh --xen rtcredit noperm rtcredit without rtcredit_dom0_rt=1: expects EPERM
+#   --clock icount|host [--shift N]      QEMU's clock (default host; icount: guest time
+#                                        per emulated instruction, as in
+#                                        hypervisor/xen/lib-initramfs.sh), anywhere
 # Needs: ./build-kernel.sh and ./build.sh done; qemu-system-x86, busybox-static, gcc, cargo.
 # Env: TIMEOUT (s, default 300), XEN (hypervisor image), DOM0_ARGS (extra dom0 kernel
 # arguments under --xen; default clocksource=xen: a PV dom0 prefers tsc, and under TCG
@@ -29,6 +32,17 @@ set -euo pipefail
 
 MODE=native SCHED=
 NOPERM=
+CLOCK=host SHIFT=
+positional=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --clock) CLOCK=${2:?--clock needs icount or host}; shift ;;
+        --shift) SHIFT=${2:?--shift needs a number}; shift ;;
+        *) positional+=("$1") ;;
+    esac
+    shift
+done
+set -- "${positional[@]}"
 if [ "${1:-}" = --xen ]; then MODE=xen; SCHED=${2:-rtcredit}; [ "${3:-}" = noperm ] && NOPERM=-noperm; fi
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +54,14 @@ TIMEOUT=${TIMEOUT:-300}
 
 log() { printf '[test-qemu %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 fail() { echo "test-qemu: FAIL $*"; exit 1; }
+die() { fail "$*"; }
+# The QEMU clock helpers (clock_check, clock_qemu_args, clock_describe).
+CACHE=$ROOT/.cache
+# shellcheck source=../hypervisor/xen/lib-initramfs.sh
+. "$ROOT/hypervisor/xen/lib-initramfs.sh"
+[ -n "$SHIFT" ] || SHIFT=$CLOCK_DEFAULT_SHIFT
+clock_check "$CLOCK" "$SHIFT"
+[ "$CLOCK" = icount ] && WORK+=-icount
 
 BZ=$KDIR/arch/x86/boot/bzImage
 [ -f "$BZ" ] || fail "no $BZ: run ./build-kernel.sh"
@@ -139,7 +161,8 @@ chmod 755 "$R/init"
 (cd "$R" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet) | gzip -1 > "$WORK/initramfs.cpio.gz"
 
 if [ "$MODE" = native ]; then
-    QEMU=(qemu-system-x86_64 -machine pc -accel tcg -cpu qemu64 -m 256 -smp 2
+    # shellcheck disable=SC2207  # the accelerator's words
+    QEMU=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 256 -smp 2
           -nographic -no-reboot -kernel "$BZ" -initrd "$WORK/initramfs.cpio.gz"
           -append "console=ttyS0 rdinit=/init panic=-1 rtsleep_expect=native")
 else
@@ -147,13 +170,14 @@ else
     dom0_rt=; [ "$SCHED$NOPERM" = rtcredit ] && dom0_rt=" rtcredit_dom0_rt=1"
     # docs/toolchain.md section 4: modules in -initrd are comma-separated, each with its own
     # command line; the uncompressed vmlinux boots faster as PV dom0.
-    QEMU=(qemu-system-x86_64 -machine pc -accel tcg -cpu qemu64 -m 1024 -smp 2
+    # shellcheck disable=SC2207  # the accelerator's words
+    QEMU=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1024 -smp 2
           -nographic -no-reboot -kernel "$XEN"
           -append "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=512M,max:512M dom0_max_vcpus=2 sched=$SCHED$dom0_rt"
           -initrd "$KDIR/vmlinux console=hvc0 earlyprintk=xen rdinit=/init ${DOM0_ARGS-clocksource=xen} rtsleep_expect=$expect,$WORK/initramfs.cpio.gz")
 fi
 echo "${QEMU[*]}" > "$WORK/qemu-cmdline.txt"
-log "booting ($MODE${SCHED:+ sched=$SCHED}) under QEMU TCG (timeout ${TIMEOUT}s)"
+log "booting ($MODE${SCHED:+ sched=$SCHED}) under QEMU TCG, $(clock_describe "$CLOCK" "$SHIFT") (timeout ${TIMEOUT}s)"
 start=$(date +%s)
 set +e
 timeout -k 10 "$TIMEOUT" "${QEMU[@]}" < /dev/null > "$WORK/console.log" 2>&1

@@ -13,6 +13,8 @@
 #   run_qemu LOG TIMEOUT VERBOSE CMD...  CMD (QEMU) with no stdin, killed after TIMEOUT s,
 #                                        output to LOG (and the terminal if VERBOSE=1);
 #                                        returns CMD's exit code (124: timeout)
+#   clock_check / clock_qemu_args / clock_describe CLOCK SHIFT
+#                                        QEMU's clock mode (--clock icount|host, --shift)
 
 XEN_TOOLS_DIST=${XEN_TOOLS_DIST:-$CACHE/xen-tools/dist}
 DOM0=${DOM0:-$CACHE/dom0-kernel}
@@ -163,6 +165,39 @@ install_xen_toolstack() {
     [ -f "$root/etc/xen/xl.conf" ] || echo '# xl.conf: defaults (xl.conf(5))' > "$root/etc/xen/xl.conf"
     ln -sfn /run "$root/var/run"
     ln -sfn /run/lock "$root/var/lock"
+}
+
+# --- QEMU's clock ------------------------------------------------------------------------
+# Every QEMU run of the project takes `--clock icount|host` and `--shift N`:
+#   host    TCG with the guest clock following the host's: emulated timers fire late
+#           whenever the host (2 shared cores) is busy, by 2-10 ms, which hides any
+#           scheduler effect below that;
+#   icount  virtual time advances 2^N ns per emulated instruction and idle time is
+#           skipped (-icount shift=N,sleep=off): the guest's clock no longer depends
+#           on the host's load, and the emulated CPU runs at 10^9 / 2^N instructions
+#           per second (N=2: 250 M/s, the smallest shift whose runs stay affordable).
+# clock_check CLOCK SHIFT dies on a bad pair; clock_qemu_args CLOCK SHIFT prints the
+# accelerator arguments; clock_describe CLOCK SHIFT a phrase for logs and reports.
+CLOCK_DEFAULT_SHIFT=2
+clock_check() {
+    case $1 in
+        host) ;;
+        icount) [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -le 10 ] ||
+                    die "--shift must be a whole number in 0..10 (2^N ns per instruction; got '$2')" ;;
+        *) die "--clock must be icount or host (got '$1')" ;;
+    esac
+}
+clock_qemu_args() {
+    case $1 in
+        host) echo "-accel tcg" ;;
+        icount) echo "-accel tcg -icount shift=$2,sleep=off" ;;
+    esac
+}
+clock_describe() {
+    case $1 in
+        host) echo "clock host (TCG, guest time follows the host's)" ;;
+        icount) echo "clock icount shift=$2 ($((1 << $2)) ns per instruction, sleep=off)" ;;
+    esac
 }
 
 # --- packing and booting ----------------------------------------------------------------

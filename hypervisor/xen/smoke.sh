@@ -9,6 +9,8 @@
 #   --duration S   length of the load phase in dom0 (default 30)
 #   --timeout S    kill QEMU after S seconds (default 420)
 #   --cpu MODEL    QEMU CPU model (default qemu64; max,-smap also works)
+#   --clock MODE   QEMU's clock: host (default) or icount (deterministic guest time,
+#                  see lib-initramfs.sh); --shift N for icount (default 2)
 #   --verbose      also stream the serial console to the terminal
 #   --rejudge      do not build or boot: judge the last serial log of this
 #                  configuration again (for working on the checks)
@@ -23,8 +25,8 @@
 # initramfs with two static tools (tools/schedop.c, tools/rtload.c), the dom0
 # administration tool rtcredit-ctl (xen-config/, built on the host, with the
 # toolstack's libxenctrl and, under sched=rtcredit, its xenstored), xentrace from the
-# same toolstack (--trace) and an /init script, boot, and then judge the serial log. Prints PASS:/FAIL: lines; exits
-# non-zero on any FAIL, on a crash, or on a timeout.
+# same toolstack (--trace) and an /init script, boot, and then judge the serial log.
+# Prints PASS:/FAIL: lines; exits non-zero on any FAIL, on a crash, or on a timeout.
 set -euo pipefail
 shopt -s inherit_errexit    # let failures inside $(...) stop the script too
 
@@ -37,6 +39,8 @@ SCHED=credit
 DURATION=30
 TIMEOUT=420
 CPU=qemu64
+CLOCK=host
+SHIFT=
 VERBOSE=0
 REJUDGE=0
 TRACE=0          # --trace: xentrace in dom0 during the load, checked on the host
@@ -53,11 +57,13 @@ while [ $# -gt 0 ]; do
         --duration) DURATION=${2:?}; shift ;;
         --timeout) TIMEOUT=${2:?}; shift ;;
         --cpu) CPU=${2:?}; shift ;;
+        --clock) CLOCK=${2:?--clock needs icount or host}; shift ;;
+        --shift) SHIFT=${2:?--shift needs a number}; shift ;;
         --verbose) VERBOSE=1 ;;
         --rejudge) REJUDGE=1 ;;
         --trace) TRACE=1 ;;
         --trace-secs) TRACE=1; TRACE_SECS=${2:?}; shift ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
         *) echo "smoke.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
@@ -75,6 +81,7 @@ fi
 SMOKE=$CACHE/smoke
 RUN=$SMOKE/run-$SCHED-$VARIANT          # per-configuration: initramfs, log
 [ "$TRACE" = 1 ] && RUN+=-trace         # --trace runs keep their own log and trace
+[ "$CLOCK" = icount ] && RUN+=-icount   # and so do deterministic-clock runs
 DOM0=$CACHE/dom0-kernel                 # shared: downloaded kernel package
 TOOLS=$SMOKE/tools                      # shared: static dom0 tools
 LOG=$RUN/serial.log
@@ -88,6 +95,8 @@ T0=$SECONDS
 . "$REPO/scripts/pkgs.sh"
 # shellcheck source=lib-initramfs.sh
 . "$HERE/lib-initramfs.sh"
+[ -n "$SHIFT" ] || SHIFT=$CLOCK_DEFAULT_SHIFT
+clock_check "$CLOCK" "$SHIFT"
 
 # --- 1. Xen ------------------------------------------------------------------------------
 build_xen() {
@@ -361,12 +370,13 @@ boot() {
     fi
     # QEMU's -initrd takes the multiboot modules, comma-separated, each followed by
     # its own command line; a literal comma would have to be doubled, so none is used.
-    local qemu=(qemu-system-x86_64 -machine pc -accel tcg -cpu "$CPU" -m 1024 -smp 2
+    # shellcheck disable=SC2207  # the accelerator's words
+    local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu "$CPU" -m 1024 -smp 2
                 -nographic -no-reboot
                 -kernel "$XEN_IMAGE" -append "$xen_cmdline"
                 -initrd "$DOM0_VMLINUZ $dom0_cmdline,$RUN/initramfs.cpio.gz")
     echo "${qemu[*]}" > "$RUN/qemu-cmdline.txt"
-    log "booting Xen ($VARIANT, sched=$SCHED) in QEMU, timeout ${TIMEOUT}s; log: $LOG"
+    log "booting Xen ($VARIANT, sched=$SCHED) in QEMU, $(clock_describe "$CLOCK" "$SHIFT"), timeout ${TIMEOUT}s; log: $LOG"
     local t=$SECONDS rc=0
     run_qemu "$LOG" "$TIMEOUT" "$VERBOSE" "${qemu[@]}" || rc=$?
     QEMU_RC=$rc

@@ -3,10 +3,11 @@
 # that `xl create` of a capped PV domU works under the given scheduler.
 #
 #   bash hypervisor/xen/xl-smoke.sh [--sched rtcredit|credit|credit2] [--timeout S]
-#                                   [--verbose] [--rejudge]
+#                                   [--clock icount|host] [--shift N] [--verbose] [--rejudge]
 #
 #   --sched NAME   Xen's sched= option (default: rtcredit)
 #   --timeout S    kill QEMU after S seconds (default 300)
+#   --clock MODE   QEMU's clock: host (default) or icount (lib-initramfs.sh); --shift N
 #   --verbose      also stream the serial console to the terminal
 #   --rejudge      do not build or boot: judge the last serial log again
 #
@@ -31,14 +32,18 @@ CACHE=$REPO/.cache
 SCHED=rtcredit
 TIMEOUT=300
 VERBOSE=0
+CLOCK=host
+SHIFT=
 REJUDGE=0
 while [ $# -gt 0 ]; do
     case $1 in
         --sched) SCHED=${2:?--sched needs a name}; shift ;;
         --timeout) TIMEOUT=${2:?}; shift ;;
+        --clock) CLOCK=${2:?--clock needs icount or host}; shift ;;
+        --shift) SHIFT=${2:?--shift needs a number}; shift ;;
         --verbose) VERBOSE=1 ;;
         --rejudge) REJUDGE=1 ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "xl-smoke.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
@@ -50,6 +55,7 @@ esac
 
 TOP=$CACHE/xl-smoke
 RUN=$TOP/run-$SCHED
+[ "$CLOCK" = icount ] && RUN+=-icount
 LOG=$RUN/serial.log
 DOMU_KERNEL=${DOMU_KERNEL:-$CACHE/linux-7.2/linux-source-7.2/arch/x86/boot/bzImage}
 CAP=20
@@ -65,6 +71,8 @@ T0=$SECONDS
 . "$REPO/scripts/pkgs.sh"
 # shellcheck source=lib-initramfs.sh
 . "$HERE/lib-initramfs.sh"
+[ -n "$SHIFT" ] || SHIFT=$CLOCK_DEFAULT_SHIFT
+clock_check "$CLOCK" "$SHIFT"
 
 # --- builds ----------------------------------------------------------------------------
 build_all() {
@@ -221,12 +229,13 @@ boot() {
     xen_cmdline+=" dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=$SCHED tbuf_size=64"
     dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init xlsmoke_sched=$SCHED"
     dom0_cmdline+=" xlsmoke_weight2=$WEIGHT2 xlsmoke_marker=$MARKER"
-    local qemu=(qemu-system-x86_64 -machine pc -accel tcg -cpu qemu64 -m 1024 -smp 1
+    # shellcheck disable=SC2207  # the accelerator's words
+    local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1024 -smp 1
                 -nographic -no-reboot
                 -kernel "$XEN_IMAGE" -append "$xen_cmdline"
                 -initrd "$DOM0_VMLINUZ $dom0_cmdline,$RUN/initramfs.cpio.gz")
     echo "${qemu[*]}" > "$RUN/qemu-cmdline.txt"
-    log "booting Xen (sched=$SCHED) in QEMU, timeout ${TIMEOUT}s; log: $LOG"
+    log "booting Xen (sched=$SCHED) in QEMU, $(clock_describe "$CLOCK" "$SHIFT"), timeout ${TIMEOUT}s; log: $LOG"
     local t=$SECONDS rc=0
     run_qemu "$LOG" "$TIMEOUT" "$VERBOSE" nice -n 5 "${qemu[@]}" || rc=$?
     QEMU_RC=$rc

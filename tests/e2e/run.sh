@@ -7,7 +7,8 @@
 # period) once with plain sleeps and once through /dev/rtsleep. Then build the report.
 #
 #   tests/e2e/run.sh [--sched LIST] [--loops N | --paper] [--configs LIST] [--boots K]
-#                    [--out DIR] [--trace-secs S] [--timeout S] [--report-only] [--verbose]
+#                    [--out DIR] [--trace-secs S] [--timeout S] [--clock icount|host]
+#                    [--shift N] [--report-only] [--verbose]
 #
 #   --sched LIST     comma-separated schedulers (default credit,credit2,rtcredit)
 #   --loops N        10 ms periods per measuring run (default 1000; the paper: 3000)
@@ -18,6 +19,11 @@
 #   --out DIR        results directory (default results/e2e, relative to the repo root)
 #   --trace-secs S   xentrace capture of an extra short run per scheduler (default 4; 0: none)
 #   --timeout S      kill a QEMU boot after S seconds (default: from the run length)
+#   --clock MODE     QEMU's clock: icount (default: guest time advances per emulated
+#                    instruction, independent of the host's load) or host (the old
+#                    mode, emulated timers late by 2-10 ms on a busy host); see
+#                    hypervisor/xen/lib-initramfs.sh
+#   --shift N        icount's shift: 2^N ns per instruction (default 2: 250 M/s)
 #   --report-only    do not boot: rebuild the report from DIR/raw
 #   --notes FILE     markdown appended to summary.md (the explanation of a committed run)
 #   --no-build       use the cached Xen, toolstack and rtsleep.ko as they are (no
@@ -50,6 +56,8 @@ REPORT_ONLY=0
 NO_BUILD=0
 NOTES=
 VERBOSE=0
+CLOCK=icount
+SHIFT=
 while [ $# -gt 0 ]; do
     case $1 in
         --sched) SCHEDS=${2:?--sched needs a list}; shift ;;
@@ -63,8 +71,10 @@ while [ $# -gt 0 ]; do
         --report-only) REPORT_ONLY=1 ;;
         --no-build) NO_BUILD=1 ;;
         --notes) NOTES=${2:?--notes needs a file}; shift ;;
+        --clock) CLOCK=${2:?--clock needs icount or host}; shift ;;
+        --shift) SHIFT=${2:?--shift needs a number}; shift ;;
         --verbose) VERBOSE=1 ;;
-        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -100,6 +110,8 @@ RAW=$OUT/raw
 # cpio_gz, run_qemu
 # shellcheck source=../../hypervisor/xen/lib-initramfs.sh
 . "$REPO/hypervisor/xen/lib-initramfs.sh"
+[ -n "$SHIFT" ] || SHIFT=$CLOCK_DEFAULT_SHIFT
+clock_check "$CLOCK" "$SHIFT"
 
 # --- builds ---------------------------------------------------------------------------
 TOOLS_DIST=$XEN_TOOLS_DIST
@@ -189,11 +201,12 @@ boot() {
     [ "$TRACE_SECS" -gt 0 ] && xen_cmdline+=" tbuf_size=64"
     local dom0_cmdline="console=hvc0 earlyprintk=xen quiet loglevel=3 rdinit=/init e2e_sched=$sched e2e_loops=$LOOPS"
     dom0_cmdline+=" e2e_configs=$configs e2e_trace=$TRACE_SECS"
-    local qemu=(qemu-system-x86_64 -machine pc -accel tcg -cpu qemu64 -m 1024 -smp 1
+    # shellcheck disable=SC2207  # the accelerator's words
+    local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1024 -smp 1
                 -nographic -no-reboot -kernel "$XEN_IMAGE" -append "$xen_cmdline"
                 -initrd "$DOM0_VMLINUZ $dom0_cmdline,$WORK/dom0.cpio.gz")
     echo "${qemu[*]}" > "$RAW/$tag.qemu-cmdline"
-    log "boot $tag: sched=$sched, $runs runs of $LOOPS periods, timeout ${timeout}s, serial $serial"
+    log "boot $tag: sched=$sched, $runs runs of $LOOPS periods, $(clock_describe "$CLOCK" "$SHIFT"), timeout ${timeout}s, serial $serial"
     local t=$SECONDS rc=0
     run_qemu "$serial" "$timeout" "$VERBOSE" "${qemu[@]}" || rc=$?
     log "boot $tag: QEMU exit $rc after $((SECONDS - t))s"
@@ -214,9 +227,12 @@ main() {
         build_guest
         build_images
         log "prepared in $((SECONDS - t0))s"
+        local qemu_version
+        qemu_version=$(qemu-system-x86_64 --version | head -n1 | awk '{print $4}')
         cat > "$RAW/run.json" <<JSON
 {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loops": $LOOPS, "configs": "$CONFIGS", "boots": $BOOTS,
- "schedulers": "$SCHEDS", "machine": "$(nproc) host cores, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo), QEMU $(qemu-system-x86_64 --version | head -n1 | awk '{print $4}') TCG, one pCPU",
+ "schedulers": "$SCHEDS", "machine": "$(nproc) host cores, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo), QEMU $qemu_version TCG, $(clock_describe "$CLOCK" "$SHIFT"), one pCPU",
+ "clock": "$CLOCK", "icount_shift": $([ "$CLOCK" = icount ] && echo "$SHIFT" || echo null), "qemu_version": "$qemu_version",
  "commit": "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)", "command_args": "$ARGS"}
 JSON
         local b s
