@@ -4,17 +4,21 @@
 # The paper's experiment on a real Xen under QEMU (TCG, one pCPU): for each scheduler,
 # boot Xen with a PV dom0 running the xl toolstack, create three CPU-hog domUs and, for
 # each hog configuration, boot a measuring domU that runs `rtsleep bench` (10 ms
-# period) once with plain sleeps and once through /dev/rtsleep. Then build the report.
+# period by default) once with plain sleeps and once through /dev/rtsleep. Then build
+# the report.
 #
-#   tests/e2e/run.sh [--sched LIST] [--loops N | --paper] [--configs LIST] [--boots K]
+#   tests/e2e/run.sh [--sched LIST] [--loops N | --paper] [--configs LIST] [--period US] [--boots K]
 #                    [--out DIR] [--trace-secs S] [--timeout S] [--clock icount|host]
 #                    [--shift N] [--report-only] [--verbose]
 #
-#   --sched LIST     comma-separated schedulers (default credit,credit2,rtcredit)
-#   --loops N        10 ms periods per measuring run (default 1000; the paper: 3000)
+#   --sched LIST     comma-separated schedulers (default credit,credit2,rtcredit; rtds too)
+#   --loops N        periods per measuring run (default 1000; the paper: 3000)
 #   --paper          --loops 3000
 #   --configs LIST   comma-separated hog configurations (default alone,0,10,20,30):
-#                    alone = hogs paused, 0 = uncapped, N = each hog capped at N% of the CPU
+#                    alone = hogs paused, 0 = uncapped, N = each hog capped at N% of the CPU,
+#                    mixed = uncapped hogs and, inside the measuring domU, a CPU burner at
+#                    nice 19 beside the periodic task at SCHED_FIFO 50 (mixed work)
+#   --period US      the measuring task's period in microseconds (default 10000; 1000..100000)
 #   --boots K        boot each scheduler K times (default 1; noise between boots is large)
 #   --out DIR        results directory (default results/e2e, relative to the repo root)
 #   --trace-secs S   xentrace capture of an extra short run per scheduler (default 4; 0: none)
@@ -48,6 +52,7 @@ WORK=$CACHE/e2e
 SCHEDS=credit,credit2,rtcredit
 LOOPS=1000
 CONFIGS=alone,0,10,20,30
+PERIOD_US=10000
 BOOTS=1
 OUT=results/e2e
 TRACE_SECS=4
@@ -64,6 +69,7 @@ while [ $# -gt 0 ]; do
         --loops) LOOPS=${2:?--loops needs a number}; shift ;;
         --paper) LOOPS=3000 ;;
         --configs) CONFIGS=${2:?--configs needs a list}; shift ;;
+        --period) PERIOD_US=${2:?--period needs microseconds}; shift ;;
         --boots) BOOTS=${2:?--boots needs a number}; shift ;;
         --out) OUT=${2:?--out needs a directory}; shift ;;
         --trace-secs) TRACE_SECS=${2:?}; shift ;;
@@ -74,7 +80,7 @@ while [ $# -gt 0 ]; do
         --clock) CLOCK=${2:?--clock needs icount or host}; shift ;;
         --shift) SHIFT=${2:?--shift needs a number}; shift ;;
         --verbose) VERBOSE=1 ;;
-        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -90,13 +96,15 @@ die() { echo "[e2e] ERROR: $*" >&2; exit 1; }
     die "--boots must be in 1..20 (got '$BOOTS')"
 [[ $TRACE_SECS =~ ^[0-9]+$ ]] && [ "$TRACE_SECS" -le 30 ] || die "--trace-secs must be in 0..30 (got '$TRACE_SECS')"
 for s in ${SCHEDS//,/ }; do
-    case $s in credit|credit2|rtcredit) ;; *) die "--sched: unknown scheduler '$s' (credit, credit2, rtcredit)" ;; esac
+    case $s in credit|credit2|rtds|rtcredit) ;; *) die "--sched: unknown scheduler '$s' (credit, credit2, rtds, rtcredit)" ;; esac
 done
 for c in ${CONFIGS//,/ }; do
-    [ "$c" = alone ] || { [[ $c =~ ^[0-9]+$ ]] && [ "$c" -le 100 ]; } ||
-        die "--configs: '$c' is neither 'alone' nor a cap in 0..100"
+    [ "$c" = alone ] || [ "$c" = mixed ] || { [[ $c =~ ^[0-9]+$ ]] && [ "$c" -le 100 ]; } ||
+        die "--configs: '$c' is none of 'alone', 'mixed' or a cap in 0..100"
 done
 [ -n "$TIMEOUT" ] && { [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout must be seconds (got '$TIMEOUT')"; }
+[[ $PERIOD_US =~ ^[0-9]+$ ]] && [ "$PERIOD_US" -ge 1000 ] && [ "$PERIOD_US" -le 100000 ] ||
+    die "--period must be microseconds in 1000..100000 (got '$PERIOD_US')"
 case $OUT in /*) ;; *) OUT=$REPO/$OUT ;; esac
 if [ -n "$NOTES" ]; then
     case $NOTES in /*) ;; *) NOTES=$PWD/$NOTES ;; esac
@@ -152,6 +160,7 @@ build_guest() {
             RTCTL_BIN=$REPO/target/release/rtcredit-ctl ;;
     esac
     gcc -O2 -static -Wall -Wextra -Werror -o "$WORK/hog" "$HERE/guest/hog.c"
+    gcc -O2 -static -Wall -Wextra -Werror -o "$WORK/rtprio" "$HERE/guest/rtprio.c"
     gcc -O2 -Wall -Wextra -Werror -I "$TOOLS_DIST/usr/include" -o "$WORK/e2e-watch" \
         "$HERE/dom0/e2e-watch.c" -L "$TOOLS_DIST/usr/lib" -Wl,-rpath-link,"$TOOLS_DIST/usr/lib" -lxenctrl
 }
@@ -163,6 +172,8 @@ build_images() {
     mkdir -p "$g"/{bin,dev,proc,sys,tmp}
     cp /bin/busybox "$g/bin/busybox"
     cp "$RTSLEEP_BIN" "$g/bin/rtsleep"
+    cp "$WORK/hog" "$g/bin/hog"
+    cp "$WORK/rtprio" "$g/bin/rtprio"
     cp "$REPO/guest-kmod/rtsleep.ko" "$g/rtsleep.ko"
     install -m 755 "$HERE/guest/measure-init.sh" "$g/init"
     mknod -m 600 "$g/dev/console" c 5 1
@@ -195,11 +206,12 @@ boot() {
     nconf=$(echo "${CONFIGS//,/ }" | wc -w)
     runs=$((2 * nconf))
     # Boot and hogs ~3 min, each run: the loop plus ~1 min of domU boot and teardown.
-    [ -n "$timeout" ] || timeout=$((300 + runs * (LOOPS / 50 + 90) + TRACE_SECS * 20))
+    [ -n "$timeout" ] || timeout=$((300 + runs * (LOOPS * PERIOD_US / 500000 + 90) + TRACE_SECS * 20))
     local xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
     xen_cmdline+=" dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=$sched"
     [ "$TRACE_SECS" -gt 0 ] && xen_cmdline+=" tbuf_size=64"
     local dom0_cmdline="console=hvc0 earlyprintk=xen quiet loglevel=3 rdinit=/init e2e_sched=$sched e2e_loops=$LOOPS"
+    dom0_cmdline+=" e2e_period_us=$PERIOD_US"
     dom0_cmdline+=" e2e_configs=$configs e2e_trace=$TRACE_SECS"
     # shellcheck disable=SC2207  # the accelerator's words
     local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1024 -smp 1
@@ -230,7 +242,7 @@ main() {
         local qemu_version
         qemu_version=$(qemu-system-x86_64 --version | head -n1 | awk '{print $4}')
         cat > "$RAW/run.json" <<JSON
-{"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loops": $LOOPS, "configs": "$CONFIGS", "boots": $BOOTS,
+{"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loops": $LOOPS, "period_us": $PERIOD_US, "configs": "$CONFIGS", "boots": $BOOTS,
  "schedulers": "$SCHEDS", "machine": "$(nproc) host cores, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo), QEMU $qemu_version TCG, $(clock_describe "$CLOCK" "$SHIFT"), one pCPU",
  "clock": "$CLOCK", "icount_shift": $([ "$CLOCK" = icount ] && echo "$SHIFT" || echo null), "qemu_version": "$qemu_version",
  "commit": "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)", "command_args": "$ARGS"}

@@ -7,9 +7,11 @@
 # gzip+base64 blocks between E2E-FILE markers (size and MD5 checked on the host).
 #
 # Parameters (kernel command line words, which reach init as environment variables):
-#   e2e_sched    credit | credit2 | rtcredit
+#   e2e_sched    credit | credit2 | rtds | rtcredit
 #   e2e_loops    periods per measuring run
-#   e2e_configs  space-separated with '+' for space: alone, 0 (uncapped), or a cap in %
+#   e2e_period_us the measuring task's period in microseconds (default 10000)
+#   e2e_configs  space-separated with '+' for space: alone, 0 (uncapped), a cap in %,
+#                or mixed (uncapped hogs, and a CPU burner inside the measuring domU)
 #   e2e_trace    seconds of xentrace during an extra short rtsleep run (0: none)
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/sbin:/usr/bin:/usr/lib/xen/bin
@@ -29,7 +31,8 @@ die() { echo "E2E-FATAL: $*"; sync; poweroff -f; }
 configs=$(echo "${e2e_configs:-alone+0+10+20+30}" | tr '+' ' ')
 loops=${e2e_loops:-1000}
 sched=${e2e_sched:-credit}
-say "dom0 up kernel=$(uname -r) sched=$sched loops=$loops configs='$configs'"
+period_us=${e2e_period_us:-10000}
+say "dom0 up kernel=$(uname -r) sched=$sched loops=$loops period_us=$period_us configs='$configs'"
 
 for m in $(cat /modules.load); do insmod "/lib/modules/$m" || die "insmod $m"; done
 mount -t xenfs xenfs /proc/xen || die "mount xenfs"
@@ -48,10 +51,15 @@ emit() {
 }
 
 # A hog's cap in percent of one CPU (0: none), through the running scheduler's tool.
+# RTDS has no cap: a capped hog is a server of that share of a 10 ms period without
+# extra time; an uncapped one keeps RTDS's defaults (10 ms period, 4 ms budget, extra
+# time on), which is what `xl create` gives every domain.
 set_cap() {
     case $sched in
         credit) xl sched-credit -d "$1" -c "$2" ;;
         credit2) xl sched-credit2 -d "$1" -c "$2" ;;
+        rtds) if [ "$2" = 0 ]; then xl sched-rtds -d "$1" -v all -p 10000 -b 4000 -e 1
+              else xl sched-rtds -d "$1" -v all -p 10000 -b $(($2 * 100)) -e 0; fi ;;
         rtcredit) rtcredit-ctl dom "$1" --cap "$2" > /dev/null ;;
     esac || die "cannot set cap $2 on $1"
 }
@@ -66,11 +74,12 @@ run=0
 # measure CONFIG MODE LOOPS [TRACE_SECS]: one boot of the measuring domU.
 measure() {
     cfg=$1 mode=$2 n=$3 trace=${4:-0}
+    burn=0; [ "$cfg" = mixed ] && burn=1
     run=$((run + 1))
     name=measure$run
     log=/var/log/xen/console/guest-$name.log
     xl create -p /etc/xen/measure.cfg "name=\"$name\"" \
-        "extra=\"console=hvc0 quiet rdinit=/init clocksource=xen e2e_mode=$mode e2e_loops=$n\"" > /tmp/create.out 2>&1 ||
+        "extra=\"console=hvc0 quiet rdinit=/init clocksource=xen e2e_mode=$mode e2e_loops=$n e2e_period_us=$period_us e2e_burn=$burn\"" > /tmp/create.out 2>&1 ||
         die "xl create $name: $(tail -n 5 /tmp/create.out)"
     domid=$(xl domid "$name")
     if [ "$sched" = rtcredit ]; then
@@ -78,6 +87,13 @@ measure() {
         # above what a 10 ms loop under TCG needs (~20% of the pCPU).
         rtcredit-ctl dom "$name" --rt allow --rt-budget 50 > /tmp/grant.out 2>&1 ||
             die "rtcredit-ctl: $(cat /tmp/grant.out)"
+    fi
+    if [ "$sched" = rtds ]; then
+        # RTDS as its documentation tells an administrator: the server's period is the
+        # task's period, its budget what the domain may use each period (half of it,
+        # as rtcredit's RT budget above), extra time on so that it is not capped.
+        xl sched-rtds -d "$name" -v all -p "$period_us" -b $((period_us / 2)) -e 1 > /tmp/grant.out 2>&1 ||
+            die "xl sched-rtds: $(cat /tmp/grant.out)"
     fi
     say "run $run config=$cfg mode=$mode loops=$n domain=$name domid=$domid"
     echo "E2E-DOMS run=$run $(xl list | awk 'NR > 1 {printf "%s=%s ", $1, $2}')"
@@ -88,7 +104,7 @@ measure() {
     tracer=
     [ "$trace" != 0 ] && tracer="xentrace -D -e 0x0002f000 -T $trace /tmp/trace.bin"
     # shellcheck disable=SC2086
-    e2e-watch "$log" "$run" "$domid" $((n / 50 + 240)) $tracer 2> /tmp/watch.err ||
+    e2e-watch "$log" "$run" "$domid" $((n * period_us / 500000 + 240)) $tracer 2> /tmp/watch.err ||
         say "run $run: watcher failed: $(cat /tmp/watch.err); guest said: $(tail -c 1500 "$log" | tr '\n' '|')"
     if [ "$sched" = rtcredit ]; then
         # The scheduler's view of every domain (time at each priority, RT counters).
@@ -115,6 +131,8 @@ trace_end() {
 for cfg in $configs; do
     if [ "$cfg" = alone ]; then
         for h in 1 2 3; do xl pause "hog$h"; done
+    elif [ "$cfg" = mixed ]; then
+        for h in 1 2 3; do xl unpause "hog$h" 2> /dev/null; set_cap "hog$h" 0; done
     else
         for h in 1 2 3; do xl unpause "hog$h" 2> /dev/null; set_cap "hog$h" "$cfg"; done
     fi

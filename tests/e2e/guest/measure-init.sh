@@ -2,25 +2,37 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # /init of the measuring domU (tests/e2e/run.sh). One `rtsleep bench` run of e2e_loops
-# 10 ms periods, through /dev/rtsleep (e2e_mode=rtsleep: the module is loaded) or with
-# plain clock_nanosleep (e2e_mode=plain: no module, so the library falls back), between
-# E2E-BEGIN and E2E-END lines that dom0's watcher uses to sample CPU times. The JSON
-# reports follow between markers; then the domain powers off.
+# periods of e2e_period_us (default 10 ms), through /dev/rtsleep (e2e_mode=rtsleep: the
+# module is loaded) or with plain clock_nanosleep (e2e_mode=plain: no module, so the
+# library falls back), between E2E-BEGIN and E2E-END lines that dom0's watcher uses to
+# sample CPU times. With e2e_burn=1 (the mixed-work configuration) a CPU burner runs at
+# nice 19 beside it and the bench runs at SCHED_FIFO 50: an audio thread beside a
+# compile, credit2's unsolved case. The JSON reports follow between markers; then the
+# domain powers off.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
-echo "E2E-GUEST up kernel=$(uname -r) clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) mode=$e2e_mode loops=$e2e_loops"
+period_us=${e2e_period_us:-10000}
+echo "E2E-GUEST up kernel=$(uname -r) clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) mode=$e2e_mode loops=$e2e_loops period_us=$period_us burn=${e2e_burn:-0}"
 if [ "$e2e_mode" = rtsleep ]; then
     insmod /rtsleep.ko || echo "E2E-GUEST insmod failed"
 fi
 # Let the boot's last work (udev-less, but the console and timers) settle.
 sleep 1
+bench="rtsleep bench --period ${period_us}us --loops ${e2e_loops:-1000} --histogram 1000000 --json"
+if [ "${e2e_burn:-0}" = 1 ]; then
+    hog 19 > /tmp/burn.out 2>&1 &
+    burner=$!
+    bench="rtprio 50 $bench"
+fi
 echo "E2E-BEGIN"
-rtsleep bench --period 10ms --loops "${e2e_loops:-1000}" --histogram 1000000 --json > /tmp/bench.json 2> /tmp/bench.err
+# shellcheck disable=SC2086  # the command's words
+$bench > /tmp/bench.json 2> /tmp/bench.err
 rc=$?
+[ -n "${burner:-}" ] && kill "$burner"
 echo "E2E-END rc=$rc"
 rtsleep status --json > /tmp/status.json 2>&1
 echo "E2E-GUEST bench rc=$rc stderr: $(tr '\n' ' ' < /tmp/bench.err)"

@@ -53,6 +53,11 @@ pub fn simulate(path: &Path, configs: &[Hogs]) -> Result<Vec<SimRow>, SimSideErr
     }
     let mut rows = Vec::new();
     for &hogs in configs {
+        // The scenario has no mixed-work variant yet (its measuring domain would need
+        // the simulator's mixed workload): that configuration is compared on Xen only.
+        if hogs == Hogs::Mixed {
+            continue;
+        }
         for (policy, mode) in
             [(Policy::Credit, Mode::Plain), (Policy::Rtcredit, Mode::Plain), (Policy::Rtcredit, Mode::Rtsleep)]
         {
