@@ -181,7 +181,8 @@
 #define RTCREDIT_TRC_RT_FIRE 4
 
 /*
- RT dropped. Data: dom, unit, reason (0 tick, 1 blocked, 3 RT budget spent).
+ RT dropped (every end goes through `rt::end_rt`). Data: dom, unit, reason (0 tick,
+ 1 blocked, 3 RT budget spent). While the unit runs, a `PRIO_CHANGE` from RT follows.
  */
 #define RTCREDIT_TRC_RT_DEMOTE 5
 

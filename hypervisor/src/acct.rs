@@ -43,8 +43,8 @@ use crate::cpumask::{CpuMask, MAX_CPUS};
 use crate::list::container_of;
 use crate::params::{ChargeMode, Params};
 use crate::prio::Prio;
-use crate::rt::{note_rt_demotion, rt_budget_left_ns, Demotion};
-use crate::sched::{burn_credits, flush_prio_time, set_running_prio, unit_of_active};
+use crate::rt::Review;
+use crate::runq::{burn_credits, set_running_prio, unit_of_active};
 use crate::state::{Accounting, Cpu, Domain, Shared, Unit, RELAXED};
 use crate::trace;
 
@@ -236,29 +236,15 @@ impl Accounting {
             if !unit.active {
                 self.acct_start(cpu, current);
             }
-            let unit = &mut *current;
             // RT lasts until the unit blocks, its budget is spent, or a tick that finds
             // it RT for a whole tick period: a tick that comes just after the fire would
             // otherwise end RT in the middle of the deadline's work (ticks and deadlines
-            // keep one phase for a whole run), and the next pass would send the unit
-            // behind the hogs of its class. The RT budget still bounds the time.
-            let tick_ns = shared.tick_ns.load(RELAXED);
-            let ends_rt = unit.prio == Prio::Rt && {
-                // Charge the RT time so far to the domain's budget window first.
-                flush_prio_time(shared, unit, now);
-                now.saturating_sub(unit.rt_since_ns) >= tick_ns || rt_budget_left_ns(shared, unit.live(), now) == 0
-            };
-            // BOOST drops to UNDER as in Xen (accounting sorts it out later). RT drops
-            // to the class its credit earns: an RT grant must not lift a unit that
-            // spent its credit above the units that have some.
-            match unit.prio {
-                Prio::Boost => set_running_prio(shared, unit, Prio::Under, now),
-                Prio::Rt if ends_rt => {
-                    note_rt_demotion(shared, unit, Demotion::Tick);
-                    let class = unit.credit_class();
-                    set_running_prio(shared, unit, class, now);
-                }
-                _ => {}
+            // keep one phase for a whole run). See `crate::rt`.
+            cpu.review_rt(shared, current, now, Review::Tick);
+            // BOOST drops to UNDER as in Xen (accounting sorts it out later).
+            let unit = &mut *current;
+            if unit.prio == Prio::Boost {
+                set_running_prio(shared, unit, Prio::Under, now);
             }
         }
         cpu.tick_on = true;

@@ -73,6 +73,7 @@ pub mod list;
 pub mod params;
 pub mod prio;
 pub mod rt;
+mod runq;
 pub mod sched;
 pub mod state;
 pub mod trace;

@@ -323,3 +323,42 @@ fn the_tick_keeps_rt_for_one_tick_period() {
     assert_ne!(host.unit(rt).unwrap().prio, Prio::Rt, "10.6 ms at RT: dropped to its credit class");
     assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 1);
 }
+
+/// Every end of RT goes the same way (`end_rt`): an `RT_DEMOTE` with its reason, then a
+/// `PRIO_CHANGE` from RT to the class its credit earns, whether the tick, blocking or a
+/// spent budget ends it.
+#[test]
+fn every_end_of_rt_is_traced_the_same_way() {
+    let (mut host, dom, rt, _) = setup(1);
+    host.set_domain_params(dom, &DomainParams { rt_budget_pct: 2, ..rt_params() }).unwrap();
+    host.take_trace();
+    // Tick: RT held for a whole tick period.
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.rt_fire(rt, 10 * MS).unwrap();
+    host.tick(0, 20 * MS).unwrap();
+    // Blocked.
+    host.rtsleep(rt, &deadline(25 * MS), 20 * MS).unwrap();
+    host.rt_fire(rt, 25 * MS).unwrap();
+    host.sleep(rt).unwrap();
+    host.schedule(0, 25 * MS + 100_000, false).unwrap();
+    // Budget: 2% of 1 s is 20 ms; a new window starts at 1 s, and 21 ms at RT spend it.
+    host.account(999 * MS);
+    host.wake(rt, 1_000 * MS).unwrap();
+    assert_eq!(host.schedule(0, 1_000 * MS, false).unwrap().next, Some(rt));
+    host.rtsleep(rt, &deadline(1_010 * MS), 1_000 * MS).unwrap();
+    host.rt_fire(rt, 1_010 * MS).unwrap();
+    host.schedule(0, 1_031 * MS, false).unwrap();
+    let records = host.take_trace();
+    let mut ends = Vec::new();
+    for (index, record) in records.iter().enumerate() {
+        if record.event == trace::RT_DEMOTE {
+            let next = records[index + 1];
+            assert_eq!(next.event, trace::PRIO_CHANGE, "RT_DEMOTE is followed by PRIO_CHANGE: {records:?}");
+            assert_eq!(next.data[2], Prio::Rt as u32);
+            assert_ne!(next.data[3], Prio::Rt as u32);
+            ends.push(record.data[2]);
+        }
+    }
+    assert_eq!(ends, vec![0, 1, 3], "reasons: tick, blocked, budget spent");
+    assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 3);
+}

@@ -19,8 +19,8 @@
 //! (a BOOST or RT dropped at a tick). Running time is charged to the priority in
 //! force; a run that began without a `SWITCH_IN` (another scheduler, lost records, the
 //! start of the trace) is charged to "unknown", and so is the rest of a run after an
-//! `RT_DEMOTE` that no `PRIO_CHANGE` follows (the core drops RT that way when the RT
-//! budget is spent). RT requests granted, denied and degraded, RT fires (with the
+//! `RT_DEMOTE` that no `PRIO_CHANGE` follows (older cores dropped RT that way when the
+//! RT budget was spent; ours always follows a running unit's `RT_DEMOTE` with one). RT requests granted, denied and degraded, RT fires (with the
 //! timer's lateness) and demotions are counted per VCPU.
 //!
 //! **Other events** are counted: Xen's own other scheduler events, other

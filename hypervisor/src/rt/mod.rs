@@ -1,4 +1,9 @@
-//! The RT extension: registering a deadline, serving it, and the per-domain budget.
+//! The RT extension, all of it: registering a deadline (the grant), serving it (the
+//! fire), the RT slice, and the end of RT, with the per-domain budget beside it
+//! ([`budget`]). Every change of a unit to or from RT happens here: [`crate::sched`]
+//! and [`crate::acct`] call [`Cpu::review_rt`] at a scheduling pass and at the tick,
+//! [`Cpu::end_rt`] when the unit blocks, [`Cpu::take_pending_rt`] when it wakes, and
+//! [`rt_slice`] for its slice; this module builds only on [`crate::runq`].
 //!
 //! # The rule
 //!
@@ -33,16 +38,19 @@
 //! between the minimum lead (default 5 ms, the paper's) and the maximum lead (10 s)
 //! ahead, so that nobody asks to be rescheduled absurdly often.
 
-use core::sync::atomic::Ordering;
-
 use crate::abi::{
     SchedRtsleep, RTSLEEP_CANCELLED, RTSLEEP_DEGRADED, RTSLEEP_FLAGS_KNOWN, RTSLEEP_FLAG_CANCEL, RTSLEEP_GRANTED,
 };
 use crate::cpumask::CpuMask;
+use crate::params::MIN_TIMER_NS;
 use crate::prio::Prio;
-use crate::sched::set_running_prio;
-use crate::state::{bump, Cpu, DomainLive, Shared, Unit, RELAXED};
+use crate::runq::flush_prio_time;
+use crate::state::{bump, Cpu, Shared, Unit, RELAXED};
 use crate::{trace, RtcError};
+
+pub mod budget;
+
+use budget::{count_request, rt_budget_left_ns, share_exhausted, Degrade};
 
 /// What an accepted `rtsleep` means for the host.
 #[repr(C)]
@@ -55,64 +63,40 @@ pub struct RtsleepOutcome {
     pub arm_at_ns: u64,
 }
 
-/// Why a request or a fire was served as a normal wake.
+/// Why RT ended: the `RT_DEMOTE` trace word (see [`crate::trace::RT_DEMOTE`]).
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Degrade {
-    CpuShare = 1,
-    Rate = 2,
-    Capped = 3,
-}
-
-/// Starts a new budget window for the domain if `now` is past its window.
-fn roll_window(shared: &Shared, live: &DomainLive, now: u64) {
-    let window_ns = shared.rt_window_ns.load(RELAXED).max(1);
-    let id = now / window_ns;
-    let seen = live.window_id.load(Ordering::Acquire);
-    if seen != id && live.window_id.compare_exchange(seen, id, Ordering::AcqRel, Ordering::Acquire).is_ok() {
-        live.window_rt_ns.store(0, RELAXED);
-        live.window_requests.store(0, RELAXED);
-    }
-}
-
-/// The domain's RT CPU allowance per window, in ns.
-fn rt_allowance_ns(shared: &Shared, live: &DomainLive) -> u64 {
-    let window_ns = shared.rt_window_ns.load(RELAXED);
-    window_ns / 100 * u64::from(live.rt_budget_pct.load(RELAXED))
-}
-
-/// Adds RT run time to the domain's budget use.
-pub(crate) fn charge_rt_time(shared: &Shared, live: &DomainLive, elapsed_ns: u64, now: u64) {
-    roll_window(shared, live, now);
-    live.window_rt_ns.fetch_add(elapsed_ns, RELAXED);
-}
-
-fn share_exhausted(shared: &Shared, live: &DomainLive, now: u64) -> bool {
-    rt_budget_left_ns(shared, live, now) == 0
-}
-
-/// RT CPU time the domain may still use in the current window.
-pub(crate) fn rt_budget_left_ns(shared: &Shared, live: &DomainLive, now: u64) -> u64 {
-    roll_window(shared, live, now);
-    rt_allowance_ns(shared, live).saturating_sub(live.window_rt_ns.load(RELAXED))
-}
-
-/// Why RT ended (the `RT_DEMOTE` trace word).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Demotion {
+pub(crate) enum RtEnd {
+    /// A tick found it RT for a whole tick period.
     Tick = 0,
+    /// It blocked (or was parked) while RT.
     Blocked = 1,
+    /// Its domain's RT CPU budget for the window is spent.
     BudgetSpent = 3,
 }
 
-/// Counts and traces the end of an RT grant; the caller changes the priority.
-pub(crate) fn note_rt_demotion(shared: &Shared, unit: &Unit, reason: Demotion) {
-    unit.live().rt_demotions.fetch_add(1, RELAXED);
-    shared.emit(trace::RT_DEMOTE, &[unit.domid(), unit.unit_id, reason as u32]);
+/// Where a running RT unit is reviewed ([`Cpu::review_rt`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Review {
+    /// A scheduling pass: only the budget can end RT.
+    Pass,
+    /// The tick: the budget, or RT held for a whole tick period.
+    Tick,
 }
 
 fn degrade(shared: &Shared, unit: &Unit, reason: Degrade) {
     unit.live().rt_degraded.fetch_add(1, RELAXED);
     shared.emit(trace::RT_DEGRADE, &[unit.domid(), unit.unit_id, reason as u32]);
+}
+
+/// The slice of a unit about to run (or keep running) for `slice_ns`: an RT unit's
+/// slice ends when its domain's RT budget would run out, so that the budget is a bound,
+/// not a hint. Other units keep `slice_ns`.
+pub(crate) fn rt_slice(shared: &Shared, unit: &Unit, slice_ns: u64, now: u64) -> u64 {
+    if unit.prio != Prio::Rt {
+        return slice_ns;
+    }
+    slice_ns.min(rt_budget_left_ns(shared, unit.live(), now).max(MIN_TIMER_NS))
 }
 
 impl Cpu {
@@ -146,17 +130,7 @@ impl Cpu {
             }
             Ok(()) => {
                 live.rt_requests.fetch_add(1, RELAXED);
-                roll_window(shared, live, now);
-                let requests = live.window_requests.fetch_add(1, RELAXED).saturating_add(1);
-                let over =
-                    if requests > live.rt_rate_per_s.load(RELAXED).saturating_mul(Self::windows_per_second(shared)) {
-                        Some(Degrade::Rate)
-                    } else if share_exhausted(shared, live, now) {
-                        Some(Degrade::CpuShare)
-                    } else {
-                        None
-                    };
-                if let Some(reason) = over {
+                if let Some(reason) = count_request(shared, live, now) {
                     u.rt_deadline_ns = 0;
                     degrade(shared, u, reason);
                     return Ok(RtsleepOutcome { result: RTSLEEP_DEGRADED, arm_at_ns: 0 });
@@ -170,13 +144,6 @@ impl Cpu {
                 Ok(RtsleepOutcome { result: RTSLEEP_GRANTED, arm_at_ns: args.deadline_ns })
             }
         }
-    }
-
-    /// The rate is per second; a window of W seconds allows W times as many. Windows
-    /// shorter than a second allow the per-second rate (rounded up to whole seconds).
-    fn windows_per_second(shared: &Shared) -> u32 {
-        let window_ns = shared.rt_window_ns.load(RELAXED);
-        (window_ns.div_ceil(1_000_000_000)).clamp(1, u64::from(u32::MAX)) as u32
     }
 
     fn check_rtsleep(
@@ -255,15 +222,15 @@ impl Cpu {
         };
         let late_ns = now - deadline_ns;
         shared.emit(trace::RT_FIRE, &[u.domid(), u.unit_id, state, late_ns.min(u64::from(u32::MAX)) as u32]);
-        u.rt_since_ns = now;
         if u.running {
-            set_running_prio(shared, u, Prio::Rt, now);
+            // SAFETY: running here.
+            unsafe { self.start_rt(shared, unit, now) };
             // Reschedule so that its slice is cut to what is left of the RT budget.
             Ok(CpuMask::single(self.id))
         } else if u.queued {
             // SAFETY: queued here; requeueing at RT keeps the invariant.
             unsafe {
-                self.set_prio(shared, unit, Prio::Rt, now);
+                self.start_rt(shared, unit, now);
                 Ok(self.tickle(shared, unit))
             }
         } else {
@@ -271,5 +238,82 @@ impl Cpu {
             u.rt_fired_at_ns = now;
             Ok(CpuMask::EMPTY)
         }
+    }
+
+    /// Gives `unit` RT wherever it is (running, queued, or about to be queued by a
+    /// wake), and starts the time its RT is measured from.
+    ///
+    /// # Safety
+    /// `unit` is live and resident here.
+    unsafe fn start_rt(&mut self, shared: &Shared, unit: *mut Unit, now: u64) {
+        // SAFETY: per the contract.
+        unsafe {
+            (*unit).rt_since_ns = now;
+            self.set_prio(shared, unit, Prio::Rt, now);
+        }
+    }
+
+    /// A blocked unit wakes: if its deadline fired while it was blocked, no longer than
+    /// a tick ago, it becomes RT now (the caller then queues it). Returns whether it did.
+    ///
+    /// # Safety
+    /// `unit` is live, resident here, neither running nor queued.
+    pub(crate) unsafe fn take_pending_rt(&mut self, shared: &Shared, unit: *mut Unit, now: u64) -> bool {
+        // SAFETY: per the contract.
+        unsafe {
+            let u = &mut *unit;
+            if !core::mem::take(&mut u.rt_pending)
+                || now.saturating_sub(u.rt_fired_at_ns) > shared.tick_ns.load(RELAXED)
+            {
+                return false;
+            }
+            self.start_rt(shared, unit, now);
+        }
+        true
+    }
+
+    /// Ends the RT of `unit` (nothing if it is not RT), the one way every end goes: it
+    /// is counted and traced (`RT_DEMOTE` with the reason, then `PRIO_CHANGE` while it
+    /// runs) and the unit drops to the class its credit earns: UNDER, or OVER when its
+    /// credit is spent.
+    ///
+    /// # Safety
+    /// `unit` is live and resident here.
+    pub(crate) unsafe fn end_rt(&mut self, shared: &Shared, unit: *mut Unit, reason: RtEnd, now: u64) {
+        // SAFETY: per the contract.
+        unsafe {
+            let u = &*unit;
+            if u.prio != Prio::Rt {
+                return;
+            }
+            u.live().rt_demotions.fetch_add(1, RELAXED);
+            shared.emit(trace::RT_DEMOTE, &[u.domid(), u.unit_id, reason as u32]);
+            let class = u.credit_class();
+            self.set_prio(shared, unit, class, now);
+        }
+    }
+
+    /// Reviews the running unit `unit` if it is RT: charges its RT time so far to the
+    /// domain's budget, then ends RT if the budget is spent or (at the tick) it has
+    /// held RT for a whole tick period.
+    ///
+    /// # Safety
+    /// `unit` is live and the current unit here.
+    pub(crate) unsafe fn review_rt(&mut self, shared: &Shared, unit: *mut Unit, now: u64, at: Review) {
+        // SAFETY: per the contract.
+        let u = unsafe { &mut *unit };
+        if u.prio != Prio::Rt {
+            return;
+        }
+        flush_prio_time(shared, u, now);
+        let reason = if rt_budget_left_ns(shared, u.live(), now) == 0 {
+            RtEnd::BudgetSpent
+        } else if at == Review::Tick && now.saturating_sub(u.rt_since_ns) >= shared.tick_ns.load(RELAXED) {
+            RtEnd::Tick
+        } else {
+            return;
+        };
+        // SAFETY: per the contract.
+        unsafe { self.end_rt(shared, unit, reason, now) };
     }
 }
