@@ -37,7 +37,8 @@
 #define RTCREDIT_RTSLEEP_FLAGS_KNOWN RTCREDIT_RTSLEEP_FLAG_CANCEL
 
 /*
- Hypercall result: the deadline is registered and will be served at RT priority.
+ Hypercall result: the deadline is registered and will be served at RT priority (a
+ deadline already due: at once).
  */
 #define RTCREDIT_RTSLEEP_GRANTED 0
 
@@ -92,6 +93,8 @@
  */
 #define RTCREDIT_TRC_SCHED_RTCREDIT 6
 
+#define ETIME 62
+
 /*
  Largest number of CPUs (ids `0..MAX_CPUS`) the core accepts.
  */
@@ -121,6 +124,12 @@
  Storage for the shared state, in 8-byte words.
  */
 #define RTCREDIT_SHARED_WORDS 64
+
+/*
+ The shortest minimum period there may be (100 us): below it the RT timer's
+ interrupts alone would cost more than the work they serve.
+ */
+#define MIN_PERIOD_FLOOR_NS (100 * US)
 
 /*
  Credits per millisecond of CPU (Xen's `CSCHED_CREDITS_PER_MSEC`).
@@ -318,9 +327,9 @@ enum rtcredit_error
    */
   RTCREDIT_ERROR_NOT_PERMITTED = 3,
   /*
-   The deadline is in the past or closer than the minimum lead.
+   The deadline is less than the minimum period after the VCPU's last deadline.
    */
-  RTCREDIT_ERROR_DEADLINE_TOO_SOON = 4,
+  RTCREDIT_ERROR_PERIOD_TOO_SHORT = 4,
   /*
    The deadline is further away than the maximum lead.
    */
@@ -330,6 +339,10 @@ enum rtcredit_error
    */
   RTCREDIT_ERROR_NOT_RUNNING = 6,
   /*
+   The deadline is already due and the domain's RT budget cannot serve it now.
+   */
+  RTCREDIT_ERROR_DEADLINE_DUE = 7,
+  /*
    Time slice outside 1..=1000 ms or not a whole number of milliseconds.
    */
   RTCREDIT_ERROR_BAD_TIMESLICE = 10,
@@ -338,11 +351,11 @@ enum rtcredit_error
    */
   RTCREDIT_ERROR_BAD_RATELIMIT = 11,
   /*
-   Minimum RT lead outside 100 us..=1 s.
+   Minimum RT period outside 100 us..=1 s.
    */
-  RTCREDIT_ERROR_BAD_MIN_LEAD = 12,
+  RTCREDIT_ERROR_BAD_MIN_PERIOD = 12,
   /*
-   Maximum RT lead below the minimum lead or above 60 s.
+   Maximum RT lead below the minimum period or above 60 s.
    */
   RTCREDIT_ERROR_BAD_MAX_LEAD = 13,
   /*
@@ -443,11 +456,12 @@ typedef struct rtcredit_params {
    */
   uint64_t ratelimit_ns;
   /*
-   An RT deadline must be at least this far ahead. Default 5 ms (the paper's).
+   A VCPU's consecutive RT deadlines must be at least this far apart (a deadline at
+   least this long after the last one served). Default 1 ms, 100 us..=1 s.
    */
-  uint64_t rt_min_lead_ns;
+  uint64_t rt_min_period_ns;
   /*
-   An RT deadline may be at most this far ahead. Default 10 s.
+   An RT deadline may be at most this far ahead. Default 10 s, min period..=60 s.
    */
   uint64_t rt_max_lead_ns;
   /*
@@ -563,6 +577,16 @@ typedef struct rtcredit_schedule_begin_out {
 
  `deadline_ns` is absolute Xen system time (`NOW()` in Xen, the PV clock's
  `system_time` in the guest). It applies to the calling VCPU only.
+
+ Admission is by period, not by lead: a deadline must be at least the minimum period
+ (default 1 ms, sysctl and boot parameter, floor 100 us) after the last deadline of
+ this VCPU that came due (`-ERANGE` otherwise), and at most the maximum lead (10 s)
+ ahead (`-ERANGE`). How close to now it is does not matter, so a periodic task whose
+ last period woke late can always register the next one. A deadline already due is
+ served at once at RT (the result is `RTSLEEP_GRANTED`; the core asks the host to arm
+ the RT timer in the past, which fires at once) if the domain's RT budget allows, and
+ refused with `-ETIME` if not. The per-domain rate and CPU budget bound how much RT a
+ domain gets; over them a future deadline is `RTSLEEP_DEGRADED`.
  */
 typedef struct rtcredit_sched_rtsleep {
   /*
@@ -695,7 +719,7 @@ typedef struct rtcredit_domctl_sched {
    */
   uint64_t rt_degraded;
   /*
-   Requests refused (`-EPERM`, `-ERANGE`, `-EINVAL`), plus deadlines that came
+   Requests refused (`-EPERM`, `-ERANGE`, `-ETIME`, `-EINVAL`), plus deadlines that came
    due after RT had been revoked.
    */
   uint64_t rt_denied;
@@ -772,11 +796,11 @@ typedef struct rtcredit_sysctl_sched {
    */
   uint32_t ratelimit_us;
   /*
-   Minimum RT lead, 100..=1000000 us.
+   Minimum RT period (spacing of a VCPU's consecutive deadlines), 100..=1000000 us.
    */
-  uint32_t rt_min_lead_us;
+  uint32_t rt_min_period_us;
   /*
-   Maximum RT lead, min lead..=60000 ms.
+   Maximum RT lead, min period..=60000 ms.
    */
   uint32_t rt_max_lead_ms;
 } rtcredit_sysctl_sched;

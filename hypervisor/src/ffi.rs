@@ -815,16 +815,17 @@ pub extern "C" fn rtcredit_errno(code: i32) -> i32 {
 /// The `RtcError` a negative code stands for.
 pub fn error_from_code(code: i32) -> Option<RtcError> {
     use RtcError::*;
-    const ALL: [RtcError; 26] = [
+    const ALL: [RtcError; 27] = [
         BadPadding,
         UnknownFlags,
         NotPermitted,
-        DeadlineTooSoon,
+        PeriodTooShort,
         DeadlineTooFar,
         NotRunning,
+        DeadlineDue,
         BadTimeslice,
         BadRatelimit,
-        BadMinLead,
+        BadMinPeriod,
         BadMaxLead,
         BadBudgetWindow,
         BadChargeMode,

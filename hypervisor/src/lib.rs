@@ -31,7 +31,9 @@
 //! on) is tickled, overriding the rate limit. RT ends at the next tick or when the unit
 //! blocks (back to UNDER, or OVER if its credit is spent), and its run time is charged
 //! like any other, so nobody starves. Only domains dom0 allowed may ask, within a
-//! per-domain budget. See [`rt`].
+//! per-domain budget; a VCPU's consecutive deadlines must be at least the minimum
+//! period (1 ms) apart, but may be as close to now as they like (a deadline already due
+//! is served at once). See [`rt`].
 //!
 //! **SMP.** A CPU whose best local work is OVER, or that has none, steals more urgent
 //! work from busy peers; a unit's hard affinity limits where it may run. See [`sched`].

@@ -86,6 +86,9 @@ pub struct Unit {
     pub(crate) prio_since_ns: u64,
     /// Registered RT deadline, 0 for none.
     pub(crate) rt_deadline_ns: u64,
+    /// The last deadline that came due (served at RT or not), 0 for none: the next
+    /// must be at least the minimum period after it.
+    pub(crate) rt_last_deadline_ns: u64,
     /// When the deadline fired while the unit was blocked (`rt_pending`).
     pub(crate) rt_fired_at_ns: u64,
     /// When it last became RT (the tick keeps RT for at least one tick period after).
@@ -199,7 +202,7 @@ pub struct Shared {
     pub(crate) tslice_ns: AtomicU64,
     pub(crate) tick_ns: AtomicU64,
     pub(crate) ratelimit_ns: AtomicU64,
-    pub(crate) rt_min_lead_ns: AtomicU64,
+    pub(crate) rt_min_period_ns: AtomicU64,
     pub(crate) rt_max_lead_ns: AtomicU64,
     pub(crate) rt_window_ns: AtomicU64,
     pub(crate) credits_per_tick: AtomicI32,
@@ -263,6 +266,7 @@ impl Unit {
             charged_until_ns: 0,
             prio_since_ns: 0,
             rt_deadline_ns: 0,
+            rt_last_deadline_ns: 0,
             rt_fired_at_ns: 0,
             rt_since_ns: 0,
             affinity: CpuMask::first_n(MAX_CPUS),
@@ -445,7 +449,7 @@ impl Shared {
             tslice_ns: AtomicU64::new(0),
             tick_ns: AtomicU64::new(0),
             ratelimit_ns: AtomicU64::new(0),
-            rt_min_lead_ns: AtomicU64::new(0),
+            rt_min_period_ns: AtomicU64::new(0),
             rt_max_lead_ns: AtomicU64::new(0),
             rt_window_ns: AtomicU64::new(0),
             credits_per_tick: AtomicI32::new(0),
@@ -465,7 +469,7 @@ impl Shared {
         self.tslice_ns.store(params.tslice_ns, RELAXED);
         self.tick_ns.store(params.tick_ns(), RELAXED);
         self.ratelimit_ns.store(params.ratelimit_ns, RELAXED);
-        self.rt_min_lead_ns.store(params.rt_min_lead_ns, RELAXED);
+        self.rt_min_period_ns.store(params.rt_min_period_ns, RELAXED);
         self.rt_max_lead_ns.store(params.rt_max_lead_ns, RELAXED);
         self.rt_window_ns.store(params.rt_budget_window_ns, RELAXED);
         let credits_per_tslice = params.credits_per_tslice();

@@ -80,7 +80,7 @@ fn c_and_rust_agree_on_every_layout_and_constant() {
     expect("rtcredit_params", &[size_of::<Params>(), align_of::<Params>()]);
     expect("rtcredit_params.tslice_ns", &[offset_of!(Params, tslice_ns)]);
     expect("rtcredit_params.ratelimit_ns", &[offset_of!(Params, ratelimit_ns)]);
-    expect("rtcredit_params.rt_min_lead_ns", &[offset_of!(Params, rt_min_lead_ns)]);
+    expect("rtcredit_params.rt_min_period_ns", &[offset_of!(Params, rt_min_period_ns)]);
     expect("rtcredit_params.rt_max_lead_ns", &[offset_of!(Params, rt_max_lead_ns)]);
     expect("rtcredit_params.rt_budget_window_ns", &[offset_of!(Params, rt_budget_window_ns)]);
     expect("rtcredit_params.charge_mode", &[offset_of!(Params, charge_mode)]);

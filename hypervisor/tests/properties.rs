@@ -287,9 +287,9 @@ impl Sim {
                 self.stop_running(index);
                 let mut next_deadline = self.tasks[index].deadline_ns + period_ns;
                 if rt {
-                    // An overrun skips periods until the deadline can be registered (at
-                    // least the 5 ms minimum lead ahead), as a periodic loop does.
-                    while next_deadline < self.now + 5 * MS {
+                    // An overrun skips the periods already missed, as a periodic loop
+                    // does (admission is by period: any future deadline is admitted).
+                    while next_deadline <= self.now {
                         next_deadline += period_ns;
                     }
                 }

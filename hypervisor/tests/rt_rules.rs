@@ -35,11 +35,14 @@ fn setup(hogs: usize) -> (Host, DomId, UnitId, Vec<UnitId>) {
 fn each_validation_rule_has_its_own_error() {
     let (mut host, dom, rt, hogs) = setup(1);
     let now = MS;
+    // A deadline came due at 0.5 ms: the next must be at least 1 ms (the default minimum
+    // period) after it.
+    host.rtsleep(rt, &deadline(MS / 2), 0).unwrap();
+    host.rt_fire(rt, MS / 2).unwrap();
     let cases = [
         (SchedRtsleep { pad: 1, ..deadline(now + 10 * MS) }, RtcError::BadPadding),
         (SchedRtsleep { flags: 1 << 7, ..deadline(now + 10 * MS) }, RtcError::UnknownFlags),
-        (deadline(now - 1), RtcError::DeadlineTooSoon),
-        (deadline(now + 5 * MS - 1), RtcError::DeadlineTooSoon),
+        (deadline(MS / 2 + MS - 1), RtcError::PeriodTooShort),
         (deadline(now + 10_000 * MS + 1), RtcError::DeadlineTooFar),
     ];
     for (args, error) in cases {
@@ -47,16 +50,16 @@ fn each_validation_rule_has_its_own_error() {
     }
     assert_eq!(host.rtsleep(hogs[0], &deadline(now + 10 * MS), now), Err(RtcError::NotRunning));
     // The bounds themselves are accepted.
-    assert_eq!(host.rtsleep(rt, &deadline(now + 5 * MS), now).unwrap().result, RTSLEEP_GRANTED);
+    assert_eq!(host.rtsleep(rt, &deadline(MS / 2 + MS), now).unwrap().result, RTSLEEP_GRANTED);
     assert_eq!(host.rtsleep(rt, &deadline(now + 10_000 * MS), now).unwrap().result, RTSLEEP_GRANTED);
     let mut params = rt_params();
     params.rt_allowed = false;
     host.set_domain_params(dom, &params).unwrap();
     assert_eq!(host.rtsleep(rt, &deadline(now + 10 * MS), now), Err(RtcError::NotPermitted));
     // The NotRunning refusal is counted against the hog's domain.
-    assert_eq!(host.domain_counters(dom).unwrap().rt_denied, 6);
+    assert_eq!(host.domain_counters(dom).unwrap().rt_denied, 5);
     let denials = host.take_trace().iter().filter(|r| r.event == trace::RT_DENY).count();
-    assert_eq!(denials, 7, "every refusal is a trace event");
+    assert_eq!(denials, 6, "every refusal is a trace event");
 }
 
 #[test]
@@ -361,4 +364,85 @@ fn every_end_of_rt_is_traced_the_same_way() {
     }
     assert_eq!(ends, vec![0, 1, 3], "reasons: tick, blocked, budget spent");
     assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 3);
+}
+
+/// Admission by period (RT v2): a deadline only 2 ms ahead is granted (the old 5 ms
+/// minimum lead refused it), and so is a periodic task's whole run at a 1 ms period.
+#[test]
+fn a_deadline_2_ms_ahead_is_granted_and_a_1_ms_period_gets_every_grant() {
+    let (mut host, dom, rt, _) = setup(0);
+    let outcome = host.rtsleep(rt, &deadline(2 * MS), 0).unwrap();
+    assert_eq!((outcome.result, outcome.arm_at_ns), (RTSLEEP_GRANTED, 2 * MS));
+    host.rt_fire(rt, 2 * MS).unwrap();
+    // A 1 ms periodic loop: each deadline registered 0.9 ms ahead, right after the last.
+    for k in 3..100 {
+        let now = (k - 1) * MS + 100_000;
+        assert_eq!(host.rtsleep(rt, &deadline(k * MS), now).unwrap().result, RTSLEEP_GRANTED, "period {k}");
+        host.rt_fire(rt, k * MS).unwrap();
+    }
+    let counters = host.domain_counters(dom).unwrap();
+    assert_eq!((counters.rt_granted, counters.rt_fires, counters.rt_denied), (98, 98, 0));
+}
+
+/// A deadline less than the minimum period after the last one that came due is refused
+/// (-ERANGE), whatever its lead; one replaced or cancelled before it came due does not
+/// count; the minimum period is a global parameter with a 100 us floor.
+#[test]
+fn a_deadline_closer_than_the_minimum_period_to_the_last_one_is_refused() {
+    let (mut host, _, rt, _) = setup(0);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.rt_fire(rt, 10 * MS).unwrap();
+    let too_close = host.rtsleep(rt, &deadline(10 * MS + 999_999), 10 * MS);
+    assert_eq!(too_close, Err(RtcError::PeriodTooShort));
+    assert_eq!(RtcError::PeriodTooShort.errno(), 34, "-ERANGE");
+    assert_eq!(host.rtsleep(rt, &deadline(11 * MS), 10 * MS).unwrap().result, RTSLEEP_GRANTED);
+    // Replaced before it came due: the replacement is measured from 10 ms, not 11 ms.
+    assert_eq!(host.rtsleep(rt, &deadline(11 * MS + 500_000), 10 * MS).unwrap().result, RTSLEEP_GRANTED);
+    host.rt_fire(rt, 11 * MS + 500_000).unwrap();
+    // A longer minimum period (sysctl), then the floor.
+    let params = Params { rt_min_period_ns: 100 * MS, ..Params::default() };
+    host.set_params(&params).unwrap();
+    assert_eq!(host.rtsleep(rt, &deadline(50 * MS), 12 * MS), Err(RtcError::PeriodTooShort));
+    assert_eq!(host.rtsleep(rt, &deadline(111 * MS + 500_000), 12 * MS).unwrap().result, RTSLEEP_GRANTED);
+    let floor = Params { rt_min_period_ns: 99_999, ..Params::default() };
+    assert_eq!(host.set_params(&floor), Err(RtcError::BadMinPeriod));
+}
+
+/// A periodic task whose wake-up was late can always register its next deadline, even
+/// one that is now only 0.1 ms away (the old minimum lead sent that period to a plain
+/// sleep, served like credit's).
+#[test]
+fn after_a_late_wake_up_the_next_period_is_still_granted() {
+    let (mut host, _, rt, _) = setup(2);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.sleep(rt).unwrap();
+    host.schedule(0, 0, false).unwrap();
+    host.rt_fire(rt, 10 * MS).unwrap();
+    // Woken 9.9 ms late (a stale pending grant is dropped after a tick): BOOST, no RT.
+    host.wake(rt, 19 * MS + 900_000).unwrap();
+    let decision = host.schedule(0, 19 * MS + 900_000, false).unwrap();
+    assert_eq!(decision.next, Some(rt));
+    let outcome = host.rtsleep(rt, &deadline(20 * MS), 19 * MS + 900_000).unwrap();
+    assert_eq!(outcome.result, RTSLEEP_GRANTED);
+}
+
+/// A deadline already due is served at once at RT if the budget allows: granted, with
+/// the RT timer to arm at the deadline (in the past), whose fire makes it RT; over the
+/// budget it is refused with its own error (-ETIME), not degraded.
+#[test]
+fn a_deadline_already_due_is_served_at_once_or_refused_with_its_own_error() {
+    let (mut host, dom, rt, _) = setup(1);
+    let outcome = host.rtsleep(rt, &deadline(4 * MS), 5 * MS).unwrap();
+    assert_eq!((outcome.result, outcome.arm_at_ns), (RTSLEEP_GRANTED, 4 * MS));
+    assert_eq!(host.rt_fire(rt, 5 * MS), Ok(CpuMask::single(0)), "the timer in the past fires at once");
+    assert_eq!(host.unit(rt).unwrap().prio, Prio::Rt);
+    // Over the request rate: a future deadline degrades, a due one is refused.
+    host.set_domain_params(dom, &DomainParams { rt_rate_per_s: 2, ..rt_params() }).unwrap();
+    assert_eq!(host.rtsleep(rt, &deadline(20 * MS), 6 * MS).unwrap().result, RTSLEEP_GRANTED);
+    assert_eq!(host.rtsleep(rt, &deadline(20 * MS), 6 * MS).unwrap().result, RTSLEEP_DEGRADED);
+    assert_eq!(host.rtsleep(rt, &deadline(6 * MS), 7 * MS), Err(RtcError::DeadlineDue));
+    assert_eq!(RtcError::DeadlineDue.errno(), 62, "-ETIME");
+    assert_eq!(host.unit(rt).unwrap().rt_deadline_ns, None, "nothing registered");
+    let counters = host.domain_counters(dom).unwrap();
+    assert_eq!((counters.rt_requests, counters.rt_denied, counters.rt_fires), (3, 1, 1));
 }

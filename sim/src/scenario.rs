@@ -92,7 +92,7 @@ fn default_chunk_us() -> u64 {
     500
 }
 fn default_lead_us() -> u64 {
-    5_000
+    1_000
 }
 
 /// The whole file.

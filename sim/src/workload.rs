@@ -36,8 +36,8 @@
 //! * [`WorkloadSpec::IoBound`]: like the receiver but with exponentially distributed
 //!   gaps (Poisson arrivals), e.g. a disk or network server.
 //! * [`WorkloadSpec::RtSpammer`]: an adversary that burns CPU in chunks and, at the end
-//!   of every chunk, asks for an RT wake-up as soon as allowed (minimum lead ahead), as
-//!   often as the hypervisor lets it.
+//!   of every chunk, asks for an RT wake-up `lead` ahead (default 1 ms, the minimum
+//!   period) once the last one has passed, as often as the hypervisor lets it.
 
 use std::collections::VecDeque;
 

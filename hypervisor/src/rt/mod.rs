@@ -34,9 +34,23 @@
 //! of one CPU spent at RT priority (default 10%) and a number of requests (default
 //! 1000), both per window (default 1 s, fixed windows). Over budget, a request is still
 //! honoured, as the wake-up any domain gets (BOOST if it has credit), never as RT; the
-//! hypercall says so (`RTSLEEP_DEGRADED`) and a counter counts it. A deadline must be
-//! between the minimum lead (default 5 ms, the paper's) and the maximum lead (10 s)
-//! ahead, so that nobody asks to be rescheduled absurdly often.
+//! hypercall says so (`RTSLEEP_DEGRADED`) and a counter counts it.
+//!
+//! # Admission by period
+//!
+//! A VCPU's consecutive deadlines must be at least the minimum period apart (default
+//! 1 ms, floor 100 us): a new deadline is refused (`PeriodTooShort`, `-ERANGE`) if it is
+//! less than `min_period` after the last deadline of this VCPU that came due (served
+//! at RT or not; a deadline replaced or cancelled before it came due does not count).
+//! So one VCPU is served at most once per `min_period`, whatever it asks. How close the
+//! deadline is to *now* does not matter (the paper's 5 ms minimum lead refused every
+//! request of a 5 ms periodic task, and the period after any late wake-up): the rate
+//! and the CPU budget bound the abuse. It may be at most the maximum lead (10 s) ahead
+//! (`DeadlineTooFar`). A deadline already due is served at once as RT when the budget
+//! allows (granted, with the RT timer armed at the deadline, in the past: the host's
+//! timer fires at once and the fire serves it), and refused with its own error
+//! (`DeadlineDue`, `-ETIME`) when it does not, since there is no future wake to degrade
+//! it to.
 
 use crate::abi::{
     SchedRtsleep, RTSLEEP_CANCELLED, RTSLEEP_DEGRADED, RTSLEEP_FLAGS_KNOWN, RTSLEEP_FLAG_CANCEL, RTSLEEP_GRANTED,
@@ -102,8 +116,8 @@ pub(crate) fn rt_slice(shared: &Shared, unit: &Unit, slice_ns: u64, now: u64) ->
 impl Cpu {
     /// `SCHEDOP_rtsleep` from `unit`, which must be the unit running on this CPU.
     /// Checks, in order: padding, flags, that the caller runs here, cancel, permission,
-    /// minimum lead, maximum lead, then the budget (which degrades, never refuses). A
-    /// new deadline replaces the unit's previous one.
+    /// minimum period, maximum lead, then the budget (which degrades a future deadline
+    /// and refuses a due one). A new deadline replaces the unit's previous one.
     ///
     /// # Safety
     /// `unit` is live.
@@ -116,32 +130,43 @@ impl Cpu {
     ) -> Result<RtsleepOutcome, RtcError> {
         // SAFETY: per the contract; the unit's fields are ours under this CPU's lock.
         let u = unsafe { &mut *unit };
-        let result = Self::check_rtsleep(shared, self, unit, u, args, now);
         let live = u.live();
+        let cancel = args.flags & RTSLEEP_FLAG_CANCEL != 0;
+        let mut over = None;
+        let result = Self::check_rtsleep(shared, self, unit, u, args, now).and_then(|()| {
+            if !cancel {
+                over = count_request(shared, live, now);
+            }
+            if over.is_some() && args.deadline_ns <= now {
+                // Due now and over budget: no future wake to degrade it to.
+                return Err(RtcError::DeadlineDue);
+            }
+            Ok(())
+        });
         match result {
             Err(error) => {
                 live.rt_denied.fetch_add(1, RELAXED);
                 shared.emit(trace::RT_DENY, &[u.domid(), u.unit_id, error as u32]);
                 Err(error)
             }
-            Ok(()) if args.flags & RTSLEEP_FLAG_CANCEL != 0 => {
+            Ok(()) if cancel => {
                 u.rt_deadline_ns = 0;
                 Ok(RtsleepOutcome { result: RTSLEEP_CANCELLED, arm_at_ns: 0 })
             }
             Ok(()) => {
                 live.rt_requests.fetch_add(1, RELAXED);
-                if let Some(reason) = count_request(shared, live, now) {
+                if let Some(reason) = over {
                     u.rt_deadline_ns = 0;
                     degrade(shared, u, reason);
                     return Ok(RtsleepOutcome { result: RTSLEEP_DEGRADED, arm_at_ns: 0 });
                 }
-                u.rt_deadline_ns = args.deadline_ns;
+                // 0 means "none": a deadline at time 0 (due) is kept as 1 ns.
+                let deadline_ns = args.deadline_ns.max(1);
+                u.rt_deadline_ns = deadline_ns;
                 live.rt_granted.fetch_add(1, RELAXED);
-                shared.emit(
-                    trace::RT_GRANT,
-                    &[u.domid(), u.unit_id, args.deadline_ns as u32, (args.deadline_ns >> 32) as u32],
-                );
-                Ok(RtsleepOutcome { result: RTSLEEP_GRANTED, arm_at_ns: args.deadline_ns })
+                shared.emit(trace::RT_GRANT, &[u.domid(), u.unit_id, deadline_ns as u32, (deadline_ns >> 32) as u32]);
+                // A due deadline: the timer armed in the past fires at once.
+                Ok(RtsleepOutcome { result: RTSLEEP_GRANTED, arm_at_ns: deadline_ns })
             }
         }
     }
@@ -169,11 +194,12 @@ impl Cpu {
         if !u.live().rt_allowed.load(RELAXED) {
             return Err(RtcError::NotPermitted);
         }
-        let lead_ns = args.deadline_ns.checked_sub(now).ok_or(RtcError::DeadlineTooSoon)?;
-        if lead_ns < shared.rt_min_lead_ns.load(RELAXED) {
-            return Err(RtcError::DeadlineTooSoon);
+        if u.rt_last_deadline_ns != 0
+            && args.deadline_ns < u.rt_last_deadline_ns.saturating_add(shared.rt_min_period_ns.load(RELAXED))
+        {
+            return Err(RtcError::PeriodTooShort);
         }
-        if lead_ns > shared.rt_max_lead_ns.load(RELAXED) {
+        if args.deadline_ns.saturating_sub(now) > shared.rt_max_lead_ns.load(RELAXED) {
             return Err(RtcError::DeadlineTooFar);
         }
         Ok(())
@@ -197,6 +223,7 @@ impl Cpu {
             return Err(RtcError::StaleTimer);
         }
         u.rt_deadline_ns = 0;
+        u.rt_last_deadline_ns = deadline_ns;
         let live = u.live();
         if !live.rt_allowed.load(RELAXED) {
             live.rt_denied.fetch_add(1, RELAXED);

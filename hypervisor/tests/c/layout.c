@@ -29,7 +29,7 @@ int main(void)
     SHOW(rtcredit_params);
     FIELD(rtcredit_params, tslice_ns);
     FIELD(rtcredit_params, ratelimit_ns);
-    FIELD(rtcredit_params, rt_min_lead_ns);
+    FIELD(rtcredit_params, rt_min_period_ns);
     FIELD(rtcredit_params, rt_max_lead_ns);
     FIELD(rtcredit_params, rt_budget_window_ns);
     FIELD(rtcredit_params, charge_mode);
