@@ -132,6 +132,12 @@
 #define MIN_PERIOD_FLOOR_NS (100 * US)
 
 /*
+ The RT quantum: the most a unit runs at RT per deadline (500 us). See `crate::rt`
+ for how it is derived.
+ */
+#define RT_QUANTUM_NS (500 * US)
+
+/*
  Credits per millisecond of CPU (Xen's `CSCHED_CREDITS_PER_MSEC`).
  */
 #define RTCREDIT_CREDITS_PER_MS 10
@@ -190,8 +196,9 @@
 #define RTCREDIT_TRC_RT_FIRE 4
 
 /*
- RT dropped (every end goes through `rt::end_rt`). Data: dom, unit, reason (0 tick,
- 1 blocked, 3 RT budget spent). While the unit runs, a `PRIO_CHANGE` from RT follows.
+ RT dropped (every end goes through `rt::end_rt`). Data: dom, unit, reason (1 blocked,
+ 3 RT budget spent, 4 the VCPU called rtsleep, 5 RT quantum used; 0, the tick, was a
+ reason before RT v2). While the unit runs, a `PRIO_CHANGE` from RT follows.
  */
 #define RTCREDIT_TRC_RT_DEMOTE 5
 
@@ -267,8 +274,8 @@ enum rtcredit_prio
    */
   RTCREDIT_PRIO_BOOST = 3,
   /*
-   Reached its registered deadline; dropped at a tick once held for a tick period,
-   when it blocks, or when the domain's RT budget is spent.
+   Reached its registered deadline; dropped at its next `rtsleep`, when it blocks,
+   after the RT quantum (500 us at RT), or when the domain's RT budget is spent.
    */
   RTCREDIT_PRIO_RT = 4,
 };
@@ -612,6 +619,11 @@ typedef struct rtcredit_rtsleep_outcome {
    return value.
    */
   int32_t result;
+  /*
+   The call ended the caller's RT: the host must run a scheduling pass on this CPU
+   (Xen: raise `SCHEDULE_SOFTIRQ`), so that it waits behind its equals again.
+   */
+  bool reschedule;
   /*
    Arm the unit's RT timer at this time; 0: stop it (nothing registered).
    */

@@ -28,8 +28,9 @@
 //! **RT.** A guest that must run at a known time (a 10 ms periodic task) tells the
 //! hypervisor the deadline with the `SCHEDOP_rtsleep` hypercall. At the deadline its
 //! VCPU gets RT, goes ahead of every other class, and its CPU (or an idle CPU it may run
-//! on) is tickled, overriding the rate limit. RT ends at the next tick or when the unit
-//! blocks (back to UNDER, or OVER if its credit is spent), and its run time is charged
+//! on) is tickled, overriding the rate limit. RT covers the deadline's work: it ends when
+//! the VCPU calls `rtsleep` again, blocks, or has run the RT quantum (500 us) at RT
+//! (back to UNDER, or OVER if its credit is spent), never at the tick; its run time is charged
 //! like any other, so nobody starves. Only domains dom0 allowed may ask, within a
 //! per-domain budget; a VCPU's consecutive deadlines must be at least the minimum
 //! period (1 ms) apart, but may be as close to now as they like (a deadline already due

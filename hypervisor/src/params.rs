@@ -112,6 +112,9 @@ impl Params {
 /// The shortest minimum period there may be (100 us): below it the RT timer's
 /// interrupts alone would cost more than the work they serve.
 pub const MIN_PERIOD_FLOOR_NS: u64 = 100 * US;
+/// The RT quantum: the most a unit runs at RT per deadline (500 us). See `crate::rt`
+/// for how it is derived.
+pub const RT_QUANTUM_NS: u64 = 500 * US;
 /// Credits per millisecond of CPU (Xen's `CSCHED_CREDITS_PER_MSEC`).
 pub const CREDITS_PER_MS: i32 = 10;
 /// Default domain weight (Xen's `CSCHED_DEFAULT_WEIGHT`).

@@ -53,7 +53,7 @@ pub(crate) fn burn_credits(unit: &mut Unit, now: u64) {
 }
 
 /// Adds the time since `prio_since_ns` to the running unit's per-priority counters
-/// (and to its domain's RT budget use when it ran at RT).
+/// (and, when it ran at RT, to its RT quantum use and its domain's RT budget use).
 pub(crate) fn flush_prio_time(shared: &Shared, unit: &mut Unit, now: u64) {
     let elapsed = now.saturating_sub(unit.prio_since_ns);
     unit.prio_since_ns = unit.prio_since_ns.max(now);
@@ -62,6 +62,7 @@ pub(crate) fn flush_prio_time(shared: &Shared, unit: &mut Unit, now: u64) {
     }
     unit.stats.add_prio_time(unit.prio, elapsed);
     if unit.prio == Prio::Rt {
+        unit.rt_used_ns = unit.rt_used_ns.saturating_add(elapsed);
         crate::rt::budget::charge_rt_time(shared, unit.live(), elapsed, now);
     }
 }

@@ -23,7 +23,7 @@ use core::ptr;
 use crate::cpumask::CpuMask;
 use crate::params::{ChargeMode, MIN_TIMER_NS};
 use crate::prio::Prio;
-use crate::rt::{rt_slice, Review, RtEnd};
+use crate::rt::{rt_slice, RtEnd};
 use crate::runq::{burn_credits, flush_prio_time, unit_of_runq};
 use crate::state::{bump, Cpu, Shared, Unit, RELAXED};
 use crate::{trace, RtcError};
@@ -150,9 +150,11 @@ impl Cpu {
                 return Ok(CpuMask::EMPTY);
             }
             let migrating = core::mem::take(&mut u.migrating);
-            if self.take_pending_rt(shared, unit, now) {
-                // RT: its deadline fired while it was blocked.
-            } else if !migrating && u.prio == Prio::Under {
+            let boost = !migrating && u.prio == Prio::Under;
+            // RT: its deadline fired while it was blocked. It would have been BOOST
+            // without RT if this wake boosts it or it still had BOOST.
+            let rt = self.take_pending_rt(shared, unit, boost || u.prio == Prio::Boost, now);
+            if !rt && boost {
                 u.prio = Prio::Boost;
                 bump(&u.stats.boosts, 1);
                 shared.emit(trace::BOOST, &[u.domid(), u.unit_id]);
@@ -216,30 +218,36 @@ impl Cpu {
             }
             flush_prio_time(shared, cur, now);
             // SAFETY: the current unit, live.
-            unsafe { self.review_rt(shared, current, now, Review::Pass) };
+            unsafe { self.review_rt(shared, current, now) };
             // SAFETY: as above (`review_rt` may have changed its priority).
             let cur = unsafe { &mut *current };
             let ran_ns = now.saturating_sub(self.current_since_ns);
             let ratelimit_ns = shared.ratelimit_ns.load(RELAXED);
             let rt_waiting = !self.queues[Prio::Rt.queue_index()].is_empty();
+            let queued = |p: &Prio| !self.queues[p.queue_index()].is_empty();
+            let higher_waiting = crate::prio::QUEUED_DESC.iter().take_while(|p| **p > cur.prio).any(queued);
+            let peer_waiting = crate::prio::QUEUED_DESC.iter().take_while(|p| **p >= cur.prio).any(queued);
+            // The current unit keeps the CPU (1) within the rate limit unless an RT unit
+            // waits, or (2) if its deadline fired while it was running this stay, for the
+            // rest of its slice when no higher class waits: the passes RT makes (the
+            // fire's own, the end of an RT slice or of RT) do not send it behind its
+            // equals mid-slice, so RT on a unit that was running anyway changes nothing
+            // outside RT. Not when its stay was RT's doing and RT is over (`rt_ended`):
+            // then it waits behind its equals as it would have without RT.
+            let in_ratelimit = ratelimit_ns != 0 && ran_ns < ratelimit_ns && !rt_waiting;
+            let mid_slice = cur.rt_in_stay && ran_ns < shared.tslice_ns.load(RELAXED) && !higher_waiting;
             if !force_idle
-                && ratelimit_ns != 0
                 && cur.runnable
                 && !cur.parked
                 && !cur.yielding
-                && ran_ns < ratelimit_ns
-                && !rt_waiting
+                && !cur.rt_ended
+                && (in_ratelimit || mid_slice)
             {
                 let mut decision = self.decision_for(current, false);
-                // Cut the slice to the rate limit's remainder only when something queued
-                // here is at least as urgent as the current unit (its turn is what is deferred).
-                // Otherwise (e.g. the RT fire's own pass) the unit keeps its slice, so
-                // that it is not round-robined behind its equals at the rate limit.
-                let better_waiting = crate::prio::QUEUED_DESC
-                    .iter()
-                    .take_while(|p| **p >= cur.prio)
-                    .any(|p| !self.queues[p.queue_index()].is_empty());
-                let keep_ns = if better_waiting {
+                // Within the rate limit with a unit of its class or higher waiting: that
+                // turn is deferred to the rate limit's end (as in Xen). Else, and after
+                // RT's own passes, the rest of the slice.
+                let keep_ns = if !mid_slice && peer_waiting {
                     ratelimit_ns - ran_ns
                 } else {
                     shared.tslice_ns.load(RELAXED).saturating_sub(ran_ns)
@@ -451,6 +459,9 @@ impl Cpu {
             self.current = next;
             if switched {
                 self.current_since_ns = now;
+                unit.rt_ended = false;
+                unit.rt_in_stay = false;
+                unit.switched_in_at_rt = unit.prio == Prio::Rt;
                 bump(&unit.stats.runs, 1);
                 shared.emit(trace::SWITCH_IN, &[unit.domid(), unit.unit_id, unit.prio as u32, self.id]);
             }

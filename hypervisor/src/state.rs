@@ -72,6 +72,17 @@ pub struct Unit {
     pub(crate) migrating: bool,
     /// Its registered deadline passed while it was blocked: RT when it wakes.
     pub(crate) rt_pending: bool,
+    /// Its RT began at a wake that would otherwise have given it BOOST: RT ends to BOOST
+    /// (if its credit still earns UNDER), as the wake would have been without RT.
+    pub(crate) rt_instead_of_boost: bool,
+    /// Its current stay on the CPU began at RT (RT got it the CPU).
+    pub(crate) switched_in_at_rt: bool,
+    /// Its deadline fired during its current stay, which began below RT: RT did not get
+    /// it the CPU, so RT's own passes leave it the rest of its slice.
+    pub(crate) rt_in_stay: bool,
+    /// The RT that got it this stay has ended: the rate limit does not keep it on the
+    /// CPU for the rest of the stay. Cleared when it is next switched in.
+    pub(crate) rt_ended: bool,
     /// Switched out but the host has not saved its context yet (Xen's `is_running`
     /// is still set): no other CPU may steal it until `context_saved`.
     pub(crate) saving: bool,
@@ -91,8 +102,8 @@ pub struct Unit {
     pub(crate) rt_last_deadline_ns: u64,
     /// When the deadline fired while the unit was blocked (`rt_pending`).
     pub(crate) rt_fired_at_ns: u64,
-    /// When it last became RT (the tick keeps RT for at least one tick period after).
-    pub(crate) rt_since_ns: u64,
+    /// Time run at RT since its current RT grant began (RT ends at the RT quantum).
+    pub(crate) rt_used_ns: u64,
     /// CPUs it may run on (hard affinity).
     pub(crate) affinity: CpuMask,
     pub stats: UnitStats,
@@ -260,6 +271,10 @@ impl Unit {
             yielding: false,
             migrating: false,
             rt_pending: false,
+            rt_instead_of_boost: false,
+            switched_in_at_rt: false,
+            rt_in_stay: false,
+            rt_ended: false,
             saving: false,
             credit: AtomicI32::new(0),
             residual_ns: 0,
@@ -268,7 +283,7 @@ impl Unit {
             rt_deadline_ns: 0,
             rt_last_deadline_ns: 0,
             rt_fired_at_ns: 0,
-            rt_since_ns: 0,
+            rt_used_ns: 0,
             affinity: CpuMask::first_n(MAX_CPUS),
             stats: UnitStats::default(),
         }

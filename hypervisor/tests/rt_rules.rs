@@ -3,6 +3,7 @@
 
 use rtcredit::abi::{RTSLEEP_CANCELLED, RTSLEEP_DEGRADED, RTSLEEP_FLAG_CANCEL, RTSLEEP_GRANTED};
 use rtcredit::host::{DomId, Host, UnitId};
+use rtcredit::params::RT_QUANTUM_NS;
 use rtcredit::{trace, CpuMask, DomainParams, Params, Prio, RtcError, SchedRtsleep};
 
 const MS: u64 = 1_000_000;
@@ -29,6 +30,21 @@ fn setup(hogs: usize) -> (Host, DomId, UnitId, Vec<UnitId>) {
     }
     assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(rt));
     (host, dom, rt, hog_units)
+}
+
+/// `n` RT grants on the lone running unit `rt`, from `now`: each registers a deadline
+/// 1 ms ahead, fires there and runs its whole quantum. Returns the time after the last.
+fn run_rt_quanta(host: &mut Host, rt: UnitId, mut now: u64, n: u32) -> u64 {
+    for _ in 0..n {
+        let at = now + MS;
+        assert_eq!(host.rtsleep(rt, &deadline(at), now).unwrap().result, RTSLEEP_GRANTED);
+        host.rt_fire(rt, at).unwrap();
+        let pass = host.schedule(0, at, false).unwrap();
+        assert_eq!((pass.prio, pass.run_ns), (Prio::Rt, RT_QUANTUM_NS));
+        host.schedule(0, at + RT_QUANTUM_NS, false).unwrap();
+        now = at + RT_QUANTUM_NS;
+    }
+    now
 }
 
 #[test]
@@ -147,18 +163,23 @@ fn an_rt_wake_prefers_an_idle_cpu_over_preempting() {
 }
 
 #[test]
-fn rt_is_dropped_at_the_next_tick_and_when_the_unit_blocks_to_the_class_its_credit_earns() {
-    let (mut host, dom, rt, _) = setup(1);
+fn rt_ends_after_the_quantum_and_when_the_unit_blocks_to_the_class_its_credit_earns() {
+    let (mut host, dom, rt, _) = setup(0);
     host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
     host.rt_fire(rt, 10 * MS).unwrap();
     assert_eq!(host.unit(rt).unwrap().prio, Prio::Rt, "running: it just becomes RT");
-    // It has run 20 ms on no credit: -200, so the tick drops it to OVER, not UNDER.
-    host.tick(0, 20 * MS).unwrap();
+    // Its slice ends at the quantum: 0.5 ms at RT.
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().run_ns, RT_QUANTUM_NS);
+    // It has run 10.5 ms on no credit: -105, so RT ends (quantum) to OVER, not UNDER.
+    host.tick(0, 10 * MS).unwrap();
+    host.schedule(0, 10 * MS + RT_QUANTUM_NS, false).unwrap();
     let view = host.unit(rt).unwrap();
-    assert_eq!((view.credit, view.prio), (-200, Prio::Over));
+    assert_eq!((view.credit, view.prio), (-105, Prio::Over));
     // Accounting gives it the CPU's 300 (the only active unit): UNDER again.
     host.account(20 * MS);
     assert_eq!(host.unit(rt).unwrap().prio, Prio::Under);
+    host.schedule(0, 20 * MS, false).unwrap();
+    assert_eq!(host.current(0), Some(rt));
     host.rtsleep(rt, &deadline(25 * MS), 20 * MS).unwrap();
     host.rt_fire(rt, 25 * MS).unwrap();
     host.sleep(rt).unwrap();
@@ -169,7 +190,7 @@ fn rt_is_dropped_at_the_next_tick_and_when_the_unit_blocks_to_the_class_its_cred
     assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 2);
     let demotions: Vec<u32> =
         host.take_trace().iter().filter(|r| r.event == trace::RT_DEMOTE).map(|r| r.data[2]).collect();
-    assert_eq!(demotions, vec![0, 1], "reason: tick, then block");
+    assert_eq!(demotions, vec![5, 1], "reason: quantum, then block");
 }
 
 #[test]
@@ -208,20 +229,24 @@ fn over_the_request_rate_a_request_degrades_to_a_normal_wake() {
 }
 
 #[test]
-fn over_the_cpu_budget_requests_and_fires_degrade() {
-    let (mut host, dom, rt, _) = setup(1);
+fn over_the_cpu_budget_the_rt_slice_is_cut_and_requests_degrade() {
+    let (mut host, dom, rt, _) = setup(0);
     let mut params = rt_params();
-    params.rt_budget_pct = 1; // 10 ms per 1 s window
+    params.rt_budget_pct = 1; // 10 ms per 1 s window: 19 quanta and 0.3 ms more
     host.set_domain_params(dom, &params).unwrap();
-    host.rtsleep(rt, &deadline(6 * MS), 0).unwrap();
-    host.rt_fire(rt, 6 * MS).unwrap();
-    // Run at RT for 9 ms (the tick is at 10 ms): 9 ms of the 10 ms budget.
-    host.rtsleep(rt, &deadline(20 * MS), 9 * MS).unwrap();
-    host.tick(0, 15 * MS).unwrap(); // 6..15 ms at RT
-                                    // Still 1 ms left: accepted; then spend it.
-    host.rt_fire(rt, 20 * MS).unwrap();
-    host.tick(0, 22 * MS).unwrap(); // 2 ms more at RT: 11 ms > 10 ms
-    let outcome = host.rtsleep(rt, &deadline(40 * MS), 22 * MS).unwrap();
+    let now = run_rt_quanta(&mut host, rt, 0, 19);
+    // One more grant whose task sleeps after 0.3 ms: 9.8 ms used, 0.2 ms left.
+    host.rtsleep(rt, &deadline(now + MS), now).unwrap();
+    host.rt_fire(rt, now + MS).unwrap();
+    host.rtsleep(rt, &deadline(now + 2 * MS), now + MS + 300_000).unwrap();
+    assert_eq!(host.domain_counters(dom).unwrap().window_rt_ns, 9_800_000);
+    host.rt_fire(rt, now + 2 * MS).unwrap();
+    let pass = host.schedule(0, now + 2 * MS, false).unwrap();
+    assert_eq!((pass.prio, pass.run_ns), (Prio::Rt, 200_000), "0.2 ms of budget left: the slice ends there");
+    let now = now + 2 * MS + 200_000;
+    host.schedule(0, now, false).unwrap();
+    assert_ne!(host.unit(rt).unwrap().prio, Prio::Rt, "budget spent");
+    let outcome = host.rtsleep(rt, &deadline(now + 2 * MS), now).unwrap();
     assert_eq!(outcome.result, RTSLEEP_DEGRADED);
     assert!(host.domain_counters(dom).unwrap().window_rt_ns >= 10 * MS);
 }
@@ -279,78 +304,73 @@ fn grant_fire_and_switch_in_are_traced_with_their_data() {
     assert_eq!(&switch_in.data[..4], &[1, 0, Prio::Rt as u32, 0]);
 }
 
-/// The RT fire on a unit that is already running asks for a pass (to cut its slice to
-/// the RT budget). Inside the rate-limit window that pass keeps the unit, and it must
-/// keep it for the rest of its slice, not only for the rest of the rate limit: else the
-/// short slice ends just after the tick has dropped RT, and the unit, in the middle of
-/// its deadline's work, goes behind a queued hog of its class. Found in the end-to-end
-/// trace (a 17.9 ms wait and three lost deadlines).
+/// The mixed-work case: the VCPU keeps running other work after its periodic task has
+/// done its period's work. The tick does not end RT (it would have cut the deadline's
+/// work at an arbitrary point); the task's next `rtsleep` does, at once, although the
+/// VCPU keeps running.
 #[test]
-fn a_fire_on_a_running_unit_does_not_shorten_its_slice_to_the_rate_limit() {
-    let mut host = Host::new(Params::default(), 1, true).unwrap();
-    let dom = host.add_domain(14);
-    host.set_domain_params(dom, &DomainParams { rt_budget_pct: 50, ..rt_params() }).unwrap();
-    let (rt, _) = host.add_unit(dom, 0, true, 0).unwrap();
-    let hog_dom = host.add_domain(1);
-    let (hog, _) = host.add_unit(hog_dom, 0, true, 0).unwrap();
-    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(rt));
+fn the_tick_does_not_end_rt_but_the_next_rtsleep_does_while_the_vcpu_keeps_running() {
+    let (mut host, dom, rt, _) = setup(1);
+    host.rtsleep(rt, &deadline(9 * MS + 900_000), 0).unwrap();
+    host.rt_fire(rt, 9 * MS + 900_000).unwrap();
+    host.tick(0, 10 * MS).unwrap();
+    assert_eq!(host.unit(rt).unwrap().prio, Prio::Rt, "0.1 ms at RT: the tick keeps it");
+    host.take_trace();
+    host.rtsleep(rt, &deadline(19 * MS + 900_000), 10 * MS + 200_000).unwrap();
+    let view = host.unit(rt).unwrap();
+    assert!(view.running);
+    assert_ne!(view.prio, Prio::Rt, "its next deadline is registered: RT ends");
+    assert_eq!(view.prio_ns[Prio::Rt as usize], 300_000, "RT covered the 0.3 ms of the deadline's work");
+    let demote = host.take_trace().into_iter().find(|r| r.event == trace::RT_DEMOTE).unwrap();
+    assert_eq!(demote.data[2], 4, "reason: rtsleep");
+    assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 1);
+}
+
+/// The RT fire on a unit that is already running asks for a pass (to cut its slice to
+/// the quantum and the budget). Inside the rate-limit window that pass keeps the unit
+/// for the rest of its quantum, not for the rest of the rate limit.
+#[test]
+fn a_fire_on_a_running_unit_gets_the_rest_of_its_quantum() {
+    let (mut host, _, rt, hogs) = setup(1);
     host.rtsleep(rt, &deadline(9 * MS + 400_000), 500_000).unwrap();
     host.tick(0, MS).unwrap();
     host.sleep(rt).unwrap();
-    assert_eq!(host.schedule(0, 1_200_000, false).unwrap().next, Some(hog));
-    host.tick(0, 2 * MS).unwrap();
+    assert_eq!(host.schedule(0, 1_200_000, false).unwrap().next, Some(hogs[0]));
     host.account(3 * MS);
     // The guest wakes shortly before its deadline (BOOST) and preempts the hog.
     host.wake(rt, 9 * MS).unwrap();
     assert_eq!(host.schedule(0, 9 * MS, false).unwrap().next, Some(rt));
-    // The deadline while it runs: RT, and a pass 0.45 ms after the switch.
     assert_eq!(host.rt_fire(rt, 9 * MS + 400_000).unwrap(), CpuMask::single(0));
     let pass = host.schedule(0, 9 * MS + 450_000, false).unwrap();
-    assert_eq!(pass.next, Some(rt));
-    assert!(pass.run_ns > 2 * MS, "slice after the fire's pass: {} ns, not the rate limit's rest", pass.run_ns);
-    host.tick(0, 10 * MS).unwrap();
-    assert_eq!(host.current(0), Some(rt));
-}
-
-/// A tick keeps RT that began less than a tick period ago (a deadline just before a
-/// tick would otherwise lose RT in the middle of its work, for the whole run since
-/// ticks and deadlines keep their phase); the next tick ends it.
-#[test]
-fn the_tick_keeps_rt_for_one_tick_period() {
-    let (mut host, dom, rt, _) = setup(1);
-    host.rtsleep(rt, &deadline(9 * MS + 400_000), 0).unwrap();
-    host.rt_fire(rt, 9 * MS + 400_000).unwrap();
-    host.tick(0, 10 * MS).unwrap();
-    assert_eq!(host.unit(rt).unwrap().prio, Prio::Rt, "0.6 ms at RT: kept");
-    host.tick(0, 20 * MS).unwrap();
-    assert_ne!(host.unit(rt).unwrap().prio, Prio::Rt, "10.6 ms at RT: dropped to its credit class");
-    assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 1);
+    assert_eq!((pass.next, pass.prio, pass.run_ns), (Some(rt), Prio::Rt, RT_QUANTUM_NS - 50_000));
 }
 
 /// Every end of RT goes the same way (`end_rt`): an `RT_DEMOTE` with its reason, then a
-/// `PRIO_CHANGE` from RT to the class its credit earns, whether the tick, blocking or a
-/// spent budget ends it.
+/// `PRIO_CHANGE` from RT to the class its credit earns, whether the quantum, an
+/// `rtsleep`, blocking or a spent budget ends it.
 #[test]
 fn every_end_of_rt_is_traced_the_same_way() {
-    let (mut host, dom, rt, _) = setup(1);
-    host.set_domain_params(dom, &DomainParams { rt_budget_pct: 2, ..rt_params() }).unwrap();
+    let (mut host, dom, rt, _) = setup(0);
+    host.set_domain_params(dom, &DomainParams { rt_budget_pct: 1, ..rt_params() }).unwrap();
     host.take_trace();
-    // Tick: RT held for a whole tick period.
-    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
-    host.rt_fire(rt, 10 * MS).unwrap();
-    host.tick(0, 20 * MS).unwrap();
-    // Blocked.
-    host.rtsleep(rt, &deadline(25 * MS), 20 * MS).unwrap();
-    host.rt_fire(rt, 25 * MS).unwrap();
+    // Quantum, 18 times: 9 ms of the 10 ms budget.
+    let now = run_rt_quanta(&mut host, rt, 0, 18);
+    // Rtsleep: 0.1 ms into the next grant, its next request ends RT.
+    host.rtsleep(rt, &deadline(now + MS), now).unwrap();
+    host.rt_fire(rt, now + MS).unwrap();
+    host.rtsleep(rt, &deadline(now + 2 * MS), now + MS + 100_000).unwrap();
+    // Blocked, 0.1 ms into that one: 9.2 ms used.
+    host.rt_fire(rt, now + 2 * MS).unwrap();
     host.sleep(rt).unwrap();
-    host.schedule(0, 25 * MS + 100_000, false).unwrap();
-    // Budget: 2% of 1 s is 20 ms; a new window starts at 1 s, and 21 ms at RT spend it.
-    host.account(999 * MS);
-    host.wake(rt, 1_000 * MS).unwrap();
-    assert_eq!(host.schedule(0, 1_000 * MS, false).unwrap().next, Some(rt));
-    host.rtsleep(rt, &deadline(1_010 * MS), 1_000 * MS).unwrap();
-    host.rt_fire(rt, 1_010 * MS).unwrap();
-    host.schedule(0, 1_031 * MS, false).unwrap();
+    host.schedule(0, now + 2 * MS + 100_000, false).unwrap();
+    let now = now + 3 * MS;
+    host.wake(rt, now).unwrap();
+    host.schedule(0, now, false).unwrap();
+    // One more quantum (9.7 ms), then the budget ends the next grant after 0.3 ms.
+    let now = run_rt_quanta(&mut host, rt, now, 1);
+    host.rtsleep(rt, &deadline(now + MS), now).unwrap();
+    host.rt_fire(rt, now + MS).unwrap();
+    host.schedule(0, now + MS + 300_000, false).unwrap();
     let records = host.take_trace();
     let mut ends = Vec::new();
     for (index, record) in records.iter().enumerate() {
@@ -362,8 +382,10 @@ fn every_end_of_rt_is_traced_the_same_way() {
             ends.push(record.data[2]);
         }
     }
-    assert_eq!(ends, vec![0, 1, 3], "reasons: tick, blocked, budget spent");
-    assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 3);
+    let mut want = vec![5; 18];
+    want.extend([4, 1, 5, 3]);
+    assert_eq!(ends, want, "reasons: quantum, rtsleep, blocked, quantum, budget spent");
+    assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 22);
 }
 
 /// Admission by period (RT v2): a deadline only 2 ms ahead is granted (the old 5 ms
@@ -445,4 +467,52 @@ fn a_deadline_already_due_is_served_at_once_or_refused_with_its_own_error() {
     assert_eq!(host.unit(rt).unwrap().rt_deadline_ns, None, "nothing registered");
     let counters = host.domain_counters(dom).unwrap();
     assert_eq!((counters.rt_requests, counters.rt_denied, counters.rt_fires), (3, 1, 1));
+}
+
+/// Outside RT, RT changes nothing. A VCPU that RT put on the CPU (it was queued behind
+/// a hog when its deadline fired) and keeps running after its rtsleep ends RT: the call
+/// asks for a pass, which sends it behind the hog, rate limit or not. A VCPU that was
+/// running anyway when its deadline fired keeps the rest of its slice.
+#[test]
+fn after_rt_a_vcpu_gets_what_it_would_have_had_without_rt() {
+    let (mut host, _, rt, hogs) = setup(1);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.tick(0, MS).unwrap();
+    assert_eq!(host.schedule(0, MS, false).unwrap().next, Some(hogs[0]), "the VCPU waits, runnable");
+    assert_eq!(host.rt_fire(rt, 10 * MS).unwrap(), CpuMask::single(0));
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().next, Some(rt));
+    let outcome = host.rtsleep(rt, &deadline(20 * MS), 10 * MS + 200_000).unwrap();
+    assert!(outcome.reschedule, "its RT ended: a pass");
+    let pass = host.schedule(0, 10 * MS + 202_000, false).unwrap();
+    assert_eq!(pass.next, Some(hogs[0]), "behind the hog again, although within the rate limit");
+
+    // Running anyway: the hog has run since 10.2 ms; the VCPU gets the CPU back at the
+    // slice end, its deadline fires while it runs, and RT's passes keep its slice.
+    host.tick(0, 20 * MS).unwrap();
+    host.account(30 * MS);
+    assert_eq!(host.schedule(0, 40 * MS + 202_000, false).unwrap().next, Some(rt));
+    let fired = host.rtsleep(rt, &deadline(45 * MS), 41 * MS).unwrap();
+    assert!(!fired.reschedule);
+    host.rt_fire(rt, 45 * MS).unwrap();
+    assert_eq!(host.schedule(0, 45 * MS, false).unwrap().run_ns, RT_QUANTUM_NS);
+    let after = host.schedule(0, 45 * MS + RT_QUANTUM_NS, false).unwrap();
+    assert_ne!(after.prio, Prio::Rt, "quantum used");
+    assert_eq!((after.next, after.switched), (Some(rt), false), "it keeps its slice");
+    assert_eq!(after.run_ns, 40 * MS + 202_000 + 30 * MS - (45 * MS + RT_QUANTUM_NS), "to the end of its slice");
+}
+
+/// A woken task whose work is longer than the RT quantum: its first 0.5 ms run at RT,
+/// the rest at BOOST, the class its wake would have given it without RT.
+#[test]
+fn a_woken_task_longer_than_the_quantum_finishes_at_boost() {
+    let (mut host, _, rt, hogs) = setup(1);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.sleep(rt).unwrap();
+    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(hogs[0]));
+    host.tick(0, 5 * MS).unwrap(); // the hog's boot BOOST ends
+    host.rt_fire(rt, 10 * MS).unwrap();
+    host.wake(rt, 10 * MS).unwrap();
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().run_ns, RT_QUANTUM_NS);
+    let pass = host.schedule(0, 10 * MS + RT_QUANTUM_NS, false).unwrap();
+    assert_eq!((pass.next, pass.prio), (Some(rt), Prio::Boost), "ahead of the UNDER hog");
 }

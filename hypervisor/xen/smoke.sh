@@ -563,9 +563,9 @@ judge_rtcredit() {
     local calls granted errors
     calls=$(echo "$line" | field calls); granted=$(echo "$line" | field granted)
     errors=$(echo "$line" | field errors)
-    # dom0's VCPUs run busy loops, so an RT grant keeps running at RT until the tick:
-    # dom0 spends its RT CPU budget (10% of a CPU per second by default) in a few
-    # grants and the rest of the requests degrade to normal wake-ups, as designed.
+    # dom0's VCPUs run busy loops; an RT grant runs at RT until the loop's next
+    # rtsleep or the 0.5 ms RT quantum, so dom0 seldom spends its RT CPU budget (10% of
+    # a CPU per second by default): most requests are granted, the rest degrade.
     # A request is -ERANGE only if it comes less than the minimum period (1 ms) after
     # the last deadline, which a 10 ms loop cannot do; the count is kept as too_late.
     local degraded too_late

@@ -547,6 +547,12 @@ impl Simulator {
                         Event::RtTimer { vcpu, generation: v.rt_timer_generation },
                     );
                 }
+                if outcome.reschedule {
+                    // The call ended the VCPU's RT: a pass on its CPU (a local softirq).
+                    if let Some(view) = self.host.unit(v.unit) {
+                        self.raise(CpuMask::single(view.cpu));
+                    }
+                }
                 Ok(())
             }
             // The hypercall failed: the guest library falls back to a plain sleep.

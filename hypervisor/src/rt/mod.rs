@@ -11,23 +11,52 @@
 //! comes from the VCPU itself). The host arms a timer for that unit at the deadline;
 //! when it fires, `rt_fire` gives the unit RT, the class above BOOST:
 //!
-//! * running: it keeps the CPU (nothing but another RT unit can preempt it);
+//! * running: it keeps the CPU at RT (nothing but another RT unit can preempt it);
 //! * queued: it moves to the RT queue (ahead of everything else) and CPUs are tickled,
 //!   an idle CPU in its affinity first;
 //! * blocked: RT is remembered and applied when the guest's own timer wakes it (the
 //!   guest sleeps until the same deadline, so the wake follows within a tick; a
 //!   remembered grant older than one tick is dropped).
 //!
-//! RT is dropped at the first tick that finds the unit running at RT for a whole tick
-//! period (a tick just after the fire would end RT in the middle of the deadline's
-//! work, and deadlines keep their phase to the ticks for a whole run), or when it
-//! blocks, or when its budget is spent, to the class its credit earns: UNDER (the paper's rule), or OVER when its credit is
-//! spent (ours: otherwise an RT grant would lift a unit that overspent above the ones
-//! with credit until the next accounting). The run time is charged as credit like any
-//! other, so an RT unit still pays for its CPU and BOOST/UNDER/OVER units are not
-//! starved (the paper's guard). A unit running at RT gets a slice no longer than what
-//! is left of its domain's RT CPU budget, and loses RT when the budget is spent.
+//! # RT covers the deadline's work, not the VCPU's
 //!
+//! RT ends, whichever comes first, when
+//!
+//! * the VCPU calls `rtsleep` again (its next deadline, or a cancel: whatever it asks,
+//!   the task that asked for RT has reached its sleep, so its period's work is done);
+//! * it blocks (or is parked);
+//! * it has run the **RT quantum** `Q` = 500 us at RT since the grant (its RT slice ends
+//!   there, so the quantum is a bound, not a hint);
+//! * its domain's RT CPU budget for the window is spent (its slice ends there too);
+//!
+//! and never at the tick: a VCPU whose periodic task has done its work but that keeps
+//! running other guest work (a compile beside an audio thread) drops RT at its next
+//! `rtsleep`, not 10 ms later, so RT is not spent on the other work, and the tick does
+//! not cut RT in the middle of the deadline's work either. RT drops to the class the
+//! unit's credit earns: UNDER (the paper's rule), or OVER when its credit is spent
+//! (ours: otherwise an RT grant would lift a unit that overspent above the ones with
+//! credit until the next accounting), or BOOST instead of UNDER when RT replaced the
+//! BOOST of a wake. The run time is charged as credit like any other, so an RT unit
+//! still pays for its CPU and BOOST/UNDER/OVER units are not starved (the paper's
+//! guard).
+//!
+//! **Outside RT, RT changes nothing.** A unit that RT put on the CPU (its stay began at
+//! RT) loses the CPU's rate-limit protection when RT ends, and an `rtsleep` that ends
+//! its RT asks the host for a pass (`RtsleepOutcome::reschedule`): it then waits behind
+//! its equals as it would have without RT, so a VCPU that keeps running other work
+//! after its periodic task's work gets no more CPU than its credit gives it. A unit
+//! that was running anyway when its deadline fired keeps the rest of its slice through
+//! RT's passes. So RT time is bounded by the budget, and nothing else is gained.
+//!
+//! **Why 500 us.** `Q` has two jobs. (1) Cover a well-behaved task's whole period of
+//! work: a task that stays within the default RT budget (10% of a CPU) at the periods
+//! audio and control loops use (1-5 ms) does at most 10% x 5 ms = 0.5 ms of work per
+//! period, so `Q` = 0.5 ms serves all of it at RT; a task that needs more gets its
+//! first 0.5 ms at RT and the rest at its credit class, as without RT. (2) Bound what
+//! one RT unit can take from another: a running RT unit blocks a newly fired one for at
+//! most its remaining quantum, and the isolation target is 0.5 ms on a CPU. A shorter
+//! `Q` would split in-budget audio periods; a longer one would let a spammer, within
+//! its budget, hold a CPU at RT for longer than the target.
 //! # Who may ask, and how much
 //!
 //! No domain may use RT until dom0 allows it. An allowed domain has a budget: a share
@@ -56,7 +85,7 @@ use crate::abi::{
     SchedRtsleep, RTSLEEP_CANCELLED, RTSLEEP_DEGRADED, RTSLEEP_FLAGS_KNOWN, RTSLEEP_FLAG_CANCEL, RTSLEEP_GRANTED,
 };
 use crate::cpumask::CpuMask;
-use crate::params::MIN_TIMER_NS;
+use crate::params::{MIN_TIMER_NS, RT_QUANTUM_NS};
 use crate::prio::Prio;
 use crate::runq::flush_prio_time;
 use crate::state::{bump, Cpu, Shared, Unit, RELAXED};
@@ -73,29 +102,26 @@ pub struct RtsleepOutcome {
     /// `RTSLEEP_GRANTED`, `RTSLEEP_DEGRADED` or `RTSLEEP_CANCELLED`: the hypercall's
     /// return value.
     pub result: i32,
+    /// The call ended the caller's RT: the host must run a scheduling pass on this CPU
+    /// (Xen: raise `SCHEDULE_SOFTIRQ`), so that it waits behind its equals again.
+    pub reschedule: bool,
     /// Arm the unit's RT timer at this time; 0: stop it (nothing registered).
     pub arm_at_ns: u64,
 }
 
-/// Why RT ended: the `RT_DEMOTE` trace word (see [`crate::trace::RT_DEMOTE`]).
+/// Why RT ended: the `RT_DEMOTE` trace word (see [`crate::trace::RT_DEMOTE`]; 0, the
+/// tick, is no longer a reason: the tick does not end RT).
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RtEnd {
-    /// A tick found it RT for a whole tick period.
-    Tick = 0,
     /// It blocked (or was parked) while RT.
     Blocked = 1,
     /// Its domain's RT CPU budget for the window is spent.
     BudgetSpent = 3,
-}
-
-/// Where a running RT unit is reviewed ([`Cpu::review_rt`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Review {
-    /// A scheduling pass: only the budget can end RT.
-    Pass,
-    /// The tick: the budget, or RT held for a whole tick period.
-    Tick,
+    /// It called `rtsleep` (its next deadline, or a cancel): its period's work is done.
+    Rtsleep = 4,
+    /// It ran the RT quantum at RT since the grant.
+    Quantum = 5,
 }
 
 fn degrade(shared: &Shared, unit: &Unit, reason: Degrade) {
@@ -104,13 +130,15 @@ fn degrade(shared: &Shared, unit: &Unit, reason: Degrade) {
 }
 
 /// The slice of a unit about to run (or keep running) for `slice_ns`: an RT unit's
-/// slice ends when its domain's RT budget would run out, so that the budget is a bound,
-/// not a hint. Other units keep `slice_ns`.
+/// slice ends when its RT quantum is used up or its domain's RT budget would run out,
+/// so that both are bounds, not hints. Other units keep `slice_ns`.
 pub(crate) fn rt_slice(shared: &Shared, unit: &Unit, slice_ns: u64, now: u64) -> u64 {
     if unit.prio != Prio::Rt {
         return slice_ns;
     }
-    slice_ns.min(rt_budget_left_ns(shared, unit.live(), now).max(MIN_TIMER_NS))
+    // `review_rt` ended RT before a pass if the quantum was used up, so this is > 0.
+    let quantum_left_ns = RT_QUANTUM_NS.saturating_sub(unit.rt_used_ns).max(1);
+    slice_ns.min(rt_budget_left_ns(shared, unit.live(), now).max(MIN_TIMER_NS)).min(quantum_left_ns)
 }
 
 impl Cpu {
@@ -128,7 +156,18 @@ impl Cpu {
         args: &SchedRtsleep,
         now: u64,
     ) -> Result<RtsleepOutcome, RtcError> {
+        let mut reschedule = false;
         // SAFETY: per the contract; the unit's fields are ours under this CPU's lock.
+        if self.current == unit && unsafe { (*unit).running && (*unit).prio == Prio::Rt } {
+            // Whatever it asks, the caller has reached its sleep: its period's work is
+            // done, and so is its RT (RT covers the deadline's work, not the VCPU's).
+            // SAFETY: the current unit, live.
+            unsafe {
+                self.end_rt(shared, unit, RtEnd::Rtsleep, now);
+                reschedule = (*unit).rt_ended;
+            }
+        }
+        // SAFETY: as above.
         let u = unsafe { &mut *unit };
         let live = u.live();
         let cancel = args.flags & RTSLEEP_FLAG_CANCEL != 0;
@@ -151,14 +190,14 @@ impl Cpu {
             }
             Ok(()) if cancel => {
                 u.rt_deadline_ns = 0;
-                Ok(RtsleepOutcome { result: RTSLEEP_CANCELLED, arm_at_ns: 0 })
+                Ok(RtsleepOutcome { result: RTSLEEP_CANCELLED, reschedule, arm_at_ns: 0 })
             }
             Ok(()) => {
                 live.rt_requests.fetch_add(1, RELAXED);
                 if let Some(reason) = over {
                     u.rt_deadline_ns = 0;
                     degrade(shared, u, reason);
-                    return Ok(RtsleepOutcome { result: RTSLEEP_DEGRADED, arm_at_ns: 0 });
+                    return Ok(RtsleepOutcome { result: RTSLEEP_DEGRADED, reschedule, arm_at_ns: 0 });
                 }
                 // 0 means "none": a deadline at time 0 (due) is kept as 1 ns.
                 let deadline_ns = args.deadline_ns.max(1);
@@ -166,7 +205,7 @@ impl Cpu {
                 live.rt_granted.fetch_add(1, RELAXED);
                 shared.emit(trace::RT_GRANT, &[u.domid(), u.unit_id, deadline_ns as u32, (deadline_ns >> 32) as u32]);
                 // A due deadline: the timer armed in the past fires at once.
-                Ok(RtsleepOutcome { result: RTSLEEP_GRANTED, arm_at_ns: deadline_ns })
+                Ok(RtsleepOutcome { result: RTSLEEP_GRANTED, reschedule, arm_at_ns: deadline_ns })
             }
         }
     }
@@ -275,17 +314,23 @@ impl Cpu {
     unsafe fn start_rt(&mut self, shared: &Shared, unit: *mut Unit, now: u64) {
         // SAFETY: per the contract.
         unsafe {
-            (*unit).rt_since_ns = now;
+            (*unit).rt_used_ns = 0;
+            // A BOOST unit (woken, not yet found by a tick) gets it back when RT ends.
+            (*unit).rt_instead_of_boost = (*unit).prio == Prio::Boost;
+            if (*unit).running && !(*unit).switched_in_at_rt {
+                (*unit).rt_in_stay = true;
+            }
             self.set_prio(shared, unit, Prio::Rt, now);
         }
     }
 
     /// A blocked unit wakes: if its deadline fired while it was blocked, no longer than
     /// a tick ago, it becomes RT now (the caller then queues it). Returns whether it did.
+    /// `boost`: the wake would give it BOOST without RT; then RT ends to BOOST.
     ///
     /// # Safety
     /// `unit` is live, resident here, neither running nor queued.
-    pub(crate) unsafe fn take_pending_rt(&mut self, shared: &Shared, unit: *mut Unit, now: u64) -> bool {
+    pub(crate) unsafe fn take_pending_rt(&mut self, shared: &Shared, unit: *mut Unit, boost: bool, now: u64) -> bool {
         // SAFETY: per the contract.
         unsafe {
             let u = &mut *unit;
@@ -295,6 +340,7 @@ impl Cpu {
                 return false;
             }
             self.start_rt(shared, unit, now);
+            (*unit).rt_instead_of_boost = boost;
         }
         true
     }
@@ -302,31 +348,40 @@ impl Cpu {
     /// Ends the RT of `unit` (nothing if it is not RT), the one way every end goes: it
     /// is counted and traced (`RT_DEMOTE` with the reason, then `PRIO_CHANGE` while it
     /// runs) and the unit drops to the class its credit earns: UNDER, or OVER when its
-    /// credit is spent.
+    /// credit is spent, or BOOST instead of UNDER when RT replaced the BOOST of its wake
+    /// (what it would have had without RT; the next tick drops it as any BOOST). A running unit whose stay began at RT (RT got it the CPU) also
+    /// loses the rate limit's protection for the rest of that stay (`rt_ended`): at the
+    /// next pass it waits behind its equals as it would have without RT, else RT's
+    /// preemption would give it CPU time beyond its RT budget. A unit that was already
+    /// running when its deadline fired keeps its slice, as it would have without RT.
     ///
     /// # Safety
     /// `unit` is live and resident here.
     pub(crate) unsafe fn end_rt(&mut self, shared: &Shared, unit: *mut Unit, reason: RtEnd, now: u64) {
         // SAFETY: per the contract.
         unsafe {
-            let u = &*unit;
-            if u.prio != Prio::Rt {
+            if (*unit).prio != Prio::Rt {
                 return;
             }
+            (*unit).rt_ended = (*unit).running && (*unit).switched_in_at_rt;
+            let u = &*unit;
             u.live().rt_demotions.fetch_add(1, RELAXED);
             shared.emit(trace::RT_DEMOTE, &[u.domid(), u.unit_id, reason as u32]);
-            let class = u.credit_class();
+            let class = match u.credit_class() {
+                Prio::Under if u.rt_instead_of_boost => Prio::Boost,
+                class => class,
+            };
             self.set_prio(shared, unit, class, now);
         }
     }
 
-    /// Reviews the running unit `unit` if it is RT: charges its RT time so far to the
-    /// domain's budget, then ends RT if the budget is spent or (at the tick) it has
-    /// held RT for a whole tick period.
+    /// Reviews the running unit `unit` if it is RT (at a scheduling pass and at the
+    /// tick): charges its RT time so far to its quantum and the domain's budget, then
+    /// ends RT if the budget is spent or the quantum used up.
     ///
     /// # Safety
     /// `unit` is live and the current unit here.
-    pub(crate) unsafe fn review_rt(&mut self, shared: &Shared, unit: *mut Unit, now: u64, at: Review) {
+    pub(crate) unsafe fn review_rt(&mut self, shared: &Shared, unit: *mut Unit, now: u64) {
         // SAFETY: per the contract.
         let u = unsafe { &mut *unit };
         if u.prio != Prio::Rt {
@@ -335,8 +390,8 @@ impl Cpu {
         flush_prio_time(shared, u, now);
         let reason = if rt_budget_left_ns(shared, u.live(), now) == 0 {
             RtEnd::BudgetSpent
-        } else if at == Review::Tick && now.saturating_sub(u.rt_since_ns) >= shared.tick_ns.load(RELAXED) {
-            RtEnd::Tick
+        } else if u.rt_used_ns >= RT_QUANTUM_NS {
+            RtEnd::Quantum
         } else {
             return;
         };

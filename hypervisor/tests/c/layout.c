@@ -50,6 +50,7 @@ int main(void)
     FIELD(rtcredit_schedule_begin_out, candidates);
     FIELD(rtcredit_schedule_begin_out, decision);
     SHOW(rtcredit_rtsleep_outcome);
+    FIELD(rtcredit_rtsleep_outcome, reschedule);
     FIELD(rtcredit_rtsleep_outcome, arm_at_ns);
     SHOW(rtcredit_cpumask);
     SHOW(rtcredit_dom_counters);

@@ -258,6 +258,9 @@ static int cf_check rtcx_rtsleep(const struct scheduler *ops,
                      &svc->core, &args, NOW(), &outcome);
     if ( rc < 0 )
         return -rtcredit_errno(rc);
+    /* The call ended the caller's RT: a pass here puts it behind its equals. */
+    if ( outcome.reschedule )
+        raise_softirq(SCHEDULE_SOFTIRQ);
     /* A deadline already due comes back with arm_at_ns in the past: the
      * timer fires at once and the core serves the deadline at RT there. */
     if ( outcome.arm_at_ns )
