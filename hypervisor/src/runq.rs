@@ -78,21 +78,38 @@ pub(crate) fn set_running_prio(shared: &Shared, unit: &mut Unit, prio: Prio, now
 }
 
 impl Cpu {
-    /// Appends `unit` to the queue of its priority.
+    /// Queues `unit` in the queue of its priority: at the tail (FIFO), except that the
+    /// RT queue is in deadline order (earliest first, FIFO among equal deadlines; see
+    /// [`crate::rt`]). The RT insertion walks from the tail, past the units with a later
+    /// deadline: O(1) when deadlines come due in order, as they do but for a late wake.
     ///
     /// # Safety
     /// `unit` is live, resident here, runnable, not parked, not running, not queued.
     pub(crate) unsafe fn enqueue(&mut self, shared: &Shared, unit: *mut Unit) {
         // SAFETY: per the contract; the queue index of a queued priority is < 4, and a
-        // unit with `Prio::Idle` is never queued (callers never give units IDLE).
+        // unit with `Prio::Idle` is never queued (callers never give units IDLE). Links
+        // on a run queue belong to live units.
         unsafe {
             let index = (*unit).prio.queue_index();
+            let key = (*unit).rt_last_deadline_ns;
+            let rt = (*unit).prio == Prio::Rt;
             if let Some(queue) = self.queues.get_mut(index) {
-                queue.push_back(ptr::addr_of_mut!((*unit).runq_link));
+                let mut at = queue.back();
+                while rt && !at.is_null() && (*unit_of_runq(at)).rt_last_deadline_ns > key {
+                    at = (*at).prev();
+                }
+                queue.insert_after(at, ptr::addr_of_mut!((*unit).runq_link));
                 (*unit).queued = true;
             }
         }
         shared.set_best_queued(self);
+    }
+
+    /// The deadline of the RT unit at the head of this CPU's RT queue, if any.
+    pub(crate) fn rt_head_deadline(&self) -> Option<u64> {
+        let head = self.queues[Prio::Rt.queue_index()].front();
+        // SAFETY: queued links belong to live units.
+        (!head.is_null()).then(|| unsafe { (*unit_of_runq(head)).rt_last_deadline_ns })
     }
 
     /// Removes `unit` from its queue.
@@ -155,7 +172,12 @@ impl Cpu {
             // Leave the running unit alone (it is cache-hot); an idler steals this one.
             return self.claim_idler(shared, &idle);
         }
-        if new_prio > current_prio {
+        // SAFETY: as above (`current` is live when `current_prio` is not IDLE).
+        if new_prio > current_prio
+            || (new_prio == Prio::Rt
+                && current_prio == Prio::Rt
+                && unsafe { (*unit).rt_last_deadline_ns < (*self.current).rt_last_deadline_ns })
+        {
             return self.claim(shared, self.id);
         }
         CpuMask::EMPTY

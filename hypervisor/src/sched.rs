@@ -225,7 +225,10 @@ impl Cpu {
             let ratelimit_ns = shared.ratelimit_ns.load(RELAXED);
             let rt_waiting = !self.queues[Prio::Rt.queue_index()].is_empty();
             let queued = |p: &Prio| !self.queues[p.queue_index()].is_empty();
-            let higher_waiting = crate::prio::QUEUED_DESC.iter().take_while(|p| **p > cur.prio).any(queued);
+            // Above it: a higher class, or for an RT unit an RT unit with an earlier
+            // deadline (EDF within RT, see `crate::rt`).
+            let higher_waiting = crate::prio::QUEUED_DESC.iter().take_while(|p| **p > cur.prio).any(queued)
+                || (cur.prio == Prio::Rt && self.rt_head_deadline().is_some_and(|d| d < cur.rt_last_deadline_ns));
             let peer_waiting = crate::prio::QUEUED_DESC.iter().take_while(|p| **p >= cur.prio).any(queued);
             // The current unit keeps the CPU (1) within the rate limit unless an RT unit
             // waits, or (2) if its deadline fired while it was running this stay, for the

@@ -47,6 +47,25 @@ fn run_rt_quanta(host: &mut Host, rt: UnitId, mut now: u64, n: u32) -> u64 {
     now
 }
 
+/// One CPU, two RT-allowed domains A and B with one unit each (A running at time 0),
+/// and `hogs` hogs.
+fn two_rt_domains(hogs: usize) -> (Host, UnitId, UnitId, Vec<UnitId>) {
+    let mut host = Host::new(Params::default(), 1, true).unwrap();
+    let mut rt = Vec::new();
+    for domid in [1, 2] {
+        let dom = host.add_domain(domid);
+        host.set_domain_params(dom, &rt_params()).unwrap();
+        rt.push(host.add_unit(dom, 0, true, 0).unwrap().0);
+    }
+    let mut hog_units = Vec::new();
+    for index in 0..hogs {
+        let hog_dom = host.add_domain(10 + index as u32);
+        hog_units.push(host.add_unit(hog_dom, 0, true, 0).unwrap().0);
+    }
+    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(rt[0]));
+    (host, rt[0], rt[1], hog_units)
+}
+
 #[test]
 fn each_validation_rule_has_its_own_error() {
     let (mut host, dom, rt, hogs) = setup(1);
@@ -515,4 +534,53 @@ fn a_woken_task_longer_than_the_quantum_finishes_at_boost() {
     assert_eq!(host.schedule(0, 10 * MS, false).unwrap().run_ns, RT_QUANTUM_NS);
     let pass = host.schedule(0, 10 * MS + RT_QUANTUM_NS, false).unwrap();
     assert_eq!((pass.next, pass.prio), (Some(rt), Prio::Boost), "ahead of the UNDER hog");
+}
+
+/// Two RT domains on one CPU (and a hog). A deadline that comes due while another RT
+/// unit runs waits at most for that unit's quantum (here: A ignores its own deadline
+/// and keeps computing); an RT unit with an earlier deadline preempts a running one
+/// with a later deadline (EDF within RT).
+#[test]
+fn among_rt_units_the_earliest_deadline_runs_and_a_later_one_waits_at_most_a_quantum() {
+    let (mut host, a, b, hogs) = two_rt_domains(1);
+    let hog = hogs[0];
+    // Both register while they run, then B blocks and A keeps computing.
+    host.rtsleep(a, &deadline(10 * MS), 0).unwrap();
+    host.sleep(a).unwrap();
+    assert_eq!(host.schedule(0, 100_000, false).unwrap().next, Some(b));
+    host.rtsleep(b, &deadline(10 * MS + 100_000), 100_000).unwrap();
+    host.sleep(b).unwrap();
+    assert_eq!(host.schedule(0, 200_000, false).unwrap().next, Some(hog));
+    host.wake(a, 9 * MS).unwrap();
+    host.schedule(0, 9 * MS, false).unwrap();
+    host.rt_fire(a, 10 * MS).unwrap();
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().next, Some(a));
+    // B's deadline: it waits for A's quantum (A's deadline is earlier), not for the tick.
+    host.rt_fire(b, 10 * MS + 100_000).unwrap();
+    assert_eq!(host.wake(b, 10 * MS + 100_000).unwrap(), CpuMask::EMPTY, "a later deadline does not preempt");
+    let next = host.schedule(0, 10 * MS + RT_QUANTUM_NS, false).unwrap();
+    assert_eq!((next.next, next.prio), (Some(b), Prio::Rt), "A's quantum is over: B, 0.4 ms late");
+}
+
+/// EDF within RT: B's deadline (9.9 ms) came due while B was blocked; when B wakes at
+/// RT, A is running at RT for a later deadline (10 ms): B preempts A, and A waits at RT.
+#[test]
+fn an_rt_unit_with_an_earlier_deadline_preempts_a_running_rt_unit() {
+    let (mut host, a, b, _) = two_rt_domains(0);
+    host.rtsleep(a, &deadline(10 * MS), 0).unwrap();
+    host.sleep(a).unwrap();
+    assert_eq!(host.schedule(0, 100_000, false).unwrap().next, Some(b));
+    host.rtsleep(b, &deadline(9 * MS + 900_000), 100_000).unwrap();
+    host.sleep(b).unwrap();
+    host.schedule(0, 200_000, false).unwrap();
+    host.wake(a, 9 * MS).unwrap();
+    assert_eq!(host.schedule(0, 9 * MS, false).unwrap().next, Some(a));
+    host.rt_fire(b, 9 * MS + 900_000).unwrap();
+    host.rt_fire(a, 10 * MS).unwrap();
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().prio, Prio::Rt);
+    assert_eq!(host.wake(b, 10 * MS + 100_000).unwrap(), CpuMask::single(0), "an earlier deadline preempts");
+    let pass = host.schedule(0, 10 * MS + 102_000, false).unwrap();
+    assert_eq!((pass.next, pass.prio), (Some(b), Prio::Rt));
+    assert_eq!(host.queue(0), vec![a], "A waits, still RT");
+    assert_eq!(host.unit(a).unwrap().prio, Prio::Rt);
 }

@@ -57,6 +57,26 @@
 //! most its remaining quantum, and the isolation target is 0.5 ms on a CPU. A shorter
 //! `Q` would split in-budget audio periods; a longer one would let a spammer, within
 //! its budget, hold a CPU at RT for longer than the target.
+//! # Among RT units: earliest deadline first, and the isolation bound
+//!
+//! RT units are ordered by the deadline they are being served for (EDF): the RT queue
+//! is in deadline order, a queued RT unit with an earlier deadline than the running RT
+//! unit preempts it (the tickle and the pass compare deadlines), one with a later
+//! deadline waits. Since every deadline is served when it comes due, a unit that fires
+//! after ours has a later deadline and goes behind it; the units that can delay ours
+//! are those whose deadlines came due before ours and that still hold RT.
+//!
+//! **The bound.** Let `m` be the number of other RT-allowed VCPUs resident on the CPU.
+//! A VCPU holds at most one RT grant at a time (a new deadline replaces the old; its
+//! next grant needs a deadline at least `min_period` later), and each grant runs at
+//! most `Q` at RT. So a deadline's work starts at most `m x (Q + s)` after it came due
+//! because of other units' RT (`s`: one context switch), whatever those units ask and
+//! however they spend their budgets: with one other RT VCPU on the CPU, `Q + s`, the
+//! 0.5 ms target (plus a switch). It does not depend on the others' budgets (a budget
+//! bounds their RT time per window, not the delay of one deadline) nor on their periods.
+//! Idle CPUs in the unit's affinity are tried first, so on SMP the bound is per CPU.
+//! Outside RT a unit's wait is credit's (BOOST/UNDER/OVER), not bounded here.
+//!
 //! # Who may ask, and how much
 //!
 //! No domain may use RT until dom0 allows it. An allowed domain has a budget: a share
