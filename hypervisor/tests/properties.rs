@@ -13,6 +13,9 @@
 //!   work starts at most `k x (Q + l) + l` after its deadline, `Q` the 0.5 ms RT
 //!   quantum: EDF within RT puts every later deadline behind it, and each other VCPU
 //!   holds at most one grant of at most `Q` at a time (see `rtcredit::rt`).
+//! * RT time: an in-budget task at any period (1-50 ms) gets RT at every steady-state
+//!   period, and at most `min(work, Q)` of RT per grant (RT ends at its next `rtsleep`,
+//!   when it blocks, or after the quantum; the tick does not extend it).
 //! * Hog waits: with N equal-weight hogs on one CPU, a runnable hog waits at most
 //!   `2N` slices: an OVER hog (credit >= -300, clipped) earns 300/N per period, so it is
 //!   UNDER again within N periods, then at most N - 1 UNDER hogs run a slice ahead of
@@ -466,6 +469,40 @@ proptest! {
         prop_assert!(steady.iter().all(|(_, granted)| *granted), "every steady-state deadline is granted");
         let worst = steady.iter().map(|(late, _)| *late).max().unwrap_or(0);
         prop_assert!(worst <= bound, "worst lateness {} ns > bound {} ns", worst, bound);
+    }
+
+    /// RT covers the deadline's work (RT v2): for an in-budget task at a random period
+    /// of 1-50 ms, with work below or above the quantum, beside hogs and an RT spammer,
+    /// every steady-state period is served at RT, and its RT time never exceeds, per
+    /// grant, the period's work or the quantum, whichever is less (RT ends at its next
+    /// rtsleep or after `Q`; the tick never extends it).
+    #[test]
+    fn rt_time_is_the_deadline_work_up_to_the_quantum_and_every_period_gets_rt(
+        period_us in 1_000u64..50_000,
+        work_pct in 1u64..50,
+        hogs in 0usize..3,
+        spammer in any::<bool>(),
+    ) {
+        let compute_ns = period_us * US * work_pct / 100;
+        let mut sim = Sim::new(Params::default(), 1);
+        let work = Work::Periodic { period_ns: period_us * US, compute_ns, rt: true };
+        let task = sim.add(work, DomainParams { rt_budget_pct: 100, rt_rate_per_s: 100_000, ..rt_allowed() }, 0);
+        if spammer {
+            sim.add(Work::Spammer, rt_allowed(), 0);
+        }
+        for _ in 0..hogs {
+            sim.add(Work::Hog, plain(), 0);
+        }
+        sim.run_until(1_000 * MS);
+        let t = &sim.tasks[task];
+        let first = t.granted.iter().position(|granted| *granted).unwrap_or(t.granted.len());
+        let steady = &t.granted[first..];
+        prop_assert!(steady.len() >= 10, "{} steady periods", steady.len());
+        prop_assert!(steady.iter().all(|granted| *granted), "every steady-state period is served at RT");
+        let view = sim.host.unit(t.unit).unwrap();
+        let rt_ns = view.prio_ns[Prio::Rt as usize];
+        let per_grant = compute_ns.min(RT_QUANTUM_NS);
+        prop_assert!(rt_ns <= view.rt_fires * per_grant, "RT {} ns over {} grants of at most {} ns", rt_ns, view.rt_fires, per_grant);
     }
 
     #[test]
