@@ -123,7 +123,7 @@
 /*
  Storage for the shared state, in 8-byte words.
  */
-#define RTCREDIT_SHARED_WORDS 64
+#define RTCREDIT_SHARED_WORDS 128
 
 /*
  The shortest minimum period there may be (100 us): below it the RT timer's

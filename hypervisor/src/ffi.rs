@@ -36,7 +36,7 @@ pub const RTCREDIT_CPU_WORDS: usize = 32;
 /// Storage for the accounting state, in 8-byte words.
 pub const RTCREDIT_ACCT_WORDS: usize = 16;
 /// Storage for the shared state, in 8-byte words.
-pub const RTCREDIT_SHARED_WORDS: usize = 64;
+pub const RTCREDIT_SHARED_WORDS: usize = 128;
 
 /// Storage for a unit (`rtcredit_unit_init`). Opaque to C.
 #[repr(C)]

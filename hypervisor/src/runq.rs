@@ -75,6 +75,7 @@ pub(crate) fn set_running_prio(shared: &Shared, unit: &mut Unit, prio: Prio, now
     flush_prio_time(shared, unit, now);
     shared.emit(trace::PRIO_CHANGE, &[unit.domid(), unit.unit_id, unit.prio as u32, prio as u32]);
     unit.prio = prio;
+    shared.set_current_prio(unit.cpu, prio);
 }
 
 impl Cpu {
@@ -171,6 +172,18 @@ impl Cpu {
         if !idle.is_empty() {
             // Leave the running unit alone (it is cache-hot); an idler steals this one.
             return self.claim_idler(shared, &idle);
+        }
+        if new_prio == Prio::Rt && current_prio == Prio::Rt {
+            // SAFETY: as below.
+            let earlier = unsafe { (*unit).rt_last_deadline_ns < (*self.current).rt_last_deadline_ns };
+            if !earlier {
+                // It waits behind the RT unit running here: a CPU in its affinity that
+                // runs no RT takes it (it steals RT work at its pass; see `crate::rt`).
+                let takers = shared.running_below_rt(self.id).and(&affinity);
+                if !takers.is_empty() {
+                    return self.claim_idler(shared, &takers);
+                }
+            }
         }
         // SAFETY: as above (`current` is live when `current_prio` is not IDLE).
         if new_prio > current_prio

@@ -8,7 +8,8 @@
 //! rate limit says it has not run long enough (unless an RT unit waits: RT overrides
 //! the rate limit). Otherwise the current unit goes back to the tail of its class and
 //! the head of the highest non-empty class is the candidate. If the candidate is at
-//! least UNDER it runs. If it is OVER, or nothing is queued, better work may wait on
+//! least UNDER it runs (unless a peer has RT waiting, which is stolen: see
+//! [`crate::rt`]). If it is OVER, or nothing is queued, better work may wait on
 //! another CPU: the caller gets the set of CPUs whose queues hold something more
 //! urgent, try-locks them one by one and calls `steal_from`, then `schedule_finish`
 //! settles on the stolen unit, the local candidate or idle. This is the shape of Xen's
@@ -223,7 +224,10 @@ impl Cpu {
             let cur = unsafe { &mut *current };
             let ran_ns = now.saturating_sub(self.current_since_ns);
             let ratelimit_ns = shared.ratelimit_ns.load(RELAXED);
-            let rt_waiting = !self.queues[Prio::Rt.queue_index()].is_empty();
+            // RT waiting here, or (for a unit below RT) RT waiting on a peer for a CPU
+            // that runs no RT, which is what this pass may have been tickled for.
+            let rt_waiting = !self.queues[Prio::Rt.queue_index()].is_empty()
+                || (cur.prio < Prio::Rt && !self.steal_candidates(shared, Prio::Boost).is_empty());
             let queued = |p: &Prio| !self.queues[p.queue_index()].is_empty();
             // Above it: a higher class, or for an RT unit an RT unit with an earlier
             // deadline (EDF within RT, see `crate::rt`).
@@ -298,26 +302,22 @@ impl Cpu {
             unsafe { (*candidate).prio }
         };
         self.pending_pick = candidate;
-        if candidate_prio > Prio::Over {
-            return ScheduleBegin {
-                want_steal: false,
-                min_prio: candidate_prio,
-                candidates: CpuMask::EMPTY,
-                // SAFETY: `pending_pick` is queued here.
-                decision: unsafe { self.schedule_finish(shared, ptr::null_mut(), now) },
-            };
-        }
-        let candidates = self.steal_candidates(shared, candidate_prio);
+        // Stealing: with OVER or nothing here, any more urgent work elsewhere (Xen's
+        // load balancing); with BOOST or UNDER here, RT work only: an RT unit waiting
+        // behind another RT unit on its CPU is taken by a CPU that runs no RT.
+        let steal_above = if candidate_prio > Prio::Over { Prio::Boost } else { candidate_prio };
+        let candidates =
+            if candidate_prio == Prio::Rt { CpuMask::EMPTY } else { self.steal_candidates(shared, steal_above) };
         if candidates.is_empty() {
             return ScheduleBegin {
                 want_steal: false,
                 min_prio: candidate_prio,
                 candidates,
-                // SAFETY: as above.
+                // SAFETY: `pending_pick` is queued here.
                 decision: unsafe { self.schedule_finish(shared, ptr::null_mut(), now) },
             };
         }
-        ScheduleBegin { want_steal: true, min_prio: candidate_prio, candidates, decision: Decision::idle() }
+        ScheduleBegin { want_steal: true, min_prio: steal_above, candidates, decision: Decision::idle() }
     }
 
     /// The head of the highest non-empty class, except that a yielding unit alone at
@@ -445,6 +445,7 @@ impl Cpu {
             if !self.forced_idle {
                 shared.idlers.set(self.id);
             }
+            shared.set_current_prio(self.id, Prio::Idle);
             if switched {
                 shared.emit(trace::IDLE, &[self.id]);
             }
@@ -456,6 +457,8 @@ impl Cpu {
             decision
         } else {
             shared.idlers.clear(self.id);
+            // SAFETY: `next` is live.
+            shared.set_current_prio(self.id, unsafe { (*next).prio });
             // SAFETY: `next` is live, resident here, and no longer queued.
             let unit = unsafe { &mut *next };
             unit.running = true;

@@ -224,6 +224,8 @@ pub struct Shared {
     pub(crate) online: AtomicCpuMask,
     /// Per CPU: the highest priority on its queues (`Prio::Idle` when empty).
     pub(crate) best_queued: [AtomicU8; MAX_CPUS],
+    /// Per CPU: the priority of the unit it runs (`Prio::Idle` when idle).
+    pub(crate) current_prio: [AtomicU8; MAX_CPUS],
     /// Round-robin cursor for choosing among idle CPUs.
     pub(crate) tickle_cursor: AtomicU32,
     pub(crate) trace: TraceHook,
@@ -473,6 +475,7 @@ impl Shared {
             idlers: AtomicCpuMask::new(),
             online: AtomicCpuMask::new(),
             best_queued: [const { AtomicU8::new(Prio::Idle as u8) }; MAX_CPUS],
+            current_prio: [const { AtomicU8::new(Prio::Idle as u8) }; MAX_CPUS],
             tickle_cursor: AtomicU32::new(0),
             trace,
         };
@@ -516,6 +519,24 @@ impl Shared {
             // called from any CPU; `data` is valid for `data.len()` words.
             unsafe { func(self.trace.ctx, event, data.as_ptr(), data.len() as u32) };
         }
+    }
+
+    pub(crate) fn set_current_prio(&self, cpu: u32, prio: Prio) {
+        if let Some(slot) = self.current_prio.get(cpu as usize) {
+            slot.store(prio as u8, RELAXED);
+        }
+    }
+
+    /// Online CPUs other than `except` that run something below RT.
+    pub(crate) fn running_below_rt(&self, except: u32) -> CpuMask {
+        let mut out = CpuMask::EMPTY;
+        for cpu in self.online().iter() {
+            let prio = self.current_prio.get(cpu as usize).map_or(Prio::Rt as u8, |slot| slot.load(RELAXED));
+            if cpu != except && prio < Prio::Rt as u8 {
+                out.set(cpu);
+            }
+        }
+        out
     }
 
     pub(crate) fn set_best_queued(&self, cpu: &Cpu) {

@@ -50,20 +50,27 @@ fn run_rt_quanta(host: &mut Host, rt: UnitId, mut now: u64, n: u32) -> u64 {
 /// One CPU, two RT-allowed domains A and B with one unit each (A running at time 0),
 /// and `hogs` hogs.
 fn two_rt_domains(hogs: usize) -> (Host, UnitId, UnitId, Vec<UnitId>) {
-    let mut host = Host::new(Params::default(), 1, true).unwrap();
+    let (mut host, a, b) = rt_pair(1);
+    let mut hog_units = Vec::new();
+    for index in 0..hogs {
+        let hog_dom = host.add_domain(10 + index as u32);
+        hog_units.push(host.add_unit(hog_dom, 0, true, 0).unwrap().0);
+    }
+    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(a));
+    (host, a, b, hog_units)
+}
+
+/// `ncpus` CPUs and two RT-allowed domains (ids 1, 2) with one runnable unit each on
+/// CPU 0.
+fn rt_pair(ncpus: u32) -> (Host, UnitId, UnitId) {
+    let mut host = Host::new(Params::default(), ncpus, true).unwrap();
     let mut rt = Vec::new();
     for domid in [1, 2] {
         let dom = host.add_domain(domid);
         host.set_domain_params(dom, &rt_params()).unwrap();
         rt.push(host.add_unit(dom, 0, true, 0).unwrap().0);
     }
-    let mut hog_units = Vec::new();
-    for index in 0..hogs {
-        let hog_dom = host.add_domain(10 + index as u32);
-        hog_units.push(host.add_unit(hog_dom, 0, true, 0).unwrap().0);
-    }
-    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(rt[0]));
-    (host, rt[0], rt[1], hog_units)
+    (host, rt[0], rt[1])
 }
 
 #[test]
@@ -583,4 +590,31 @@ fn an_rt_unit_with_an_earlier_deadline_preempts_a_running_rt_unit() {
     assert_eq!((pass.next, pass.prio), (Some(b), Prio::Rt));
     assert_eq!(host.queue(0), vec![a], "A waits, still RT");
     assert_eq!(host.unit(a).unwrap().prio, Prio::Rt);
+}
+
+/// On SMP, a deadline that would wait behind another RT unit on its CPU is taken by a
+/// CPU that runs no RT: the tickle picks it, and its pass steals the RT unit although
+/// what it runs there (an UNDER hog) is not OVER.
+#[test]
+fn an_rt_unit_waiting_behind_rt_is_taken_by_a_cpu_running_no_rt() {
+    let (mut host, a, b) = rt_pair(2);
+    let hog_dom = host.add_domain(3);
+    let (hog, _) = host.add_unit(hog_dom, 1, true, 0).unwrap();
+    assert_eq!(host.schedule(1, 0, false).unwrap().next, Some(hog));
+    host.tick(1, 5 * MS).unwrap(); // the hog's boot BOOST ends: it runs UNDER
+    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(a));
+    host.rtsleep(a, &deadline(10 * MS), 0).unwrap();
+    host.sleep(a).unwrap();
+    assert_eq!(host.schedule(0, 100_000, false).unwrap().next, Some(b));
+    host.rtsleep(b, &deadline(10 * MS + 100_000), 100_000).unwrap();
+    // A wakes (BOOST) and preempts B, which waits on CPU 0, runnable.
+    host.wake(a, 9 * MS).unwrap();
+    assert_eq!(host.schedule(0, 9 * MS, false).unwrap().next, Some(a));
+    host.rt_fire(a, 10 * MS).unwrap();
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().prio, Prio::Rt);
+    // B's deadline: A (earlier deadline) keeps CPU 0; CPU 1, running the hog, is tickled.
+    assert_eq!(host.rt_fire(b, 10 * MS + 100_000).unwrap(), CpuMask::single(1));
+    let taken = host.schedule(1, 10 * MS + 102_000, false).unwrap();
+    assert_eq!((taken.next, taken.prio, taken.migrated), (Some(b), Prio::Rt, true));
+    assert_eq!(host.current(0), Some(a));
 }

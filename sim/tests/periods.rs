@@ -50,8 +50,9 @@ fn on_eight_cpus_with_a_spammer_rt_lateness_stays_within_the_isolation_bound() {
     for name in ["rt", "rt-b", "mixed"] {
         let d = domain(&results, "rtcredit", name);
         let late = d.lateness_us.unwrap();
-        // One other RT VCPU ahead at most per CPU here: one quantum plus a switch.
-        assert!(late.max <= 510.0, "{name}: {late:?}");
+        // Taken by a CPU running no RT when one is (p99), else one quantum plus a
+        // switch at most (the isolation bound).
+        assert!(late.p99 <= 50.0 && late.max <= 510.0, "{name}: {late:?}");
         assert_eq!(d.rtsleep_refused + d.rt_degraded, 0, "{name}: no fallbacks");
         let credit = domain(&results, "credit", name).lateness_us.unwrap();
         assert!(late.p99 < credit.p99 / 10.0, "{name}: {late:?} against credit {credit:?}");

@@ -74,8 +74,15 @@
 //! however they spend their budgets: with one other RT VCPU on the CPU, `Q + s`, the
 //! 0.5 ms target (plus a switch). It does not depend on the others' budgets (a budget
 //! bounds their RT time per window, not the delay of one deadline) nor on their periods.
-//! Idle CPUs in the unit's affinity are tried first, so on SMP the bound is per CPU.
 //! Outside RT a unit's wait is credit's (BOOST/UNDER/OVER), not bounded here.
+//!
+//! **On SMP it is better than that.** A fired unit goes to an idle CPU in its affinity
+//! first; failing that, it preempts what runs on its CPU if it outranks it; failing
+//! that (an RT unit with an earlier deadline runs there), a CPU in its affinity that
+//! runs no RT is tickled, and its pass steals the RT unit (a CPU steals RT work even
+//! from BOOST or UNDER, and the rate limit does not hold back RT waiting on a peer). So
+//! while some CPU in its affinity runs no RT, a deadline waits one tickle and one
+//! switch, not a quantum; the `m x (Q + s)` bound is for when every such CPU runs RT.
 //!
 //! # Who may ask, and how much
 //!
