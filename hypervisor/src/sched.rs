@@ -226,8 +226,11 @@ impl Cpu {
             let ratelimit_ns = shared.ratelimit_ns.load(RELAXED);
             // RT waiting here, or (for a unit below RT) RT waiting on a peer for a CPU
             // that runs no RT, which is what this pass may have been tickled for.
-            let rt_waiting = !self.queues[Prio::Rt.queue_index()].is_empty()
-                || (cur.prio < Prio::Rt && !self.steal_candidates(shared, Prio::Boost).is_empty());
+            // (The peer scan, O(CPUs), only within the rate limit.)
+            let rt_waiting = || {
+                !self.queues[Prio::Rt.queue_index()].is_empty()
+                    || (cur.prio < Prio::Rt && !self.steal_candidates(shared, Prio::Boost).is_empty())
+            };
             let queued = |p: &Prio| !self.queues[p.queue_index()].is_empty();
             // Above it: a higher class, or for an RT unit an RT unit with an earlier
             // deadline (EDF within RT, see `crate::rt`).
@@ -241,7 +244,7 @@ impl Cpu {
             // equals mid-slice, so RT on a unit that was running anyway changes nothing
             // outside RT. Not when its stay was RT's doing and RT is over (`rt_ended`):
             // then it waits behind its equals as it would have without RT.
-            let in_ratelimit = ratelimit_ns != 0 && ran_ns < ratelimit_ns && !rt_waiting;
+            let in_ratelimit = ratelimit_ns != 0 && ran_ns < ratelimit_ns && !rt_waiting();
             let mid_slice = cur.rt_in_stay && ran_ns < shared.tslice_ns.load(RELAXED) && !higher_waiting;
             if !force_idle
                 && cur.runnable
