@@ -16,6 +16,9 @@
 //! * RT time: an in-budget task at any period (1-50 ms) gets RT at every steady-state
 //!   period, and at most `min(work, Q)` of RT per grant (RT ends at its next `rtsleep`,
 //!   when it blocks, or after the quantum; the tick does not extend it).
+//! * Late wake-ups: a task at any period whose guest timer wakes it up to 5 ms late
+//!   still starts every steady-state period at RT (a pending grant lasts a tick, and
+//!   the next deadline is admitted however close the late wake left it).
 //! * Hog waits: with N equal-weight hogs on one CPU, a runnable hog waits at most
 //!   `2N` slices: an OVER hog (credit >= -300, clipped) earns 300/N per period, so it is
 //!   UNDER again within N periods, then at most N - 1 UNDER hogs run a slice ahead of
@@ -70,6 +73,8 @@ struct Task {
     lateness_ns: Vec<u64>,
     /// Per period: whether its deadline was registered and granted RT.
     granted: Vec<bool>,
+    /// Per period: whether its work started at RT.
+    started_at_rt: Vec<bool>,
     /// The deadline the last granted request named.
     granted_deadline_ns: u64,
     ran_ns: u64,
@@ -90,6 +95,9 @@ struct Sim {
     work_gen: Vec<u64>,
     rt_gen: Vec<u64>,
     now: u64,
+    /// How late each guest timer wakes its task, cycled (empty: on time).
+    wake_late_ns: Vec<u64>,
+    wakes: usize,
 }
 
 impl Sim {
@@ -104,6 +112,8 @@ impl Sim {
             work_gen: Vec::new(),
             rt_gen: Vec::new(),
             now: 0,
+            wake_late_ns: Vec::new(),
+            wakes: 0,
         };
         sim.push(params.tslice_ns, Event::Account);
         sim
@@ -132,6 +142,7 @@ impl Sim {
             started_period: true,
             lateness_ns: Vec::new(),
             granted: Vec::new(),
+            started_at_rt: Vec::new(),
             granted_deadline_ns: 0,
             ran_ns: 0,
             run_started_ns: None,
@@ -204,6 +215,7 @@ impl Sim {
             return;
         }
         let now = self.now;
+        let at_rt = decision.prio == Prio::Rt;
         let task = &mut self.tasks[index];
         if let Some(since) = task.runnable_since_ns.take() {
             task.max_wait_ns = task.max_wait_ns.max(now - since);
@@ -214,6 +226,7 @@ impl Sim {
                 task.started_period = true;
                 task.lateness_ns.push(now - task.deadline_ns);
                 task.granted.push(task.granted_deadline_ns == task.deadline_ns);
+                task.started_at_rt.push(at_rt);
                 task.remaining_ns = compute_ns;
             }
             let done_at = now + task.remaining_ns;
@@ -309,7 +322,12 @@ impl Sim {
                 self.tasks[index].runnable_since_ns = None;
                 let tickle = self.host.sleep(self.tasks[index].unit).unwrap();
                 self.tickle(tickle);
-                self.push(next_deadline, Event::GuestTimer(index));
+                let late = match self.wake_late_ns.len() {
+                    0 => 0,
+                    n => self.wake_late_ns[self.wakes % n],
+                };
+                self.wakes += 1;
+                self.push(next_deadline + late, Event::GuestTimer(index));
             }
         }
     }
@@ -503,6 +521,31 @@ proptest! {
         let rt_ns = view.prio_ns[Prio::Rt as usize];
         let per_grant = compute_ns.min(RT_QUANTUM_NS);
         prop_assert!(rt_ns <= view.rt_fires * per_grant, "RT {} ns over {} grants of at most {} ns", rt_ns, view.rt_fires, per_grant);
+    }
+
+    /// No period of an allowed, in-budget task is served without RT, even when its guest
+    /// timer wakes it late (up to 5 ms, random per period): the deadline's RT waits for
+    /// the wake (a pending grant lasts a tick), and the next deadline is admitted
+    /// however close the late wake left it (admission by period, not by lead).
+    #[test]
+    fn late_wake_ups_still_get_rt_and_the_next_period_too(
+        period_ms in 1u64..50,
+        late_us in proptest::collection::vec(0u64..5_000, 1..16),
+        hogs in 1usize..3,
+    ) {
+        let mut sim = Sim::new(Params::default(), 1);
+        sim.wake_late_ns = late_us.iter().map(|us| us * US).collect();
+        let work = Work::Periodic { period_ns: period_ms * MS, compute_ns: 50 * US, rt: true };
+        let task = sim.add(work, DomainParams { rt_budget_pct: 100, rt_rate_per_s: 100_000, ..rt_allowed() }, 0);
+        for _ in 0..hogs {
+            sim.add(Work::Hog, plain(), 0);
+        }
+        sim.run_until(1_000 * MS);
+        let t = &sim.tasks[task];
+        let first = t.granted.iter().position(|granted| *granted).unwrap_or(t.granted.len());
+        prop_assert!(t.granted.len() - first >= 10, "{} steady periods", t.granted.len() - first);
+        prop_assert!(t.granted[first..].iter().all(|g| *g), "every steady-state deadline is granted");
+        prop_assert!(t.started_at_rt[first..].iter().all(|r| *r), "every steady-state period starts at RT");
     }
 
     #[test]
