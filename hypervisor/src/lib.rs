@@ -79,7 +79,7 @@ pub mod list;
 pub mod params;
 pub mod prio;
 pub mod rt;
-mod runq;
+pub mod runq;
 pub mod sched;
 pub mod state;
 pub mod trace;

@@ -14,8 +14,10 @@
 //! reschedule, as Xen's `__runq_tickle`: this CPU if it is idle; otherwise an idle CPU
 //! in the unit's affinity if there is one (it will steal the unit without preempting
 //! anybody: this is how an RT unit prefers an idle CPU); otherwise this CPU if the unit
-//! outranks what runs here. The chosen CPUs leave the idle set at once, so two wakers
-//! do not pick the same idler.
+//! outranks what runs here (an RT unit outranks a running RT unit with a later
+//! deadline); otherwise, for an RT unit waiting behind RT, a CPU in its affinity that
+//! runs no RT. The chosen CPUs leave the idle set at once, so two wakers do not pick
+//! the same idler.
 
 use core::ptr;
 

@@ -15,7 +15,6 @@
 //! settles on the stolen unit, the local candidate or idle. This is the shape of Xen's
 //! `csched_schedule` + `csched_load_balance`, split so the host owns the locking.
 //!
-//!
 //! Tickling (which CPU must reschedule when a unit waits) is in [`crate::runq`]; the
 //! RT rule (when a unit gets RT, its slice, when RT ends) is in [`crate::rt`].
 

@@ -1,9 +1,9 @@
 //! The RT extension, all of it: registering a deadline (the grant), serving it (the
 //! fire), the RT slice, and the end of RT, with the per-domain budget beside it
 //! ([`budget`]). Every change of a unit to or from RT happens here: [`crate::sched`]
-//! and [`crate::acct`] call [`Cpu::review_rt`] at a scheduling pass and at the tick,
-//! [`Cpu::end_rt`] when the unit blocks, [`Cpu::take_pending_rt`] when it wakes, and
-//! [`rt_slice`] for its slice; this module builds only on [`crate::runq`].
+//! and [`crate::acct`] call `Cpu::review_rt` at a scheduling pass and at the tick,
+//! `Cpu::end_rt` when the unit blocks, `Cpu::take_pending_rt` when it wakes, and
+//! `rt_slice` for its slice; this module builds only on [`crate::runq`].
 //!
 //! # The rule
 //!
