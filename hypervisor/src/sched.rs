@@ -225,10 +225,9 @@ impl Cpu {
             let ratelimit_ns = shared.ratelimit_ns.load(RELAXED);
             // RT waiting here, or (for a unit below RT) RT waiting on a peer for a CPU
             // that runs no RT, which is what this pass may have been tickled for.
-            // (The peer scan, O(CPUs), only within the rate limit.)
             let rt_waiting = || {
                 !self.queues[Prio::Rt.queue_index()].is_empty()
-                    || (cur.prio < Prio::Rt && !self.steal_candidates(shared, Prio::Boost).is_empty())
+                    || (cur.prio < Prio::Rt && !shared.rt_queued_elsewhere(self.id).is_empty())
             };
             let queued = |p: &Prio| !self.queues[p.queue_index()].is_empty();
             // Above it: a higher class, or for an RT unit an RT unit with an earlier
@@ -308,8 +307,13 @@ impl Cpu {
         // load balancing); with BOOST or UNDER here, RT work only: an RT unit waiting
         // behind another RT unit on its CPU is taken by a CPU that runs no RT.
         let steal_above = if candidate_prio > Prio::Over { Prio::Boost } else { candidate_prio };
-        let candidates =
-            if candidate_prio == Prio::Rt { CpuMask::EMPTY } else { self.steal_candidates(shared, steal_above) };
+        let candidates = if candidate_prio == Prio::Rt {
+            CpuMask::EMPTY
+        } else if candidate_prio > Prio::Over {
+            shared.rt_queued_elsewhere(self.id)
+        } else {
+            self.steal_candidates(shared, steal_above)
+        };
         if candidates.is_empty() {
             return ScheduleBegin {
                 want_steal: false,

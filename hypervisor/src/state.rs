@@ -226,6 +226,9 @@ pub struct Shared {
     pub(crate) best_queued: [AtomicU8; MAX_CPUS],
     /// Per CPU: the priority of the unit it runs (`Prio::Idle` when idle).
     pub(crate) current_prio: [AtomicU8; MAX_CPUS],
+    /// CPUs with an RT unit queued (what a CPU running no RT may steal), kept with
+    /// `best_queued`, so that finding them costs a mask load, not a scan.
+    pub(crate) rt_queued: AtomicCpuMask,
     /// Round-robin cursor for choosing among idle CPUs.
     pub(crate) tickle_cursor: AtomicU32,
     pub(crate) trace: TraceHook,
@@ -476,6 +479,7 @@ impl Shared {
             online: AtomicCpuMask::new(),
             best_queued: [const { AtomicU8::new(Prio::Idle as u8) }; MAX_CPUS],
             current_prio: [const { AtomicU8::new(Prio::Idle as u8) }; MAX_CPUS],
+            rt_queued: AtomicCpuMask::new(),
             tickle_cursor: AtomicU32::new(0),
             trace,
         };
@@ -540,8 +544,23 @@ impl Shared {
     }
 
     pub(crate) fn set_best_queued(&self, cpu: &Cpu) {
+        let best = cpu.best_queued();
         if let Some(slot) = self.best_queued.get(cpu.id as usize) {
-            slot.store(cpu.best_queued() as u8, RELAXED);
+            slot.store(best as u8, RELAXED);
         }
+        if best == Prio::Rt {
+            if !self.rt_queued.contains(cpu.id) {
+                self.rt_queued.set(cpu.id);
+            }
+        } else if self.rt_queued.contains(cpu.id) {
+            self.rt_queued.clear(cpu.id);
+        }
+    }
+
+    /// Non-idle online CPUs other than `except` with an RT unit queued.
+    pub(crate) fn rt_queued_elsewhere(&self, except: u32) -> CpuMask {
+        let mut mask = self.rt_queued.load().and(&self.online()).and_not(&self.idlers());
+        mask.clear(except);
+        mask
     }
 }
