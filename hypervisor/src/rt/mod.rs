@@ -57,6 +57,7 @@
 //! most its remaining quantum, and the isolation target is 0.5 ms on a CPU. A shorter
 //! `Q` would split in-budget audio periods; a longer one would let a spammer, within
 //! its budget, hold a CPU at RT for longer than the target.
+//!
 //! # Among RT units: earliest deadline first, and the isolation bound
 //!
 //! RT units are ordered by the deadline they are being served for (EDF): the RT queue
