@@ -232,9 +232,11 @@ impl Cpu {
             let queued = |p: &Prio| !self.queues[p.queue_index()].is_empty();
             // Above it: a higher class, or for an RT unit an RT unit with an earlier
             // deadline (EDF within RT, see `crate::rt`).
-            let higher_waiting = crate::prio::QUEUED_DESC.iter().take_while(|p| **p > cur.prio).any(queued)
-                || (cur.prio == Prio::Rt && self.rt_head_deadline().is_some_and(|d| d < cur.rt_last_deadline_ns));
-            let peer_waiting = crate::prio::QUEUED_DESC.iter().take_while(|p| **p >= cur.prio).any(queued);
+            let higher_waiting = || {
+                crate::prio::QUEUED_DESC.iter().take_while(|p| **p > cur.prio).any(queued)
+                    || (cur.prio == Prio::Rt && self.rt_head_deadline().is_some_and(|d| d < cur.rt_last_deadline_ns))
+            };
+            let peer_waiting = || crate::prio::QUEUED_DESC.iter().take_while(|p| **p >= cur.prio).any(queued);
             // The current unit keeps the CPU (1) within the rate limit unless an RT unit
             // waits, or (2) if its deadline fired while it was running this stay, for the
             // rest of its slice when no higher class waits: the passes RT makes (the
@@ -243,7 +245,7 @@ impl Cpu {
             // outside RT. Not when its stay was RT's doing and RT is over (`rt_ended`):
             // then it waits behind its equals as it would have without RT.
             let in_ratelimit = ratelimit_ns != 0 && ran_ns < ratelimit_ns && !rt_waiting();
-            let mid_slice = cur.rt_in_stay && ran_ns < shared.tslice_ns.load(RELAXED) && !higher_waiting;
+            let mid_slice = cur.rt_in_stay && ran_ns < shared.tslice_ns.load(RELAXED) && !higher_waiting();
             if !force_idle
                 && cur.runnable
                 && !cur.parked
@@ -255,7 +257,7 @@ impl Cpu {
                 // Within the rate limit with a unit of its class or higher waiting: that
                 // turn is deferred to the rate limit's end (as in Xen). Else, and after
                 // RT's own passes, the rest of the slice.
-                let keep_ns = if !mid_slice && peer_waiting {
+                let keep_ns = if !mid_slice && peer_waiting() {
                     ratelimit_ns - ran_ns
                 } else {
                     shared.tslice_ns.load(RELAXED).saturating_sub(ran_ns)

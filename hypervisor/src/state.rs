@@ -559,7 +559,11 @@ impl Shared {
 
     /// Non-idle online CPUs other than `except` with an RT unit queued.
     pub(crate) fn rt_queued_elsewhere(&self, except: u32) -> CpuMask {
-        let mut mask = self.rt_queued.load().and(&self.online()).and_not(&self.idlers());
+        let rt = self.rt_queued.load();
+        if rt.is_empty() {
+            return rt;
+        }
+        let mut mask = rt.and(&self.online()).and_not(&self.idlers());
         mask.clear(except);
         mask
     }
