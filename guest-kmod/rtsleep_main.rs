@@ -26,8 +26,11 @@
 //!
 //! The wake-up is always a plain `CLOCK_MONOTONIC` hrtimer (no slack), so the ioctl is
 //! never worse than `clock_nanosleep`. In addition, when the guest runs on Xen and the
-//! deadline is between [`MIN_LEAD_NS`] and [`MAX_LEAD_NS`] ahead, the module registers
-//! it with `SCHEDOP_rtsleep` (converted to Xen system time). Hypercall failures never
+//! deadline is in the future and at most [`MAX_LEAD_NS`] ahead, the module registers
+//! it with `SCHEDOP_rtsleep` (converted to Xen system time). There is no minimum lead:
+//! Xen admits deadlines by period (a VCPU's consecutive deadlines at least its minimum
+//! period apart, 1 ms by default), so the next period after a late wake-up is
+//! registered too; a deadline Xen refuses (`-ERANGE`) gets the hrtimer alone. Hypercall failures never
 //! fail the ioctl: `-EPERM` (dom0 has not allowed RT), `-ENOSYS`/`-EOPNOTSUPP` (stock
 //! Xen or another scheduler; then no further hypercalls are made), `-ERANGE` only change
 //! `rt_state`, `last_result` and the counters.
@@ -41,8 +44,8 @@
 //! registered for each CPU. The earliest deadline of a CPU wins: a later one is queued
 //! (`rt_deferred`), an earlier one replaces the registration (`rt_replaced`). When the
 //! sleeper holding a CPU's registration leaves, it registers the next earliest deadline
-//! of that CPU (`rt_reregistered`) or, if it was interrupted and none is left (or the
-//! next is too close for Xen's minimum lead), cancels (`rt_cancels`). After an on-time
+//! of that CPU (`rt_reregistered`) or, if it was interrupted and none is left (or Xen
+//! refuses the next), cancels (`rt_cancels`). After an on-time
 //! wake nothing needs cancelling: Xen has consumed the deadline.
 //!
 //! A sleeper that may be registered is kept on its VCPU for the whole sleep with
@@ -91,9 +94,9 @@ module! {
     license: "GPL",
 }
 
-/// Smallest lead (deadline minus now) for which we ask Xen for RT: the hypervisor's
-/// default minimum lead. Closer deadlines get the plain hrtimer only.
-const MIN_LEAD_NS: u64 = 5_000_000;
+/// Smallest lead (deadline minus now) for which we ask Xen for RT: none (Xen admits by
+/// period, not by lead). Reported in `RTSLEEP_IOC_INFO`'s `min_lead_ns`.
+const MIN_LEAD_NS: u64 = 0;
 /// Largest lead for which we ask Xen for RT: the hypervisor's default maximum lead.
 const MAX_LEAD_NS: u64 = 10_000_000_000;
 /// `RTSLEEP_FLAG_CANCEL` of `hypervisor/src/abi.rs`.

@@ -37,7 +37,8 @@
 #define RTCREDIT_RTSLEEP_FLAGS_KNOWN RTCREDIT_RTSLEEP_FLAG_CANCEL
 
 /*
- Hypercall result: the deadline is registered and will be served at RT priority.
+ Hypercall result: the deadline is registered and will be served at RT priority (a
+ deadline already due: at once).
  */
 #define RTCREDIT_RTSLEEP_GRANTED 0
 
@@ -92,6 +93,8 @@
  */
 #define RTCREDIT_TRC_SCHED_RTCREDIT 6
 
+#define ETIME 62
+
 /*
  Largest number of CPUs (ids `0..MAX_CPUS`) the core accepts.
  */
@@ -120,7 +123,19 @@
 /*
  Storage for the shared state, in 8-byte words.
  */
-#define RTCREDIT_SHARED_WORDS 64
+#define RTCREDIT_SHARED_WORDS 128
+
+/*
+ The shortest minimum period there may be (100 us): below it the RT timer's
+ interrupts alone would cost more than the work they serve.
+ */
+#define MIN_PERIOD_FLOOR_NS (100 * US)
+
+/*
+ The RT quantum: the most a unit runs at RT per deadline (500 us). See `crate::rt`
+ for how it is derived.
+ */
+#define RT_QUANTUM_NS (500 * US)
 
 /*
  Credits per millisecond of CPU (Xen's `CSCHED_CREDITS_PER_MSEC`).
@@ -181,7 +196,9 @@
 #define RTCREDIT_TRC_RT_FIRE 4
 
 /*
- RT dropped. Data: dom, unit, reason (0 tick, 1 blocked, 3 RT budget spent).
+ RT dropped (every end goes through `rt::end_rt`). Data: dom, unit, reason (1 blocked,
+ 3 RT budget spent, 4 the VCPU called rtsleep, 5 RT quantum used; 0, the tick, was a
+ reason before RT v2). While the unit runs, a `PRIO_CHANGE` from RT follows.
  */
 #define RTCREDIT_TRC_RT_DEMOTE 5
 
@@ -257,8 +274,8 @@ enum rtcredit_prio
    */
   RTCREDIT_PRIO_BOOST = 3,
   /*
-   Reached its registered deadline; dropped at a tick once held for a tick period,
-   when it blocks, or when the domain's RT budget is spent.
+   Reached its registered deadline; dropped at its next `rtsleep`, when it blocks,
+   after the RT quantum (500 us at RT), or when the domain's RT budget is spent.
    */
   RTCREDIT_PRIO_RT = 4,
 };
@@ -317,9 +334,9 @@ enum rtcredit_error
    */
   RTCREDIT_ERROR_NOT_PERMITTED = 3,
   /*
-   The deadline is in the past or closer than the minimum lead.
+   The deadline is less than the minimum period after the VCPU's last deadline.
    */
-  RTCREDIT_ERROR_DEADLINE_TOO_SOON = 4,
+  RTCREDIT_ERROR_PERIOD_TOO_SHORT = 4,
   /*
    The deadline is further away than the maximum lead.
    */
@@ -329,6 +346,10 @@ enum rtcredit_error
    */
   RTCREDIT_ERROR_NOT_RUNNING = 6,
   /*
+   The deadline is already due and the domain's RT budget cannot serve it now.
+   */
+  RTCREDIT_ERROR_DEADLINE_DUE = 7,
+  /*
    Time slice outside 1..=1000 ms or not a whole number of milliseconds.
    */
   RTCREDIT_ERROR_BAD_TIMESLICE = 10,
@@ -337,11 +358,11 @@ enum rtcredit_error
    */
   RTCREDIT_ERROR_BAD_RATELIMIT = 11,
   /*
-   Minimum RT lead outside 100 us..=1 s.
+   Minimum RT period outside 100 us..=1 s.
    */
-  RTCREDIT_ERROR_BAD_MIN_LEAD = 12,
+  RTCREDIT_ERROR_BAD_MIN_PERIOD = 12,
   /*
-   Maximum RT lead below the minimum lead or above 60 s.
+   Maximum RT lead below the minimum period or above 60 s.
    */
   RTCREDIT_ERROR_BAD_MAX_LEAD = 13,
   /*
@@ -442,11 +463,12 @@ typedef struct rtcredit_params {
    */
   uint64_t ratelimit_ns;
   /*
-   An RT deadline must be at least this far ahead. Default 5 ms (the paper's).
+   A VCPU's consecutive RT deadlines must be at least this far apart (a deadline at
+   least this long after the last one served). Default 1 ms, 100 us..=1 s.
    */
-  uint64_t rt_min_lead_ns;
+  uint64_t rt_min_period_ns;
   /*
-   An RT deadline may be at most this far ahead. Default 10 s.
+   An RT deadline may be at most this far ahead. Default 10 s, min period..=60 s.
    */
   uint64_t rt_max_lead_ns;
   /*
@@ -562,6 +584,16 @@ typedef struct rtcredit_schedule_begin_out {
 
  `deadline_ns` is absolute Xen system time (`NOW()` in Xen, the PV clock's
  `system_time` in the guest). It applies to the calling VCPU only.
+
+ Admission is by period, not by lead: a deadline must be at least the minimum period
+ (default 1 ms, sysctl and boot parameter, floor 100 us) after the last deadline of
+ this VCPU that came due (`-ERANGE` otherwise), and at most the maximum lead (10 s)
+ ahead (`-ERANGE`). How close to now it is does not matter, so a periodic task whose
+ last period woke late can always register the next one. A deadline already due is
+ served at once at RT (the result is `RTSLEEP_GRANTED`; the core asks the host to arm
+ the RT timer in the past, which fires at once) if the domain's RT budget allows, and
+ refused with `-ETIME` if not. The per-domain rate and CPU budget bound how much RT a
+ domain gets; over them a future deadline is `RTSLEEP_DEGRADED`.
  */
 typedef struct rtcredit_sched_rtsleep {
   /*
@@ -587,6 +619,11 @@ typedef struct rtcredit_rtsleep_outcome {
    return value.
    */
   int32_t result;
+  /*
+   The call ended the caller's RT: the host must run a scheduling pass on this CPU
+   (Xen: raise `SCHEDULE_SOFTIRQ`), so that it waits behind its equals again.
+   */
+  bool reschedule;
   /*
    Arm the unit's RT timer at this time; 0: stop it (nothing registered).
    */
@@ -694,7 +731,7 @@ typedef struct rtcredit_domctl_sched {
    */
   uint64_t rt_degraded;
   /*
-   Requests refused (`-EPERM`, `-ERANGE`, `-EINVAL`), plus deadlines that came
+   Requests refused (`-EPERM`, `-ERANGE`, `-ETIME`, `-EINVAL`), plus deadlines that came
    due after RT had been revoked.
    */
   uint64_t rt_denied;
@@ -771,11 +808,11 @@ typedef struct rtcredit_sysctl_sched {
    */
   uint32_t ratelimit_us;
   /*
-   Minimum RT lead, 100..=1000000 us.
+   Minimum RT period (spacing of a VCPU's consecutive deadlines), 100..=1000000 us.
    */
-  uint32_t rt_min_lead_us;
+  uint32_t rt_min_period_us;
   /*
-   Maximum RT lead, min lead..=60000 ms.
+   Maximum RT lead, min period..=60000 ms.
    */
   uint32_t rt_max_lead_ms;
 } rtcredit_sysctl_sched;

@@ -18,6 +18,16 @@ pub const XEN_SCHEDULER_RTCREDIT: u32 = 10;
 ///
 /// `deadline_ns` is absolute Xen system time (`NOW()` in Xen, the PV clock's
 /// `system_time` in the guest). It applies to the calling VCPU only.
+///
+/// Admission is by period, not by lead: a deadline must be at least the minimum period
+/// (default 1 ms, sysctl and boot parameter, floor 100 us) after the last deadline of
+/// this VCPU that came due (`-ERANGE` otherwise), and at most the maximum lead (10 s)
+/// ahead (`-ERANGE`). How close to now it is does not matter, so a periodic task whose
+/// last period woke late can always register the next one. A deadline already due is
+/// served at once at RT (the result is `RTSLEEP_GRANTED`; the core asks the host to arm
+/// the RT timer in the past, which fires at once) if the domain's RT budget allows, and
+/// refused with `-ETIME` if not. The per-domain rate and CPU budget bound how much RT a
+/// domain gets; over them a future deadline is `RTSLEEP_DEGRADED`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SchedRtsleep {
@@ -34,7 +44,8 @@ pub const RTSLEEP_FLAG_CANCEL: u32 = 1 << 0;
 /// Every flag this version understands.
 pub const RTSLEEP_FLAGS_KNOWN: u32 = RTSLEEP_FLAG_CANCEL;
 
-/// Hypercall result: the deadline is registered and will be served at RT priority.
+/// Hypercall result: the deadline is registered and will be served at RT priority (a
+/// deadline already due: at once).
 pub const RTSLEEP_GRANTED: i32 = 0;
 /// Hypercall result: accepted, but the domain is over its RT budget, so the VCPU will
 /// wake as any other (BOOST if it has credit), not at RT.
@@ -91,7 +102,7 @@ pub struct XenDomctlSchedRtcredit {
     pub rt_granted: u64,
     /// Requests or deadlines served as a normal wake: over the RT budget or capped.
     pub rt_degraded: u64,
-    /// Requests refused (`-EPERM`, `-ERANGE`, `-EINVAL`), plus deadlines that came
+    /// Requests refused (`-EPERM`, `-ERANGE`, `-ETIME`, `-EINVAL`), plus deadlines that came
     /// due after RT had been revoked.
     pub rt_denied: u64,
     /// Deadlines served at RT.
@@ -110,9 +121,9 @@ pub struct XenSysctlRtcreditSchedule {
     pub tslice_ms: u32,
     /// 0, or 100..=500000 us and at most the slice.
     pub ratelimit_us: u32,
-    /// Minimum RT lead, 100..=1000000 us.
-    pub rt_min_lead_us: u32,
-    /// Maximum RT lead, min lead..=60000 ms.
+    /// Minimum RT period (spacing of a VCPU's consecutive deadlines), 100..=1000000 us.
+    pub rt_min_period_us: u32,
+    /// Maximum RT lead, min period..=60000 ms.
     pub rt_max_lead_ms: u32,
 }
 
@@ -134,6 +145,7 @@ pub mod errno {
     pub const EBUSY: i32 = 16;
     pub const EINVAL: i32 = 22;
     pub const ERANGE: i32 = 34;
+    pub const ETIME: i32 = 62;
 }
 
 /// Why the core refused an operation. Each rule has its own code; the C ABI returns
@@ -147,19 +159,21 @@ pub enum RtcError {
     UnknownFlags = 2,
     /// The domain has not been allowed RT by dom0.
     NotPermitted = 3,
-    /// The deadline is in the past or closer than the minimum lead.
-    DeadlineTooSoon = 4,
+    /// The deadline is less than the minimum period after the VCPU's last deadline.
+    PeriodTooShort = 4,
     /// The deadline is further away than the maximum lead.
     DeadlineTooFar = 5,
     /// `rtsleep` for a unit that is not the one running on the given CPU.
     NotRunning = 6,
+    /// The deadline is already due and the domain's RT budget cannot serve it now.
+    DeadlineDue = 7,
     /// Time slice outside 1..=1000 ms or not a whole number of milliseconds.
     BadTimeslice = 10,
     /// Rate limit not 0 and outside 100 us..=500 ms, or longer than the time slice.
     BadRatelimit = 11,
-    /// Minimum RT lead outside 100 us..=1 s.
-    BadMinLead = 12,
-    /// Maximum RT lead below the minimum lead or above 60 s.
+    /// Minimum RT period outside 100 us..=1 s.
+    BadMinPeriod = 12,
+    /// Maximum RT lead below the minimum period or above 60 s.
     BadMaxLead = 13,
     /// RT budget window outside 10 ms..=10 s.
     BadBudgetWindow = 14,
@@ -200,7 +214,8 @@ impl RtcError {
     pub const fn errno(self) -> i32 {
         match self {
             RtcError::NotPermitted => errno::EPERM,
-            RtcError::DeadlineTooSoon | RtcError::DeadlineTooFar => errno::ERANGE,
+            RtcError::PeriodTooShort | RtcError::DeadlineTooFar => errno::ERANGE,
+            RtcError::DeadlineDue => errno::ETIME,
             RtcError::CpuNotEmpty | RtcError::UnitBusy | RtcError::DomainBusy => errno::EBUSY,
             RtcError::StaleTimer => errno::EAGAIN,
             _ => errno::EINVAL,
@@ -213,13 +228,14 @@ impl RtcError {
             RtcError::BadPadding => "rtsleep: reserved field 'pad' must be zero",
             RtcError::UnknownFlags => "rtsleep: unknown flag bits",
             RtcError::NotPermitted => "rtsleep: domain is not allowed RT (dom0 must grant it)",
-            RtcError::DeadlineTooSoon => "rtsleep: deadline is in the past or closer than the minimum lead",
+            RtcError::PeriodTooShort => "rtsleep: deadline is less than the minimum period after the last one",
             RtcError::DeadlineTooFar => "rtsleep: deadline is further away than the maximum lead",
             RtcError::NotRunning => "rtsleep: the unit is not running on this CPU",
+            RtcError::DeadlineDue => "rtsleep: deadline is already due and the domain is over its RT budget",
             RtcError::BadTimeslice => "time slice must be a whole number of ms in 1..=1000",
             RtcError::BadRatelimit => "rate limit must be 0 or 100us..=500ms and not above the time slice",
-            RtcError::BadMinLead => "minimum RT lead must be in 100us..=1s",
-            RtcError::BadMaxLead => "maximum RT lead must be in min_lead..=60s",
+            RtcError::BadMinPeriod => "minimum RT period must be in 100us..=1s",
+            RtcError::BadMaxLead => "maximum RT lead must be in min_period..=60s",
             RtcError::BadBudgetWindow => "RT budget window must be in 10ms..=10s",
             RtcError::BadChargeMode => "unknown charge mode",
             RtcError::BadWeight => "weight must be in 1..=65535",
@@ -277,7 +293,8 @@ mod tests {
         assert_eq!(RtcError::UnknownFlags.errno(), errno::EINVAL);
         assert_eq!(RtcError::BadPadding.errno(), errno::EINVAL);
         assert_eq!(RtcError::NotPermitted.errno(), errno::EPERM);
-        assert_eq!(RtcError::DeadlineTooSoon.errno(), errno::ERANGE);
+        assert_eq!(RtcError::PeriodTooShort.errno(), errno::ERANGE);
+        assert_eq!(RtcError::DeadlineDue.errno(), errno::ETIME);
         assert_eq!(RtcError::DeadlineTooFar.errno(), errno::ERANGE);
         assert_eq!(RtcError::NotPermitted.to_c(), -3);
     }
@@ -309,7 +326,7 @@ mod tests {
             [
                 offset_of!(S, tslice_ms),
                 offset_of!(S, ratelimit_us),
-                offset_of!(S, rt_min_lead_us),
+                offset_of!(S, rt_min_period_us),
                 offset_of!(S, rt_max_lead_ms)
             ],
             [0, 4, 8, 12]

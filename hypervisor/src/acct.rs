@@ -23,10 +23,11 @@
 //!
 //! # The tick
 //!
-//! Every tick (10 ms) on a CPU that runs a unit: charge it, drop BOOST to UNDER and RT
-//! to the class its credit earns (UNDER, or OVER when its credit is spent): the
-//! starvation guard, since a unit found running at a tick is consuming real CPU. Then
-//! make it active if it was not.
+//! Every tick (10 ms) on a CPU that runs a unit: charge it, drop BOOST to UNDER (the
+//! starvation guard, since a unit found running at a tick is consuming real CPU), and
+//! make it active if it was not. RT is not the tick's business: it ends by the RT rule
+//! (`crate::rt`: at the VCPU's next `rtsleep`, when it blocks, after the RT quantum, or
+//! when the budget is spent), which the tick only reviews as any pass does.
 //!
 //! # Locking
 //!
@@ -43,8 +44,7 @@ use crate::cpumask::{CpuMask, MAX_CPUS};
 use crate::list::container_of;
 use crate::params::{ChargeMode, Params};
 use crate::prio::Prio;
-use crate::rt::{note_rt_demotion, rt_budget_left_ns, Demotion};
-use crate::sched::{burn_credits, flush_prio_time, set_running_prio, unit_of_active};
+use crate::runq::{burn_credits, set_running_prio, unit_of_active};
 use crate::state::{Accounting, Cpu, Domain, Shared, Unit, RELAXED};
 use crate::trace;
 
@@ -236,29 +236,13 @@ impl Accounting {
             if !unit.active {
                 self.acct_start(cpu, current);
             }
+            // The tick never ends RT by itself: only the RT rule's own ends (the quantum
+            // used, the budget spent) apply here as at any pass. See `crate::rt`.
+            cpu.review_rt(shared, current, now);
+            // BOOST drops to UNDER as in Xen (accounting sorts it out later).
             let unit = &mut *current;
-            // RT lasts until the unit blocks, its budget is spent, or a tick that finds
-            // it RT for a whole tick period: a tick that comes just after the fire would
-            // otherwise end RT in the middle of the deadline's work (ticks and deadlines
-            // keep one phase for a whole run), and the next pass would send the unit
-            // behind the hogs of its class. The RT budget still bounds the time.
-            let tick_ns = shared.tick_ns.load(RELAXED);
-            let ends_rt = unit.prio == Prio::Rt && {
-                // Charge the RT time so far to the domain's budget window first.
-                flush_prio_time(shared, unit, now);
-                now.saturating_sub(unit.rt_since_ns) >= tick_ns || rt_budget_left_ns(shared, unit.live(), now) == 0
-            };
-            // BOOST drops to UNDER as in Xen (accounting sorts it out later). RT drops
-            // to the class its credit earns: an RT grant must not lift a unit that
-            // spent its credit above the units that have some.
-            match unit.prio {
-                Prio::Boost => set_running_prio(shared, unit, Prio::Under, now),
-                Prio::Rt if ends_rt => {
-                    note_rt_demotion(shared, unit, Demotion::Tick);
-                    let class = unit.credit_class();
-                    set_running_prio(shared, unit, class, now);
-                }
-                _ => {}
+            if unit.prio == Prio::Boost {
+                set_running_prio(shared, unit, Prio::Under, now);
             }
         }
         cpu.tick_on = true;

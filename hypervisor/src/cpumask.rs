@@ -74,6 +74,15 @@ impl CpuMask {
         out
     }
 
+    /// The CPUs of this set that are not in `other`.
+    pub fn and_not(&self, other: &CpuMask) -> CpuMask {
+        let mut out = *self;
+        for (dst, src) in out.bits.iter_mut().zip(other.bits.iter()) {
+            *dst &= !*src;
+        }
+        out
+    }
+
     /// Union.
     pub fn or(&self, other: &CpuMask) -> CpuMask {
         let mut out = *self;

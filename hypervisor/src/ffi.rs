@@ -36,7 +36,7 @@ pub const RTCREDIT_CPU_WORDS: usize = 32;
 /// Storage for the accounting state, in 8-byte words.
 pub const RTCREDIT_ACCT_WORDS: usize = 16;
 /// Storage for the shared state, in 8-byte words.
-pub const RTCREDIT_SHARED_WORDS: usize = 64;
+pub const RTCREDIT_SHARED_WORDS: usize = 128;
 
 /// Storage for a unit (`rtcredit_unit_init`). Opaque to C.
 #[repr(C)]
@@ -815,16 +815,17 @@ pub extern "C" fn rtcredit_errno(code: i32) -> i32 {
 /// The `RtcError` a negative code stands for.
 pub fn error_from_code(code: i32) -> Option<RtcError> {
     use RtcError::*;
-    const ALL: [RtcError; 26] = [
+    const ALL: [RtcError; 27] = [
         BadPadding,
         UnknownFlags,
         NotPermitted,
-        DeadlineTooSoon,
+        PeriodTooShort,
         DeadlineTooFar,
         NotRunning,
+        DeadlineDue,
         BadTimeslice,
         BadRatelimit,
-        BadMinLead,
+        BadMinPeriod,
         BadMaxLead,
         BadBudgetWindow,
         BadChargeMode,

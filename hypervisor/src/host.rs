@@ -13,7 +13,8 @@ use crate::cpumask::{CpuMask, MAX_CPUS};
 use crate::params::Params;
 use crate::prio::{Prio, NR_PRIOS};
 use crate::rt::RtsleepOutcome;
-use crate::sched::{unit_of_runq, TickCmd};
+use crate::runq::unit_of_runq;
+use crate::sched::TickCmd;
 use crate::state::{Accounting, Cpu, Domain, Shared, TraceHook, Unit, RELAXED};
 
 /// Index of a unit in this host.

@@ -28,10 +28,15 @@
 //! **RT.** A guest that must run at a known time (a 10 ms periodic task) tells the
 //! hypervisor the deadline with the `SCHEDOP_rtsleep` hypercall. At the deadline its
 //! VCPU gets RT, goes ahead of every other class, and its CPU (or an idle CPU it may run
-//! on) is tickled, overriding the rate limit. RT ends at the next tick or when the unit
-//! blocks (back to UNDER, or OVER if its credit is spent), and its run time is charged
+//! on) is tickled, overriding the rate limit. RT covers the deadline's work: it ends when
+//! the VCPU calls `rtsleep` again, blocks, or has run the RT quantum (500 us) at RT
+//! (back to UNDER, or OVER if its credit is spent), never at the tick; its run time is charged
 //! like any other, so nobody starves. Only domains dom0 allowed may ask, within a
-//! per-domain budget. See [`rt`].
+//! per-domain budget; a VCPU's consecutive deadlines must be at least the minimum
+//! period (1 ms) apart, but may be as close to now as they like (a deadline already due
+//! is served at once). Among RT units the earliest deadline runs first, so another
+//! domain's RT delays a deadline by at most one quantum per other RT VCPU on the CPU.
+//! See [`rt`].
 //!
 //! **SMP.** A CPU whose best local work is OVER, or that has none, steals more urgent
 //! work from busy peers; a unit's hard affinity limits where it may run. See [`sched`].
@@ -53,8 +58,9 @@
 //! # What the core promises
 //!
 //! No allocation anywhere; no floating point; every per-event operation is O(1) in the
-//! number of units except stealing (which may skip units a CPU may not run) and the
-//! accounting period (O(active units), once per 30 ms, as Xen's). The C ABI never
+//! number of units except stealing (which may skip units a CPU may not run), queueing at
+//! RT (deadline order: O(1) when deadlines come due in order, at worst O(RT units queued
+//! on that CPU)) and the accounting period (O(active units), once per 30 ms, as Xen's). The C ABI never
 //! panics through: bad arguments are error codes. Built for Xen (feature `xen`), a
 //! panic aborts through the host's `rtcredit_host_panic`.
 
@@ -73,6 +79,7 @@ pub mod list;
 pub mod params;
 pub mod prio;
 pub mod rt;
+pub mod runq;
 pub mod sched;
 pub mod state;
 pub mod trace;

@@ -29,6 +29,11 @@ impl Link {
     pub fn next(&self) -> *mut Link {
         self.next
     }
+
+    /// The preceding link on the same list, or null at the head.
+    pub fn prev(&self) -> *mut Link {
+        self.prev
+    }
 }
 
 impl Default for Link {
@@ -68,6 +73,35 @@ impl ListHead {
     /// First link, or null.
     pub fn front(&self) -> *mut Link {
         self.first
+    }
+
+    /// Last link, or null.
+    pub fn back(&self) -> *mut Link {
+        self.last
+    }
+
+    /// Inserts `link` right after `at`, or at the head when `at` is null.
+    ///
+    /// # Safety
+    /// `link` is valid and on no list; `at` is null or a member of this list.
+    pub unsafe fn insert_after(&mut self, at: *mut Link, link: *mut Link) {
+        if at.is_null() {
+            // SAFETY: per the contract.
+            return unsafe { self.push_front(link) };
+        }
+        // SAFETY: `at` and its successor are live members of this list.
+        unsafe {
+            let next = (*at).next;
+            (*link).prev = at;
+            (*link).next = next;
+            (*at).next = link;
+            if next.is_null() {
+                self.last = link;
+            } else {
+                (*next).prev = link;
+            }
+        }
+        self.len += 1;
     }
 
     /// Appends `link`.
@@ -177,6 +211,23 @@ mod tests {
             assert_eq!(list.pop_front(), ptrs[3]);
             assert!(list.pop_front().is_null());
             assert!(list.is_empty());
+        }
+    }
+
+    #[test]
+    fn insert_after_links_both_ways() {
+        let mut links: [Link; 3] = [Link::new(), Link::new(), Link::new()];
+        let ptrs: std::vec::Vec<*mut Link> = links.iter_mut().map(|l| l as *mut Link).collect();
+        let mut list = ListHead::new();
+        unsafe {
+            list.insert_after(ptr::null_mut(), ptrs[1]);
+            list.insert_after(ptrs[1], ptrs[2]);
+            list.insert_after(ptr::null_mut(), ptrs[0]);
+            assert_eq!((list.len(), list.front(), list.back()), (3, ptrs[0], ptrs[2]));
+            assert_eq!(((*ptrs[1]).prev(), (*ptrs[1]).next()), (ptrs[0], ptrs[2]));
+            assert_eq!(list.pop_front(), ptrs[0]);
+            assert_eq!(list.pop_front(), ptrs[1]);
+            assert_eq!(list.pop_front(), ptrs[2]);
         }
     }
 }

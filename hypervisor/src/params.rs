@@ -40,9 +40,10 @@ pub struct Params {
     pub tslice_ns: u64,
     /// A unit is not preempted before it ran this long (0 = off). Default 1 ms.
     pub ratelimit_ns: u64,
-    /// An RT deadline must be at least this far ahead. Default 5 ms (the paper's).
-    pub rt_min_lead_ns: u64,
-    /// An RT deadline may be at most this far ahead. Default 10 s.
+    /// A VCPU's consecutive RT deadlines must be at least this far apart (a deadline at
+    /// least this long after the last one served). Default 1 ms, 100 us..=1 s.
+    pub rt_min_period_ns: u64,
+    /// An RT deadline may be at most this far ahead. Default 10 s, min period..=60 s.
     pub rt_max_lead_ns: u64,
     /// Length of the window over which per-domain RT budgets are counted. Default 1 s.
     pub rt_budget_window_ns: u64,
@@ -57,7 +58,7 @@ impl Default for Params {
         Params {
             tslice_ns: 30 * MS,
             ratelimit_ns: MS,
-            rt_min_lead_ns: 5 * MS,
+            rt_min_period_ns: MS,
             rt_max_lead_ns: 10 * S,
             rt_budget_window_ns: S,
             charge_mode: ChargeMode::Measured as u32,
@@ -77,10 +78,10 @@ impl Params {
         {
             return Err(RtcError::BadRatelimit);
         }
-        if !(100 * US..=S).contains(&self.rt_min_lead_ns) {
-            return Err(RtcError::BadMinLead);
+        if !(MIN_PERIOD_FLOOR_NS..=S).contains(&self.rt_min_period_ns) {
+            return Err(RtcError::BadMinPeriod);
         }
-        if !(self.rt_min_lead_ns..=60 * S).contains(&self.rt_max_lead_ns) {
+        if !(self.rt_min_period_ns..=60 * S).contains(&self.rt_max_lead_ns) {
             return Err(RtcError::BadMaxLead);
         }
         if !(10 * MS..=10 * S).contains(&self.rt_budget_window_ns) {
@@ -108,6 +109,12 @@ impl Params {
     }
 }
 
+/// The shortest minimum period there may be (100 us): below it the RT timer's
+/// interrupts alone would cost more than the work they serve.
+pub const MIN_PERIOD_FLOOR_NS: u64 = 100 * US;
+/// The RT quantum: the most a unit runs at RT per deadline (500 us). See `crate::rt`
+/// for how it is derived.
+pub const RT_QUANTUM_NS: u64 = 500 * US;
 /// Credits per millisecond of CPU (Xen's `CSCHED_CREDITS_PER_MSEC`).
 pub const CREDITS_PER_MS: i32 = 10;
 /// Default domain weight (Xen's `CSCHED_DEFAULT_WEIGHT`).
@@ -130,7 +137,7 @@ mod tests {
         assert_eq!(p.validate(), Ok(()));
         assert_eq!(p.tick_ns(), 10 * MS);
         assert_eq!(p.credits_per_tslice(), 300);
-        assert_eq!(p.rt_min_lead_ns, 5 * MS);
+        assert_eq!(p.rt_min_period_ns, MS);
     }
 
     #[test]
@@ -142,8 +149,8 @@ mod tests {
             (Params { tslice_ns: 1001 * MS, ..ok }, RtcError::BadTimeslice),
             (Params { ratelimit_ns: 99 * US, ..ok }, RtcError::BadRatelimit),
             (Params { tslice_ns: MS, ratelimit_ns: 2 * MS, ..ok }, RtcError::BadRatelimit),
-            (Params { rt_min_lead_ns: 0, ..ok }, RtcError::BadMinLead),
-            (Params { rt_max_lead_ns: MS, ..ok }, RtcError::BadMaxLead),
+            (Params { rt_min_period_ns: 99 * US, ..ok }, RtcError::BadMinPeriod),
+            (Params { rt_min_period_ns: 2 * MS, rt_max_lead_ns: MS, ..ok }, RtcError::BadMaxLead),
             (Params { rt_budget_window_ns: MS, ..ok }, RtcError::BadBudgetWindow),
             (Params { charge_mode: 7, ..ok }, RtcError::BadChargeMode),
         ];
@@ -151,6 +158,7 @@ mod tests {
             assert_eq!(params.validate(), Err(error), "{params:?}");
         }
         assert_eq!(Params { ratelimit_ns: 0, ..ok }.validate(), Ok(()));
+        assert_eq!(Params { rt_min_period_ns: 100 * US, ..ok }.validate(), Ok(()), "the floor itself");
         assert_eq!(Params { tslice_ns: MS, ratelimit_ns: 0, ..ok }.tick_ns(), MS);
     }
 }

@@ -20,8 +20,8 @@ pub enum Prio {
     Under = 2,
     /// Woke from UNDER; dropped back at the next tick that finds it running.
     Boost = 3,
-    /// Reached its registered deadline; dropped at a tick once held for a tick period,
-    /// when it blocks, or when the domain's RT budget is spent.
+    /// Reached its registered deadline; dropped at its next `rtsleep`, when it blocks,
+    /// after the RT quantum (500 us at RT), or when the domain's RT budget is spent.
     Rt = 4,
 }
 

@@ -8,28 +8,23 @@
 //! rate limit says it has not run long enough (unless an RT unit waits: RT overrides
 //! the rate limit). Otherwise the current unit goes back to the tail of its class and
 //! the head of the highest non-empty class is the candidate. If the candidate is at
-//! least UNDER it runs. If it is OVER, or nothing is queued, better work may wait on
+//! least UNDER it runs (unless a peer has RT waiting, which is stolen: see
+//! [`crate::rt`]). If it is OVER, or nothing is queued, better work may wait on
 //! another CPU: the caller gets the set of CPUs whose queues hold something more
 //! urgent, try-locks them one by one and calls `steal_from`, then `schedule_finish`
 //! settles on the stolen unit, the local candidate or idle. This is the shape of Xen's
 //! `csched_schedule` + `csched_load_balance`, split so the host owns the locking.
 //!
-//! # Tickling
-//!
-//! When a unit is queued (wake, RT deadline, unpark), `tickle` decides which CPU must
-//! reschedule, as Xen's `__runq_tickle`: this CPU if it is idle; otherwise an idle CPU
-//! in the unit's affinity if there is one (it will steal the unit without preempting
-//! anybody: this is how an RT unit prefers an idle CPU); otherwise this CPU if the unit
-//! outranks what runs here. The chosen CPUs leave the idle set at once, so two wakers
-//! do not pick the same idler.
+//! Tickling (which CPU must reschedule when a unit waits) is in [`crate::runq`]; the
+//! RT rule (when a unit gets RT, its slice, when RT ends) is in [`crate::rt`].
 
 use core::ptr;
 
 use crate::cpumask::CpuMask;
-use crate::list::{container_of, Link};
 use crate::params::{ChargeMode, MIN_TIMER_NS};
 use crate::prio::Prio;
-use crate::rt::{note_rt_demotion, Demotion};
+use crate::rt::{rt_slice, RtEnd};
+use crate::runq::{burn_credits, flush_prio_time, unit_of_runq};
 use crate::state::{bump, Cpu, Shared, Unit, RELAXED};
 use crate::{trace, RtcError};
 
@@ -85,66 +80,6 @@ pub struct ScheduleBegin {
     pub decision: Decision,
 }
 
-/// # Safety
-/// `link` is the `runq_link` of a live unit.
-pub(crate) unsafe fn unit_of_runq(link: *mut Link) -> *mut Unit {
-    container_of!(link, Unit, runq_link)
-}
-
-/// # Safety
-/// `link` is the `active_link` of a live unit.
-pub(crate) unsafe fn unit_of_active(link: *mut Link) -> *mut Unit {
-    container_of!(link, Unit, active_link)
-}
-
-/// Charges the running unit for the time since it was last charged (Xen's
-/// `burn_credits`): 10 credits per ms, the remainder carried to the next charge.
-pub(crate) fn burn_credits(unit: &mut Unit, now: u64) {
-    let delta = now.saturating_sub(unit.charged_until_ns);
-    unit.charged_until_ns = unit.charged_until_ns.max(now);
-    if delta == 0 {
-        return;
-    }
-    let scaled = delta.saturating_mul(crate::params::CREDITS_PER_MS as u64).saturating_add(unit.residual_ns);
-    let credits = scaled / 1_000_000;
-    unit.residual_ns = scaled % 1_000_000;
-    let credit = i64::from(unit.credit.load(RELAXED)).saturating_sub(credits.min(i32::MAX as u64) as i64);
-    unit.credit.store(credit.max(i64::from(i32::MIN)) as i32, RELAXED);
-}
-
-/// Adds the time since `prio_since_ns` to the running unit's per-priority counters
-/// (and to its domain's RT budget use when it ran at RT).
-pub(crate) fn flush_prio_time(shared: &Shared, unit: &mut Unit, now: u64) {
-    let elapsed = now.saturating_sub(unit.prio_since_ns);
-    unit.prio_since_ns = unit.prio_since_ns.max(now);
-    if elapsed == 0 || !unit.running {
-        return;
-    }
-    unit.stats.add_prio_time(unit.prio, elapsed);
-    if unit.prio == Prio::Rt {
-        crate::rt::charge_rt_time(shared, unit.live(), elapsed, now);
-    }
-}
-
-/// Changes the priority of the running unit, keeping the counters exact.
-pub(crate) fn set_running_prio(shared: &Shared, unit: &mut Unit, prio: Prio, now: u64) {
-    if unit.prio == prio {
-        return;
-    }
-    flush_prio_time(shared, unit, now);
-    shared.emit(trace::PRIO_CHANGE, &[unit.domid(), unit.unit_id, unit.prio as u32, prio as u32]);
-    unit.prio = prio;
-}
-
-/// An RT unit's slice ends when its domain's RT budget would run out, so that the
-/// budget is a bound, not a hint.
-fn cap_rt_slice(shared: &Shared, unit: &Unit, slice_ns: u64, now: u64) -> u64 {
-    if unit.prio != Prio::Rt {
-        return slice_ns;
-    }
-    slice_ns.min(crate::rt::rt_budget_left_ns(shared, unit.live(), now).max(MIN_TIMER_NS))
-}
-
 impl Decision {
     pub(crate) const fn idle() -> Decision {
         Decision {
@@ -170,108 +105,6 @@ impl Cpu {
             return Err(RtcError::CpuNotOnline);
         }
         Ok(())
-    }
-
-    /// Appends `unit` to the queue of its priority.
-    ///
-    /// # Safety
-    /// `unit` is live, resident here, runnable, not parked, not running, not queued.
-    pub(crate) unsafe fn enqueue(&mut self, shared: &Shared, unit: *mut Unit) {
-        // SAFETY: per the contract; the queue index of a queued priority is < 4, and a
-        // unit with `Prio::Idle` is never queued (callers never give units IDLE).
-        unsafe {
-            let index = (*unit).prio.queue_index();
-            if let Some(queue) = self.queues.get_mut(index) {
-                queue.push_back(ptr::addr_of_mut!((*unit).runq_link));
-                (*unit).queued = true;
-            }
-        }
-        shared.set_best_queued(self);
-    }
-
-    /// Removes `unit` from its queue.
-    ///
-    /// # Safety
-    /// `unit` is live and queued here.
-    pub(crate) unsafe fn dequeue(&mut self, shared: &Shared, unit: *mut Unit) {
-        // SAFETY: per the contract the unit is on the queue of its priority.
-        unsafe {
-            let index = (*unit).prio.queue_index();
-            if let Some(queue) = self.queues.get_mut(index) {
-                queue.remove(ptr::addr_of_mut!((*unit).runq_link));
-            }
-            (*unit).queued = false;
-        }
-        shared.set_best_queued(self);
-    }
-
-    /// Changes the priority of a unit wherever it is (queued, running or neither).
-    ///
-    /// # Safety
-    /// `unit` is live and resident here.
-    pub(crate) unsafe fn set_prio(&mut self, shared: &Shared, unit: *mut Unit, prio: Prio, now: u64) {
-        // SAFETY: per the contract; requeueing keeps the queue/priority invariant.
-        unsafe {
-            if (*unit).prio == prio {
-                return;
-            }
-            if (*unit).queued {
-                self.dequeue(shared, unit);
-                (*unit).prio = prio;
-                self.enqueue(shared, unit);
-            } else if (*unit).running {
-                set_running_prio(shared, &mut *unit, prio, now);
-            } else {
-                (*unit).prio = prio;
-            }
-        }
-    }
-
-    /// Chooses which CPUs must reschedule now that `unit` waits on this CPU.
-    ///
-    /// # Safety
-    /// `unit` is live and queued here; `self.current` is live or null.
-    pub(crate) unsafe fn tickle(&mut self, shared: &Shared, unit: *const Unit) -> CpuMask {
-        // SAFETY: per the contract.
-        let (new_prio, affinity) = unsafe { ((*unit).prio, (*unit).affinity) };
-        let current_prio = if self.current.is_null() {
-            Prio::Idle
-        } else {
-            // SAFETY: the current unit is live while it is current.
-            unsafe { (*self.current).prio }
-        };
-        let mut idle = shared.idlers().and(&affinity).and(&shared.online());
-        idle.clear(self.id);
-        if current_prio == Prio::Idle {
-            return self.claim(shared, self.id);
-        }
-        if !idle.is_empty() {
-            // Leave the running unit alone (it is cache-hot); an idler steals this one.
-            return self.claim_idler(shared, &idle);
-        }
-        if new_prio > current_prio {
-            return self.claim(shared, self.id);
-        }
-        CpuMask::EMPTY
-    }
-
-    /// Tickles `cpu`: it leaves the idle set at once, so two wakers do not pick it.
-    fn claim(&self, shared: &Shared, cpu: u32) -> CpuMask {
-        shared.idlers.clear(cpu);
-        shared.emit(trace::TICKLE, &[cpu, self.id]);
-        CpuMask::single(cpu)
-    }
-
-    /// Tickles one CPU of `idle`, round-robin (Xen's `cpumask_cycle` on its last
-    /// tickled CPU), so that work spreads over the idle CPUs.
-    fn claim_idler(&self, shared: &Shared, idle: &CpuMask) -> CpuMask {
-        match idle.cycle_after(shared.tickle_cursor.load(RELAXED)) {
-            Some(cpu) => {
-                shared.tickle_cursor.store(cpu, RELAXED);
-                self.claim(shared, cpu)
-            }
-            None => CpuMask::EMPTY,
-        }
     }
 
     /// Makes `unit` resident on this CPU (Xen's `insert_unit`), runnable or not.
@@ -317,12 +150,11 @@ impl Cpu {
                 return Ok(CpuMask::EMPTY);
             }
             let migrating = core::mem::take(&mut u.migrating);
-            if core::mem::take(&mut u.rt_pending)
-                && now.saturating_sub(u.rt_fired_at_ns) <= shared.tick_ns.load(RELAXED)
-            {
-                u.prio = Prio::Rt;
-                u.rt_since_ns = now;
-            } else if !migrating && u.prio == Prio::Under {
+            let boost = !migrating && u.prio == Prio::Under;
+            // RT: its deadline fired while it was blocked. It would have been BOOST
+            // without RT if this wake boosts it or it still had BOOST.
+            let rt = self.take_pending_rt(shared, unit, boost || u.prio == Prio::Boost, now);
+            if !rt && boost {
                 u.prio = Prio::Boost;
                 bump(&u.stats.boosts, 1);
                 shared.emit(trace::BOOST, &[u.domid(), u.unit_id]);
@@ -385,53 +217,71 @@ impl Cpu {
                 burn_credits(cur, now);
             }
             flush_prio_time(shared, cur, now);
-            if cur.prio == Prio::Rt && crate::rt::rt_budget_left_ns(shared, cur.live(), now) == 0 {
-                // The domain's RT CPU budget is spent: back to what its credit earns.
-                note_rt_demotion(shared, cur, Demotion::BudgetSpent);
-                let class = cur.credit_class();
-                set_running_prio(shared, cur, class, now);
-            }
+            // SAFETY: the current unit, live.
+            unsafe { self.review_rt(shared, current, now) };
+            // SAFETY: as above (`review_rt` may have changed its priority).
+            let cur = unsafe { &mut *current };
             let ran_ns = now.saturating_sub(self.current_since_ns);
             let ratelimit_ns = shared.ratelimit_ns.load(RELAXED);
-            let rt_waiting = !self.queues[Prio::Rt.queue_index()].is_empty();
+            // RT waiting here, or (for a unit below RT) RT waiting on a peer for a CPU
+            // that runs no RT, which is what this pass may have been tickled for.
+            let rt_waiting = || {
+                !self.queues[Prio::Rt.queue_index()].is_empty()
+                    || (cur.prio < Prio::Rt && !shared.rt_queued_elsewhere(self.id).is_empty())
+            };
+            let queued = |p: &Prio| !self.queues[p.queue_index()].is_empty();
+            // Above it: a higher class, or for an RT unit an RT unit with an earlier
+            // deadline (EDF within RT, see `crate::rt`).
+            let higher_waiting = || {
+                crate::prio::QUEUED_DESC.iter().take_while(|p| **p > cur.prio).any(queued)
+                    || (cur.prio == Prio::Rt && self.rt_head_deadline().is_some_and(|d| d < cur.rt_last_deadline_ns))
+            };
+            let peer_waiting = || crate::prio::QUEUED_DESC.iter().take_while(|p| **p >= cur.prio).any(queued);
+            // The current unit keeps the CPU (1) within the rate limit unless an RT unit
+            // waits, or (2) if its deadline fired while it was running this stay, for the
+            // rest of its slice when no higher class waits: the passes RT makes (the
+            // fire's own, the end of an RT slice or of RT) do not send it behind its
+            // equals mid-slice, so RT on a unit that was running anyway changes nothing
+            // outside RT. Not when its stay was RT's doing and RT is over (`rt_ended`):
+            // then it waits behind its equals as it would have without RT.
+            let in_ratelimit = ratelimit_ns != 0 && ran_ns < ratelimit_ns && !rt_waiting();
+            let mid_slice = cur.rt_in_stay && ran_ns < shared.tslice_ns.load(RELAXED) && !higher_waiting();
             if !force_idle
-                && ratelimit_ns != 0
                 && cur.runnable
                 && !cur.parked
                 && !cur.yielding
-                && ran_ns < ratelimit_ns
-                && !rt_waiting
+                && !cur.rt_ended
+                && (in_ratelimit || mid_slice)
             {
                 let mut decision = self.decision_for(current, false);
-                // Cut the slice to the rate limit's remainder only when something queued
-                // here is at least as urgent as the current unit (its turn is what is deferred).
-                // Otherwise (e.g. the RT fire's own pass) the unit keeps its slice, so
-                // that it is not round-robined behind its equals at the rate limit.
-                let better_waiting = crate::prio::QUEUED_DESC
-                    .iter()
-                    .take_while(|p| **p >= cur.prio)
-                    .any(|p| !self.queues[p.queue_index()].is_empty());
-                let keep_ns = if better_waiting {
+                // Within the rate limit with a unit of its class or higher waiting: that
+                // turn is deferred to the rate limit's end (as in Xen). Else, and after
+                // RT's own passes, the rest of the slice.
+                let keep_ns = if !mid_slice && peer_waiting() {
                     ratelimit_ns - ran_ns
                 } else {
                     shared.tslice_ns.load(RELAXED).saturating_sub(ran_ns)
                 };
-                decision.run_ns = cap_rt_slice(shared, cur, keep_ns.max(MIN_TIMER_NS), now);
+                decision.run_ns = rt_slice(shared, cur, keep_ns.max(MIN_TIMER_NS), now);
                 decision.switched = false;
                 return ScheduleBegin { want_steal: false, min_prio: Prio::Idle, candidates: CpuMask::EMPTY, decision };
             }
+            let stays = cur.runnable && !cur.parked;
+            if !stays {
+                // RT is a one-shot grant: it ends when the unit blocks.
+                // SAFETY: the current unit, live.
+                unsafe { self.end_rt(shared, current, RtEnd::Blocked, now) };
+            }
+            // SAFETY: as above.
+            let cur = unsafe { &mut *current };
             cur.running = false;
             self.current = ptr::null_mut();
-            if cur.runnable && !cur.parked {
+            if stays {
                 if cur.yielding {
                     self.yielder = current;
                 }
                 // SAFETY: runnable, not parked, no longer running, not queued.
                 unsafe { self.enqueue(shared, current) };
-            } else if cur.prio == Prio::Rt {
-                // RT is a one-shot grant: it ends when the unit blocks.
-                cur.prio = cur.credit_class();
-                note_rt_demotion(shared, cur, Demotion::Blocked);
             }
             cur.yielding = false;
         }
@@ -455,26 +305,27 @@ impl Cpu {
             unsafe { (*candidate).prio }
         };
         self.pending_pick = candidate;
-        if candidate_prio > Prio::Over {
-            return ScheduleBegin {
-                want_steal: false,
-                min_prio: candidate_prio,
-                candidates: CpuMask::EMPTY,
-                // SAFETY: `pending_pick` is queued here.
-                decision: unsafe { self.schedule_finish(shared, ptr::null_mut(), now) },
-            };
-        }
-        let candidates = self.steal_candidates(shared, candidate_prio);
+        // Stealing: with OVER or nothing here, any more urgent work elsewhere (Xen's
+        // load balancing); with BOOST or UNDER here, RT work only: an RT unit waiting
+        // behind another RT unit on its CPU is taken by a CPU that runs no RT.
+        let steal_above = if candidate_prio > Prio::Over { Prio::Boost } else { candidate_prio };
+        let candidates = if candidate_prio == Prio::Rt {
+            CpuMask::EMPTY
+        } else if candidate_prio > Prio::Over {
+            shared.rt_queued_elsewhere(self.id)
+        } else {
+            self.steal_candidates(shared, steal_above)
+        };
         if candidates.is_empty() {
             return ScheduleBegin {
                 want_steal: false,
                 min_prio: candidate_prio,
                 candidates,
-                // SAFETY: as above.
+                // SAFETY: `pending_pick` is queued here.
                 decision: unsafe { self.schedule_finish(shared, ptr::null_mut(), now) },
             };
         }
-        ScheduleBegin { want_steal: true, min_prio: candidate_prio, candidates, decision: Decision::idle() }
+        ScheduleBegin { want_steal: true, min_prio: steal_above, candidates, decision: Decision::idle() }
     }
 
     /// The head of the highest non-empty class, except that a yielding unit alone at
@@ -602,6 +453,7 @@ impl Cpu {
             if !self.forced_idle {
                 shared.idlers.set(self.id);
             }
+            shared.set_current_prio(self.id, Prio::Idle);
             if switched {
                 shared.emit(trace::IDLE, &[self.id]);
             }
@@ -613,12 +465,17 @@ impl Cpu {
             decision
         } else {
             shared.idlers.clear(self.id);
+            // SAFETY: `next` is live.
+            shared.set_current_prio(self.id, unsafe { (*next).prio });
             // SAFETY: `next` is live, resident here, and no longer queued.
             let unit = unsafe { &mut *next };
             unit.running = true;
             self.current = next;
             if switched {
                 self.current_since_ns = now;
+                unit.rt_ended = false;
+                unit.rt_in_stay = false;
+                unit.switched_in_at_rt = unit.prio == Prio::Rt;
                 bump(&unit.stats.runs, 1);
                 shared.emit(trace::SWITCH_IN, &[unit.domid(), unit.unit_id, unit.prio as u32, self.id]);
             }
@@ -631,7 +488,7 @@ impl Cpu {
                 decision.tick = TickCmd::Start;
                 decision.tick_at_ns = now.saturating_add(tick_ns - now % tick_ns);
             }
-            decision.run_ns = cap_rt_slice(shared, unit, shared.tslice_ns.load(RELAXED), now);
+            decision.run_ns = rt_slice(shared, unit, shared.tslice_ns.load(RELAXED), now);
             decision
         };
         decision.switched = switched;

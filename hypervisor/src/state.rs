@@ -72,6 +72,17 @@ pub struct Unit {
     pub(crate) migrating: bool,
     /// Its registered deadline passed while it was blocked: RT when it wakes.
     pub(crate) rt_pending: bool,
+    /// Its RT began at a wake that would otherwise have given it BOOST: RT ends to BOOST
+    /// (if its credit still earns UNDER), as the wake would have been without RT.
+    pub(crate) rt_instead_of_boost: bool,
+    /// Its current stay on the CPU began at RT (RT got it the CPU).
+    pub(crate) switched_in_at_rt: bool,
+    /// Its deadline fired during its current stay, which began below RT: RT did not get
+    /// it the CPU, so RT's own passes leave it the rest of its slice.
+    pub(crate) rt_in_stay: bool,
+    /// The RT that got it this stay has ended: the rate limit does not keep it on the
+    /// CPU for the rest of the stay. Cleared when it is next switched in.
+    pub(crate) rt_ended: bool,
     /// Switched out but the host has not saved its context yet (Xen's `is_running`
     /// is still set): no other CPU may steal it until `context_saved`.
     pub(crate) saving: bool,
@@ -86,10 +97,13 @@ pub struct Unit {
     pub(crate) prio_since_ns: u64,
     /// Registered RT deadline, 0 for none.
     pub(crate) rt_deadline_ns: u64,
+    /// The last deadline that came due (served at RT or not), 0 for none: the next
+    /// must be at least the minimum period after it.
+    pub(crate) rt_last_deadline_ns: u64,
     /// When the deadline fired while the unit was blocked (`rt_pending`).
     pub(crate) rt_fired_at_ns: u64,
-    /// When it last became RT (the tick keeps RT for at least one tick period after).
-    pub(crate) rt_since_ns: u64,
+    /// Time run at RT since its current RT grant began (RT ends at the RT quantum).
+    pub(crate) rt_used_ns: u64,
     /// CPUs it may run on (hard affinity).
     pub(crate) affinity: CpuMask,
     pub stats: UnitStats,
@@ -199,7 +213,7 @@ pub struct Shared {
     pub(crate) tslice_ns: AtomicU64,
     pub(crate) tick_ns: AtomicU64,
     pub(crate) ratelimit_ns: AtomicU64,
-    pub(crate) rt_min_lead_ns: AtomicU64,
+    pub(crate) rt_min_period_ns: AtomicU64,
     pub(crate) rt_max_lead_ns: AtomicU64,
     pub(crate) rt_window_ns: AtomicU64,
     pub(crate) credits_per_tick: AtomicI32,
@@ -210,6 +224,11 @@ pub struct Shared {
     pub(crate) online: AtomicCpuMask,
     /// Per CPU: the highest priority on its queues (`Prio::Idle` when empty).
     pub(crate) best_queued: [AtomicU8; MAX_CPUS],
+    /// Per CPU: the priority of the unit it runs (`Prio::Idle` when idle).
+    pub(crate) current_prio: [AtomicU8; MAX_CPUS],
+    /// CPUs with an RT unit queued (what a CPU running no RT may steal), kept with
+    /// `best_queued`, so that finding them costs a mask load, not a scan.
+    pub(crate) rt_queued: AtomicCpuMask,
     /// Round-robin cursor for choosing among idle CPUs.
     pub(crate) tickle_cursor: AtomicU32,
     pub(crate) trace: TraceHook,
@@ -257,14 +276,19 @@ impl Unit {
             yielding: false,
             migrating: false,
             rt_pending: false,
+            rt_instead_of_boost: false,
+            switched_in_at_rt: false,
+            rt_in_stay: false,
+            rt_ended: false,
             saving: false,
             credit: AtomicI32::new(0),
             residual_ns: 0,
             charged_until_ns: 0,
             prio_since_ns: 0,
             rt_deadline_ns: 0,
+            rt_last_deadline_ns: 0,
             rt_fired_at_ns: 0,
-            rt_since_ns: 0,
+            rt_used_ns: 0,
             affinity: CpuMask::first_n(MAX_CPUS),
             stats: UnitStats::default(),
         }
@@ -445,7 +469,7 @@ impl Shared {
             tslice_ns: AtomicU64::new(0),
             tick_ns: AtomicU64::new(0),
             ratelimit_ns: AtomicU64::new(0),
-            rt_min_lead_ns: AtomicU64::new(0),
+            rt_min_period_ns: AtomicU64::new(0),
             rt_max_lead_ns: AtomicU64::new(0),
             rt_window_ns: AtomicU64::new(0),
             credits_per_tick: AtomicI32::new(0),
@@ -454,6 +478,8 @@ impl Shared {
             idlers: AtomicCpuMask::new(),
             online: AtomicCpuMask::new(),
             best_queued: [const { AtomicU8::new(Prio::Idle as u8) }; MAX_CPUS],
+            current_prio: [const { AtomicU8::new(Prio::Idle as u8) }; MAX_CPUS],
+            rt_queued: AtomicCpuMask::new(),
             tickle_cursor: AtomicU32::new(0),
             trace,
         };
@@ -465,7 +491,7 @@ impl Shared {
         self.tslice_ns.store(params.tslice_ns, RELAXED);
         self.tick_ns.store(params.tick_ns(), RELAXED);
         self.ratelimit_ns.store(params.ratelimit_ns, RELAXED);
-        self.rt_min_lead_ns.store(params.rt_min_lead_ns, RELAXED);
+        self.rt_min_period_ns.store(params.rt_min_period_ns, RELAXED);
         self.rt_max_lead_ns.store(params.rt_max_lead_ns, RELAXED);
         self.rt_window_ns.store(params.rt_budget_window_ns, RELAXED);
         let credits_per_tslice = params.credits_per_tslice();
@@ -499,9 +525,46 @@ impl Shared {
         }
     }
 
-    pub(crate) fn set_best_queued(&self, cpu: &Cpu) {
-        if let Some(slot) = self.best_queued.get(cpu.id as usize) {
-            slot.store(cpu.best_queued() as u8, RELAXED);
+    pub(crate) fn set_current_prio(&self, cpu: u32, prio: Prio) {
+        if let Some(slot) = self.current_prio.get(cpu as usize) {
+            slot.store(prio as u8, RELAXED);
         }
+    }
+
+    /// Online CPUs other than `except` that run something below RT.
+    pub(crate) fn running_below_rt(&self, except: u32) -> CpuMask {
+        let mut out = CpuMask::EMPTY;
+        for cpu in self.online().iter() {
+            let prio = self.current_prio.get(cpu as usize).map_or(Prio::Rt as u8, |slot| slot.load(RELAXED));
+            if cpu != except && prio < Prio::Rt as u8 {
+                out.set(cpu);
+            }
+        }
+        out
+    }
+
+    pub(crate) fn set_best_queued(&self, cpu: &Cpu) {
+        let best = cpu.best_queued();
+        if let Some(slot) = self.best_queued.get(cpu.id as usize) {
+            slot.store(best as u8, RELAXED);
+        }
+        if best == Prio::Rt {
+            if !self.rt_queued.contains(cpu.id) {
+                self.rt_queued.set(cpu.id);
+            }
+        } else if self.rt_queued.contains(cpu.id) {
+            self.rt_queued.clear(cpu.id);
+        }
+    }
+
+    /// Non-idle online CPUs other than `except` with an RT unit queued.
+    pub(crate) fn rt_queued_elsewhere(&self, except: u32) -> CpuMask {
+        let rt = self.rt_queued.load();
+        if rt.is_empty() {
+            return rt;
+        }
+        let mut mask = rt.and(&self.online()).and_not(&self.idlers());
+        mask.clear(except);
+        mask
     }
 }

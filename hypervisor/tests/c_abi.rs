@@ -80,7 +80,7 @@ fn c_and_rust_agree_on_every_layout_and_constant() {
     expect("rtcredit_params", &[size_of::<Params>(), align_of::<Params>()]);
     expect("rtcredit_params.tslice_ns", &[offset_of!(Params, tslice_ns)]);
     expect("rtcredit_params.ratelimit_ns", &[offset_of!(Params, ratelimit_ns)]);
-    expect("rtcredit_params.rt_min_lead_ns", &[offset_of!(Params, rt_min_lead_ns)]);
+    expect("rtcredit_params.rt_min_period_ns", &[offset_of!(Params, rt_min_period_ns)]);
     expect("rtcredit_params.rt_max_lead_ns", &[offset_of!(Params, rt_max_lead_ns)]);
     expect("rtcredit_params.rt_budget_window_ns", &[offset_of!(Params, rt_budget_window_ns)]);
     expect("rtcredit_params.charge_mode", &[offset_of!(Params, charge_mode)]);
@@ -101,6 +101,7 @@ fn c_and_rust_agree_on_every_layout_and_constant() {
     expect("rtcredit_schedule_begin_out.candidates", &[offset_of!(ScheduleBegin, candidates)]);
     expect("rtcredit_schedule_begin_out.decision", &[offset_of!(ScheduleBegin, decision)]);
     expect("rtcredit_rtsleep_outcome", &[size_of::<RtsleepOutcome>(), align_of::<RtsleepOutcome>()]);
+    expect("rtcredit_rtsleep_outcome.reschedule", &[offset_of!(RtsleepOutcome, reschedule)]);
     expect("rtcredit_rtsleep_outcome.arm_at_ns", &[offset_of!(RtsleepOutcome, arm_at_ns)]);
     expect("rtcredit_cpumask", &[size_of::<CpuMask>(), align_of::<CpuMask>()]);
     expect("rtcredit_dom_counters", &[size_of::<DomainCounters>(), align_of::<DomainCounters>()]);
@@ -212,7 +213,10 @@ fn a_scheduling_round_trip_through_the_c_abi() {
         let args = SchedRtsleep { deadline_ns: 10_000_000, flags: 0, pad: 0 };
         let mut outcome = MaybeUninit::<RtsleepOutcome>::uninit();
         assert_eq!(rtcredit_rtsleep(sh, cpu, u0, &args, 0, outcome.as_mut_ptr()), 0);
-        assert_eq!(outcome.assume_init(), RtsleepOutcome { result: RTSLEEP_GRANTED, arm_at_ns: 10_000_000 });
+        assert_eq!(
+            outcome.assume_init(),
+            RtsleepOutcome { result: RTSLEEP_GRANTED, reschedule: false, arm_at_ns: 10_000_000 }
+        );
         let bad = SchedRtsleep { flags: 0x80, ..args };
         assert_eq!(rtcredit_rtsleep(sh, cpu, u1, &bad, 0, outcome.as_mut_ptr()), RtcError::UnknownFlags.to_c());
         assert_eq!(rtcredit_rtsleep(sh, cpu, u1, &args, 0, outcome.as_mut_ptr()), RtcError::NotRunning.to_c());

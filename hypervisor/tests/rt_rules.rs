@@ -3,6 +3,7 @@
 
 use rtcredit::abi::{RTSLEEP_CANCELLED, RTSLEEP_DEGRADED, RTSLEEP_FLAG_CANCEL, RTSLEEP_GRANTED};
 use rtcredit::host::{DomId, Host, UnitId};
+use rtcredit::params::RT_QUANTUM_NS;
 use rtcredit::{trace, CpuMask, DomainParams, Params, Prio, RtcError, SchedRtsleep};
 
 const MS: u64 = 1_000_000;
@@ -31,15 +32,59 @@ fn setup(hogs: usize) -> (Host, DomId, UnitId, Vec<UnitId>) {
     (host, dom, rt, hog_units)
 }
 
+/// `n` RT grants on the lone running unit `rt`, from `now`: each registers a deadline
+/// 1 ms ahead, fires there and runs its whole quantum. Returns the time after the last.
+fn run_rt_quanta(host: &mut Host, rt: UnitId, mut now: u64, n: u32) -> u64 {
+    for _ in 0..n {
+        let at = now + MS;
+        assert_eq!(host.rtsleep(rt, &deadline(at), now).unwrap().result, RTSLEEP_GRANTED);
+        host.rt_fire(rt, at).unwrap();
+        let pass = host.schedule(0, at, false).unwrap();
+        assert_eq!((pass.prio, pass.run_ns), (Prio::Rt, RT_QUANTUM_NS));
+        host.schedule(0, at + RT_QUANTUM_NS, false).unwrap();
+        now = at + RT_QUANTUM_NS;
+    }
+    now
+}
+
+/// One CPU, two RT-allowed domains A and B with one unit each (A running at time 0),
+/// and `hogs` hogs.
+fn two_rt_domains(hogs: usize) -> (Host, UnitId, UnitId, Vec<UnitId>) {
+    let (mut host, a, b) = rt_pair(1);
+    let mut hog_units = Vec::new();
+    for index in 0..hogs {
+        let hog_dom = host.add_domain(10 + index as u32);
+        hog_units.push(host.add_unit(hog_dom, 0, true, 0).unwrap().0);
+    }
+    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(a));
+    (host, a, b, hog_units)
+}
+
+/// `ncpus` CPUs and two RT-allowed domains (ids 1, 2) with one runnable unit each on
+/// CPU 0.
+fn rt_pair(ncpus: u32) -> (Host, UnitId, UnitId) {
+    let mut host = Host::new(Params::default(), ncpus, true).unwrap();
+    let mut rt = Vec::new();
+    for domid in [1, 2] {
+        let dom = host.add_domain(domid);
+        host.set_domain_params(dom, &rt_params()).unwrap();
+        rt.push(host.add_unit(dom, 0, true, 0).unwrap().0);
+    }
+    (host, rt[0], rt[1])
+}
+
 #[test]
 fn each_validation_rule_has_its_own_error() {
     let (mut host, dom, rt, hogs) = setup(1);
     let now = MS;
+    // A deadline came due at 0.5 ms: the next must be at least 1 ms (the default minimum
+    // period) after it.
+    host.rtsleep(rt, &deadline(MS / 2), 0).unwrap();
+    host.rt_fire(rt, MS / 2).unwrap();
     let cases = [
         (SchedRtsleep { pad: 1, ..deadline(now + 10 * MS) }, RtcError::BadPadding),
         (SchedRtsleep { flags: 1 << 7, ..deadline(now + 10 * MS) }, RtcError::UnknownFlags),
-        (deadline(now - 1), RtcError::DeadlineTooSoon),
-        (deadline(now + 5 * MS - 1), RtcError::DeadlineTooSoon),
+        (deadline(MS / 2 + MS - 1), RtcError::PeriodTooShort),
         (deadline(now + 10_000 * MS + 1), RtcError::DeadlineTooFar),
     ];
     for (args, error) in cases {
@@ -47,16 +92,16 @@ fn each_validation_rule_has_its_own_error() {
     }
     assert_eq!(host.rtsleep(hogs[0], &deadline(now + 10 * MS), now), Err(RtcError::NotRunning));
     // The bounds themselves are accepted.
-    assert_eq!(host.rtsleep(rt, &deadline(now + 5 * MS), now).unwrap().result, RTSLEEP_GRANTED);
+    assert_eq!(host.rtsleep(rt, &deadline(MS / 2 + MS), now).unwrap().result, RTSLEEP_GRANTED);
     assert_eq!(host.rtsleep(rt, &deadline(now + 10_000 * MS), now).unwrap().result, RTSLEEP_GRANTED);
     let mut params = rt_params();
     params.rt_allowed = false;
     host.set_domain_params(dom, &params).unwrap();
     assert_eq!(host.rtsleep(rt, &deadline(now + 10 * MS), now), Err(RtcError::NotPermitted));
     // The NotRunning refusal is counted against the hog's domain.
-    assert_eq!(host.domain_counters(dom).unwrap().rt_denied, 6);
+    assert_eq!(host.domain_counters(dom).unwrap().rt_denied, 5);
     let denials = host.take_trace().iter().filter(|r| r.event == trace::RT_DENY).count();
-    assert_eq!(denials, 7, "every refusal is a trace event");
+    assert_eq!(denials, 6, "every refusal is a trace event");
 }
 
 #[test]
@@ -144,18 +189,23 @@ fn an_rt_wake_prefers_an_idle_cpu_over_preempting() {
 }
 
 #[test]
-fn rt_is_dropped_at_the_next_tick_and_when_the_unit_blocks_to_the_class_its_credit_earns() {
-    let (mut host, dom, rt, _) = setup(1);
+fn rt_ends_after_the_quantum_and_when_the_unit_blocks_to_the_class_its_credit_earns() {
+    let (mut host, dom, rt, _) = setup(0);
     host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
     host.rt_fire(rt, 10 * MS).unwrap();
     assert_eq!(host.unit(rt).unwrap().prio, Prio::Rt, "running: it just becomes RT");
-    // It has run 20 ms on no credit: -200, so the tick drops it to OVER, not UNDER.
-    host.tick(0, 20 * MS).unwrap();
+    // Its slice ends at the quantum: 0.5 ms at RT.
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().run_ns, RT_QUANTUM_NS);
+    // It has run 10.5 ms on no credit: -105, so RT ends (quantum) to OVER, not UNDER.
+    host.tick(0, 10 * MS).unwrap();
+    host.schedule(0, 10 * MS + RT_QUANTUM_NS, false).unwrap();
     let view = host.unit(rt).unwrap();
-    assert_eq!((view.credit, view.prio), (-200, Prio::Over));
+    assert_eq!((view.credit, view.prio), (-105, Prio::Over));
     // Accounting gives it the CPU's 300 (the only active unit): UNDER again.
     host.account(20 * MS);
     assert_eq!(host.unit(rt).unwrap().prio, Prio::Under);
+    host.schedule(0, 20 * MS, false).unwrap();
+    assert_eq!(host.current(0), Some(rt));
     host.rtsleep(rt, &deadline(25 * MS), 20 * MS).unwrap();
     host.rt_fire(rt, 25 * MS).unwrap();
     host.sleep(rt).unwrap();
@@ -166,7 +216,7 @@ fn rt_is_dropped_at_the_next_tick_and_when_the_unit_blocks_to_the_class_its_cred
     assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 2);
     let demotions: Vec<u32> =
         host.take_trace().iter().filter(|r| r.event == trace::RT_DEMOTE).map(|r| r.data[2]).collect();
-    assert_eq!(demotions, vec![0, 1], "reason: tick, then block");
+    assert_eq!(demotions, vec![5, 1], "reason: quantum, then block");
 }
 
 #[test]
@@ -205,20 +255,24 @@ fn over_the_request_rate_a_request_degrades_to_a_normal_wake() {
 }
 
 #[test]
-fn over_the_cpu_budget_requests_and_fires_degrade() {
-    let (mut host, dom, rt, _) = setup(1);
+fn over_the_cpu_budget_the_rt_slice_is_cut_and_requests_degrade() {
+    let (mut host, dom, rt, _) = setup(0);
     let mut params = rt_params();
-    params.rt_budget_pct = 1; // 10 ms per 1 s window
+    params.rt_budget_pct = 1; // 10 ms per 1 s window: 19 quanta and 0.3 ms more
     host.set_domain_params(dom, &params).unwrap();
-    host.rtsleep(rt, &deadline(6 * MS), 0).unwrap();
-    host.rt_fire(rt, 6 * MS).unwrap();
-    // Run at RT for 9 ms (the tick is at 10 ms): 9 ms of the 10 ms budget.
-    host.rtsleep(rt, &deadline(20 * MS), 9 * MS).unwrap();
-    host.tick(0, 15 * MS).unwrap(); // 6..15 ms at RT
-                                    // Still 1 ms left: accepted; then spend it.
-    host.rt_fire(rt, 20 * MS).unwrap();
-    host.tick(0, 22 * MS).unwrap(); // 2 ms more at RT: 11 ms > 10 ms
-    let outcome = host.rtsleep(rt, &deadline(40 * MS), 22 * MS).unwrap();
+    let now = run_rt_quanta(&mut host, rt, 0, 19);
+    // One more grant whose task sleeps after 0.3 ms: 9.8 ms used, 0.2 ms left.
+    host.rtsleep(rt, &deadline(now + MS), now).unwrap();
+    host.rt_fire(rt, now + MS).unwrap();
+    host.rtsleep(rt, &deadline(now + 2 * MS), now + MS + 300_000).unwrap();
+    assert_eq!(host.domain_counters(dom).unwrap().window_rt_ns, 9_800_000);
+    host.rt_fire(rt, now + 2 * MS).unwrap();
+    let pass = host.schedule(0, now + 2 * MS, false).unwrap();
+    assert_eq!((pass.prio, pass.run_ns), (Prio::Rt, 200_000), "0.2 ms of budget left: the slice ends there");
+    let now = now + 2 * MS + 200_000;
+    host.schedule(0, now, false).unwrap();
+    assert_ne!(host.unit(rt).unwrap().prio, Prio::Rt, "budget spent");
+    let outcome = host.rtsleep(rt, &deadline(now + 2 * MS), now).unwrap();
     assert_eq!(outcome.result, RTSLEEP_DEGRADED);
     assert!(host.domain_counters(dom).unwrap().window_rt_ns >= 10 * MS);
 }
@@ -276,50 +330,291 @@ fn grant_fire_and_switch_in_are_traced_with_their_data() {
     assert_eq!(&switch_in.data[..4], &[1, 0, Prio::Rt as u32, 0]);
 }
 
-/// The RT fire on a unit that is already running asks for a pass (to cut its slice to
-/// the RT budget). Inside the rate-limit window that pass keeps the unit, and it must
-/// keep it for the rest of its slice, not only for the rest of the rate limit: else the
-/// short slice ends just after the tick has dropped RT, and the unit, in the middle of
-/// its deadline's work, goes behind a queued hog of its class. Found in the end-to-end
-/// trace (a 17.9 ms wait and three lost deadlines).
+/// The mixed-work case: the VCPU keeps running other work after its periodic task has
+/// done its period's work. The tick does not end RT (it would have cut the deadline's
+/// work at an arbitrary point); the task's next `rtsleep` does, at once, although the
+/// VCPU keeps running.
 #[test]
-fn a_fire_on_a_running_unit_does_not_shorten_its_slice_to_the_rate_limit() {
-    let mut host = Host::new(Params::default(), 1, true).unwrap();
-    let dom = host.add_domain(14);
-    host.set_domain_params(dom, &DomainParams { rt_budget_pct: 50, ..rt_params() }).unwrap();
-    let (rt, _) = host.add_unit(dom, 0, true, 0).unwrap();
-    let hog_dom = host.add_domain(1);
-    let (hog, _) = host.add_unit(hog_dom, 0, true, 0).unwrap();
-    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(rt));
+fn the_tick_does_not_end_rt_but_the_next_rtsleep_does_while_the_vcpu_keeps_running() {
+    let (mut host, dom, rt, _) = setup(1);
+    host.rtsleep(rt, &deadline(9 * MS + 900_000), 0).unwrap();
+    host.rt_fire(rt, 9 * MS + 900_000).unwrap();
+    host.tick(0, 10 * MS).unwrap();
+    assert_eq!(host.unit(rt).unwrap().prio, Prio::Rt, "0.1 ms at RT: the tick keeps it");
+    host.take_trace();
+    host.rtsleep(rt, &deadline(19 * MS + 900_000), 10 * MS + 200_000).unwrap();
+    let view = host.unit(rt).unwrap();
+    assert!(view.running);
+    assert_ne!(view.prio, Prio::Rt, "its next deadline is registered: RT ends");
+    assert_eq!(view.prio_ns[Prio::Rt as usize], 300_000, "RT covered the 0.3 ms of the deadline's work");
+    let demote = host.take_trace().into_iter().find(|r| r.event == trace::RT_DEMOTE).unwrap();
+    assert_eq!(demote.data[2], 4, "reason: rtsleep");
+    assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 1);
+}
+
+/// The RT fire on a unit that is already running asks for a pass (to cut its slice to
+/// the quantum and the budget). Inside the rate-limit window that pass keeps the unit
+/// for the rest of its quantum, not for the rest of the rate limit.
+#[test]
+fn a_fire_on_a_running_unit_gets_the_rest_of_its_quantum() {
+    let (mut host, _, rt, hogs) = setup(1);
     host.rtsleep(rt, &deadline(9 * MS + 400_000), 500_000).unwrap();
     host.tick(0, MS).unwrap();
     host.sleep(rt).unwrap();
-    assert_eq!(host.schedule(0, 1_200_000, false).unwrap().next, Some(hog));
-    host.tick(0, 2 * MS).unwrap();
+    assert_eq!(host.schedule(0, 1_200_000, false).unwrap().next, Some(hogs[0]));
     host.account(3 * MS);
     // The guest wakes shortly before its deadline (BOOST) and preempts the hog.
     host.wake(rt, 9 * MS).unwrap();
     assert_eq!(host.schedule(0, 9 * MS, false).unwrap().next, Some(rt));
-    // The deadline while it runs: RT, and a pass 0.45 ms after the switch.
     assert_eq!(host.rt_fire(rt, 9 * MS + 400_000).unwrap(), CpuMask::single(0));
     let pass = host.schedule(0, 9 * MS + 450_000, false).unwrap();
-    assert_eq!(pass.next, Some(rt));
-    assert!(pass.run_ns > 2 * MS, "slice after the fire's pass: {} ns, not the rate limit's rest", pass.run_ns);
-    host.tick(0, 10 * MS).unwrap();
-    assert_eq!(host.current(0), Some(rt));
+    assert_eq!((pass.next, pass.prio, pass.run_ns), (Some(rt), Prio::Rt, RT_QUANTUM_NS - 50_000));
 }
 
-/// A tick keeps RT that began less than a tick period ago (a deadline just before a
-/// tick would otherwise lose RT in the middle of its work, for the whole run since
-/// ticks and deadlines keep their phase); the next tick ends it.
+/// Every end of RT goes the same way (`end_rt`): an `RT_DEMOTE` with its reason, then a
+/// `PRIO_CHANGE` from RT to the class its credit earns, whether the quantum, an
+/// `rtsleep`, blocking or a spent budget ends it.
 #[test]
-fn the_tick_keeps_rt_for_one_tick_period() {
+fn every_end_of_rt_is_traced_the_same_way() {
+    let (mut host, dom, rt, _) = setup(0);
+    host.set_domain_params(dom, &DomainParams { rt_budget_pct: 1, ..rt_params() }).unwrap();
+    host.take_trace();
+    // Quantum, 18 times: 9 ms of the 10 ms budget.
+    let now = run_rt_quanta(&mut host, rt, 0, 18);
+    // Rtsleep: 0.1 ms into the next grant, its next request ends RT.
+    host.rtsleep(rt, &deadline(now + MS), now).unwrap();
+    host.rt_fire(rt, now + MS).unwrap();
+    host.rtsleep(rt, &deadline(now + 2 * MS), now + MS + 100_000).unwrap();
+    // Blocked, 0.1 ms into that one: 9.2 ms used.
+    host.rt_fire(rt, now + 2 * MS).unwrap();
+    host.sleep(rt).unwrap();
+    host.schedule(0, now + 2 * MS + 100_000, false).unwrap();
+    let now = now + 3 * MS;
+    host.wake(rt, now).unwrap();
+    host.schedule(0, now, false).unwrap();
+    // One more quantum (9.7 ms), then the budget ends the next grant after 0.3 ms.
+    let now = run_rt_quanta(&mut host, rt, now, 1);
+    host.rtsleep(rt, &deadline(now + MS), now).unwrap();
+    host.rt_fire(rt, now + MS).unwrap();
+    host.schedule(0, now + MS + 300_000, false).unwrap();
+    let records = host.take_trace();
+    let mut ends = Vec::new();
+    for (index, record) in records.iter().enumerate() {
+        if record.event == trace::RT_DEMOTE {
+            let next = records[index + 1];
+            assert_eq!(next.event, trace::PRIO_CHANGE, "RT_DEMOTE is followed by PRIO_CHANGE: {records:?}");
+            assert_eq!(next.data[2], Prio::Rt as u32);
+            assert_ne!(next.data[3], Prio::Rt as u32);
+            ends.push(record.data[2]);
+        }
+    }
+    let mut want = vec![5; 18];
+    want.extend([4, 1, 5, 3]);
+    assert_eq!(ends, want, "reasons: quantum, rtsleep, blocked, quantum, budget spent");
+    assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 22);
+}
+
+/// Admission by period (RT v2): a deadline only 2 ms ahead is granted (the old 5 ms
+/// minimum lead refused it), and so is a periodic task's whole run at a 1 ms period.
+#[test]
+fn a_deadline_2_ms_ahead_is_granted_and_a_1_ms_period_gets_every_grant() {
+    let (mut host, dom, rt, _) = setup(0);
+    let outcome = host.rtsleep(rt, &deadline(2 * MS), 0).unwrap();
+    assert_eq!((outcome.result, outcome.arm_at_ns), (RTSLEEP_GRANTED, 2 * MS));
+    host.rt_fire(rt, 2 * MS).unwrap();
+    // A 1 ms periodic loop: each deadline registered 0.9 ms ahead, right after the last.
+    for k in 3..100 {
+        let now = (k - 1) * MS + 100_000;
+        assert_eq!(host.rtsleep(rt, &deadline(k * MS), now).unwrap().result, RTSLEEP_GRANTED, "period {k}");
+        host.rt_fire(rt, k * MS).unwrap();
+    }
+    let counters = host.domain_counters(dom).unwrap();
+    assert_eq!((counters.rt_granted, counters.rt_fires, counters.rt_denied), (98, 98, 0));
+}
+
+/// A deadline less than the minimum period after the last one that came due is refused
+/// (-ERANGE), whatever its lead; one replaced or cancelled before it came due does not
+/// count; the minimum period is a global parameter with a 100 us floor.
+#[test]
+fn a_deadline_closer_than_the_minimum_period_to_the_last_one_is_refused() {
+    let (mut host, _, rt, _) = setup(0);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.rt_fire(rt, 10 * MS).unwrap();
+    let too_close = host.rtsleep(rt, &deadline(10 * MS + 999_999), 10 * MS);
+    assert_eq!(too_close, Err(RtcError::PeriodTooShort));
+    assert_eq!(RtcError::PeriodTooShort.errno(), 34, "-ERANGE");
+    assert_eq!(host.rtsleep(rt, &deadline(11 * MS), 10 * MS).unwrap().result, RTSLEEP_GRANTED);
+    // Replaced before it came due: the replacement is measured from 10 ms, not 11 ms.
+    assert_eq!(host.rtsleep(rt, &deadline(11 * MS + 500_000), 10 * MS).unwrap().result, RTSLEEP_GRANTED);
+    host.rt_fire(rt, 11 * MS + 500_000).unwrap();
+    // A longer minimum period (sysctl), then the floor.
+    let params = Params { rt_min_period_ns: 100 * MS, ..Params::default() };
+    host.set_params(&params).unwrap();
+    assert_eq!(host.rtsleep(rt, &deadline(50 * MS), 12 * MS), Err(RtcError::PeriodTooShort));
+    assert_eq!(host.rtsleep(rt, &deadline(111 * MS + 500_000), 12 * MS).unwrap().result, RTSLEEP_GRANTED);
+    let floor = Params { rt_min_period_ns: 99_999, ..Params::default() };
+    assert_eq!(host.set_params(&floor), Err(RtcError::BadMinPeriod));
+}
+
+/// A periodic task whose wake-up was late can always register its next deadline, even
+/// one that is now only 0.1 ms away (the old minimum lead sent that period to a plain
+/// sleep, served like credit's).
+#[test]
+fn after_a_late_wake_up_the_next_period_is_still_granted() {
+    let (mut host, _, rt, _) = setup(2);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.sleep(rt).unwrap();
+    host.schedule(0, 0, false).unwrap();
+    host.rt_fire(rt, 10 * MS).unwrap();
+    // Woken 9.9 ms late (a stale pending grant is dropped after a tick): BOOST, no RT.
+    host.wake(rt, 19 * MS + 900_000).unwrap();
+    let decision = host.schedule(0, 19 * MS + 900_000, false).unwrap();
+    assert_eq!(decision.next, Some(rt));
+    let outcome = host.rtsleep(rt, &deadline(20 * MS), 19 * MS + 900_000).unwrap();
+    assert_eq!(outcome.result, RTSLEEP_GRANTED);
+}
+
+/// A deadline already due is served at once at RT if the budget allows: granted, with
+/// the RT timer to arm at the deadline (in the past), whose fire makes it RT; over the
+/// budget it is refused with its own error (-ETIME), not degraded.
+#[test]
+fn a_deadline_already_due_is_served_at_once_or_refused_with_its_own_error() {
     let (mut host, dom, rt, _) = setup(1);
-    host.rtsleep(rt, &deadline(9 * MS + 400_000), 0).unwrap();
-    host.rt_fire(rt, 9 * MS + 400_000).unwrap();
-    host.tick(0, 10 * MS).unwrap();
-    assert_eq!(host.unit(rt).unwrap().prio, Prio::Rt, "0.6 ms at RT: kept");
+    let outcome = host.rtsleep(rt, &deadline(4 * MS), 5 * MS).unwrap();
+    assert_eq!((outcome.result, outcome.arm_at_ns), (RTSLEEP_GRANTED, 4 * MS));
+    assert_eq!(host.rt_fire(rt, 5 * MS), Ok(CpuMask::single(0)), "the timer in the past fires at once");
+    assert_eq!(host.unit(rt).unwrap().prio, Prio::Rt);
+    // Over the request rate: a future deadline degrades, a due one is refused.
+    host.set_domain_params(dom, &DomainParams { rt_rate_per_s: 2, ..rt_params() }).unwrap();
+    assert_eq!(host.rtsleep(rt, &deadline(20 * MS), 6 * MS).unwrap().result, RTSLEEP_GRANTED);
+    assert_eq!(host.rtsleep(rt, &deadline(20 * MS), 6 * MS).unwrap().result, RTSLEEP_DEGRADED);
+    assert_eq!(host.rtsleep(rt, &deadline(6 * MS), 7 * MS), Err(RtcError::DeadlineDue));
+    assert_eq!(RtcError::DeadlineDue.errno(), 62, "-ETIME");
+    assert_eq!(host.unit(rt).unwrap().rt_deadline_ns, None, "nothing registered");
+    let counters = host.domain_counters(dom).unwrap();
+    assert_eq!((counters.rt_requests, counters.rt_denied, counters.rt_fires), (3, 1, 1));
+}
+
+/// Outside RT, RT changes nothing. A VCPU that RT put on the CPU (it was queued behind
+/// a hog when its deadline fired) and keeps running after its rtsleep ends RT: the call
+/// asks for a pass, which sends it behind the hog, rate limit or not. A VCPU that was
+/// running anyway when its deadline fired keeps the rest of its slice.
+#[test]
+fn after_rt_a_vcpu_gets_what_it_would_have_had_without_rt() {
+    let (mut host, _, rt, hogs) = setup(1);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.tick(0, MS).unwrap();
+    assert_eq!(host.schedule(0, MS, false).unwrap().next, Some(hogs[0]), "the VCPU waits, runnable");
+    assert_eq!(host.rt_fire(rt, 10 * MS).unwrap(), CpuMask::single(0));
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().next, Some(rt));
+    let outcome = host.rtsleep(rt, &deadline(20 * MS), 10 * MS + 200_000).unwrap();
+    assert!(outcome.reschedule, "its RT ended: a pass");
+    let pass = host.schedule(0, 10 * MS + 202_000, false).unwrap();
+    assert_eq!(pass.next, Some(hogs[0]), "behind the hog again, although within the rate limit");
+
+    // Running anyway: the hog has run since 10.2 ms; the VCPU gets the CPU back at the
+    // slice end, its deadline fires while it runs, and RT's passes keep its slice.
     host.tick(0, 20 * MS).unwrap();
-    assert_ne!(host.unit(rt).unwrap().prio, Prio::Rt, "10.6 ms at RT: dropped to its credit class");
-    assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 1);
+    host.account(30 * MS);
+    assert_eq!(host.schedule(0, 40 * MS + 202_000, false).unwrap().next, Some(rt));
+    let fired = host.rtsleep(rt, &deadline(45 * MS), 41 * MS).unwrap();
+    assert!(!fired.reschedule);
+    host.rt_fire(rt, 45 * MS).unwrap();
+    assert_eq!(host.schedule(0, 45 * MS, false).unwrap().run_ns, RT_QUANTUM_NS);
+    let after = host.schedule(0, 45 * MS + RT_QUANTUM_NS, false).unwrap();
+    assert_ne!(after.prio, Prio::Rt, "quantum used");
+    assert_eq!((after.next, after.switched), (Some(rt), false), "it keeps its slice");
+    assert_eq!(after.run_ns, 40 * MS + 202_000 + 30 * MS - (45 * MS + RT_QUANTUM_NS), "to the end of its slice");
+}
+
+/// A woken task whose work is longer than the RT quantum: its first 0.5 ms run at RT,
+/// the rest at BOOST, the class its wake would have given it without RT.
+#[test]
+fn a_woken_task_longer_than_the_quantum_finishes_at_boost() {
+    let (mut host, _, rt, hogs) = setup(1);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.sleep(rt).unwrap();
+    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(hogs[0]));
+    host.tick(0, 5 * MS).unwrap(); // the hog's boot BOOST ends
+    host.rt_fire(rt, 10 * MS).unwrap();
+    host.wake(rt, 10 * MS).unwrap();
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().run_ns, RT_QUANTUM_NS);
+    let pass = host.schedule(0, 10 * MS + RT_QUANTUM_NS, false).unwrap();
+    assert_eq!((pass.next, pass.prio), (Some(rt), Prio::Boost), "ahead of the UNDER hog");
+}
+
+/// Two RT domains on one CPU (and a hog). A deadline that comes due while another RT
+/// unit runs waits at most for that unit's quantum (here: A ignores its own deadline
+/// and keeps computing); an RT unit with an earlier deadline preempts a running one
+/// with a later deadline (EDF within RT).
+#[test]
+fn among_rt_units_the_earliest_deadline_runs_and_a_later_one_waits_at_most_a_quantum() {
+    let (mut host, a, b, hogs) = two_rt_domains(1);
+    let hog = hogs[0];
+    // Both register while they run, then B blocks and A keeps computing.
+    host.rtsleep(a, &deadline(10 * MS), 0).unwrap();
+    host.sleep(a).unwrap();
+    assert_eq!(host.schedule(0, 100_000, false).unwrap().next, Some(b));
+    host.rtsleep(b, &deadline(10 * MS + 100_000), 100_000).unwrap();
+    host.sleep(b).unwrap();
+    assert_eq!(host.schedule(0, 200_000, false).unwrap().next, Some(hog));
+    host.wake(a, 9 * MS).unwrap();
+    host.schedule(0, 9 * MS, false).unwrap();
+    host.rt_fire(a, 10 * MS).unwrap();
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().next, Some(a));
+    // B's deadline: it waits for A's quantum (A's deadline is earlier), not for the tick.
+    host.rt_fire(b, 10 * MS + 100_000).unwrap();
+    assert_eq!(host.wake(b, 10 * MS + 100_000).unwrap(), CpuMask::EMPTY, "a later deadline does not preempt");
+    let next = host.schedule(0, 10 * MS + RT_QUANTUM_NS, false).unwrap();
+    assert_eq!((next.next, next.prio), (Some(b), Prio::Rt), "A's quantum is over: B, 0.4 ms late");
+}
+
+/// EDF within RT: B's deadline (9.9 ms) came due while B was blocked; when B wakes at
+/// RT, A is running at RT for a later deadline (10 ms): B preempts A, and A waits at RT.
+#[test]
+fn an_rt_unit_with_an_earlier_deadline_preempts_a_running_rt_unit() {
+    let (mut host, a, b, _) = two_rt_domains(0);
+    host.rtsleep(a, &deadline(10 * MS), 0).unwrap();
+    host.sleep(a).unwrap();
+    assert_eq!(host.schedule(0, 100_000, false).unwrap().next, Some(b));
+    host.rtsleep(b, &deadline(9 * MS + 900_000), 100_000).unwrap();
+    host.sleep(b).unwrap();
+    host.schedule(0, 200_000, false).unwrap();
+    host.wake(a, 9 * MS).unwrap();
+    assert_eq!(host.schedule(0, 9 * MS, false).unwrap().next, Some(a));
+    host.rt_fire(b, 9 * MS + 900_000).unwrap();
+    host.rt_fire(a, 10 * MS).unwrap();
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().prio, Prio::Rt);
+    assert_eq!(host.wake(b, 10 * MS + 100_000).unwrap(), CpuMask::single(0), "an earlier deadline preempts");
+    let pass = host.schedule(0, 10 * MS + 102_000, false).unwrap();
+    assert_eq!((pass.next, pass.prio), (Some(b), Prio::Rt));
+    assert_eq!(host.queue(0), vec![a], "A waits, still RT");
+    assert_eq!(host.unit(a).unwrap().prio, Prio::Rt);
+}
+
+/// On SMP, a deadline that would wait behind another RT unit on its CPU is taken by a
+/// CPU that runs no RT: the tickle picks it, and its pass steals the RT unit although
+/// what it runs there (an UNDER hog) is not OVER.
+#[test]
+fn an_rt_unit_waiting_behind_rt_is_taken_by_a_cpu_running_no_rt() {
+    let (mut host, a, b) = rt_pair(2);
+    let hog_dom = host.add_domain(3);
+    let (hog, _) = host.add_unit(hog_dom, 1, true, 0).unwrap();
+    assert_eq!(host.schedule(1, 0, false).unwrap().next, Some(hog));
+    host.tick(1, 5 * MS).unwrap(); // the hog's boot BOOST ends: it runs UNDER
+    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(a));
+    host.rtsleep(a, &deadline(10 * MS), 0).unwrap();
+    host.sleep(a).unwrap();
+    assert_eq!(host.schedule(0, 100_000, false).unwrap().next, Some(b));
+    host.rtsleep(b, &deadline(10 * MS + 100_000), 100_000).unwrap();
+    // A wakes (BOOST) and preempts B, which waits on CPU 0, runnable.
+    host.wake(a, 9 * MS).unwrap();
+    assert_eq!(host.schedule(0, 9 * MS, false).unwrap().next, Some(a));
+    host.rt_fire(a, 10 * MS).unwrap();
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().prio, Prio::Rt);
+    // B's deadline: A (earlier deadline) keeps CPU 0; CPU 1, running the hog, is tickled.
+    assert_eq!(host.rt_fire(b, 10 * MS + 100_000).unwrap(), CpuMask::single(1));
+    let taken = host.schedule(1, 10 * MS + 102_000, false).unwrap();
+    assert_eq!((taken.next, taken.prio, taken.migrated), (Some(b), Prio::Rt, true));
+    assert_eq!(host.current(0), Some(a));
 }

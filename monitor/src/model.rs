@@ -19,8 +19,8 @@
 //! (a BOOST or RT dropped at a tick). Running time is charged to the priority in
 //! force; a run that began without a `SWITCH_IN` (another scheduler, lost records, the
 //! start of the trace) is charged to "unknown", and so is the rest of a run after an
-//! `RT_DEMOTE` that no `PRIO_CHANGE` follows (the core drops RT that way when the RT
-//! budget is spent). RT requests granted, denied and degraded, RT fires (with the
+//! `RT_DEMOTE` that no `PRIO_CHANGE` follows (older cores dropped RT that way when the
+//! RT budget was spent; ours always follows a running unit's `RT_DEMOTE` with one). RT requests granted, denied and degraded, RT fires (with the
 //! timer's lateness) and demotions are counted per VCPU.
 //!
 //! **Other events** are counted: Xen's own other scheduler events, other
@@ -89,8 +89,8 @@ pub struct RtCounters {
     pub max_fire_lateness_ns: u64,
     /// RT dropped (`RT_DEMOTE`).
     pub demotions: u64,
-    /// Demotions by reason code (`rtcredit::trace::RT_DEMOTE`: 0 tick, 1 blocked,
-    /// 3 RT budget spent).
+    /// Demotions by reason code (`rtcredit::trace::RT_DEMOTE`: 1 blocked, 3 RT budget
+    /// spent, 4 rtsleep, 5 RT quantum; 0, the tick, from cores before RT v2).
     pub demote_reasons: BTreeMap<u32, u64>,
     /// Wakes with BOOST (`BOOST`).
     pub boosts: u64,

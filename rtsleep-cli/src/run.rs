@@ -22,7 +22,7 @@ pub const SHIM_NAME: &str = "librtsleep_preload.so";
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Shortest sleep to route through the device (shorter ones are left alone).
-    #[arg(long, value_parser = duration_arg, default_value = "5ms")]
+    #[arg(long, value_parser = duration_arg, default_value = "1ms")]
     min: Duration,
     /// Longest sleep to route through the device.
     #[arg(long, value_parser = duration_arg, default_value = "1s")]

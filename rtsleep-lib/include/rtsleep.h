@@ -140,7 +140,8 @@ struct rtsleep_device_info {
    */
   int32_t last_result;
   /*
-   Smallest lead (deadline minus now) for which the module asks for RT, in ns.
+   Smallest lead (deadline minus now) for which the module asks for RT, in ns (0: any
+   future deadline; Xen admits by period).
    */
   uint64_t min_lead_ns;
   /*

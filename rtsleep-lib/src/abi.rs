@@ -55,8 +55,9 @@
 //! nanoseconds; without it, it is a duration from now (the module converts it to an
 //! absolute deadline on entry). When the calling VCPU runs on Xen with the `rtcredit`
 //! scheduler, the module registers the deadline with `SCHEDOP_rtsleep` (converted to Xen
-//! system time) when it lies within the hypervisor's lead window (by default at least 5 ms
-//! and at most 10 s ahead), so the VCPU runs at RT priority at the deadline. Then it
+//! system time) when it is in the future and at most 10 s ahead (Xen admits deadlines by
+//! period, not by lead: a VCPU's consecutive deadlines at least its minimum period, 1 ms
+//! by default, apart), so the VCPU runs at RT priority at the deadline. Then it
 //! sleeps interruptibly on a `CLOCK_MONOTONIC` hrtimer until the deadline, whether or not
 //! the hypercall was granted: the ioctl is always at least as good as `clock_nanosleep`.
 //!
@@ -186,7 +187,8 @@ pub struct DeviceInfo {
     /// Raw result of the last `SCHEDOP_rtsleep` hypercall: 0 granted, 1 degraded,
     /// 2 cancelled, or a negative errno (`-EPERM`, `-ERANGE`, `-ENOSYS`, ...); 0 if none.
     pub last_result: i32,
-    /// Smallest lead (deadline minus now) for which the module asks for RT, in ns.
+    /// Smallest lead (deadline minus now) for which the module asks for RT, in ns (0: any
+    /// future deadline; Xen admits by period).
     pub min_lead_ns: u64,
     /// Largest lead for which the module asks for RT, in ns.
     pub max_lead_ns: u64,

@@ -541,12 +541,24 @@ impl Simulator {
             Ok(outcome) => {
                 v.rt_timer_generation += 1;
                 if outcome.arm_at_ns != 0 {
-                    self.queue.push(outcome.arm_at_ns, Event::RtTimer { vcpu, generation: v.rt_timer_generation });
+                    // A deadline already due is armed in the past: it fires at once.
+                    self.queue.push(
+                        outcome.arm_at_ns.max(self.now),
+                        Event::RtTimer { vcpu, generation: v.rt_timer_generation },
+                    );
+                }
+                if outcome.reschedule {
+                    // The call ended the VCPU's RT: a pass on its CPU (a local softirq).
+                    if let Some(view) = self.host.unit(v.unit) {
+                        self.raise(CpuMask::single(view.cpu));
+                    }
                 }
                 Ok(())
             }
             // The hypercall failed: the guest library falls back to a plain sleep.
-            Err(RtcError::NotPermitted | RtcError::DeadlineTooSoon | RtcError::DeadlineTooFar) => {
+            Err(
+                RtcError::NotPermitted | RtcError::PeriodTooShort | RtcError::DeadlineTooFar | RtcError::DeadlineDue,
+            ) => {
                 v.rtsleep_errors += 1;
                 Ok(())
             }

@@ -16,11 +16,13 @@
 //!   `rtcredit`).
 //! * [`paper`]: the paper's experiments; [`output`] writes their CSV, SVG and summaries.
 //! * [`scenario`]: user scenarios from TOML files.
+//! * [`periods`]: the RT v2 experiment at 1-20 ms periods (also part of `paper`).
 //! * [`report`], [`stats`]: the published numbers.
 
 pub mod engine;
 pub mod output;
 pub mod paper;
+pub mod periods;
 pub mod plot;
 pub mod policy;
 pub mod queue;

@@ -9,6 +9,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use rtcredit_sim::output::{write_paper, OutputError};
 use rtcredit_sim::paper::{paper_runs, run_paper, HogModel, PaperConfig};
+use rtcredit_sim::periods::{render_markdown, run_periods};
 use rtcredit_sim::scenario::{render_text, Scenario, ScenarioError};
 
 /// Deterministic simulator of a Xen host running the RT-Credit scheduler core.
@@ -42,6 +43,17 @@ enum Command {
         #[arg(long)]
         timing: bool,
     },
+    /// RT at 1, 2.5, 5, 10 and 20 ms periods, credit and rtcredit, on 1 and 8 pCPUs,
+    /// with a mixed-work domain; writes periods.md and periods.json (also part of
+    /// `paper`'s output).
+    Periods {
+        /// Output directory (relative to the current directory).
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Seed of every random choice.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Run a scenario file under its policies and print the results.
     Run {
         /// The scenario (TOML; schema in sim/README.md).
@@ -62,6 +74,21 @@ enum CliError {
     Sim(#[from] rtcredit_sim::engine::SimError),
     #[error("cannot encode JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("cannot write {0}: {1}")]
+    Write(String, std::io::Error),
+}
+
+/// Runs the `periods` experiment and writes `periods.md` and `periods.json` into `out`.
+fn write_periods(out: &std::path::Path, seed: u64) -> Result<(), CliError> {
+    let runs = run_periods(seed)?;
+    std::fs::create_dir_all(out).map_err(|e| CliError::Write(out.display().to_string(), e))?;
+    let write = |name: &str, text: String| {
+        let path = out.join(name);
+        std::fs::write(&path, text).map_err(|e| CliError::Write(path.display().to_string(), e))
+    };
+    write("periods.md", render_markdown(&runs))?;
+    write("periods.json", serde_json::to_string_pretty(&runs)?)?;
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -108,6 +135,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 bar.finish_and_clear();
             }
             write_paper(&out, &config, &results)?;
+            write_periods(&out, seed)?;
             let total_time = started.elapsed();
             println!("wrote {}", out.join("summary.md").display());
             if timing {
@@ -122,6 +150,11 @@ fn run(cli: Cli) -> Result<(), CliError> {
                     total_time.as_secs_f64()
                 );
             }
+            Ok(())
+        }
+        Command::Periods { out, seed } => {
+            write_periods(&out, seed)?;
+            println!("wrote {}", out.join("periods.md").display());
             Ok(())
         }
         Command::Run { scenario, json } => {

@@ -92,7 +92,7 @@ fn default_chunk_us() -> u64 {
     500
 }
 fn default_lead_us() -> u64 {
-    5_000
+    1_000
 }
 
 /// The whole file.
@@ -195,6 +195,15 @@ pub enum WorkloadSection {
         chunk_us: u64,
         #[serde(default = "default_lead_us")]
         lead_us: u64,
+    },
+    /// A periodic task and a CPU burner in one VCPU (absolute deadlines).
+    MixedWork {
+        period_us: u64,
+        compute_us: u64,
+        #[serde(default = "default_true")]
+        rtsleep: bool,
+        #[serde(default)]
+        start_ms: u64,
     },
 }
 
@@ -409,7 +418,12 @@ impl WorkloadSection {
                 check.range(field("share_pct"), u64::from(share_pct), 1, 100)?;
                 check.range(field("cycle_ms"), cycle_ms, 1, 60_000)
             }
-            WorkloadSection::Periodic { period_us, compute_us, periods, start_ms, .. } => {
+            WorkloadSection::Periodic { period_us, compute_us, start_ms, .. }
+            | WorkloadSection::MixedWork { period_us, compute_us, start_ms, .. } => {
+                let periods = match *self {
+                    WorkloadSection::Periodic { periods, .. } => periods,
+                    _ => None,
+                };
                 check.range(field("period_us"), period_us, 100, 60_000_000)?;
                 if compute_us == 0 || compute_us >= period_us {
                     return check.fail(
@@ -473,6 +487,12 @@ impl WorkloadSection {
             WorkloadSection::RtSpammer { chunk_us, lead_us } => {
                 WorkloadSpec::RtSpammer { chunk_ns: chunk_us * US, lead_ns: lead_us * US }
             }
+            WorkloadSection::MixedWork { period_us, compute_us, rtsleep, start_ms } => WorkloadSpec::MixedWork {
+                period_ns: period_us * US,
+                compute_ns: compute_us * US,
+                rtsleep,
+                start_ns: start_ms * MS,
+            },
         }
     }
 }

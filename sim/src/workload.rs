@@ -35,9 +35,14 @@
 //!   `compute_ns`; lateness = start of handling - arrival (Fig. 1).
 //! * [`WorkloadSpec::IoBound`]: like the receiver but with exponentially distributed
 //!   gaps (Poisson arrivals), e.g. a disk or network server.
+//! * [`WorkloadSpec::MixedWork`]: a periodic task and a background CPU burner in the
+//!   same VCPU (an audio thread beside a compile): the VCPU never blocks; the guest runs
+//!   the burner in [`BURN_CHUNK_NS`] pieces and, at the first piece boundary at or after
+//!   a deadline, the periodic job first (its timer interrupt preempts the burner in the
+//!   guest), then registers the next deadline with `rtsleep` and burns again.
 //! * [`WorkloadSpec::RtSpammer`]: an adversary that burns CPU in chunks and, at the end
-//!   of every chunk, asks for an RT wake-up as soon as allowed (minimum lead ahead), as
-//!   often as the hypervisor lets it.
+//!   of every chunk, asks for an RT wake-up `lead` ahead (default 1 ms, the minimum
+//!   period) once the last one has passed, as often as the hypervisor lets it.
 
 use std::collections::VecDeque;
 
@@ -45,6 +50,9 @@ use crate::rng::SplitMix64;
 
 /// Work that never ends (a hog's segment).
 pub const ENDLESS_NS: u64 = u64::MAX;
+/// A mixed-work guest's burner runs in pieces of this much CPU (10 us), so that a job
+/// released while it burns starts within 10 us of CPU (the guest's timer interrupt).
+pub const BURN_CHUNK_NS: u64 = 10_000;
 
 /// How a periodic task computes its next deadline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -89,6 +97,13 @@ pub enum WorkloadSpec {
         chunk_ns: u64,
         lead_ns: u64,
     },
+    /// A periodic task (absolute deadlines) plus a CPU burner in the same VCPU.
+    MixedWork {
+        period_ns: u64,
+        compute_ns: u64,
+        rtsleep: bool,
+        start_ns: u64,
+    },
 }
 
 impl WorkloadSpec {
@@ -101,6 +116,7 @@ impl WorkloadSpec {
             WorkloadSpec::Receiver { .. } => "receiver",
             WorkloadSpec::IoBound { .. } => "io-bound",
             WorkloadSpec::RtSpammer { .. } => "rt-spammer",
+            WorkloadSpec::MixedWork { .. } => "mixed-work",
         }
     }
 }
@@ -159,6 +175,8 @@ struct JobLoop {
     /// The current job's nominal deadline (without jitter).
     nominal_ns: u64,
     state: JobState,
+    /// Between jobs it burns CPU instead of blocking (mixed work).
+    burner: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -225,6 +243,7 @@ impl Workload {
                     jitter_ns: cycle_ns - compute_ns,
                     nominal_ns: first,
                     state: JobState::Boot,
+                    burner: false,
                 })
             }
             WorkloadSpec::Periodic { period_ns, compute_ns, periods, release, rtsleep, start_ns } => {
@@ -240,6 +259,22 @@ impl Workload {
                     jitter_ns: 0,
                     nominal_ns: first,
                     state: JobState::Boot,
+                    burner: false,
+                })
+            }
+            WorkloadSpec::MixedWork { period_ns, compute_ns, rtsleep, start_ns } => {
+                let first = start_ns + period_ns + rng.below(period_ns);
+                Model::Jobs(JobLoop {
+                    period_ns,
+                    compute_ns,
+                    periods: None,
+                    release: Release::Absolute,
+                    rtsleep: rtsleep && rt_enabled,
+                    first_deadline_ns: first,
+                    jitter_ns: 0,
+                    nominal_ns: first,
+                    state: JobState::Boot,
+                    burner: true,
                 })
             }
             WorkloadSpec::Receiver { interval_ns, compute_ns, packets, start_ns } => {
@@ -447,7 +482,11 @@ impl Workload {
 impl JobLoop {
     fn sleep_until(&mut self, deadline_ns: u64) -> Step {
         self.state = JobState::Sleeping { deadline_ns };
-        Step::Block { timer_at: Some(deadline_ns), rtsleep_at: self.rtsleep.then_some(deadline_ns) }
+        let rtsleep_at = self.rtsleep.then_some(deadline_ns);
+        if self.burner {
+            return Step::Compute { ns: BURN_CHUNK_NS, rtsleep_at };
+        }
+        Step::Block { timer_at: Some(deadline_ns), rtsleep_at }
     }
 
     fn next_step(&mut self, now: u64, measurements: &mut Measurements, rng: &mut SplitMix64) -> Step {
@@ -459,6 +498,14 @@ impl JobLoop {
                     return Step::Compute { ns: self.compute_ns, rtsleep_at: None };
                 }
                 self.sleep_until(self.first_deadline_ns)
+            }
+            // Mixed work: burn until a piece ends at or after the deadline.
+            JobState::Sleeping { deadline_ns } if self.burner => {
+                if now < deadline_ns {
+                    return Step::Compute { ns: BURN_CHUNK_NS, rtsleep_at: None };
+                }
+                self.state = JobState::Computing { deadline_ns, started: false };
+                Step::Compute { ns: self.compute_ns, rtsleep_at: None }
             }
             // Woken without its deadline having passed: go back to sleep.
             JobState::Sleeping { deadline_ns } => self.sleep_until(deadline_ns),
@@ -606,6 +653,27 @@ mod tests {
         assert_eq!(w.next_step(a1 + 2 * MS), Step::Block { timer_at: None, rtsleep_at: None });
         assert!(w.finished());
         assert_eq!(w.measurements().lateness_ns, vec![a1 + 1 - a0, MS]);
+    }
+
+    #[test]
+    fn mixed_work_burns_between_jobs_and_registers_each_deadline_once() {
+        let spec = WorkloadSpec::MixedWork { period_ns: 5 * MS, compute_ns: 100_000, rtsleep: true, start_ns: 0 };
+        let mut w = Workload::new(&spec, SplitMix64::new(3), true);
+        let Step::Compute { ns, rtsleep_at: Some(d0) } = w.next_step(0) else { panic!("boot burns and registers") };
+        assert_eq!(ns, BURN_CHUNK_NS);
+        assert!((5 * MS..10 * MS).contains(&d0));
+        // Before the deadline: more burning, no new registration.
+        assert_eq!(w.next_step(d0 - 1), Step::Compute { ns: BURN_CHUNK_NS, rtsleep_at: None });
+        // The first piece that ends at or after the deadline: the job, first.
+        assert_eq!(w.next_step(d0 + 3_000), Step::Compute { ns: 100_000, rtsleep_at: None });
+        w.on_segment_start(d0 + 3_000);
+        // Job done: register the next deadline and burn again; it never blocks.
+        let step = w.next_step(d0 + 103_000);
+        assert_eq!(step, Step::Compute { ns: BURN_CHUNK_NS, rtsleep_at: Some(d0 + 5 * MS) });
+        assert_eq!(w.measurements().lateness_ns, vec![3_000]);
+        // Without RT (credit), the same loop, no registrations.
+        let mut plain = Workload::new(&spec, SplitMix64::new(3), false);
+        assert!(matches!(plain.next_step(0), Step::Compute { rtsleep_at: None, .. }));
     }
 
     #[test]

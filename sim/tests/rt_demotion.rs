@@ -6,8 +6,8 @@ use rtcredit::{DomainParams, Params, Prio, SchedRtsleep};
 
 const MS: u64 = 1_000_000;
 
-/// An OVER unit (credit spent) that is granted RT at its deadline goes back to OVER at
-/// the next tick, not to UNDER: RT must not lift it out of OVER for the rest of the
+/// An OVER unit (credit spent) that is granted RT at its deadline goes back to OVER when
+/// RT ends, not to UNDER: RT must not lift it out of OVER for the rest of the
 /// accounting period (BOOST never can, because only an UNDER unit is boosted). The
 /// adversary in the simulator used this to get CPU above its fair share plus its RT
 /// budget (see `the_rt_spammer_gets_at_most_its_fair_share_plus_its_rt_budget`).
@@ -43,7 +43,7 @@ fn rt_demotion_returns_an_over_unit_to_over() {
     let _ = other_unit;
 
     // It asks for RT at 100 ms; the timer fires; the tick at the same instant keeps RT
-    // (held less than a tick period), the next one demotes it.
+    // (no RT time used yet), the next one (10 ms at RT, over the 0.5 ms quantum) ends it.
     let args = SchedRtsleep { deadline_ns: 100 * MS, flags: 0, pad: 0 };
     host.rtsleep(rt_unit, &args, 91 * MS).expect("granted");
     host.rt_fire(rt_unit, 100 * MS).expect("fired");

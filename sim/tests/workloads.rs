@@ -143,7 +143,7 @@ fn a_duty_cycle_hog_consumes_its_share() {
 
 fn spammer_run(until_ns: u64) -> (SimReport, f64, f64) {
     let adversary = DomainParams { rt_allowed: true, ..default_domain_params() };
-    let spammer = WorkloadSpec::RtSpammer { chunk_ns: 500 * US, lead_ns: 5 * MS };
+    let spammer = WorkloadSpec::RtSpammer { chunk_ns: 500 * US, lead_ns: MS };
     let domains = vec![
         domain("spammer", adversary, spammer),
         domain("hog1", default_domain_params(), WorkloadSpec::Hog),
@@ -157,18 +157,18 @@ fn spammer_run(until_ns: u64) -> (SimReport, f64, f64) {
 fn the_rt_spammer_asks_often_but_cannot_starve_the_others() {
     let (report, fair, budget) = spammer_run(3_000 * MS);
     let d = &report.domains[0];
-    assert!(d.rt_requests > 100 && d.rt_fires > 0 && d.rt_degraded > 0, "it asked, got RT, and hit its budget: {d:?}");
-    // Its RT time stays near its budget (the core checks the budget when it grants,
-    // so a grant may run to the next tick past it: at most one tick per window).
+    assert!(d.rt_requests > 100 && d.rt_fires > 0, "it asked and got RT: {d:?}");
+    // Its RT time stays within its budget (100 ms per 1 s window): each RT lasts at
+    // most until its next rtsleep (after a 0.5 ms chunk) or the 0.5 ms quantum.
     let rt_ms = d.prio_ns[rtcredit::Prio::Rt as usize] / MS;
-    assert!(rt_ms <= 3 * (100 + 10), "RT time {rt_ms} ms in 3 s at a 10% budget");
+    assert!(rt_ms <= 3 * 100, "RT time {rt_ms} ms in 3 s at a 10% budget");
     for hog in 1..3 {
         let got = share(&report, hog);
         assert!(got >= (100.0 - fair - budget) / 2.0 - 2.0, "hog{hog} {got}%");
     }
     // Under credit the same guest never asks.
     let adversary = DomainParams { rt_allowed: true, ..default_domain_params() };
-    let spammer = WorkloadSpec::RtSpammer { chunk_ns: 500 * US, lead_ns: 5 * MS };
+    let spammer = WorkloadSpec::RtSpammer { chunk_ns: 500 * US, lead_ns: MS };
     let credit = simulate(&spec(Policy::Credit, 1, vec![domain("spammer", adversary, spammer)], 100 * MS));
     assert_eq!(credit.domains[0].rt_requests, 0);
 }

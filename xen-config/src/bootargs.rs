@@ -16,19 +16,19 @@ use crate::params::{core_params, default_globals, GlobalsChange};
 pub const TSLICE: &str = "rtcredit_tslice_ms";
 /// `rtcredit_ratelimit_us`: rate limit in us.
 pub const RATELIMIT: &str = "rtcredit_ratelimit_us";
-/// `rtcredit_min_lead_us`: minimum RT lead in us.
-pub const MIN_LEAD: &str = "rtcredit_min_lead_us";
+/// `rtcredit_min_period_us`: minimum RT period in us.
+pub const MIN_PERIOD: &str = "rtcredit_min_period_us";
 /// `rtcredit_dom0_rt`: dom0 may use RT from boot (testing).
 pub const DOM0_RT: &str = "rtcredit_dom0_rt";
 /// Every boot parameter of the shim.
-pub const BOOT_PARAMS: [&str; 4] = [TSLICE, RATELIMIT, MIN_LEAD, DOM0_RT];
+pub const BOOT_PARAMS: [&str; 4] = [TSLICE, RATELIMIT, MIN_PERIOD, DOM0_RT];
 
 /// What `boot-args` was asked for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BootChoice {
     pub slice_ms: Option<u64>,
     pub ratelimit_us: Option<u64>,
-    pub min_lead_us: Option<u64>,
+    pub min_period_us: Option<u64>,
     pub dom0_rt: bool,
 }
 
@@ -37,7 +37,7 @@ impl BootChoice {
         GlobalsChange {
             slice_ms: self.slice_ms,
             ratelimit_us: self.ratelimit_us,
-            min_lead_us: self.min_lead_us,
+            min_period_us: self.min_period_us,
             max_lead_ms: None,
         }
     }
@@ -47,7 +47,8 @@ impl BootChoice {
     pub fn words(&self) -> Result<Vec<String>> {
         self.as_change().merged(&default_globals())?;
         let mut words = vec!["sched=rtcredit".to_string()];
-        for (name, value) in [(TSLICE, self.slice_ms), (RATELIMIT, self.ratelimit_us), (MIN_LEAD, self.min_lead_us)] {
+        for (name, value) in [(TSLICE, self.slice_ms), (RATELIMIT, self.ratelimit_us), (MIN_PERIOD, self.min_period_us)]
+        {
             if let Some(value) = value {
                 words.push(format!("{name}={value}"));
             }
@@ -177,7 +178,7 @@ pub fn check_grub(text: &str, want: &BootChoice) -> Vec<Finding> {
             match bare {
                 TSLICE => values.slice_ms = Some(number),
                 RATELIMIT => values.ratelimit_us = Some(number),
-                _ => values.min_lead_us = Some(number),
+                _ => values.min_period_us = Some(number),
             }
         }
         if sched_rtcredit {
@@ -193,7 +194,7 @@ pub fn check_grub(text: &str, want: &BootChoice) -> Vec<Finding> {
         for (name, have, wanted) in [
             (TSLICE, values.slice_ms, want.slice_ms),
             (RATELIMIT, values.ratelimit_us, want.ratelimit_us),
-            (MIN_LEAD, values.min_lead_us, want.min_lead_us),
+            (MIN_PERIOD, values.min_period_us, want.min_period_us),
         ] {
             if let (Some(have), Some(wanted)) = (have, wanted) {
                 if have != wanted {
@@ -250,10 +251,11 @@ mod tests {
     #[test]
     fn words_are_checked_and_printed() {
         assert_eq!(BootChoice::default().words().unwrap(), ["sched=rtcredit"]);
-        let choice = BootChoice { slice_ms: Some(10), ratelimit_us: Some(500), min_lead_us: Some(2000), dom0_rt: true };
+        let choice =
+            BootChoice { slice_ms: Some(10), ratelimit_us: Some(500), min_period_us: Some(2000), dom0_rt: true };
         assert_eq!(
             choice.words().unwrap().join(" "),
-            "sched=rtcredit rtcredit_tslice_ms=10 rtcredit_ratelimit_us=500 rtcredit_min_lead_us=2000 rtcredit_dom0_rt"
+            "sched=rtcredit rtcredit_tslice_ms=10 rtcredit_ratelimit_us=500 rtcredit_min_period_us=2000 rtcredit_dom0_rt"
         );
         assert_eq!(boot_params(&choice).unwrap().tslice_ns, 10_000_000);
         let bad = BootChoice { slice_ms: Some(1), ratelimit_us: Some(5000), ..Default::default() };
@@ -292,11 +294,11 @@ mod tests {
 
     #[test]
     fn bad_and_unknown_values_are_errors() {
-        let cfg = "multiboot2 /xen.gz placeholder sched=rtcredit rtcredit_tslice_ms=2000 rtcredit_ratelimit=5 rtcredit_min_lead_us=abc\n";
+        let cfg = "multiboot2 /xen.gz placeholder sched=rtcredit rtcredit_tslice_ms=2000 rtcredit_ratelimit=5 rtcredit_min_period_us=abc\n";
         let found = check_grub(cfg, &BootChoice::default());
         let errs = errors(&found);
         assert!(errs.iter().any(|(_, m)| m.contains("rtcredit_ratelimit=5: unknown parameter")), "{errs:?}");
-        assert!(errs.iter().any(|(_, m)| m.contains("rtcredit_min_lead_us=abc: not a number")), "{errs:?}");
+        assert!(errs.iter().any(|(_, m)| m.contains("rtcredit_min_period_us=abc: not a number")), "{errs:?}");
         assert!(errs.iter().any(|(_, m)| m.contains("slice_ms = 2000") && m.contains("1..=1000")), "{errs:?}");
     }
 

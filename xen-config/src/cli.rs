@@ -62,7 +62,7 @@ pub enum Command {
     Sched {
         #[command(flatten)]
         timing: Timing,
-        /// Maximum RT lead in ms, the minimum lead..=60000.
+        /// Maximum RT lead in ms, the minimum period..=60000.
         #[arg(long = "max-lead-ms")]
         max_lead_ms: Option<u64>,
         /// JSON instead of a table.
@@ -86,8 +86,8 @@ pub enum Command {
     },
     /// Print the Xen command-line words for sched=rtcredit; check a GRUB file.
     ///
-    /// --slice-ms, --ratelimit-us and --min-lead-us become the boot parameters
-    /// rtcredit_tslice_ms, rtcredit_ratelimit_us and rtcredit_min_lead_us.
+    /// --slice-ms, --ratelimit-us and --min-period-us become the boot parameters
+    /// rtcredit_tslice_ms, rtcredit_ratelimit_us and rtcredit_min_period_us.
     BootArgs {
         #[command(flatten)]
         timing: Timing,
@@ -109,9 +109,10 @@ pub struct Timing {
     /// Rate limit in us: 0 (off) or 100..=500000, at most the slice.
     #[arg(long = "ratelimit-us")]
     pub ratelimit_us: Option<u64>,
-    /// Minimum RT lead in us, 100..=1000000.
-    #[arg(long = "min-lead-us")]
-    pub min_lead_us: Option<u64>,
+    /// Minimum RT period in us, 100..=1000000 (default 1000): how far apart a VCPU's
+    /// consecutive RT deadlines must be.
+    #[arg(long = "min-period-us")]
+    pub min_period_us: Option<u64>,
 }
 
 /// Opens the backend when a command needs one (`boot-args` does not).
@@ -126,8 +127,8 @@ fn emit(out: &mut dyn Write, text: &str) -> Result<()> {
 pub fn run(cli: Cli, open: Opener, out: &mut dyn Write) -> Result<i32> {
     match cli.command {
         Command::BootArgs { timing, dom0_rt, check_grub: grub } => {
-            let Timing { slice_ms, ratelimit_us, min_lead_us } = timing;
-            let choice = BootChoice { slice_ms, ratelimit_us, min_lead_us, dom0_rt };
+            let Timing { slice_ms, ratelimit_us, min_period_us } = timing;
+            let choice = BootChoice { slice_ms, ratelimit_us, min_period_us, dom0_rt };
             emit(out, &format!("{}\n", choice.words()?.join(" ")))?;
             let Some(path) = grub else { return Ok(0) };
             let findings = check_grub(&read_grub(&path)?, &choice);
@@ -196,8 +197,8 @@ fn run_on(command: Command, backend: &mut dyn Backend, out: &mut dyn Write) -> R
             emit(out, &if json { output::dom_json(&rows) } else { output::dom_table(&rows) })?;
             Ok(0)
         }
-        Command::Sched { timing: Timing { slice_ms, ratelimit_us, min_lead_us }, max_lead_ms, json } => {
-            let change = GlobalsChange { slice_ms, ratelimit_us, min_lead_us, max_lead_ms };
+        Command::Sched { timing: Timing { slice_ms, ratelimit_us, min_period_us }, max_lead_ms, json } => {
+            let change = GlobalsChange { slice_ms, ratelimit_us, min_period_us, max_lead_ms };
             let mut now = backend.get_globals()?;
             if !change.is_empty() {
                 let want = change.merged(&now)?;

@@ -133,20 +133,20 @@ struct SchedJson {
     cpupool: u32,
     slice_ms: u32,
     ratelimit_us: u32,
-    min_lead_us: u32,
+    min_period_us: u32,
     max_lead_ms: u32,
 }
 
 /// `rtcredit-ctl sched`.
 pub fn sched_table(g: &XenSysctlRtcreditSchedule) -> String {
     table(
-        &["Cpupool", "Scheduler", "Slice(ms)", "Ratelimit(us)", "MinLead(us)", "MaxLead(ms)"],
+        &["Cpupool", "Scheduler", "Slice(ms)", "Ratelimit(us)", "MinPeriod(us)", "MaxLead(ms)"],
         &[vec![
             "Pool-0".to_string(),
             "rtcredit".to_string(),
             g.tslice_ms.to_string(),
             g.ratelimit_us.to_string(),
-            g.rt_min_lead_us.to_string(),
+            g.rt_min_period_us.to_string(),
             g.rt_max_lead_ms.to_string(),
         ]],
     )
@@ -159,7 +159,7 @@ pub fn sched_json(g: &XenSysctlRtcreditSchedule) -> String {
         cpupool: 0,
         slice_ms: g.tslice_ms,
         ratelimit_us: g.ratelimit_us,
-        min_lead_us: g.rt_min_lead_us,
+        min_period_us: g.rt_min_period_us,
         max_lead_ms: g.rt_max_lead_ms,
     };
     serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"

@@ -31,7 +31,7 @@ pub enum Field {
     RtRate,
     SliceMs,
     RatelimitUs,
-    MinLeadUs,
+    MinPeriodUs,
     MaxLeadMs,
 }
 
@@ -45,7 +45,7 @@ impl Field {
             Field::RtRate => "rt_rate",
             Field::SliceMs => "slice_ms",
             Field::RatelimitUs => "ratelimit_us",
-            Field::MinLeadUs => "min_lead_us",
+            Field::MinPeriodUs => "min_period_us",
             Field::MaxLeadMs => "max_lead_ms",
         }
     }
@@ -58,7 +58,7 @@ impl Field {
             RtcError::BadRtRate => Field::RtRate,
             RtcError::BadTimeslice => Field::SliceMs,
             RtcError::BadRatelimit => Field::RatelimitUs,
-            RtcError::BadMinLead => Field::MinLeadUs,
+            RtcError::BadMinPeriod => Field::MinPeriodUs,
             _ => Field::MaxLeadMs,
         }
     }
@@ -175,7 +175,7 @@ pub const fn rt_word(allowed: bool) -> &'static str {
 pub struct GlobalsChange {
     pub slice_ms: Option<u64>,
     pub ratelimit_us: Option<u64>,
-    pub min_lead_us: Option<u64>,
+    pub min_period_us: Option<u64>,
     pub max_lead_ms: Option<u64>,
 }
 
@@ -194,7 +194,12 @@ impl GlobalsChange {
         let merged = XenSysctlRtcreditSchedule {
             tslice_ms: pick(Field::SliceMs, self.slice_ms, current.tslice_ms, RtcError::BadTimeslice)?,
             ratelimit_us: pick(Field::RatelimitUs, self.ratelimit_us, current.ratelimit_us, RtcError::BadRatelimit)?,
-            rt_min_lead_us: pick(Field::MinLeadUs, self.min_lead_us, current.rt_min_lead_us, RtcError::BadMinLead)?,
+            rt_min_period_us: pick(
+                Field::MinPeriodUs,
+                self.min_period_us,
+                current.rt_min_period_us,
+                RtcError::BadMinPeriod,
+            )?,
             rt_max_lead_ms: pick(Field::MaxLeadMs, self.max_lead_ms, current.rt_max_lead_ms, RtcError::BadMaxLead)?,
         };
         if let Err(error) = core_params(&merged).validate() {
@@ -202,7 +207,7 @@ impl GlobalsChange {
             let value = match field {
                 Field::SliceMs => merged.tslice_ms,
                 Field::RatelimitUs => merged.ratelimit_us,
-                Field::MinLeadUs => merged.rt_min_lead_us,
+                Field::MinPeriodUs => merged.rt_min_period_us,
                 _ => merged.rt_max_lead_ms,
             };
             return Err(out_of_range(field, value.into(), error.describe()));
@@ -215,7 +220,7 @@ impl GlobalsChange {
         [
             ("slice_ms", from.tslice_ms, to.tslice_ms),
             ("ratelimit_us", from.ratelimit_us, to.ratelimit_us),
-            ("min_lead_us", from.rt_min_lead_us, to.rt_min_lead_us),
+            ("min_period_us", from.rt_min_period_us, to.rt_min_period_us),
             ("max_lead_ms", from.rt_max_lead_ms, to.rt_max_lead_ms),
         ]
         .iter()
@@ -234,7 +239,7 @@ pub fn core_params(g: &XenSysctlRtcreditSchedule) -> Params {
     Params {
         tslice_ns: u64::from(g.tslice_ms) * MS,
         ratelimit_ns: u64::from(g.ratelimit_us) * US,
-        rt_min_lead_ns: u64::from(g.rt_min_lead_us) * US,
+        rt_min_period_ns: u64::from(g.rt_min_period_us) * US,
         rt_max_lead_ns: u64::from(g.rt_max_lead_ms) * MS,
         ..Params::default()
     }
@@ -246,7 +251,7 @@ pub fn default_globals() -> XenSysctlRtcreditSchedule {
     XenSysctlRtcreditSchedule {
         tslice_ms: (p.tslice_ns / 1_000_000) as u32,
         ratelimit_us: (p.ratelimit_ns / 1_000) as u32,
-        rt_min_lead_us: (p.rt_min_lead_ns / 1_000) as u32,
+        rt_min_period_us: (p.rt_min_period_ns / 1_000) as u32,
         rt_max_lead_ms: (p.rt_max_lead_ns / 1_000_000) as u32,
     }
 }
@@ -305,7 +310,10 @@ mod tests {
     #[test]
     fn globals_are_merged_and_checked_together() {
         let now = default_globals();
-        assert_eq!((now.tslice_ms, now.ratelimit_us, now.rt_min_lead_us, now.rt_max_lead_ms), (30, 1000, 5000, 10_000));
+        assert_eq!(
+            (now.tslice_ms, now.ratelimit_us, now.rt_min_period_us, now.rt_max_lead_ms),
+            (30, 1000, 1000, 10_000)
+        );
         let merged = GlobalsChange { slice_ms: Some(20), ..Default::default() }.merged(&now).unwrap();
         assert_eq!(GlobalsChange::describe(&now, &merged), "slice_ms 30 -> 20");
         let error = GlobalsChange { slice_ms: Some(0), ..Default::default() }.merged(&now).unwrap_err().to_string();
@@ -316,7 +324,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.starts_with("ratelimit_us = 2000"), "{error}");
-        let error = GlobalsChange { min_lead_us: Some(50), ..Default::default() }.merged(&now).unwrap_err().to_string();
+        let error =
+            GlobalsChange { min_period_us: Some(50), ..Default::default() }.merged(&now).unwrap_err().to_string();
         assert!(error.contains("100us..=1s"), "{error}");
         let error =
             GlobalsChange { max_lead_ms: Some(70_000), ..Default::default() }.merged(&now).unwrap_err().to_string();

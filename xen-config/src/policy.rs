@@ -4,7 +4,7 @@
 //! [global]                 # optional: the scheduler's parameters
 //! slice_ms = 30
 //! ratelimit_us = 1000
-//! min_lead_us = 5000
+//! min_period_us = 2000
 //! max_lead_ms = 10000
 //!
 //! [[domain]]               # one rule per table; `match` is a name or a glob
@@ -45,7 +45,7 @@ struct RawPolicy {
 struct RawGlobal {
     slice_ms: Option<Spanned<u64>>,
     ratelimit_us: Option<Spanned<u64>>,
-    min_lead_us: Option<Spanned<u64>>,
+    min_period_us: Option<Spanned<u64>>,
     max_lead_ms: Option<Spanned<u64>>,
 }
 
@@ -143,7 +143,7 @@ impl Policy {
             global = GlobalsChange {
                 slice_ms: value(&g.slice_ms),
                 ratelimit_us: value(&g.ratelimit_us),
-                min_lead_us: value(&g.min_lead_us),
+                min_period_us: value(&g.min_period_us),
                 max_lead_ms: value(&g.max_lead_ms),
             };
             // Each value on its own against the defaults; combinations with the running
@@ -151,7 +151,7 @@ impl Policy {
             for (field, change) in [
                 (&g.slice_ms, GlobalsChange { slice_ms: global.slice_ms, ..Default::default() }),
                 (&g.ratelimit_us, GlobalsChange { ratelimit_us: global.ratelimit_us, ..Default::default() }),
-                (&g.min_lead_us, GlobalsChange { min_lead_us: global.min_lead_us, ..Default::default() }),
+                (&g.min_period_us, GlobalsChange { min_period_us: global.min_period_us, ..Default::default() }),
                 (&g.max_lead_ms, GlobalsChange { max_lead_ms: global.max_lead_ms, ..Default::default() }),
             ] {
                 if let Some(field) = field {

@@ -187,7 +187,7 @@ fn sched_reads_sets_and_checks_globals() {
     assert_eq!(status, Ok(0));
     assert_eq!(
         out,
-        "Cpupool  Scheduler  Slice(ms)  Ratelimit(us)  MinLead(us)  MaxLead(ms)\nPool-0    rtcredit         30           1000         5000        10000\n"
+        "Cpupool  Scheduler  Slice(ms)  Ratelimit(us)  MinPeriod(us)  MaxLead(ms)\nPool-0    rtcredit         30           1000           1000        10000\n"
     );
     let (status, out) = ctl(&mut fake, &["sched", "--slice-ms", "20", "--max-lead-ms", "2000", "--json"]);
     assert_eq!(status, Ok(0));
@@ -200,8 +200,8 @@ fn sched_reads_sets_and_checks_globals() {
         status.unwrap_err(),
         "ratelimit_us = 50 is out of range: rate limit must be 0 or 100us..=500ms and not above the time slice"
     );
-    let (status, _) = ctl(&mut fake, &["sched", "--min-lead-us", "5000000"]);
-    assert!(status.unwrap_err().starts_with("min_lead_us = 5000000 is out of range"));
+    let (status, _) = ctl(&mut fake, &["sched", "--min-period-us", "5000000"]);
+    assert!(status.unwrap_err().starts_with("min_period_us = 5000000 is out of range"));
     assert_eq!(fake.puts, ["globals"]);
 }
 
@@ -298,8 +298,8 @@ fn policy_errors_carry_file_line_and_column() {
 #[test]
 fn boot_args_prints_words_and_checks_grub() {
     let mut fake = host();
-    let (status, out) = ctl(&mut fake, &["boot-args", "--slice-ms", "10", "--min-lead-us", "2000"]);
-    assert_eq!((status, out.as_str()), (Ok(0), "sched=rtcredit rtcredit_tslice_ms=10 rtcredit_min_lead_us=2000\n"));
+    let (status, out) = ctl(&mut fake, &["boot-args", "--slice-ms", "10", "--min-period-us", "2000"]);
+    assert_eq!((status, out.as_str()), (Ok(0), "sched=rtcredit rtcredit_tslice_ms=10 rtcredit_min_period_us=2000\n"));
     let grub = policy("GRUB_CMDLINE_XEN_DEFAULT=\"dom0_mem=2G sched=credit2\"\n");
     let path = grub.path().to_str().unwrap();
     let (status, out) = ctl(&mut fake, &["boot-args", "--check-grub", path]);

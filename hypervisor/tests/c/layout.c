@@ -29,7 +29,7 @@ int main(void)
     SHOW(rtcredit_params);
     FIELD(rtcredit_params, tslice_ns);
     FIELD(rtcredit_params, ratelimit_ns);
-    FIELD(rtcredit_params, rt_min_lead_ns);
+    FIELD(rtcredit_params, rt_min_period_ns);
     FIELD(rtcredit_params, rt_max_lead_ns);
     FIELD(rtcredit_params, rt_budget_window_ns);
     FIELD(rtcredit_params, charge_mode);
@@ -50,6 +50,7 @@ int main(void)
     FIELD(rtcredit_schedule_begin_out, candidates);
     FIELD(rtcredit_schedule_begin_out, decision);
     SHOW(rtcredit_rtsleep_outcome);
+    FIELD(rtcredit_rtsleep_outcome, reschedule);
     FIELD(rtcredit_rtsleep_outcome, arm_at_ns);
     SHOW(rtcredit_cpumask);
     SHOW(rtcredit_dom_counters);

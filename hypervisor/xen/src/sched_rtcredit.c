@@ -49,8 +49,8 @@ static unsigned int __read_mostly opt_tslice_ms = 30;
 integer_param("rtcredit_tslice_ms", opt_tslice_ms);
 static unsigned int __read_mostly opt_ratelimit_us = 1000;
 integer_param("rtcredit_ratelimit_us", opt_ratelimit_us);
-static unsigned int __read_mostly opt_min_lead_us = 5000;
-integer_param("rtcredit_min_lead_us", opt_min_lead_us);
+static unsigned int __read_mostly opt_min_period_us = 1000;
+integer_param("rtcredit_min_period_us", opt_min_period_us);
 /* Allow dom0 RT from boot (testing); otherwise only a domctl grants RT. */
 static bool __read_mostly opt_dom0_rt;
 boolean_param("rtcredit_dom0_rt", opt_dom0_rt);
@@ -144,7 +144,7 @@ static struct rtcredit_params rtcx_boot_params(void)
     struct rtcredit_params p = {
         .tslice_ns = MILLISECS(30),
         .ratelimit_ns = MICROSECS(1000),
-        .rt_min_lead_ns = MILLISECS(5),
+        .rt_min_period_ns = MILLISECS(1),
         .rt_max_lead_ns = SECONDS(10),
         .rt_budget_window_ns = SECONDS(1),
         .charge_mode = 0,
@@ -154,7 +154,7 @@ static struct rtcredit_params rtcx_boot_params(void)
 
     wanted.tslice_ns = MILLISECS(opt_tslice_ms);
     wanted.ratelimit_ns = MICROSECS(opt_ratelimit_us);
-    wanted.rt_min_lead_ns = MICROSECS(opt_min_lead_us);
+    wanted.rt_min_period_ns = MICROSECS(opt_min_period_us);
     return wanted;
 }
 
@@ -258,6 +258,11 @@ static int cf_check rtcx_rtsleep(const struct scheduler *ops,
                      &svc->core, &args, NOW(), &outcome);
     if ( rc < 0 )
         return -rtcredit_errno(rc);
+    /* The call ended the caller's RT: a pass here puts it behind its equals. */
+    if ( outcome.reschedule )
+        raise_softirq(SCHEDULE_SOFTIRQ);
+    /* A deadline already due comes back with arm_at_ns in the past: the
+     * timer fires at once and the core serves the deadline at RT there. */
     if ( outcome.arm_at_ns )
         set_timer(&svc->rt_timer, outcome.arm_at_ns);
     else
@@ -288,7 +293,7 @@ static int cf_check rtcx_init(struct scheduler *ops)
                "using the defaults\n", rc);
         params.tslice_ns = MILLISECS(30);
         params.ratelimit_ns = MICROSECS(1000);
-        params.rt_min_lead_ns = MILLISECS(5);
+        params.rt_min_period_ns = MILLISECS(1);
         rc = rtcredit_init(&prv->shared, &prv->acct, &params, rtcx_trace, NULL);
         BUG_ON(rc < 0);
     }
@@ -815,7 +820,7 @@ static int cf_check rtcx_adjust_global(const struct scheduler *ops,
     case XEN_SYSCTL_SCHEDOP_putinfo:
         params.tslice_ns = MILLISECS(arg->tslice_ms);
         params.ratelimit_ns = MICROSECS(arg->ratelimit_us);
-        params.rt_min_lead_ns = MICROSECS(arg->rt_min_lead_us);
+        params.rt_min_period_ns = MICROSECS(arg->rt_min_period_us);
         params.rt_max_lead_ns = MILLISECS(arg->rt_max_lead_ms);
         rc = rtcredit_set_params(&prv->shared, &prv->acct, &params);
         if ( rc < 0 )
@@ -828,7 +833,7 @@ static int cf_check rtcx_adjust_global(const struct scheduler *ops,
         rtcredit_get_params(&prv->acct, &params);
         arg->tslice_ms = params.tslice_ns / MILLISECS(1);
         arg->ratelimit_us = params.ratelimit_ns / MICROSECS(1);
-        arg->rt_min_lead_us = params.rt_min_lead_ns / MICROSECS(1);
+        arg->rt_min_period_us = params.rt_min_period_ns / MICROSECS(1);
         arg->rt_max_lead_ms = params.rt_max_lead_ns / MILLISECS(1);
         break;
     default:
@@ -911,9 +916,9 @@ static void cf_check rtcx_dump_settings(const struct scheduler *ops)
     spin_lock_irqsave(&prv->lock, flags);
     rtcredit_get_params(&prv->acct, &params);
     printk("rtcredit: tslice=%"PRIu64"us ratelimit=%"PRIu64"us "
-           "rt_min_lead=%"PRIu64"us rt_max_lead=%"PRIu64"ms cpus=%*pbl\n",
+           "rt_min_period=%"PRIu64"us rt_max_lead=%"PRIu64"ms cpus=%*pbl\n",
            params.tslice_ns / 1000, params.ratelimit_ns / 1000,
-           params.rt_min_lead_ns / 1000, params.rt_max_lead_ns / 1000000,
+           params.rt_min_period_ns / 1000, params.rt_max_lead_ns / 1000000,
            CPUMASK_PR(prv->cpus));
     spin_unlock_irqrestore(&prv->lock, flags);
 }

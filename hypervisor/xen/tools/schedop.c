@@ -415,9 +415,9 @@ static int cmd_rtsleep_loop(int argc, char **argv)
         else if (rc == RTCREDIT_RTSLEEP_DEGRADED)
             degraded++;
         else if (rc == -ERANGE)
-            /* Preempted between reading the clock and the call for longer than
-             * period - minimum lead: the deadline is too near, as a guest module
-             * would see it; it sleeps plainly this time. */
+            /* Preempted between reading the clock and the call for so long that
+             * the deadline is less than the minimum period after the last one
+             * (possible only for a period near the minimum); it sleeps plainly. */
             too_late++;
         else {
             errors++;
@@ -432,11 +432,11 @@ static int cmd_rtsleep_loop(int argc, char **argv)
 }
 
 /* XEN_SYSCTL_scheduler_op for sched=rtcredit (cpupool 0): read the global parameters,
- * or set them: TSLICE_MS RATELIMIT_US MIN_LEAD_US MAX_LEAD_MS. */
+ * or set them: TSLICE_MS RATELIMIT_US MIN_PERIOD_US MAX_LEAD_MS. */
 static int cmd_rtcredit_sys(int argc, char **argv)
 {
     if (argc < 1 || (strcmp(argv[0], "get") && (strcmp(argv[0], "set") || argc < 5))) {
-        fprintf(stderr, "usage: schedop rtcredit-sys get | set TSLICE_MS RATELIMIT_US MIN_LEAD_US MAX_LEAD_MS\n");
+        fprintf(stderr, "usage: schedop rtcredit-sys get | set TSLICE_MS RATELIMIT_US MIN_PERIOD_US MAX_LEAD_MS\n");
         return 2;
     }
     memset(&hbuf->sysctl, 0, sizeof(hbuf->sysctl));
@@ -450,14 +450,14 @@ static int cmd_rtcredit_sys(int argc, char **argv)
         hbuf->sysctl.u.scheduler_op.cmd = SYSCTL_SCHEDOP_PUTINFO;
         hbuf->sysctl.u.scheduler_op.rtcredit.tslice_ms = (uint32_t)strtoul(argv[1], NULL, 0);
         hbuf->sysctl.u.scheduler_op.rtcredit.ratelimit_us = (uint32_t)strtoul(argv[2], NULL, 0);
-        hbuf->sysctl.u.scheduler_op.rtcredit.rt_min_lead_us = (uint32_t)strtoul(argv[3], NULL, 0);
+        hbuf->sysctl.u.scheduler_op.rtcredit.rt_min_period_us = (uint32_t)strtoul(argv[3], NULL, 0);
         hbuf->sysctl.u.scheduler_op.rtcredit.rt_max_lead_ms = (uint32_t)strtoul(argv[4], NULL, 0);
     }
     long rc = hypercall(HC_SYSCTL, (uint64_t)(uintptr_t)&hbuf->sysctl, 0);
-    printf("schedop: rtcredit-sys op=%s tslice_ms=%u ratelimit_us=%u rt_min_lead_us=%u "
+    printf("schedop: rtcredit-sys op=%s tslice_ms=%u ratelimit_us=%u rt_min_period_us=%u "
            "rt_max_lead_ms=%u rc=%ld\n", argv[0], hbuf->sysctl.u.scheduler_op.rtcredit.tslice_ms,
            hbuf->sysctl.u.scheduler_op.rtcredit.ratelimit_us,
-           hbuf->sysctl.u.scheduler_op.rtcredit.rt_min_lead_us,
+           hbuf->sysctl.u.scheduler_op.rtcredit.rt_min_period_us,
            hbuf->sysctl.u.scheduler_op.rtcredit.rt_max_lead_ms, rc);
     return rc < 0 ? 1 : 0;
 }
@@ -544,7 +544,7 @@ static void usage(void)
             "       schedop rtsleep DEADLINE_OFFSET_NS FLAGS [PAD]\n"
             "       schedop rtsleep-loop COUNT PERIOD_NS\n"
             "       schedop rtcredit-dom DOMID get|allow|deny\n"
-            "       schedop rtcredit-sys get | set TSLICE_MS RATELIMIT_US MIN_LEAD_US MAX_LEAD_MS\n"
+            "       schedop rtcredit-sys get | set TSLICE_MS RATELIMIT_US MIN_PERIOD_US MAX_LEAD_MS\n"
             "       schedop now\n"
             "       schedop debugkeys KEYS\n");
 }

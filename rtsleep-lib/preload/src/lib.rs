@@ -20,7 +20,7 @@
 //! `errno` behind.
 //!
 //! Configuration, read once when the library is loaded:
-//! * `RTSLEEP_MIN` (default `5ms`, the hypervisor's minimum lead) and `RTSLEEP_MAX`
+//! * `RTSLEEP_MIN` (default `1ms`, the hypervisor's default minimum period) and `RTSLEEP_MAX`
 //!   (default `1s`): the window of sleep lengths that are routed. Human durations.
 //! * `RTSLEEP_DEVICE`: the device path (default `/dev/rtsleep`).
 //! * `RTSLEEP_STATS=PATH`: at exit, write the counters below to PATH (`%p` becomes the
@@ -53,8 +53,10 @@ type UsleepFn = unsafe extern "C" fn(libc::useconds_t) -> c_int;
 /// glibc's `RTLD_NEXT` (`(void *) -1l`); the libc crate does not define it for glibc.
 const RTLD_NEXT: *mut c_void = -1isize as *mut c_void;
 
-/// Default window: the hypervisor's minimum lead (5 ms) up to 1 s.
-const DEFAULT_MIN: Duration = Duration::from_millis(5);
+/// Default window: the hypervisor's default minimum period (1 ms) up to 1 s. Xen admits
+/// deadlines by period, not by lead, so any sleep may be routed; a shorter one is seldom
+/// a periodic deadline, and routing it would take the VCPU's one registration.
+const DEFAULT_MIN: Duration = Duration::from_millis(1);
 const DEFAULT_MAX: Duration = Duration::from_secs(1);
 
 /// The shim's configuration and device, set up once.

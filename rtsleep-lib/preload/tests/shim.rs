@@ -96,7 +96,7 @@ fn c_program_sees_identical_results_and_sleeps_in_the_window_are_intercepted() {
     assert!(shimmed.stdout.contains("nanosleep_bad_nsec rc=-1 errno=22"), "{}", shimmed.stdout);
     assert!(shimmed.stdout.contains("clock_bad_nsec rc=22 errno=12345"), "{}", shimmed.stdout);
     // 6 sleeps of 10 ms (each function, both clocks, relative and absolute) are inside
-    // the default 5 ms..1 s window; 7 calls (short, past, bad arguments) are not.
+    // the default 1 ms..1 s window; 7 calls (short, past, bad arguments) are not.
     assert_eq!(stat(&shimmed, "intercepted"), 13);
     assert_eq!(stat(&shimmed, "fell_back"), 6);
     assert_eq!(stat(&shimmed, "passed_through"), 7);
@@ -130,7 +130,7 @@ fn the_window_comes_from_the_environment_and_bad_values_are_reported() {
 
     let bad = run(sleeper("window"), "window-bad-env", true, &[("RTSLEEP_MIN", "fast")]);
     assert!(bad.stderr.contains("rtsleep-preload: ignoring RTSLEEP_MIN=\"fast\""), "{}", bad.stderr);
-    assert_eq!(stat(&bad, "min_ns"), 5_000_000);
+    assert_eq!(stat(&bad, "min_ns"), 1_000_000);
     assert_eq!(stat(&bad, "fell_back"), 6);
 }
 

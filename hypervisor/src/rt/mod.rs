@@ -1,0 +1,429 @@
+//! The RT extension, all of it: registering a deadline (the grant), serving it (the
+//! fire), the RT slice, and the end of RT, with the per-domain budget beside it
+//! ([`budget`]). Every change of a unit to or from RT happens here: [`crate::sched`]
+//! and [`crate::acct`] call `Cpu::review_rt` at a scheduling pass and at the tick,
+//! `Cpu::end_rt` when the unit blocks, `Cpu::take_pending_rt` when it wakes, and
+//! `rt_slice` for its slice; this module builds only on [`crate::runq`].
+//!
+//! # The rule
+//!
+//! A unit registers an absolute deadline with `rtsleep` while it runs (the hypercall
+//! comes from the VCPU itself). The host arms a timer for that unit at the deadline;
+//! when it fires, `rt_fire` gives the unit RT, the class above BOOST:
+//!
+//! * running: it keeps the CPU at RT (nothing but another RT unit can preempt it);
+//! * queued: it moves to the RT queue (ahead of everything else) and CPUs are tickled,
+//!   an idle CPU in its affinity first;
+//! * blocked: RT is remembered and applied when the guest's own timer wakes it (the
+//!   guest sleeps until the same deadline, so the wake follows within a tick; a
+//!   remembered grant older than one tick is dropped).
+//!
+//! # RT covers the deadline's work, not the VCPU's
+//!
+//! RT ends, whichever comes first, when
+//!
+//! * the VCPU calls `rtsleep` again (its next deadline, or a cancel: whatever it asks,
+//!   the task that asked for RT has reached its sleep, so its period's work is done);
+//! * it blocks (or is parked);
+//! * it has run the **RT quantum** `Q` = 500 us at RT since the grant (its RT slice ends
+//!   there, so the quantum is a bound, not a hint);
+//! * its domain's RT CPU budget for the window is spent (its slice ends there too);
+//!
+//! and never at the tick: a VCPU whose periodic task has done its work but that keeps
+//! running other guest work (a compile beside an audio thread) drops RT at its next
+//! `rtsleep`, not 10 ms later, so RT is not spent on the other work, and the tick does
+//! not cut RT in the middle of the deadline's work either. RT drops to the class the
+//! unit's credit earns: UNDER (the paper's rule), or OVER when its credit is spent
+//! (ours: otherwise an RT grant would lift a unit that overspent above the ones with
+//! credit until the next accounting), or BOOST instead of UNDER when RT replaced the
+//! BOOST of a wake. The run time is charged as credit like any other, so an RT unit
+//! still pays for its CPU and BOOST/UNDER/OVER units are not starved (the paper's
+//! guard).
+//!
+//! **Outside RT, RT changes nothing.** A unit that RT put on the CPU (its stay began at
+//! RT) loses the CPU's rate-limit protection when RT ends, and an `rtsleep` that ends
+//! its RT asks the host for a pass (`RtsleepOutcome::reschedule`): it then waits behind
+//! its equals as it would have without RT, so a VCPU that keeps running other work
+//! after its periodic task's work gets no more CPU than its credit gives it. A unit
+//! that was running anyway when its deadline fired keeps the rest of its slice through
+//! RT's passes. So RT time is bounded by the budget, and nothing else is gained.
+//!
+//! **Why 500 us.** `Q` has two jobs. (1) Cover a well-behaved task's whole period of
+//! work: a task that stays within the default RT budget (10% of a CPU) at the periods
+//! audio and control loops use (1-5 ms) does at most 10% x 5 ms = 0.5 ms of work per
+//! period, so `Q` = 0.5 ms serves all of it at RT; a task that needs more gets its
+//! first 0.5 ms at RT and the rest at its credit class, as without RT. (2) Bound what
+//! one RT unit can take from another: a running RT unit blocks a newly fired one for at
+//! most its remaining quantum, and the isolation target is 0.5 ms on a CPU. A shorter
+//! `Q` would split in-budget audio periods; a longer one would let a spammer, within
+//! its budget, hold a CPU at RT for longer than the target.
+//!
+//! # Among RT units: earliest deadline first, and the isolation bound
+//!
+//! RT units are ordered by the deadline they are being served for (EDF): the RT queue
+//! is in deadline order, a queued RT unit with an earlier deadline than the running RT
+//! unit preempts it (the tickle and the pass compare deadlines), one with a later
+//! deadline waits. Since every deadline is served when it comes due, a unit that fires
+//! after ours has a later deadline and goes behind it; the units that can delay ours
+//! are those whose deadlines came due before ours and that still hold RT.
+//!
+//! **The bound.** Let `m` be the number of other RT-allowed VCPUs resident on the CPU.
+//! A VCPU holds at most one RT grant at a time (a new deadline replaces the old; its
+//! next grant needs a deadline at least `min_period` later), and each grant runs at
+//! most `Q` at RT. So a deadline's work starts at most `m x (Q + s)` after it came due
+//! because of other units' RT (`s`: one context switch), whatever those units ask and
+//! however they spend their budgets: with one other RT VCPU on the CPU, `Q + s`, the
+//! 0.5 ms target (plus a switch). It does not depend on the others' budgets (a budget
+//! bounds their RT time per window, not the delay of one deadline) nor on their periods.
+//! Outside RT a unit's wait is credit's (BOOST/UNDER/OVER), not bounded here.
+//!
+//! **On SMP it is better than that.** A fired unit goes to an idle CPU in its affinity
+//! first; failing that, it preempts what runs on its CPU if it outranks it; failing
+//! that (an RT unit with an earlier deadline runs there), a CPU in its affinity that
+//! runs no RT is tickled, and its pass steals the RT unit (a CPU steals RT work even
+//! from BOOST or UNDER, and the rate limit does not hold back RT waiting on a peer). So
+//! while some CPU in its affinity runs no RT, a deadline waits one tickle and one
+//! switch, not a quantum; the `m x (Q + s)` bound is for when every such CPU runs RT.
+//!
+//! # Who may ask, and how much
+//!
+//! No domain may use RT until dom0 allows it. An allowed domain has a budget: a share
+//! of one CPU spent at RT priority (default 10%) and a number of requests (default
+//! 1000), both per window (default 1 s, fixed windows). Over budget, a request is still
+//! honoured, as the wake-up any domain gets (BOOST if it has credit), never as RT; the
+//! hypercall says so (`RTSLEEP_DEGRADED`) and a counter counts it.
+//!
+//! # Admission by period
+//!
+//! A VCPU's consecutive deadlines must be at least the minimum period apart (default
+//! 1 ms, floor 100 us): a new deadline is refused (`PeriodTooShort`, `-ERANGE`) if it is
+//! less than `min_period` after the last deadline of this VCPU that came due (served
+//! at RT or not; a deadline replaced or cancelled before it came due does not count).
+//! So one VCPU is served at most once per `min_period`, whatever it asks. How close the
+//! deadline is to *now* does not matter (the paper's 5 ms minimum lead refused every
+//! request of a 5 ms periodic task, and the period after any late wake-up): the rate
+//! and the CPU budget bound the abuse. It may be at most the maximum lead (10 s) ahead
+//! (`DeadlineTooFar`). A deadline already due is served at once as RT when the budget
+//! allows (granted, with the RT timer armed at the deadline, in the past: the host's
+//! timer fires at once and the fire serves it), and refused with its own error
+//! (`DeadlineDue`, `-ETIME`) when it does not, since there is no future wake to degrade
+//! it to.
+
+use crate::abi::{
+    SchedRtsleep, RTSLEEP_CANCELLED, RTSLEEP_DEGRADED, RTSLEEP_FLAGS_KNOWN, RTSLEEP_FLAG_CANCEL, RTSLEEP_GRANTED,
+};
+use crate::cpumask::CpuMask;
+use crate::params::{MIN_TIMER_NS, RT_QUANTUM_NS};
+use crate::prio::Prio;
+use crate::runq::flush_prio_time;
+use crate::state::{bump, Cpu, Shared, Unit, RELAXED};
+use crate::{trace, RtcError};
+
+pub mod budget;
+
+use budget::{count_request, rt_budget_left_ns, share_exhausted, Degrade};
+
+/// What an accepted `rtsleep` means for the host.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RtsleepOutcome {
+    /// `RTSLEEP_GRANTED`, `RTSLEEP_DEGRADED` or `RTSLEEP_CANCELLED`: the hypercall's
+    /// return value.
+    pub result: i32,
+    /// The call ended the caller's RT: the host must run a scheduling pass on this CPU
+    /// (Xen: raise `SCHEDULE_SOFTIRQ`), so that it waits behind its equals again.
+    pub reschedule: bool,
+    /// Arm the unit's RT timer at this time; 0: stop it (nothing registered).
+    pub arm_at_ns: u64,
+}
+
+/// Why RT ended: the `RT_DEMOTE` trace word (see [`crate::trace::RT_DEMOTE`]; 0, the
+/// tick, is no longer a reason: the tick does not end RT).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RtEnd {
+    /// It blocked (or was parked) while RT.
+    Blocked = 1,
+    /// Its domain's RT CPU budget for the window is spent.
+    BudgetSpent = 3,
+    /// It called `rtsleep` (its next deadline, or a cancel): its period's work is done.
+    Rtsleep = 4,
+    /// It ran the RT quantum at RT since the grant.
+    Quantum = 5,
+}
+
+fn degrade(shared: &Shared, unit: &Unit, reason: Degrade) {
+    unit.live().rt_degraded.fetch_add(1, RELAXED);
+    shared.emit(trace::RT_DEGRADE, &[unit.domid(), unit.unit_id, reason as u32]);
+}
+
+/// The slice of a unit about to run (or keep running) for `slice_ns`: an RT unit's
+/// slice ends when its RT quantum is used up or its domain's RT budget would run out,
+/// so that both are bounds, not hints. Other units keep `slice_ns`.
+pub(crate) fn rt_slice(shared: &Shared, unit: &Unit, slice_ns: u64, now: u64) -> u64 {
+    if unit.prio != Prio::Rt {
+        return slice_ns;
+    }
+    // `review_rt` ended RT before a pass if the quantum was used up, so this is > 0.
+    let quantum_left_ns = RT_QUANTUM_NS.saturating_sub(unit.rt_used_ns).max(1);
+    slice_ns.min(rt_budget_left_ns(shared, unit.live(), now).max(MIN_TIMER_NS)).min(quantum_left_ns)
+}
+
+impl Cpu {
+    /// `SCHEDOP_rtsleep` from `unit`, which must be the unit running on this CPU.
+    /// Checks, in order: padding, flags, that the caller runs here, cancel, permission,
+    /// minimum period, maximum lead, then the budget (which degrades a future deadline
+    /// and refuses a due one). A new deadline replaces the unit's previous one.
+    ///
+    /// # Safety
+    /// `unit` is live.
+    pub unsafe fn rtsleep(
+        &mut self,
+        shared: &Shared,
+        unit: *mut Unit,
+        args: &SchedRtsleep,
+        now: u64,
+    ) -> Result<RtsleepOutcome, RtcError> {
+        let mut reschedule = false;
+        // SAFETY: per the contract; the unit's fields are ours under this CPU's lock.
+        if self.current == unit && unsafe { (*unit).running && (*unit).prio == Prio::Rt } {
+            // Whatever it asks, the caller has reached its sleep: its period's work is
+            // done, and so is its RT (RT covers the deadline's work, not the VCPU's).
+            // SAFETY: the current unit, live.
+            unsafe {
+                self.end_rt(shared, unit, RtEnd::Rtsleep, now);
+                reschedule = (*unit).rt_ended;
+            }
+        }
+        // SAFETY: as above.
+        let u = unsafe { &mut *unit };
+        let live = u.live();
+        let cancel = args.flags & RTSLEEP_FLAG_CANCEL != 0;
+        let mut over = None;
+        let result = Self::check_rtsleep(shared, self, unit, u, args, now).and_then(|()| {
+            if !cancel {
+                over = count_request(shared, live, now);
+            }
+            if over.is_some() && args.deadline_ns <= now {
+                // Due now and over budget: no future wake to degrade it to.
+                return Err(RtcError::DeadlineDue);
+            }
+            Ok(())
+        });
+        match result {
+            Err(error) => {
+                live.rt_denied.fetch_add(1, RELAXED);
+                shared.emit(trace::RT_DENY, &[u.domid(), u.unit_id, error as u32]);
+                Err(error)
+            }
+            Ok(()) if cancel => {
+                u.rt_deadline_ns = 0;
+                Ok(RtsleepOutcome { result: RTSLEEP_CANCELLED, reschedule, arm_at_ns: 0 })
+            }
+            Ok(()) => {
+                live.rt_requests.fetch_add(1, RELAXED);
+                if let Some(reason) = over {
+                    u.rt_deadline_ns = 0;
+                    degrade(shared, u, reason);
+                    return Ok(RtsleepOutcome { result: RTSLEEP_DEGRADED, reschedule, arm_at_ns: 0 });
+                }
+                // 0 means "none": a deadline at time 0 (due) is kept as 1 ns.
+                let deadline_ns = args.deadline_ns.max(1);
+                u.rt_deadline_ns = deadline_ns;
+                live.rt_granted.fetch_add(1, RELAXED);
+                shared.emit(trace::RT_GRANT, &[u.domid(), u.unit_id, deadline_ns as u32, (deadline_ns >> 32) as u32]);
+                // A due deadline: the timer armed in the past fires at once.
+                Ok(RtsleepOutcome { result: RTSLEEP_GRANTED, reschedule, arm_at_ns: deadline_ns })
+            }
+        }
+    }
+
+    fn check_rtsleep(
+        shared: &Shared,
+        cpu: &Cpu,
+        unit: *mut Unit,
+        u: &Unit,
+        args: &SchedRtsleep,
+        now: u64,
+    ) -> Result<(), RtcError> {
+        if args.pad != 0 {
+            return Err(RtcError::BadPadding);
+        }
+        if args.flags & !RTSLEEP_FLAGS_KNOWN != 0 {
+            return Err(RtcError::UnknownFlags);
+        }
+        if u.cpu != cpu.id || cpu.current != unit || !u.running {
+            return Err(RtcError::NotRunning);
+        }
+        if args.flags & RTSLEEP_FLAG_CANCEL != 0 {
+            return Ok(());
+        }
+        if !u.live().rt_allowed.load(RELAXED) {
+            return Err(RtcError::NotPermitted);
+        }
+        if u.rt_last_deadline_ns != 0
+            && args.deadline_ns < u.rt_last_deadline_ns.saturating_add(shared.rt_min_period_ns.load(RELAXED))
+        {
+            return Err(RtcError::PeriodTooShort);
+        }
+        if args.deadline_ns.saturating_sub(now) > shared.rt_max_lead_ns.load(RELAXED) {
+            return Err(RtcError::DeadlineTooFar);
+        }
+        Ok(())
+    }
+
+    /// The unit's RT timer expired. Gives RT as the module docs say, or serves the
+    /// deadline as a normal wake when the domain is over budget, was denied RT since,
+    /// or is capped out. Returns the CPUs to tickle. A timer for a deadline that is not
+    /// (or no longer) registered, or that fires early, is `StaleTimer`: re-arm or drop.
+    ///
+    /// # Safety
+    /// `unit` is live.
+    pub unsafe fn rt_fire(&mut self, shared: &Shared, unit: *mut Unit, now: u64) -> Result<CpuMask, RtcError> {
+        // SAFETY: per the contract.
+        let u = unsafe { &mut *unit };
+        if u.cpu != self.id {
+            return Err(RtcError::WrongCpu);
+        }
+        let deadline_ns = u.rt_deadline_ns;
+        if deadline_ns == 0 || now < deadline_ns {
+            return Err(RtcError::StaleTimer);
+        }
+        u.rt_deadline_ns = 0;
+        u.rt_last_deadline_ns = deadline_ns;
+        let live = u.live();
+        if !live.rt_allowed.load(RELAXED) {
+            live.rt_denied.fetch_add(1, RELAXED);
+            shared.emit(trace::RT_DENY, &[u.domid(), u.unit_id, RtcError::NotPermitted as u32]);
+            return Ok(CpuMask::EMPTY);
+        }
+        if u.parked {
+            degrade(shared, u, Degrade::Capped);
+            return Ok(CpuMask::EMPTY);
+        }
+        if share_exhausted(shared, live, now) {
+            degrade(shared, u, Degrade::CpuShare);
+            return Ok(CpuMask::EMPTY);
+        }
+        live.rt_fires.fetch_add(1, RELAXED);
+        bump(&u.stats.rt_fires, 1);
+        let state = if u.running {
+            2
+        } else if u.queued {
+            1
+        } else {
+            0
+        };
+        let late_ns = now - deadline_ns;
+        shared.emit(trace::RT_FIRE, &[u.domid(), u.unit_id, state, late_ns.min(u64::from(u32::MAX)) as u32]);
+        if u.running {
+            // SAFETY: running here.
+            unsafe { self.start_rt(shared, unit, now) };
+            // Reschedule so that its slice is cut to what is left of the RT budget.
+            Ok(CpuMask::single(self.id))
+        } else if u.queued {
+            // SAFETY: queued here; requeueing at RT keeps the invariant.
+            unsafe {
+                self.start_rt(shared, unit, now);
+                Ok(self.tickle(shared, unit))
+            }
+        } else {
+            u.rt_pending = true;
+            u.rt_fired_at_ns = now;
+            Ok(CpuMask::EMPTY)
+        }
+    }
+
+    /// Gives `unit` RT wherever it is (running, queued, or about to be queued by a
+    /// wake), and starts the time its RT is measured from.
+    ///
+    /// # Safety
+    /// `unit` is live and resident here.
+    unsafe fn start_rt(&mut self, shared: &Shared, unit: *mut Unit, now: u64) {
+        // SAFETY: per the contract.
+        unsafe {
+            (*unit).rt_used_ns = 0;
+            // A BOOST unit (woken, not yet found by a tick) gets it back when RT ends.
+            (*unit).rt_instead_of_boost = (*unit).prio == Prio::Boost;
+            if (*unit).running && !(*unit).switched_in_at_rt {
+                (*unit).rt_in_stay = true;
+            }
+            self.set_prio(shared, unit, Prio::Rt, now);
+        }
+    }
+
+    /// A blocked unit wakes: if its deadline fired while it was blocked, no longer than
+    /// a tick ago, it becomes RT now (the caller then queues it). Returns whether it did.
+    /// `boost`: the wake would give it BOOST without RT; then RT ends to BOOST.
+    ///
+    /// # Safety
+    /// `unit` is live, resident here, neither running nor queued.
+    pub(crate) unsafe fn take_pending_rt(&mut self, shared: &Shared, unit: *mut Unit, boost: bool, now: u64) -> bool {
+        // SAFETY: per the contract.
+        unsafe {
+            let u = &mut *unit;
+            if !core::mem::take(&mut u.rt_pending)
+                || now.saturating_sub(u.rt_fired_at_ns) > shared.tick_ns.load(RELAXED)
+            {
+                return false;
+            }
+            self.start_rt(shared, unit, now);
+            (*unit).rt_instead_of_boost = boost;
+        }
+        true
+    }
+
+    /// Ends the RT of `unit` (nothing if it is not RT), the one way every end goes: it
+    /// is counted and traced (`RT_DEMOTE` with the reason, then `PRIO_CHANGE` while it
+    /// runs) and the unit drops to the class its credit earns: UNDER, or OVER when its
+    /// credit is spent, or BOOST instead of UNDER when RT replaced the BOOST of its wake
+    /// (what it would have had without RT; the next tick drops it as any BOOST). A running unit whose stay began at RT (RT got it the CPU) also
+    /// loses the rate limit's protection for the rest of that stay (`rt_ended`): at the
+    /// next pass it waits behind its equals as it would have without RT, else RT's
+    /// preemption would give it CPU time beyond its RT budget. A unit that was already
+    /// running when its deadline fired keeps its slice, as it would have without RT.
+    ///
+    /// # Safety
+    /// `unit` is live and resident here.
+    pub(crate) unsafe fn end_rt(&mut self, shared: &Shared, unit: *mut Unit, reason: RtEnd, now: u64) {
+        // SAFETY: per the contract.
+        unsafe {
+            if (*unit).prio != Prio::Rt {
+                return;
+            }
+            (*unit).rt_ended = (*unit).running && (*unit).switched_in_at_rt;
+            let u = &*unit;
+            u.live().rt_demotions.fetch_add(1, RELAXED);
+            shared.emit(trace::RT_DEMOTE, &[u.domid(), u.unit_id, reason as u32]);
+            let class = match u.credit_class() {
+                Prio::Under if u.rt_instead_of_boost => Prio::Boost,
+                class => class,
+            };
+            self.set_prio(shared, unit, class, now);
+        }
+    }
+
+    /// Reviews the running unit `unit` if it is RT (at a scheduling pass and at the
+    /// tick): charges its RT time so far to its quantum and the domain's budget, then
+    /// ends RT if the budget is spent or the quantum used up.
+    ///
+    /// # Safety
+    /// `unit` is live and the current unit here.
+    pub(crate) unsafe fn review_rt(&mut self, shared: &Shared, unit: *mut Unit, now: u64) {
+        // SAFETY: per the contract.
+        let u = unsafe { &mut *unit };
+        if u.prio != Prio::Rt {
+            return;
+        }
+        flush_prio_time(shared, u, now);
+        let reason = if rt_budget_left_ns(shared, u.live(), now) == 0 {
+            RtEnd::BudgetSpent
+        } else if u.rt_used_ns >= RT_QUANTUM_NS {
+            RtEnd::Quantum
+        } else {
+            return;
+        };
+        // SAFETY: per the contract.
+        unsafe { self.end_rt(shared, unit, reason, now) };
+    }
+}

@@ -1,0 +1,216 @@
+//! The `periods` experiment (RT v2): RT at the periods audio and control loops use.
+//!
+//! Periods 1, 2.5, 5, 10 and 20 ms, credit and rtcredit side by side, on two hosts:
+//!
+//! * `1cpu`: one pCPU, three duty-cycle hogs of 20% each (100 ms windows, the paper's
+//!   load), a periodic RT task (`rt`) and a **mixed-work** domain (`mixed`: a periodic
+//!   task and a CPU burner in the same VCPU, the guest running the task first).
+//! * `8cpu`: eight pCPUs, a mixed host: hogs of weights 128, 256, 384 and 512 (two
+//!   VCPUs each), two capped hogs (50% and 2 x 50%), two I/O domains (Poisson, 2 ms mean
+//!   gap, 150 us per event), two periodic RT domains, an RT spammer (10% budget) and the
+//!   mixed-work domain.
+//!
+//! Every periodic task does 100 us of work per period and its domain is allowed RT with
+//! a 20% budget (in budget at every period: 10% at 1 ms). Each run is 3 s of simulated
+//! time, seed 1. The scenarios are written as scenario files (`[[domain]]` sections)
+//! and run through [`crate::scenario`], so `rtcredit-sim run` can replay any of them.
+
+use std::fmt::Write as _;
+
+use crate::scenario::{Scenario, ScenarioError, ScenarioResults};
+
+/// The periods, in microseconds.
+pub const PERIODS_US: [u64; 5] = [1_000, 2_500, 5_000, 10_000, 20_000];
+/// The two hosts.
+pub const HOSTS: [&str; 2] = ["1cpu", "8cpu"];
+
+/// One host at one period, both policies.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PeriodsRun {
+    pub host: String,
+    pub period_us: u64,
+    pub results: ScenarioResults,
+}
+
+fn periodic(name: &str, period_us: u64) -> String {
+    format!(
+        "[[domain]]\nname = \"{name}\"\nrt_allowed = true\nrt_budget_pct = 20\n\
+         workload = {{ kind = \"periodic\", period_us = {period_us}, compute_us = 100 }}\n"
+    )
+}
+
+/// The scenario file of `host` at `period_us`.
+pub fn scenario_text(host: &str, period_us: u64, seed: u64) -> String {
+    let mut text = format!("seed = {seed}\nduration_ms = 3000\npolicies = [\"credit\", \"rtcredit\"]\n\n");
+    let pcpus = if host == "1cpu" { 1 } else { 8 };
+    let _ = writeln!(text, "[host]\npcpus = {pcpus}\n");
+    text.push_str(&periodic("rt", period_us));
+    let _ = writeln!(
+        text,
+        "[[domain]]\nname = \"mixed\"\nrt_allowed = true\nrt_budget_pct = 20\n\
+         workload = {{ kind = \"mixed-work\", period_us = {period_us}, compute_us = 100 }}\n"
+    );
+    if host == "1cpu" {
+        for index in 1..=3 {
+            let _ = writeln!(
+                text,
+                "[[domain]]\nname = \"hog{index}\"\nworkload = {{ kind = \"duty-hog\", share_pct = 20, cycle_ms = 100 }}\n"
+            );
+        }
+        return text;
+    }
+    text.push_str(&periodic("rt-b", period_us));
+    for weight in [128, 256, 384, 512] {
+        let _ = writeln!(
+            text,
+            "[[domain]]\nname = \"hog-w{weight}\"\nweight = {weight}\nvcpus = 2\nworkload = {{ kind = \"hog\" }}\n"
+        );
+    }
+    for (name, vcpus) in [("capped-a", 1), ("capped-b", 2)] {
+        let _ = writeln!(
+            text,
+            "[[domain]]\nname = \"{name}\"\ncap_pct = {}\nvcpus = {vcpus}\nworkload = {{ kind = \"hog\" }}\n",
+            50 * vcpus
+        );
+    }
+    for name in ["io-a", "io-b"] {
+        let _ = writeln!(
+            text,
+            "[[domain]]\nname = \"{name}\"\nworkload = {{ kind = \"io-bound\", mean_gap_us = 2000, compute_us = 150 }}\n"
+        );
+    }
+    text.push_str(
+        "[[domain]]\nname = \"spammer\"\nrt_allowed = true\nrt_budget_pct = 10\n\
+         workload = { kind = \"rt-spammer\", chunk_us = 500, lead_us = 1000 }\n",
+    );
+    text
+}
+
+/// Runs every host at every period.
+pub fn run_periods(seed: u64) -> Result<Vec<PeriodsRun>, ScenarioError> {
+    let mut runs = Vec::new();
+    for host in HOSTS {
+        for period_us in PERIODS_US {
+            let name = format!("periods-{host}-{period_us}us");
+            let scenario = Scenario::parse(&scenario_text(host, period_us, seed), &name)?;
+            runs.push(PeriodsRun { host: host.to_string(), period_us, results: scenario.run(&name)? });
+        }
+    }
+    Ok(runs)
+}
+
+/// Appends one markdown table row.
+fn row(out: &mut String, cells: &[String]) {
+    let _ = writeln!(out, "| {} |", cells.join(" | "));
+}
+
+fn ms(us: f64) -> String {
+    format!("{:.3}", us / 1e3)
+}
+
+/// `periods.md`: the summary table, then every domain of every run.
+pub fn render_markdown(runs: &[PeriodsRun]) -> String {
+    let mut out = String::from("# rtcredit-sim periods\n\n");
+    out.push_str(
+        "Periods 1-20 ms; `rt`: a periodic task (100 us per period, RT allowed, 20% budget); \
+         `mixed`: the same task plus a CPU burner in its VCPU. Lateness in ms (p50 / p99 / max); \
+         fallbacks: RT requests refused or degraded; share change: the largest change of a \
+         non-RT domain's CPU share from credit to rtcredit, in points. 3 s per run, seed 1. \
+         Hosts: see `sim/src/periods.rs`.\n\n",
+    );
+    out.push_str(
+        "| host | period ms | policy | rt p50 | rt p99 | rt max | mixed p50 | mixed p99 | mixed max | mixed share % | RT grants | fallbacks | share change |\n",
+    );
+    out.push_str("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for run in runs {
+        let credit = run.results.runs.iter().find(|r| r.policy == "credit");
+        for policy_run in &run.results.runs {
+            let find = |name: &str| policy_run.domains.iter().find(|d| d.name == name);
+            let lat = |name: &str| find(name).and_then(|d| d.lateness_us);
+            let (rt, mixed) = (lat("rt"), lat("mixed"));
+            let cell = |l: Option<crate::stats::LatencySummary>, f: fn(&crate::stats::LatencySummary) -> f64| {
+                l.map_or("-".to_string(), |l| ms(f(&l)))
+            };
+            let rt_names = ["rt", "rt-b", "mixed"];
+            let grants: u64 =
+                policy_run.domains.iter().filter(|d| rt_names.contains(&d.name.as_str())).map(|d| d.rt_fires).sum();
+            let fallbacks: u64 = policy_run
+                .domains
+                .iter()
+                .filter(|d| rt_names.contains(&d.name.as_str()))
+                .map(|d| d.rtsleep_refused + d.rt_degraded)
+                .sum();
+            let change = credit.map_or(0.0, |c| {
+                policy_run
+                    .domains
+                    .iter()
+                    .filter(|d| !rt_names.contains(&d.name.as_str()) && d.name != "spammer")
+                    .filter_map(|d| {
+                        c.domains.iter().find(|e| e.name == d.name).map(|e| (d.cpu_share_pct - e.cpu_share_pct).abs())
+                    })
+                    .fold(0.0, f64::max)
+            });
+            let cells = [
+                run.host.clone(),
+                (run.period_us as f64 / 1e3).to_string(),
+                policy_run.policy.clone(),
+                cell(rt, |l| l.p50),
+                cell(rt, |l| l.p99),
+                cell(rt, |l| l.max),
+                cell(mixed, |l| l.p50),
+                cell(mixed, |l| l.p99),
+                cell(mixed, |l| l.max),
+                format!("{:.2}", find("mixed").map_or(0.0, |d| d.cpu_share_pct)),
+                grants.to_string(),
+                fallbacks.to_string(),
+                format!("{change:.2}"),
+            ];
+            row(&mut out, &cells);
+        }
+    }
+    out.push_str("\n## Every domain\n\n");
+    out.push_str("| host | period ms | policy | domain | workload | share % | p50 | p99 | max | RT grants | fallbacks | RT/BOOST/UNDER/OVER ms |\n");
+    out.push_str("| --- | ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    for run in runs {
+        for policy_run in &run.results.runs {
+            for d in &policy_run.domains {
+                let (p50, p99, max) =
+                    d.lateness_us.map_or(("-".into(), "-".into(), "-".into()), |l| (ms(l.p50), ms(l.p99), ms(l.max)));
+                let cells = [
+                    run.host.clone(),
+                    (run.period_us as f64 / 1e3).to_string(),
+                    policy_run.policy.clone(),
+                    d.name.clone(),
+                    d.workload.to_string(),
+                    format!("{:.2}", d.cpu_share_pct),
+                    p50,
+                    p99,
+                    max,
+                    d.rt_fires.to_string(),
+                    (d.rtsleep_refused + d.rt_degraded).to_string(),
+                    format!(
+                        "{:.0}/{:.0}/{:.0}/{:.0}",
+                        d.prio_time_ms.rt, d.prio_time_ms.boost, d.prio_time_ms.under, d.prio_time_ms.over
+                    ),
+                ];
+                row(&mut out, &cells);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scenario_parses() {
+        for host in HOSTS {
+            for period_us in PERIODS_US {
+                let text = scenario_text(host, period_us, 1);
+                Scenario::parse(&text, "periods").unwrap_or_else(|e| panic!("{host} {period_us}: {e}\n{text}"));
+            }
+        }
+    }
+}
