@@ -578,12 +578,12 @@ judge_ctl() {
        ctl_out dom0-show | grep -q 'xenstore: xenstored socket'; then
         pass "xenstored and xen-init-dom0 run in dom0; rtcredit-ctl reads names through xenstored's socket"
     else fail "xenstore in dom0: ${line:-no status line} $(grep -m2 '^SMOKE: xenstored says' "$L" | tr '\n' ' ')"; fi
-    ctl_expect sched-get 0 '^Pool-0 +rtcredit +30 +1000 +5000 +10000$' "sched reads the globals"
-    ctl_expect sched-set 0 '^Pool-0 +rtcredit +20 +500 +5000 +10000$' "sched --slice-ms 20 --ratelimit-us 500 sets them"
+    ctl_expect sched-get 0 '^Pool-0 +rtcredit +30 +1000 +1000 +10000$' "sched reads the globals"
+    ctl_expect sched-set 0 '^Pool-0 +rtcredit +20 +500 +1000 +10000$' "sched --slice-ms 20 --ratelimit-us 500 sets them"
     if [ "$(ctl_json sched-json slice_ms)" = 20 ] && [ "$(ctl_json sched-json ratelimit_us)" = 500 ]; then
         pass "rtcredit-ctl sched --json reads them back: slice_ms 20, ratelimit_us 500"
     else fail "rtcredit-ctl sched --json: $(ctl_out sched-json | tr -d '\n')"; fi
-    ctl_expect sched-restore 0 '^Pool-0 +rtcredit +30 +1000 +5000 +10000$' "sched restores them"
+    ctl_expect sched-restore 0 '^Pool-0 +rtcredit +30 +1000 +1000 +10000$' "sched restores them"
     ctl_expect dom0-show 0 '^Domain-0 +0 +[0-9]+ +[0-9]+ +allow ' "dom 0 shows dom0 by its xenstore name"
     ctl_expect deny 0 '^Domain-0 \(id 0\): rt allow -> deny$' "dom 0 --rt deny"
     line=$(grep -m1 '^SMOKE: ctl-case denied schedop: rtsleep ' "$L" | field rc)
@@ -672,7 +672,8 @@ judge_trace() {
     local verdict problems vcpus rt_ns fires grants dur_ms
     # During the load: both of dom0's VCPUs run busy loops and nothing else wants the
     # CPUs, so Xen never switches them (only TRC_SCHED_CONTINUE_RUNNING, no runstate
-    # change); the rtsleep loop on VCPU 0 gets RT fires and runs at RT until the tick.
+    # change); the rtsleep loop on VCPU 0 gets RT fires and runs at RT until its next
+    # rtsleep or the 0.5 ms RT quantum.
     # Want: every byte read, both VCPUs running, time at RT > 0, RT fires > 0 (under
     # other schedulers only the first two).
     if ! decode_trace load "$RUN/trace.bin"; then :
