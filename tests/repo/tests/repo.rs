@@ -30,18 +30,25 @@ fn markdown_files() -> Vec<PathBuf> {
     tracked_files().into_iter().map(|(_, p)| p).filter(|p| p.extension().is_some_and(|e| e == "md")).collect()
 }
 
-/// The targets of inline Markdown links, `[text](target)`, outside code spans.
-fn link_targets(text: &str) -> Vec<String> {
-    let mut targets = Vec::new();
+/// The lines of a Markdown text, each with whether it lies inside a fenced code block
+/// (the fence lines themselves are left out).
+fn lines_with_fence(text: &str) -> Vec<(bool, &str)> {
     let mut in_fence = false;
+    let mut lines = Vec::new();
     for line in text.lines() {
         if line.trim_start().starts_with("```") {
             in_fence = !in_fence;
-            continue;
+        } else {
+            lines.push((in_fence, line));
         }
-        if in_fence {
-            continue;
-        }
+    }
+    lines
+}
+
+/// The targets of inline Markdown links, `[text](target)`, outside code blocks.
+fn link_targets(text: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    for (_, line) in lines_with_fence(text).into_iter().filter(|(in_fence, _)| !in_fence) {
         let mut rest = line;
         while let Some(start) = rest.find("](") {
             let after = &rest[start + 2..];
@@ -108,18 +115,11 @@ fn no_document_or_script_points_outside_the_repository() {
 
 /// The first word of each line of the fenced code blocks: the commands a reader types.
 fn commands_in_code_blocks(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut in_fence = false;
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            in_fence = !in_fence;
-        } else if in_fence {
-            if let Some(word) = line.split_whitespace().next() {
-                words.push(word.to_string());
-            }
-        }
-    }
-    words
+    lines_with_fence(text)
+        .into_iter()
+        .filter(|(in_fence, _)| *in_fence)
+        .filter_map(|(_, line)| line.split_whitespace().next().map(str::to_string))
+        .collect()
 }
 
 /// Shell scripts that the READMEs tell a user to run as `path/to/script.sh ...`
