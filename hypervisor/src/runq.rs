@@ -83,22 +83,58 @@ pub(crate) fn set_running_prio(shared: &Shared, unit: &mut Unit, prio: Prio, now
 impl Cpu {
     /// Queues `unit` in the queue of its priority: at the tail (FIFO), except that the
     /// RT queue is in deadline order (earliest first, FIFO among equal deadlines; see
-    /// [`crate::rt`]). The RT insertion walks from the tail, past the units with a later
-    /// deadline: O(1) when deadlines come due in order, as they do but for a late wake.
+    /// [`crate::rt`]). The unit takes a new queue ticket here: its place is the tail.
     ///
     /// # Safety
     /// `unit` is live, resident here, runnable, not parked, not running, not queued.
     pub(crate) unsafe fn enqueue(&mut self, shared: &Shared, unit: *mut Unit) {
+        self.last_ticket += 1;
+        // SAFETY: per the contract.
+        unsafe {
+            (*unit).queue_ticket = self.last_ticket;
+            (*unit).ticket_cpu = self.id;
+            self.insert_queued(shared, unit);
+        }
+    }
+
+    /// Queues `unit` back at the place its queue ticket gives it in its class: ahead of
+    /// the units queued after it, as if it had never left. For a unit RT took out of
+    /// its class (it fired while queued, or it was preempted by RT while running) and
+    /// that RT gives back: without RT it would still be there. A ticket issued by
+    /// another CPU (it was stolen since) says nothing here: then it is the tail.
+    ///
+    /// # Safety
+    /// As [`Cpu::enqueue`].
+    pub(crate) unsafe fn enqueue_in_place(&mut self, shared: &Shared, unit: *mut Unit) {
+        // SAFETY: per the contract.
+        unsafe {
+            if (*unit).ticket_cpu != self.id {
+                self.enqueue(shared, unit);
+            } else {
+                self.insert_queued(shared, unit);
+            }
+        }
+    }
+
+    /// Inserts `unit` into the queue of its priority by its key: the RT queue by
+    /// deadline, the others by queue ticket; each queue stays sorted by its key, so the
+    /// walk from the tail is O(1) for a new ticket and for deadlines that come due in
+    /// order, and O(units queued since) for a unit put back in place.
+    ///
+    /// # Safety
+    /// As [`Cpu::enqueue`].
+    unsafe fn insert_queued(&mut self, shared: &Shared, unit: *mut Unit) {
         // SAFETY: per the contract; the queue index of a queued priority is < 4, and a
         // unit with `Prio::Idle` is never queued (callers never give units IDLE). Links
         // on a run queue belong to live units.
         unsafe {
             let index = (*unit).prio.queue_index();
-            let key = (*unit).rt_last_deadline_ns;
             let rt = (*unit).prio == Prio::Rt;
+            let key = |u: *const Unit| if rt { (*u).rt_last_deadline_ns } else { (*u).queue_ticket };
+            let own_key = key(unit);
             if let Some(queue) = self.queues.get_mut(index) {
                 let mut at = queue.back();
-                while rt && !at.is_null() && (*unit_of_runq(at)).rt_last_deadline_ns > key {
+                while !at.is_null() && key(unit_of_runq(at)) > own_key {
                     at = (*at).prev();
                 }
                 queue.insert_after(at, ptr::addr_of_mut!((*unit).runq_link));
@@ -131,7 +167,10 @@ impl Cpu {
         shared.set_best_queued(self);
     }
 
-    /// Changes the priority of a unit wherever it is (queued, running or neither).
+    /// Changes the priority of a unit wherever it is (queued, running or neither). A
+    /// queued unit moving between two credit classes goes to the tail of its new class
+    /// (credit's rule); one moving into or out of RT keeps its ticket, so that when RT
+    /// ends it is back where it waited before (see [`Cpu::enqueue_in_place`]).
     ///
     /// # Safety
     /// `unit` is live and resident here.
@@ -142,9 +181,14 @@ impl Cpu {
                 return;
             }
             if (*unit).queued {
+                let rt_change = (*unit).prio == Prio::Rt || prio == Prio::Rt;
                 self.dequeue(shared, unit);
                 (*unit).prio = prio;
-                self.enqueue(shared, unit);
+                if rt_change {
+                    self.enqueue_in_place(shared, unit);
+                } else {
+                    self.enqueue(shared, unit);
+                }
             } else if (*unit).running {
                 set_running_prio(shared, &mut *unit, prio, now);
             } else {

@@ -104,6 +104,15 @@ pub struct Unit {
     pub(crate) rt_fired_at_ns: u64,
     /// Time run at RT since its current RT grant began (RT ends at the RT quantum).
     pub(crate) rt_used_ns: u64,
+    /// Its place in the FIFO of its class: the order in which it was queued on
+    /// `ticket_cpu` (see `Cpu::enqueue_in_place`). Kept while RT takes it out of its
+    /// class, so that it goes back to the same place when RT ends.
+    pub(crate) queue_ticket: u64,
+    /// The CPU whose counter issued `queue_ticket` (tickets of two CPUs do not compare).
+    pub(crate) ticket_cpu: u32,
+    /// The part of its slice it had run when an RT unit preempted it: its next stay is
+    /// the rest of that slice, not a new one (set at the preemption, used at switch-in).
+    pub(crate) slice_used_ns: u64,
     /// CPUs it may run on (hard affinity).
     pub(crate) affinity: CpuMask,
     pub stats: UnitStats,
@@ -170,8 +179,11 @@ pub struct Cpu {
     /// Units resident here (for the empty check when the CPU goes away).
     pub(crate) resident: u32,
     pub(crate) current: *mut Unit,
-    /// When `current` was switched in (for the rate limit).
+    /// When `current` was switched in (for the rate limit), moved back by the part of
+    /// its slice it had already run when it resumes a slice RT cut.
     pub(crate) current_since_ns: u64,
+    /// The last queue ticket issued here (`Unit::queue_ticket`).
+    pub(crate) last_ticket: u64,
     /// Set between `schedule_begin` and `schedule_finish`: the local candidate.
     pub(crate) pending_pick: *mut Unit,
     /// The unit that yielded in this scheduling pass, if any.
@@ -289,6 +301,9 @@ impl Unit {
             rt_last_deadline_ns: 0,
             rt_fired_at_ns: 0,
             rt_used_ns: 0,
+            queue_ticket: 0,
+            ticket_cpu: u32::MAX,
+            slice_used_ns: 0,
             affinity: CpuMask::first_n(MAX_CPUS),
             stats: UnitStats::default(),
         }
@@ -396,6 +411,7 @@ impl Cpu {
             resident: 0,
             current: ptr::null_mut(),
             current_since_ns: 0,
+            last_ticket: 0,
             pending_pick: ptr::null_mut(),
             yielder: ptr::null_mut(),
             prev: ptr::null_mut(),

@@ -618,3 +618,34 @@ fn an_rt_unit_waiting_behind_rt_is_taken_by_a_cpu_running_no_rt() {
     assert_eq!((taken.next, taken.prio, taken.migrated), (Some(b), Prio::Rt, true));
     assert_eq!(host.current(0), Some(a));
 }
+
+/// Outside RT, RT changes nothing in the queue: a unit whose deadline fires while it
+/// waits goes back to its place in its class when its RT ends (not to the tail), and
+/// the unit RT preempted resumes first with the rest of its slice. Without this a VCPU
+/// with a periodic task beside a CPU burner lost its place every period, and half its
+/// share beside three hogs.
+#[test]
+fn rt_gives_back_the_places_it_took_in_the_queue() {
+    let (mut host, _dom, rt, hogs) = setup(2);
+    let (h0, h1) = (hogs[0], hogs[1]);
+    assert_eq!(host.rtsleep(rt, &deadline(40 * MS), MS).unwrap().result, RTSLEEP_GRANTED);
+    // Its slice ends at 30 ms: it waits behind the hogs, and h0 runs.
+    let pass = host.schedule(0, 30 * MS, false).unwrap();
+    assert_eq!(pass.next, Some(h0));
+    assert_eq!(host.queue(0), vec![h1, rt]);
+    // Its deadline fires while it waits: RT preempts h0, which goes back to the head.
+    host.rt_fire(rt, 40 * MS).unwrap();
+    let pass = host.schedule(0, 40 * MS, false).unwrap();
+    assert_eq!((pass.next, pass.prio), (Some(rt), Prio::Rt));
+    assert_eq!(host.queue(0), vec![h0, h1]);
+    // Its task's work done, it registers the next deadline: RT ends, it goes back
+    // behind h1 (where it waited), and h0 resumes the 20 ms left of its slice.
+    let outcome = host.rtsleep(rt, &deadline(80 * MS), 40 * MS + 100_000).unwrap();
+    assert!(outcome.reschedule);
+    let pass = host.schedule(0, 40 * MS + 100_000, false).unwrap();
+    assert_eq!((pass.next, pass.run_ns), (Some(h0), 20 * MS));
+    assert_eq!(host.queue(0), vec![h1, rt]);
+    // Then h1 and the unit, in credit's order.
+    assert_eq!(host.schedule(0, 60 * MS + 100_000, false).unwrap().next, Some(h1));
+    assert_eq!(host.schedule(0, 90 * MS + 100_000, false).unwrap().next, Some(rt));
+}

@@ -47,6 +47,12 @@
 //! after its periodic task's work gets no more CPU than its credit gives it. A unit
 //! that was running anyway when its deadline fired keeps the rest of its slice through
 //! RT's passes. So RT time is bounded by the budget, and nothing else is gained.
+//! Nothing is lost either: RT gives back the queue places it takes. A unit whose
+//! deadline fired while it waited goes back to its place in its class (its queue
+//! ticket, [`Cpu::enqueue_in_place`](crate::state::Cpu)), not to the tail, and the unit
+//! an RT unit preempted goes back to the head of its class and resumes the rest of its
+//! slice. Without that, a VCPU running a periodic task beside a CPU burner was sent
+//! behind every hog once a period and lost half its share.
 //!
 //! **Why 500 us.** `Q` has two jobs. (1) Cover a well-behaved task's whole period of
 //! work: a task that stays within the default RT budget (10% of a CPU) at the periods
