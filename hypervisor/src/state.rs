@@ -104,6 +104,11 @@ pub struct Unit {
     pub(crate) rt_fired_at_ns: u64,
     /// Time run at RT since its current RT grant began (RT ends at the RT quantum).
     pub(crate) rt_used_ns: u64,
+    /// When its last `RT_DENY` record was emitted, 0 for none (refusal records are rate
+    /// limited: `rt::deny`).
+    pub(crate) rt_deny_traced_ns: u64,
+    /// Refusals since that record that were counted but not traced.
+    pub(crate) rt_deny_untraced: u32,
     /// CPUs it may run on (hard affinity).
     pub(crate) affinity: CpuMask,
     pub stats: UnitStats,
@@ -289,6 +294,8 @@ impl Unit {
             rt_last_deadline_ns: 0,
             rt_fired_at_ns: 0,
             rt_used_ns: 0,
+            rt_deny_traced_ns: 0,
+            rt_deny_untraced: 0,
             affinity: CpuMask::first_n(MAX_CPUS),
             stats: UnitStats::default(),
         }
