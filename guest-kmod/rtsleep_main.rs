@@ -32,16 +32,27 @@
 //! period apart, 1 ms by default), so the next period after a late wake-up is
 //! registered too; a deadline Xen refuses (`-ERANGE`) gets the hrtimer alone. Hypercall failures never
 //! fail the ioctl: `-EPERM` (dom0 has not allowed RT), `-ENOSYS`/`-EOPNOTSUPP` (stock
-//! Xen or another scheduler; then no further hypercalls are made), `-ERANGE` only change
-//! `rt_state`, `last_result` and the counters.
+//! Xen or another scheduler), `-ERANGE` only change `rt_state`, `last_result` and the
+//! counters.
+//!
+//! # A refusal does not stick: the re-probe
+//!
+//! Xen's answer can change while the guest runs (dom0 allows the domain RT; the domain
+//! moves to a pool that runs `rtcredit`). After `-EPERM`, `-ENOSYS` or `-EOPNOTSUPP` the
+//! module makes no hypercall (and pins no sleeper) for [`REPROBE_NS`] (1 s); the first
+//! sleep after that asks Xen again, and its answer starts the next interval or ends the
+//! refusal. So a domain without permission makes at most one refused hypercall per
+//! second per VCPU, and a grant is seen within a second.
 //!
 //! # Several sleepers, one VCPU
 //!
 //! Xen keeps one RT deadline per VCPU; a new `SCHEDOP_rtsleep` replaces the old one, and
-//! the hypercall applies to the VCPU that makes it. So the module keeps every pending
-//! deadline that may be registered in [`PENDING`] (one mutex for all CPUs; a list scan and
-//! at most one hypercall under it) with the CPU it belongs to and a mark on the one
-//! registered for each CPU. The earliest deadline of a CPU wins: a later one is queued
+//! the hypercall applies to the VCPU that makes it. So the module keeps, per CPU, the
+//! pending deadlines that may be registered for that CPU ([`CpuQueue`], one mutex per
+//! CPU: sleepers on different CPUs never share a lock; a scan of that CPU's sleepers and
+//! at most one hypercall under it) and a mark on the one registered. The rule: **the
+//! earliest deadline among a VCPU's sleepers is the one registered with Xen**, since it
+//! is the next one due and Xen serves one at a time; a later one is queued
 //! (`rt_deferred`), an earlier one replaces the registration (`rt_replaced`). When the
 //! sleeper holding a CPU's registration leaves, it registers the next earliest deadline
 //! of that CPU (`rt_reregistered`) or, if it was interrupted and none is left (or Xen
@@ -68,14 +79,18 @@
 //! it, the byte-view impls of the ABI structs, and the misc device registration.
 
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64,
+    Ordering::{AcqRel, Acquire, Relaxed, Release},
+};
 use kernel::{
     bindings,
     error::to_result,
     fs::File,
     miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
-    pr_warn_once,
+    new_mutex, pr_warn_once,
     prelude::*,
+    sync::Mutex,
     transmute::{AsBytes, FromBytes},
     types::Opaque,
     uaccess::{UserPtr, UserSlice},
@@ -99,6 +114,10 @@ module! {
 const MIN_LEAD_NS: u64 = 0;
 /// Largest lead for which we ask Xen for RT: the hypervisor's default maximum lead.
 const MAX_LEAD_NS: u64 = 10_000_000_000;
+/// After Xen refused RT (`-EPERM`) or does not support it (`-ENOSYS`, `-EOPNOTSUPP`),
+/// how long no hypercall is made; the next sleep then asks again. The same interval as
+/// `rtsleep-lib`'s `refusal::REPROBE_INTERVAL`.
+const REPROBE_NS: u64 = 1_000_000_000;
 /// `RTSLEEP_FLAG_CANCEL` of `hypervisor/src/abi.rs`.
 const XEN_FLAG_CANCEL: u32 = 1;
 /// Hypercall results (`hypervisor/src/abi.rs`) and the errnos it can return (Xen's
@@ -218,8 +237,9 @@ struct State {
     rt_replaced: AtomicU64,
     rt_reregistered: AtomicU64,
     rt_cancels: AtomicU64,
-    /// Identifies a sleep in [`PENDING`].
-    next_ticket: AtomicU64,
+    /// While `rt_state` is a refusal: `CLOCK_MONOTONIC` ns before which Xen is not asked
+    /// again ([`REPROBE_NS`]).
+    refused_until_ns: AtomicU64,
 }
 
 static STATE: State = State {
@@ -235,25 +255,72 @@ static STATE: State = State {
     rt_replaced: AtomicU64::new(0),
     rt_reregistered: AtomicU64::new(0),
     rt_cancels: AtomicU64::new(0),
-    next_ticket: AtomicU64::new(0),
+    refused_until_ns: AtomicU64::new(0),
 };
 
-/// A sleep whose deadline may be registered with Xen for `cpu`.
+/// A sleep whose deadline may be registered with Xen for its CPU.
 #[derive(Clone, Copy)]
 struct Pending {
     ticket: u64,
-    cpu: u32,
     deadline: u64,
-    /// This deadline is the one registered for `cpu` (at most one per CPU).
+    /// This deadline is the one registered for the CPU (at most one per CPU).
     registered: bool,
     /// It was registered until its deadline passed (Xen consumed it), and then another
     /// sleeper took the CPU's registration.
     served: bool,
 }
 
-kernel::sync::global_lock! {
-    // SAFETY: `PENDING.init()` is called in module init, before the device exists.
-    unsafe(uninit) static PENDING: Mutex<KVec<Pending>> = KVec::new();
+/// One CPU's sleeps that may be registered. Only tasks pinned to that CPU (a [`CpuPin`])
+/// touch it, so the lock is contended only by sleepers of the same VCPU, and the scans
+/// are over that VCPU's sleepers.
+struct CpuQueue {
+    pending: KVec<Pending>,
+    /// Identifies a sleep in `pending`.
+    next_ticket: u64,
+}
+
+/// One [`CpuQueue`] per possible CPU id (`0..nr_cpu_ids`).
+type CpuQueues = KVec<Pin<KBox<Mutex<CpuQueue>>>>;
+
+/// The queues, set by module init before the device is registered and freed by
+/// [`QueuesOwner`]'s drop after it is deregistered.
+static QUEUES: AtomicPtr<CpuQueues> = AtomicPtr::new(core::ptr::null_mut());
+
+/// The queue of `cpu`, or `None` if there is none (an id beyond `nr_cpu_ids` at load).
+fn queue(cpu: u32) -> Option<&'static Mutex<CpuQueue>> {
+    // SAFETY: a non-null `QUEUES` points to the `CpuQueues` that `QueuesOwner` owns. It is
+    // freed only when the module is unloaded, after the device is deregistered; every
+    // caller runs inside an ioctl on an open file, which holds a reference to this
+    // module (see `OwnedMiscRegistration`), so the module cannot be unloaded meanwhile.
+    let queues = unsafe { QUEUES.load(Acquire).as_ref() }?;
+    queues.get(cpu as usize).map(|q| q.as_ref().get_ref())
+}
+
+/// Owns the allocation behind [`QUEUES`].
+struct QueuesOwner;
+
+impl QueuesOwner {
+    fn new() -> Result<QueuesOwner> {
+        let cpus = kernel::cpu::nr_cpu_ids() as usize;
+        let mut queues = CpuQueues::with_capacity(cpus, GFP_KERNEL)?;
+        for _ in 0..cpus {
+            let queue = KBox::pin_init(new_mutex!(CpuQueue { pending: KVec::new(), next_ticket: 0 }), GFP_KERNEL)?;
+            queues.push(queue, GFP_KERNEL)?;
+        }
+        QUEUES.store(KBox::into_raw(KBox::new(queues, GFP_KERNEL)?), Release);
+        Ok(QueuesOwner)
+    }
+}
+
+impl Drop for QueuesOwner {
+    fn drop(&mut self) {
+        let queues = QUEUES.swap(core::ptr::null_mut(), AcqRel);
+        if !queues.is_null() {
+            // SAFETY: `queues` came from `KBox::into_raw` in `new`, and the swap took it
+            // out of `QUEUES`, so it is freed once; no ioctl runs any more (see `queue`).
+            drop(unsafe { KBox::from_raw(queues) });
+        }
+    }
 }
 
 /// The absolute `CLOCK_MONOTONIC` deadline of a request made at `now`, or `EINVAL`.
@@ -272,17 +339,23 @@ fn absolute_deadline(args: &abi::SleepArgs, now: u64) -> Result<u64> {
     }
 }
 
-/// Whether a deadline `lead` ns ahead may get an RT registration.
-fn rt_possible(lead: u64) -> bool {
+/// Whether Xen's last answer was a refusal (`rt_state` EPERM or EOPNOTSUPP).
+fn refused() -> bool {
+    matches!(STATE.rt_state.load(Relaxed), abi::RTSLEEP_RT_EPERM | abi::RTSLEEP_RT_EOPNOTSUPP)
+}
+
+/// Whether a deadline `lead` ns ahead, asked for at `now`, may get an RT registration:
+/// on Xen, in the lead window, and not during a refusal's back-off ([`REPROBE_NS`]).
+fn rt_possible(lead: u64, now: u64) -> bool {
     STATE.on_xen.load(Relaxed)
-        && STATE.rt_state.load(Relaxed) != abi::RTSLEEP_RT_EOPNOTSUPP
         && (MIN_LEAD_NS..=MAX_LEAD_NS).contains(&lead)
+        && !(refused() && now < STATE.refused_until_ns.load(Relaxed))
 }
 
 /// Asks Xen for an RT wake-up of the pinned VCPU at `deadline` when that can work; true
 /// if it accepted (granted or degraded). Xen keeps its previous deadline on any refusal.
-fn request_rt(pin: &CpuPin, deadline: u64, lead: u64) -> bool {
-    if !rt_possible(lead) {
+fn request_rt(pin: &CpuPin, deadline: u64, now: u64) -> bool {
+    if !rt_possible(deadline.saturating_sub(now), now) {
         return false;
     }
     let Some(result) = sched_rtsleep(pin, deadline, 0) else {
@@ -299,25 +372,30 @@ fn request_rt(pin: &CpuPin, deadline: u64, lead: u64) -> bool {
         // -ERANGE, -EINVAL: this request only; what we know about RT is unchanged.
         _ => return false,
     };
+    if !accepted {
+        STATE.refused_until_ns.store(now_ns().saturating_add(REPROBE_NS), Relaxed);
+    }
     STATE.rt_state.store(state, Relaxed);
     accepted
 }
 
-/// Enters a sleep until `deadline` on the pinned CPU into [`PENDING`] and registers it
-/// if it is the CPU's earliest. Returns its ticket, or `None` if there was no memory
-/// for the entry (the sleep then falls back).
+/// Enters a sleep until `deadline` into the pinned CPU's queue and registers it if it is
+/// the CPU's earliest. Returns its ticket, or `None` if there was no memory for the
+/// entry or no queue for the CPU (the sleep then falls back).
 fn enter(pin: &CpuPin, deadline: u64, now: u64) -> Option<u64> {
-    let ticket = STATE.next_ticket.fetch_add(1, Relaxed);
-    let mut pending = PENDING.lock();
-    let holder = pending.iter().position(|p| p.cpu == pin.cpu && p.registered);
-    let entry = Pending { ticket, cpu: pin.cpu, deadline, registered: false, served: false };
+    let mut queue = queue(pin.cpu)?.lock();
+    let ticket = queue.next_ticket;
+    queue.next_ticket += 1;
+    let pending = &mut queue.pending;
+    let holder = pending.iter().position(|p| p.registered);
+    let entry = Pending { ticket, deadline, registered: false, served: false };
     pending.push(entry, GFP_KERNEL).ok()?;
     // A registered deadline that has passed belongs to a sleeper that is waking up: Xen
     // has consumed it, so it does not count as earlier.
     let earlier = holder.filter(|&i| pending[i].deadline <= deadline && pending[i].deadline > now);
     if earlier.is_some() {
         STATE.rt_deferred.fetch_add(1, Relaxed);
-    } else if request_rt(pin, deadline, deadline - now) {
+    } else if request_rt(pin, deadline, now) {
         if let Some(i) = holder {
             pending[i].registered = false;
             if pending[i].deadline > now {
@@ -332,12 +410,16 @@ fn enter(pin: &CpuPin, deadline: u64, now: u64) -> Option<u64> {
     Some(ticket)
 }
 
-/// Removes the sleep `ticket` from [`PENDING`]; if it held its CPU's registration, hands
+/// Removes the sleep `ticket` from its CPU's queue; if it held the CPU's registration, hands
 /// the registration to the CPU's next earliest deadline, or cancels it if the sleep was
 /// `interrupted` and no other can take it. True if the sleep's deadline was registered
 /// when it ended, or until Xen consumed it.
 fn leave(pin: &CpuPin, ticket: u64, interrupted: bool) -> bool {
-    let mut pending = PENDING.lock();
+    let Some(queue) = queue(pin.cpu) else {
+        return false;
+    };
+    let mut queue = queue.lock();
+    let pending = &mut queue.pending;
     let Some(i) = pending.iter().position(|p| p.ticket == ticket) else {
         return false;
     };
@@ -351,11 +433,11 @@ fn leave(pin: &CpuPin, ticket: u64, interrupted: bool) -> bool {
     let next = pending
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.cpu == pin.cpu && p.deadline > now)
+        .filter(|(_, p)| p.deadline > now)
         .min_by_key(|(_, p)| p.deadline)
         .map(|(j, p)| (j, p.deadline));
     if let Some((j, deadline)) = next {
-        if request_rt(pin, deadline, deadline - now) {
+        if request_rt(pin, deadline, now) {
             pending[j].registered = true;
             STATE.rt_reregistered.fetch_add(1, Relaxed);
             return true;
@@ -380,7 +462,7 @@ fn sleep(args: &mut abi::SleepArgs) -> Result {
         return Ok(());
     }
     // `deadline` fits in `i64`: `absolute_deadline` clamps it to `i64::MAX`.
-    let (ret, rt) = if rt_possible(deadline - now) {
+    let (ret, rt) = if rt_possible(deadline - now, now) {
         let pin = CpuPin::new();
         match enter(&pin, deadline, now) {
             Some(ticket) => {
@@ -497,23 +579,25 @@ impl PinnedDrop for OwnedMiscRegistration {
     }
 }
 
+/// Fields drop in declaration order: the device is deregistered before the queues go.
 #[pin_data]
 struct RtSleepModule {
     #[pin]
     _miscdev: OwnedMiscRegistration,
+    _queues: QueuesOwner,
 }
 
 impl kernel::InPlaceModule for RtSleepModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        // SAFETY: called once, before the device (the only user of `PENDING`) exists.
-        unsafe { PENDING.init() };
         let xen = on_xen();
         STATE.on_xen.store(xen, Relaxed);
         if !xen {
             STATE.rt_state.store(abi::RTSLEEP_RT_NOT_XEN, Relaxed);
         }
         pr_info!("/dev/rtsleep, ABI {}, on_xen={}\n", abi::RTSLEEP_ABI_VERSION, xen);
+        // The queues exist before the device, the only way to reach them, is registered.
         try_pin_init!(Self {
+            _queues: QueuesOwner::new()?,
             _miscdev <- OwnedMiscRegistration::register::<RtSleepDevice>(MiscDeviceOptions { name: c"rtsleep" }, module),
         })
     }

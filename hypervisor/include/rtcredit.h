@@ -103,7 +103,7 @@
 /*
  Storage for one unit, in 8-byte words.
  */
-#define RTCREDIT_UNIT_WORDS 32
+#define RTCREDIT_UNIT_WORDS 40
 
 /*
  Storage for one domain, in 8-byte words.
@@ -174,12 +174,21 @@
 #define RTCREDIT_NR_PRIOS 5
 
 /*
+ The shortest time between two `RT_DENY` records of one unit.
+ */
+#define DENY_TRACE_INTERVAL_NS 100000000
+
+/*
  RT request registered. Data: dom, unit, deadline low 32 bits, deadline high 32 bits.
  */
 #define RTCREDIT_TRC_RT_GRANT 1
 
 /*
- RT request refused. Data: dom, unit, `RtcError` code.
+ RT request (or, after RT was revoked, a fire) refused. Data: dom, unit, `RtcError`
+ code, refusals of this unit since its previous `RT_DENY` record that were not traced.
+ Rate limited: at most one record per unit per `rt::DENY_TRACE_INTERVAL_NS` (100 ms),
+ so a guest without permission cannot flood xentrace; the domain's `rt_denied` counter
+ counts every refusal.
  */
 #define RTCREDIT_TRC_RT_DENY 2
 

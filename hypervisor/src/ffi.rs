@@ -28,7 +28,7 @@ use crate::sched::{Decision, ScheduleBegin};
 use crate::state::{Accounting, Cpu, Domain, Shared, TraceHook, Unit, RELAXED};
 
 /// Storage for one unit, in 8-byte words.
-pub const RTCREDIT_UNIT_WORDS: usize = 32;
+pub const RTCREDIT_UNIT_WORDS: usize = 40;
 /// Storage for one domain, in 8-byte words.
 pub const RTCREDIT_DOM_WORDS: usize = 24;
 /// Storage for one CPU, in 8-byte words.

@@ -113,6 +113,11 @@ pub struct Unit {
     /// The part of its slice it had run when an RT unit preempted it: its next stay is
     /// the rest of that slice, not a new one (set at the preemption, used at switch-in).
     pub(crate) slice_used_ns: u64,
+    /// When its last `RT_DENY` record was emitted, 0 for none (refusal records are rate
+    /// limited: `rt::deny`).
+    pub(crate) rt_deny_traced_ns: u64,
+    /// Refusals since that record that were counted but not traced.
+    pub(crate) rt_deny_untraced: u32,
     /// CPUs it may run on (hard affinity).
     pub(crate) affinity: CpuMask,
     pub stats: UnitStats,
@@ -304,6 +309,8 @@ impl Unit {
             queue_ticket: 0,
             ticket_cpu: u32::MAX,
             slice_used_ns: 0,
+            rt_deny_traced_ns: 0,
+            rt_deny_untraced: 0,
             affinity: CpuMask::first_n(MAX_CPUS),
             stats: UnitStats::default(),
         }

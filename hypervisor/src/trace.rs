@@ -7,7 +7,11 @@
 
 /// RT request registered. Data: dom, unit, deadline low 32 bits, deadline high 32 bits.
 pub const RT_GRANT: u32 = 1;
-/// RT request refused. Data: dom, unit, `RtcError` code.
+/// RT request (or, after RT was revoked, a fire) refused. Data: dom, unit, `RtcError`
+/// code, refusals of this unit since its previous `RT_DENY` record that were not traced.
+/// Rate limited: at most one record per unit per `rt::DENY_TRACE_INTERVAL_NS` (100 ms),
+/// so a guest without permission cannot flood xentrace; the domain's `rt_denied` counter
+/// counts every refusal.
 pub const RT_DENY: u32 = 2;
 /// RT request or fire degraded to a normal wake (budget). Data: dom, unit, reason
 /// (1 = CPU share used up, 2 = request rate exceeded).

@@ -100,8 +100,40 @@ fn each_validation_rule_has_its_own_error() {
     assert_eq!(host.rtsleep(rt, &deadline(now + 10 * MS), now), Err(RtcError::NotPermitted));
     // The NotRunning refusal is counted against the hog's domain.
     assert_eq!(host.domain_counters(dom).unwrap().rt_denied, 5);
-    let denials = host.take_trace().iter().filter(|r| r.event == trace::RT_DENY).count();
-    assert_eq!(denials, 6, "every refusal is a trace event");
+    // All six at one instant: one record per unit (rate limited), the others counted in
+    // the record's fourth word until the next one.
+    let records: Vec<_> = host.take_trace().into_iter().filter(|r| r.event == trace::RT_DENY).collect();
+    assert_eq!(records.len(), 2, "one RT_DENY record per unit per interval: {records:?}");
+    assert_eq!(
+        records.iter().map(|r| r.data[2]).collect::<Vec<_>>(),
+        [RtcError::BadPadding as u32, RtcError::NotRunning as u32]
+    );
+}
+
+#[test]
+fn refusal_records_are_rate_limited_per_unit_and_carry_the_untraced_count() {
+    let (mut host, dom, rt, _) = setup(0);
+    let mut params = rt_params();
+    params.rt_allowed = false;
+    host.set_domain_params(dom, &params).unwrap();
+    host.take_trace();
+    // A guest without permission asks every 100 us for one second: 10,000 refusals.
+    let step = MS / 10;
+    let mut now = MS;
+    for _ in 0..10_000 {
+        assert_eq!(host.rtsleep(rt, &deadline(now + 10 * MS), now), Err(RtcError::NotPermitted));
+        now += step;
+    }
+    // One more after a quiet interval: its record carries the rest.
+    now += rtcredit::rt::DENY_TRACE_INTERVAL_NS;
+    assert_eq!(host.rtsleep(rt, &deadline(now + 10 * MS), now), Err(RtcError::NotPermitted));
+    let records: Vec<_> = host.take_trace().into_iter().filter(|r| r.event == trace::RT_DENY).collect();
+    // One record per 100 ms of the flood (10) and the last one.
+    assert_eq!(records.len(), 11, "{} records for 10,001 refusals", records.len());
+    assert!(records.iter().all(|r| r.data[2] == RtcError::NotPermitted as u32));
+    let covered: u64 = records.iter().map(|r| 1 + u64::from(r.data[3])).sum();
+    assert_eq!(covered, 10_001, "each record counts the refusals it stands for");
+    assert_eq!(host.domain_counters(dom).unwrap().rt_denied, 10_001, "the counter counts every refusal");
 }
 
 #[test]

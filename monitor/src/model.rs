@@ -464,8 +464,11 @@ impl Model {
                         v.last_deadline_ns = Some(u64::from(data[2]) | (u64::from(data[3]) << 32));
                     }
                     rt_events::RT_DENY => {
-                        v.rt.denies += 1;
-                        *v.rt.deny_reasons.entry(data[2]).or_insert(0) += 1;
+                        // Word 3 (newer cores): refusals not traced since the previous
+                        // record (the core rate-limits RT_DENY); counted with the reason.
+                        let n = 1 + data.get(3).map_or(0, |&untraced| u64::from(untraced));
+                        v.rt.denies += n;
+                        *v.rt.deny_reasons.entry(data[2]).or_insert(0) += n;
                     }
                     rt_events::RT_DEGRADE => v.rt.degrades += 1,
                     rt_events::RT_FIRE => {

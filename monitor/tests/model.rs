@@ -16,7 +16,7 @@ mod common;
 
 use common::TraceWriter;
 use rtcredit::prio::Prio;
-use rtcredit::trace::{PRIO_CHANGE, RT_DEMOTE, RT_FIRE, RT_GRANT, SWITCH_IN};
+use rtcredit::trace::{PRIO_CHANGE, RT_DEMOTE, RT_DENY, RT_FIRE, RT_GRANT, SWITCH_IN};
 use rtcredit_monitor::format::Runstate::{Blocked, Runnable, Running};
 use rtcredit_monitor::model::{Segment, VcpuId, UNKNOWN_PRIO};
 use rtcredit_monitor::{analyze, Clock, Report};
@@ -196,4 +196,20 @@ fn rt_dropped_without_a_priority_change_is_not_charged_as_rt() {
     assert_eq!(v.running_at[Prio::Rt as usize], 2 * MS);
     assert_eq!(v.running_at[UNKNOWN_PRIO], 3 * MS);
     assert_eq!(v.rt.demote_reasons.get(&3), Some(&1));
+}
+
+#[test]
+fn a_rate_limited_refusal_record_counts_the_refusals_it_stands_for() {
+    // The core traces at most one RT_DENY per unit per 100 ms; word 3 is the number of
+    // refusals not traced since the previous record. A 3-word record (older cores) is one.
+    let mut t = TraceWriter::new();
+    t.window(0, |w| {
+        w.ours(0, RT_DENY, &[5, 0, 3]);
+        w.ours(MS, RT_DENY, &[5, 0, 3, 0]);
+        w.ours(101 * MS, RT_DENY, &[5, 0, 3, 41]);
+    });
+    let analysis = analyze(&t.bytes[..], false, |_| {});
+    let v = &analysis.model.vcpus[&VcpuId { dom: 5, vcpu: 0 }];
+    assert_eq!(v.rt.denies, 44);
+    assert_eq!(v.rt.deny_reasons.get(&3), Some(&44));
 }

@@ -57,7 +57,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run CMD with the preload shim: its sleeps inside [--min, --max] go through /dev/rtsleep.
+    /// Run CMD with the preload shim: its absolute-deadline sleeps and its real-time threads'
+    /// sleeps (--all: every sleep) inside [--min, --max] go through /dev/rtsleep.
     Run(run::RunArgs),
     /// Sleep for DURATION (e.g. 10ms, 1.5s, 250us) through the library.
     Sleep {

@@ -1,5 +1,6 @@
 //! `rtsleep run`: start a program with `librtsleep_preload.so` in `LD_PRELOAD` and the
-//! routing window in its environment, wait for it, and exit as it did.
+//! routing window and policy (`--all` or the default: absolute deadlines and real-time
+//! threads, see [`ROUTING_HELP`]) in its environment, wait for it, and exit as it did.
 //!
 //! The shim is looked for in this order: `--shim`, `$RTSLEEP_SHIM`, beside the `rtsleep`
 //! binary, in `deps/` beside it (cargo's target directory, where `cargo build -p
@@ -19,8 +20,25 @@ use std::time::Duration;
 /// The shim's file name.
 pub const SHIM_NAME: &str = "librtsleep_preload.so";
 
+/// Which sleeps are routed, in the man-page style of `rtsleep run --help`.
+const ROUTING_HELP: &str = "\
+Which sleeps go through /dev/rtsleep (a VCPU has one RT registration with Xen, so
+routing a housekeeping thread's sleeps can delay the real-time thread's wake-up):
+
+  default   clock_nanosleep(..., TIMER_ABSTIME, ...) to an absolute deadline, and every
+            sleep of a thread whose scheduling policy is SCHED_FIFO or SCHED_RR
+  --all     every nanosleep, clock_nanosleep and usleep
+
+in both cases only sleeps whose length (or distance to the deadline) is inside
+[--min, --max]. The rest go to libc unchanged. The shim's counters (--stats) say how
+many were routed, fell back, not selected, or passed through.";
+
 #[derive(Debug, Args)]
+#[command(after_long_help = ROUTING_HELP)]
 pub struct RunArgs {
+    /// Route every sleep in the window, not only absolute deadlines and real-time threads.
+    #[arg(long)]
+    all: bool,
     /// Shortest sleep to route through the device (shorter ones are left alone).
     #[arg(long, value_parser = duration_arg, default_value = "1ms")]
     min: Duration,
@@ -91,7 +109,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         .args(program_args)
         .env("LD_PRELOAD", &preload)
         .env("RTSLEEP_MIN", duration_env(args.min))
-        .env("RTSLEEP_MAX", duration_env(args.max));
+        .env("RTSLEEP_MAX", duration_env(args.max))
+        .env("RTSLEEP_ROUTE", if args.all { "all" } else { "rt" });
     if let Some(stats) = &args.stats {
         command.env("RTSLEEP_STATS", stats);
     }

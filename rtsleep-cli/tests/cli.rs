@@ -81,12 +81,18 @@ fn run_preloads_the_shim_into_the_program() {
     let stats = Path::new(env!("CARGO_TARGET_TMPDIR")).join("run-sleep.stats");
     let _ = std::fs::remove_file(&stats);
     let stats_arg = stats.to_str().expect("UTF-8 path");
-    // coreutils `sleep` calls nanosleep through libc: 20 ms is inside the window.
+    // coreutils `sleep` calls nanosleep through libc: 20 ms is inside the window, but a
+    // relative sleep of a SCHED_OTHER thread, which the default policy leaves alone.
     let output = rtsleep(&["run", "--stats", stats_arg, "--", "sleep", "0.02"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = std::fs::read_to_string(&stats).expect("the shim wrote its stats");
-    assert!(text.contains("intercepted=1\n") && text.contains("fell_back=1\n"), "{text}");
-    assert!(text.contains("device=absent"), "{text}");
+    assert!(text.contains("intercepted=1\n") && text.contains("not_selected=1\n"), "{text}");
+    assert!(text.contains("device=absent") && text.contains("route=rt\n"), "{text}");
+    // --all selects it (no device here, so it falls back to libc).
+    let output = rtsleep(&["run", "--all", "--stats", stats_arg, "--", "sleep", "0.02"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&stats).expect("the shim wrote its stats");
+    assert!(text.contains("fell_back=1\n") && text.contains("route=all\n"), "{text}");
     // A window that excludes 20 ms: passed through.
     let output = rtsleep(&["run", "--min", "50ms", "--stats", stats_arg, "--", "sleep", "0.02"]);
     assert!(output.status.success(), "{}", stderr(&output));

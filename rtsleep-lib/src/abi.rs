@@ -72,7 +72,9 @@
 //! * `ENOTTY`: unknown ioctl command.
 //!
 //! Hypercall errors never fail the ioctl: `-EPERM`, `-ERANGE`, `-ENOSYS`/`-EOPNOTSUPP`
-//! only change `rt_state`, `last_result` and the counters below.
+//! only change `rt_state`, `last_result` and the counters below. After `-EPERM`,
+//! `-ENOSYS` or `-EOPNOTSUPP` the module asks Xen again after 1 s at the earliest (a
+//! refusal does not stick).
 //!
 //! # `RTSLEEP_IOC_INFO`
 //!

@@ -20,13 +20,15 @@
 //! * [`abi`]: the ioctl ABI of `/dev/rtsleep` (shared by source with the guest module);
 //! * [`device`]: the device itself, one ioctl per call, for the preload shim and tools;
 //! * [`capi`]: the C API (`include/rtsleep.h`, `librtsleep.so`/`librtsleep.a`);
-//! * [`duration`]: the human duration syntax (`10ms`, `1.5s`) of the command and the shim.
+//! * [`duration`]: the human duration syntax (`10ms`, `1.5s`) of the command and the shim;
+//! * [`refusal`]: how long a refusal of RT holds before the device is tried again.
 
 pub mod abi;
 pub mod capi;
 pub mod device;
 pub mod duration;
 mod periodic;
+pub mod refusal;
 mod sleeper;
 mod time;
 

@@ -1,14 +1,18 @@
 //! [`Sleeper`]: the device when RT can work, `clock_nanosleep` otherwise, and [`Info`]
 //! that says which and why.
 //!
-//! The choice is made once, at [`Sleeper::open`]: no device or an unusable one, or a
-//! device whose `rt_state` says RT cannot work in this guest (not on Xen, no `rtcredit`
-//! scheduler, not permitted), selects the fallback. A device in state "unknown" (no
-//! request yet) or "accepted" is used. The choice does not change later, so a program's
-//! timing does not switch under it; [`Sleeper::info`] re-reads the device's counters.
+//! At [`Sleeper::open`]: no device or an unusable one, or a device that says the guest
+//! does not run on Xen, selects the fallback for good. A device in state "unknown" (no
+//! request yet) or "accepted" is used. A device that says RT is refused (no `rtcredit`
+//! scheduler, not permitted) selects the fallback for a while only: the refusal holds
+//! for [`crate::refusal::REPROBE_INTERVAL`] (1 s), then one sleep goes through the device
+//! again and what the device says after it decides (see [`crate::refusal`]), so a grant
+//! made while the program runs is picked up. [`Sleeper::info`] re-reads the device's
+//! counters.
 
 use crate::abi::{self, DeviceInfo};
 use crate::device::{self, Device};
+use crate::refusal::{Decision, Refusal};
 use crate::{Error, MonoTime, Periodic};
 use std::io;
 use std::path::PathBuf;
@@ -18,7 +22,10 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct Sleeper {
     device: Option<Device>,
+    /// A reason that cannot change (no device, not on Xen, asked for the fallback).
     reason: Option<FallbackReason>,
+    /// A refusal the device reported, which holds for a while only.
+    refusal: Refusal,
 }
 
 /// Which mechanism a [`Sleeper`] sleeps with.
@@ -88,16 +95,21 @@ impl Sleeper {
     pub fn open_path(path: PathBuf) -> Sleeper {
         match Device::open(&path) {
             Ok(device) => {
+                let refusal = Refusal::new();
                 let reason = match device.info() {
+                    Ok(info) if crate::refusal::is_refusal(info.rt_state) => {
+                        refusal.note(info.rt_state, now_ns());
+                        None
+                    }
                     Ok(info) => reason_from_rt_state(info.rt_state),
                     Err(err) => Some(unusable(&path, &err)),
                 };
-                Sleeper { device: Some(device), reason }
+                Sleeper { device: Some(device), reason, refusal }
             }
             Err(Error::DeviceOpen { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
-                Sleeper { device: None, reason: Some(FallbackReason::NoDevice { path }) }
+                Sleeper { device: None, reason: Some(FallbackReason::NoDevice { path }), refusal: Refusal::new() }
             }
-            Err(err) => Sleeper { device: None, reason: Some(unusable(&path, &err)) },
+            Err(err) => Sleeper { device: None, reason: Some(unusable(&path, &err)), refusal: Refusal::new() },
         }
     }
 
@@ -108,23 +120,28 @@ impl Sleeper {
         let device = Device::open(&path)?;
         let info = device.info()?;
         match reason_from_rt_state(info.rt_state) {
-            None => Ok(Sleeper { device: Some(device), reason: None }),
+            None => Ok(Sleeper { device: Some(device), reason: None, refusal: Refusal::new() }),
             Some(reason) => Err(Error::RtUnavailable { reason: reason.to_string() }),
         }
     }
 
     /// A sleeper that never touches the device (`clock_nanosleep` only), e.g. for A/B runs.
     pub fn fallback() -> Sleeper {
-        Sleeper { device: None, reason: Some(FallbackReason::Requested) }
+        Sleeper { device: None, reason: Some(FallbackReason::Requested), refusal: Refusal::new() }
     }
 
-    /// The backend this sleeper uses.
+    /// The backend this sleeper uses now (a refusal makes it the fallback until a probe
+    /// finds RT accepted).
     pub fn backend(&self) -> Backend {
-        if self.reason.is_none() {
+        if self.fallback_reason().is_none() {
             Backend::Device
         } else {
             Backend::Fallback
         }
+    }
+
+    fn fallback_reason(&self) -> Option<FallbackReason> {
+        self.reason.clone().or_else(|| self.refusal.current().and_then(reason_from_rt_state))
     }
 
     /// Which backend, why, and the device's counters (re-read now).
@@ -135,7 +152,7 @@ impl Sleeper {
         });
         Info {
             backend: self.backend(),
-            fallback_reason: self.reason.clone(),
+            fallback_reason: self.fallback_reason(),
             device: self.device.as_ref().and_then(|d| d.info().ok()),
             device_path,
         }
@@ -159,9 +176,21 @@ impl Sleeper {
         if MonoTime::now()? >= deadline {
             return Ok(());
         }
-        match (&self.device, &self.reason) {
-            (Some(device), None) => device.sleep_until(deadline),
-            _ => clock_sleep_until(deadline),
+        let (Some(device), None) = (&self.device, &self.reason) else {
+            return clock_sleep_until(deadline);
+        };
+        match self.refusal.decide(now_ns()) {
+            Decision::Device => device.sleep_until(deadline),
+            Decision::Fallback => clock_sleep_until(deadline),
+            Decision::Probe => {
+                let slept = device.sleep_until(deadline);
+                match device.info() {
+                    Ok(info) => self.refusal.note(info.rt_state, now_ns()),
+                    // The device failed: keep the refusal; the next probe asks again.
+                    Err(_) => self.refusal.note(self.refusal.current().unwrap_or(abi::RTSLEEP_RT_EPERM), now_ns()),
+                }
+                slept
+            }
         }
     }
 
@@ -169,6 +198,12 @@ impl Sleeper {
     pub fn periodic(&self, period: Duration) -> Result<Periodic<'_>, Error> {
         Periodic::new(self, period)
     }
+}
+
+/// `CLOCK_MONOTONIC` now in ns for the refusal's interval (0 if the clock fails: the
+/// refusal then holds until the clock works, which it always does on Linux).
+fn now_ns() -> u64 {
+    MonoTime::now().map(MonoTime::as_nanos).unwrap_or(0)
 }
 
 fn reason_from_rt_state(rt_state: u32) -> Option<FallbackReason> {

@@ -19,6 +19,10 @@
 #                    mixed = uncapped hogs and, inside the measuring domU, a CPU burner at
 #                    nice 19 beside the periodic task at SCHED_FIFO 50 (mixed work)
 #   --period US      the measuring task's period in microseconds (default 10000; 1000..100000)
+#   --workload W     what the measuring domU runs: bench (`rtsleep bench`, default) or
+#                    threads (guest/rtworker.c: a SCHED_FIFO worker on absolute deadlines
+#                    beside a housekeeping thread, unwrapped in the plain run and under
+#                    `rtsleep run` in the rtsleep run; the worker's lateness is reported)
 #   --boots K        boot each scheduler K times (default 1; noise between boots is large)
 #   --out DIR        results directory (default results/e2e, relative to the repo root)
 #   --trace-secs S   xentrace capture of an extra short run per scheduler (default 4; 0: none)
@@ -53,6 +57,7 @@ SCHEDS=credit,credit2,rtcredit
 LOOPS=1000
 CONFIGS=alone,0,10,20,30
 PERIOD_US=10000
+WORKLOAD=bench
 BOOTS=1
 OUT=results/e2e
 TRACE_SECS=4
@@ -70,6 +75,7 @@ while [ $# -gt 0 ]; do
         --paper) LOOPS=3000 ;;
         --configs) CONFIGS=${2:?--configs needs a list}; shift ;;
         --period) PERIOD_US=${2:?--period needs microseconds}; shift ;;
+        --workload) WORKLOAD=${2:?--workload needs bench or threads}; shift ;;
         --boots) BOOTS=${2:?--boots needs a number}; shift ;;
         --out) OUT=${2:?--out needs a directory}; shift ;;
         --trace-secs) TRACE_SECS=${2:?}; shift ;;
@@ -80,7 +86,7 @@ while [ $# -gt 0 ]; do
         --clock) CLOCK=${2:?--clock needs icount or host}; shift ;;
         --shift) SHIFT=${2:?--shift needs a number}; shift ;;
         --verbose) VERBOSE=1 ;;
-        -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -103,6 +109,7 @@ for c in ${CONFIGS//,/ }; do
         die "--configs: '$c' is none of 'alone', 'mixed' or a cap in 0..100"
 done
 [ -n "$TIMEOUT" ] && { [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout must be seconds (got '$TIMEOUT')"; }
+case $WORKLOAD in bench|threads) ;; *) die "--workload: '$WORKLOAD' is neither 'bench' nor 'threads'" ;; esac
 [[ $PERIOD_US =~ ^[0-9]+$ ]] && [ "$PERIOD_US" -ge 1000 ] && [ "$PERIOD_US" -le 100000 ] ||
     die "--period must be microseconds in 1000..100000 (got '$PERIOD_US')"
 case $OUT in /*) ;; *) OUT=$REPO/$OUT ;; esac
@@ -161,6 +168,14 @@ build_guest() {
     esac
     gcc -O2 -static -Wall -Wextra -Werror -o "$WORK/hog" "$HERE/guest/hog.c"
     gcc -O2 -static -Wall -Wextra -Werror -o "$WORK/rtprio" "$HERE/guest/rtprio.c"
+    # --workload threads: the dynamic rtworker, the shim beside rtsleep, and the loader and
+    # libraries both need (rtsleep-cli/build-guest.sh --libs), at their own paths.
+    GUEST_LIBS=
+    if [ "$WORKLOAD" = threads ]; then
+        gcc -O2 -Wall -Wextra -Werror -pthread -o "$WORK/rtworker" "$HERE/guest/rtworker.c"
+        GUEST_LIBS=$(bash "$REPO/rtsleep-cli/build-guest.sh" --libs "$WORK/rtworker" 2>> "$WORK/build-guest.log") ||
+            die "rtsleep-cli/build-guest.sh --libs failed: $WORK/build-guest.log"
+    fi
     gcc -O2 -Wall -Wextra -Werror -I "$TOOLS_DIST/usr/include" -o "$WORK/e2e-watch" \
         "$HERE/dom0/e2e-watch.c" -L "$TOOLS_DIST/usr/lib" -Wl,-rpath-link,"$TOOLS_DIST/usr/lib" -lxenctrl
 }
@@ -175,6 +190,16 @@ build_images() {
     cp "$WORK/hog" "$g/bin/hog"
     cp "$WORK/rtprio" "$g/bin/rtprio"
     cp "$REPO/guest-kmod/rtsleep.ko" "$g/rtsleep.ko"
+    if [ -n "$GUEST_LIBS" ]; then
+        cp "$WORK/rtworker" "$g/bin/rtworker"
+        local name path
+        while read -r name path; do
+            case $name in
+                lib) mkdir -p "$g$(dirname "$path")"; cp -L "$path" "$g$path" ;;
+                librtsleep_preload.so) cp "$path" "$g/bin/$name" ;;
+            esac
+        done <<< "$GUEST_LIBS"
+    fi
     install -m 755 "$HERE/guest/measure-init.sh" "$g/init"
     mknod -m 600 "$g/dev/console" c 5 1
     cpio_gz "$g" "$WORK/measure.cpio.gz"
@@ -206,12 +231,15 @@ boot() {
     nconf=$(echo "${CONFIGS//,/ }" | wc -w)
     runs=$((2 * nconf))
     # Boot and hogs ~3 min, each run: the loop plus ~1 min of domU boot and teardown.
-    [ -n "$timeout" ] || timeout=$((300 + runs * (LOOPS * PERIOD_US / 500000 + 90) + TRACE_SECS * 20))
+    # threads: each rtsleep run holds a second loop (rtsleep run --all, for comparison).
+    local loops_per_run=$LOOPS
+    [ "$WORKLOAD" = threads ] && loops_per_run=$((LOOPS * 3 / 2))
+    [ -n "$timeout" ] || timeout=$((300 + runs * (loops_per_run * PERIOD_US / 500000 + 90) + TRACE_SECS * 20))
     local xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
     xen_cmdline+=" dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=$sched"
     [ "$TRACE_SECS" -gt 0 ] && xen_cmdline+=" tbuf_size=64"
     local dom0_cmdline="console=hvc0 earlyprintk=xen quiet loglevel=3 rdinit=/init e2e_sched=$sched e2e_loops=$LOOPS"
-    dom0_cmdline+=" e2e_period_us=$PERIOD_US"
+    dom0_cmdline+=" e2e_period_us=$PERIOD_US e2e_workload=$WORKLOAD"
     dom0_cmdline+=" e2e_configs=$configs e2e_trace=$TRACE_SECS"
     # shellcheck disable=SC2207  # the accelerator's words
     local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1024 -smp 1
@@ -242,7 +270,7 @@ main() {
         local qemu_version
         qemu_version=$(qemu-system-x86_64 --version | head -n1 | awk '{print $4}')
         cat > "$RAW/run.json" <<JSON
-{"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loops": $LOOPS, "period_us": $PERIOD_US, "configs": "$CONFIGS", "boots": $BOOTS,
+{"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loops": $LOOPS, "period_us": $PERIOD_US, "configs": "$CONFIGS", "boots": $BOOTS, "workload": "$WORKLOAD",
  "schedulers": "$SCHEDS", "machine": "$(nproc) host cores, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo), QEMU $qemu_version TCG, $(clock_describe "$CLOCK" "$SHIFT"), one pCPU",
  "clock": "$CLOCK", "icount_shift": $([ "$CLOCK" = icount ] && echo "$SHIFT" || echo null), "qemu_version": "$qemu_version",
  "commit": "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)", "command_args": "$ARGS"}

@@ -163,6 +163,29 @@ fn degrade(shared: &Shared, unit: &Unit, reason: Degrade) {
     shared.emit(trace::RT_DEGRADE, &[unit.domid(), unit.unit_id, reason as u32]);
 }
 
+/// The shortest time between two `RT_DENY` records of one unit.
+pub const DENY_TRACE_INTERVAL_NS: u64 = 100_000_000;
+
+/// A refusal of `unit`'s request (or fire) with `error` at `now`: counted in the domain's
+/// `rt_denied` always, traced (`RT_DENY`) only if the unit has no record in the last
+/// [`DENY_TRACE_INTERVAL_NS`]. A refused hypercall costs the guest little, so one record
+/// per refusal would let a domain without permission fill the host's trace buffers at
+/// hypercall rate; this way a VCPU adds at most 10 records per second, and each record
+/// carries the number of refusals not traced since the previous one, so a reader's sum
+/// stays exact up to the last record.
+fn deny(shared: &Shared, unit: &mut Unit, error: RtcError, now: u64) {
+    unit.live().rt_denied.fetch_add(1, RELAXED);
+    let traced = unit.rt_deny_traced_ns;
+    if traced != 0 && now.saturating_sub(traced) < DENY_TRACE_INTERVAL_NS {
+        unit.rt_deny_untraced = unit.rt_deny_untraced.saturating_add(1);
+        return;
+    }
+    shared.emit(trace::RT_DENY, &[unit.domid(), unit.unit_id, error as u32, unit.rt_deny_untraced]);
+    // 0 means "never": a record at time 0 is kept as 1 ns.
+    unit.rt_deny_traced_ns = now.max(1);
+    unit.rt_deny_untraced = 0;
+}
+
 /// The slice of a unit about to run (or keep running) for `slice_ns`: an RT unit's
 /// slice ends when its RT quantum is used up or its domain's RT budget would run out,
 /// so that both are bounds, not hints. Other units keep `slice_ns`.
@@ -218,8 +241,7 @@ impl Cpu {
         });
         match result {
             Err(error) => {
-                live.rt_denied.fetch_add(1, RELAXED);
-                shared.emit(trace::RT_DENY, &[u.domid(), u.unit_id, error as u32]);
+                deny(shared, u, error, now);
                 Err(error)
             }
             Ok(()) if cancel => {
@@ -299,8 +321,7 @@ impl Cpu {
         u.rt_last_deadline_ns = deadline_ns;
         let live = u.live();
         if !live.rt_allowed.load(RELAXED) {
-            live.rt_denied.fetch_add(1, RELAXED);
-            shared.emit(trace::RT_DENY, &[u.domid(), u.unit_id, RtcError::NotPermitted as u32]);
+            deny(shared, u, RtcError::NotPermitted, now);
             return Ok(CpuMask::EMPTY);
         }
         if u.parked {

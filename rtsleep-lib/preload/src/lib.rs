@@ -2,12 +2,27 @@
 //!
 //! Loaded with `LD_PRELOAD` (usually by `rtsleep run -- ./app`), this library defines
 //! `nanosleep`, `clock_nanosleep` and `usleep`, so the program's calls land here first.
-//! A sleep whose length (or, for `TIMER_ABSTIME`, whose distance from now) lies inside
-//! the configured window becomes one `RTSLEEP_IOC_SLEEP` ioctl on `/dev/rtsleep` with an
-//! absolute `CLOCK_MONOTONIC` deadline, so the hypervisor runs the VCPU at that deadline.
+//! A sleep is *routed*, one `RTSLEEP_IOC_SLEEP` ioctl on `/dev/rtsleep` with an absolute
+//! `CLOCK_MONOTONIC` deadline so that the hypervisor runs the VCPU at that deadline, when
+//! both hold:
+//!
+//! * its length (or, for `TIMER_ABSTIME`, its distance from now) lies inside the window;
+//! * the routing policy selects it. Policy `rt` (the default): a `clock_nanosleep` with
+//!   `TIMER_ABSTIME` (a thread that sleeps to absolute deadlines keeps a period), or any
+//!   sleep of a thread whose scheduling policy is `SCHED_FIFO` or `SCHED_RR` (a thread
+//!   someone made real-time). Policy `all`: every sleep in the window.
+//!
+//! Why a policy: a VCPU has one RT registration with Xen. When every thread's sleeps are
+//! routed, a housekeeping thread's sleeps compete with the real-time thread's for it
+//! (measured on Xen: a worker's maximum lateness 6.3 ms wrapped against 1.1 ms
+//! unwrapped), so by default only the sleeps whose deadline is likely to matter are.
+//!
 //! Every other call, and every call when the device is absent or RT is unavailable, goes
 //! to the real libc function (found with `dlsym(RTLD_NEXT)`) with the original arguments,
-//! so the program sees exactly what it would have seen without the shim.
+//! so the program sees exactly what it would have seen without the shim. A refusal of RT
+//! (`rt_state` EPERM or EOPNOTSUPP) does not stick: it holds for 1 s, then one sleep goes
+//! to the device again (`rtsleep::refusal`), so a grant made while the program runs is
+//! picked up.
 //!
 //! The contract kept on the routed path is the callee's own: `nanosleep` and `usleep`
 //! return -1 and set `errno`; `clock_nanosleep` returns the error number and leaves
@@ -22,15 +37,18 @@
 //! Configuration, read once when the library is loaded:
 //! * `RTSLEEP_MIN` (default `1ms`, the hypervisor's default minimum period) and `RTSLEEP_MAX`
 //!   (default `1s`): the window of sleep lengths that are routed. Human durations.
+//! * `RTSLEEP_ROUTE`: the routing policy, `rt` (default) or `all`.
 //! * `RTSLEEP_DEVICE`: the device path (default `/dev/rtsleep`).
 //! * `RTSLEEP_STATS=PATH`: at exit, write the counters below to PATH (`%p` becomes the
 //!   process id), one `name=value` per line.
 //!
 //! Counters: `intercepted` (every call that reached the shim) = `routed` (slept on the
-//! device) + `fell_back` (inside the window, but no usable device, or the device failed:
-//! the real function slept) + `passed_through` (outside the window, or arguments the
-//! shim does not route: the real function was called untouched). `interrupted` counts
-//! calls that returned `EINTR` on any path.
+//! device) + `fell_back` (selected, but no usable device, RT refused for now, or the
+//! device failed: the real function slept) + `not_selected` (inside the window, but the
+//! policy `rt` does not select it: the real function was called untouched) +
+//! `passed_through` (outside the window, or arguments the shim does not route: the real
+//! function was called untouched). `interrupted` counts calls that returned `EINTR` on
+//! any path.
 //!
 //! Limits: calls made through the raw system call, from statically linked programs, or
 //! inside libc itself (`sleep()` uses libc's internal `__nanosleep`) are not seen; only
@@ -38,6 +56,7 @@
 
 use rtsleep::abi::{self, SleepArgs};
 use rtsleep::duration::parse_duration;
+use rtsleep::refusal::{Decision, Refusal};
 use rtsleep::{Device, MonoTime};
 use std::ffi::{c_int, c_void, CStr};
 use std::path::PathBuf;
@@ -59,12 +78,67 @@ const RTLD_NEXT: *mut c_void = -1isize as *mut c_void;
 const DEFAULT_MIN: Duration = Duration::from_millis(1);
 const DEFAULT_MAX: Duration = Duration::from_secs(1);
 
+/// Which sleeps inside the window are routed (`RTSLEEP_ROUTE`); see the crate doc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Policy {
+    /// Absolute-deadline sleeps and the sleeps of `SCHED_FIFO`/`SCHED_RR` threads.
+    Rt,
+    /// Every sleep.
+    All,
+}
+
+impl Policy {
+    fn name(self) -> &'static str {
+        match self {
+            Policy::Rt => "rt",
+            Policy::All => "all",
+        }
+    }
+
+    /// Whether a sleep (absolute deadline or not) is selected; `thread_is_rt` is asked
+    /// only when the answer depends on it.
+    fn selects(self, absolute: bool, thread_is_rt: impl FnOnce() -> bool) -> bool {
+        match self {
+            Policy::All => true,
+            Policy::Rt => absolute || thread_is_rt(),
+        }
+    }
+}
+
+fn policy_from_env() -> Policy {
+    match std::env::var("RTSLEEP_ROUTE") {
+        Err(_) => Policy::Rt,
+        Ok(text) => match text.as_str() {
+            "rt" | "" => Policy::Rt,
+            "all" => Policy::All,
+            _ => {
+                eprintln!("rtsleep-preload: ignoring RTSLEEP_ROUTE={text:?}: not 'rt' or 'all'; using rt");
+                Policy::Rt
+            }
+        },
+    }
+}
+
+/// Whether the calling thread runs under `SCHED_FIFO` or `SCHED_RR`.
+fn calling_thread_is_rt() -> bool {
+    // SAFETY: no preconditions; pid 0 is the calling thread (Linux: policies are per
+    // thread). The result may carry SCHED_RESET_ON_FORK, masked off.
+    let policy = unsafe { libc::sched_getscheduler(0) };
+    policy >= 0 && matches!(policy & !libc::SCHED_RESET_ON_FORK, libc::SCHED_FIFO | libc::SCHED_RR)
+}
+
 /// The shim's configuration and device, set up once.
 struct Shim {
     min_ns: u64,
     max_ns: u64,
+    policy: Policy,
+    /// Asks whether the calling thread is real-time ([`calling_thread_is_rt`]; the unit
+    /// tests give their own answer).
+    thread_is_rt: fn() -> bool,
     device: Option<Box<dyn SleepDevice>>,
     device_state: &'static str,
+    /// A refusal of RT the device reported: sleeps fall back while it holds.
+    refusal: Refusal,
     stats_path: Option<String>,
     real_nanosleep: Option<NanosleepFn>,
     real_clock_nanosleep: Option<ClockNanosleepFn>,
@@ -76,11 +150,17 @@ struct Shim {
 /// the unit tests can drive the routed path with a scripted device.
 trait SleepDevice: Send + Sync {
     fn sleep_once(&self, args: &mut SleepArgs) -> Result<(), c_int>;
+    /// The device's `rt_state` now, if it answers.
+    fn rt_state(&self) -> Option<u32>;
 }
 
 impl SleepDevice for Device {
     fn sleep_once(&self, args: &mut SleepArgs) -> Result<(), c_int> {
         Device::sleep_once(self, args)
+    }
+
+    fn rt_state(&self) -> Option<u32> {
+        self.info().ok().map(|info| info.rt_state)
     }
 }
 
@@ -90,6 +170,7 @@ struct Counters {
     intercepted: AtomicU64,
     routed: AtomicU64,
     fell_back: AtomicU64,
+    not_selected: AtomicU64,
     passed_through: AtomicU64,
     interrupted: AtomicU64,
 }
@@ -151,29 +232,31 @@ impl Shim {
     fn from_env() -> Shim {
         let min_ns = window_bound("RTSLEEP_MIN", DEFAULT_MIN);
         let max_ns = window_bound("RTSLEEP_MAX", DEFAULT_MAX);
+        let policy = policy_from_env();
+        let refusal = Refusal::new();
         let (device, device_state) = match Device::open(&rtsleep::device::default_path()) {
             Err(rtsleep::Error::DeviceOpen { .. }) => (None, "absent"),
             Err(_) => (None, "unusable"),
             Ok(device) => match device.info() {
-                Ok(info)
-                    if matches!(
-                        info.rt_state,
-                        abi::RTSLEEP_RT_NOT_XEN | abi::RTSLEEP_RT_EOPNOTSUPP | abi::RTSLEEP_RT_EPERM
-                    ) =>
-                {
-                    (None, "rt-unavailable")
+                Ok(info) if info.rt_state == abi::RTSLEEP_RT_NOT_XEN => (None, "rt-unavailable"),
+                Ok(info) => {
+                    // A refusal: kept, and asked again after the interval.
+                    refusal.note(info.rt_state, clock_now_ns(libc::CLOCK_MONOTONIC).unwrap_or(0));
+                    (Some(Box::new(device) as Box<dyn SleepDevice>), "present")
                 }
-                Ok(_) => (Some(Box::new(device) as Box<dyn SleepDevice>), "present"),
                 Err(_) => (None, "unusable"),
             },
         };
         let stats_path = std::env::var("RTSLEEP_STATS").ok().filter(|p| !p.is_empty());
-        Shim::new(min_ns, max_ns, device, device_state, stats_path)
+        let mut shim = Shim::new(min_ns, max_ns, policy, device, device_state, stats_path);
+        shim.refusal = refusal;
+        shim
     }
 
     fn new(
         min_ns: u64,
         max_ns: u64,
+        policy: Policy,
         device: Option<Box<dyn SleepDevice>>,
         device_state: &'static str,
         stats_path: Option<String>,
@@ -184,8 +267,11 @@ impl Shim {
         Shim {
             min_ns,
             max_ns,
+            policy,
+            thread_is_rt: calling_thread_is_rt,
             device,
             device_state,
+            refusal: Refusal::new(),
             stats_path,
             // SAFETY: each symbol is libc's function of that name, whose C signature is
             // the one of the function pointer type it is converted to.
@@ -251,14 +337,22 @@ impl Shim {
 
     /// Sleeps on the device until `deadline`. `Ok` at the deadline; `Err(EINTR)` with
     /// the time that was left; `Err(other)` if the device failed (the caller falls back).
-    fn device_sleep(&self, device: &dyn SleepDevice, deadline: MonoTime) -> Result<(), (c_int, u64)> {
+    /// A `probe` (the refusal's interval was over) notes what the device says after it.
+    fn device_sleep(&self, route: &Routed<'_>) -> Result<(), (c_int, u64)> {
         let mut args = SleepArgs {
-            deadline_ns: deadline.as_nanos(),
+            deadline_ns: route.deadline.as_nanos(),
             clock: abi::RTSLEEP_CLOCK_MONOTONIC,
             flags: abi::RTSLEEP_F_ABSOLUTE,
             remaining_ns: 0,
         };
-        device.sleep_once(&mut args).map_err(|errno| (errno, args.remaining_ns))
+        let result = route.device.sleep_once(&mut args).map_err(|errno| (errno, args.remaining_ns));
+        if route.probe {
+            let errno = get_errno();
+            let state = route.device.rt_state().or(self.refusal.current()).unwrap_or(abi::RTSLEEP_RT_EPERM);
+            self.refusal.note(state, clock_now_ns(libc::CLOCK_MONOTONIC).unwrap_or(0));
+            set_errno(errno);
+        }
+        result
     }
 }
 
@@ -303,25 +397,46 @@ fn read_request(req: *const libc::timespec) -> Option<u64> {
 
 /// Where an intercepted call goes.
 enum Route<'a> {
-    /// To the device, until this monotonic deadline.
-    Device(&'a dyn SleepDevice, MonoTime),
-    /// Inside the window but no usable device.
+    /// To the device.
+    Device(Routed<'a>),
+    /// Selected, but no usable device or RT refused for now.
     FallBack,
+    /// Inside the window, not selected by the policy.
+    NotSelected,
     /// Not a sleep the shim routes.
     PassThrough,
 }
 
-/// Decides the route of a sleep of `length_ns` from now, ending at `deadline` (computed
-/// only when a device is there to use it).
-fn route(shim: &Shim, length_ns: Option<u64>) -> Route<'_> {
+/// A sleep on the device until the monotonic `deadline`; `probe`: the first since a
+/// refusal's interval ended.
+struct Routed<'a> {
+    device: &'a dyn SleepDevice,
+    deadline: MonoTime,
+    probe: bool,
+}
+
+/// Decides the route of a sleep of `length_ns` from now (`absolute`: a `TIMER_ABSTIME`
+/// deadline); the deadline is computed only when a device is there to use it.
+fn route(shim: &Shim, length_ns: Option<u64>, absolute: bool) -> Route<'_> {
     let Some(length_ns) = length_ns.filter(|ns| shim.in_window(*ns)) else {
         return Route::PassThrough;
     };
+    if !shim.policy.selects(absolute, shim.thread_is_rt) {
+        return Route::NotSelected;
+    }
     let Some(device) = shim.device.as_deref() else {
         return Route::FallBack;
     };
-    match clock_now_ns(libc::CLOCK_MONOTONIC).and_then(|now| now.checked_add(length_ns)) {
-        Some(deadline) => Route::Device(device, MonoTime::from_nanos(deadline)),
+    let Some(now) = clock_now_ns(libc::CLOCK_MONOTONIC) else {
+        return Route::FallBack;
+    };
+    let probe = match shim.refusal.decide(now) {
+        Decision::Device => false,
+        Decision::Probe => true,
+        Decision::Fallback => return Route::FallBack,
+    };
+    match now.checked_add(length_ns) {
+        Some(deadline) => Route::Device(Routed { device, deadline: MonoTime::from_nanos(deadline), probe }),
         None => Route::FallBack,
     }
 }
@@ -348,16 +463,20 @@ fn shim_nanosleep(shim: &Shim, req: *const libc::timespec, rem: *mut libc::times
         shim.counters.interrupted_if(rc == -1 && get_errno() == libc::EINTR);
         rc
     };
-    match route(shim, read_request(req)) {
+    match route(shim, read_request(req), false) {
         Route::PassThrough => {
             count(&shim.counters.passed_through);
+            real(req, rem)
+        }
+        Route::NotSelected => {
+            count(&shim.counters.not_selected);
             real(req, rem)
         }
         Route::FallBack => {
             count(&shim.counters.fell_back);
             real(req, rem)
         }
-        Route::Device(device, deadline) => match shim.device_sleep(device, deadline) {
+        Route::Device(routed) => match shim.device_sleep(&routed) {
             Ok(()) => {
                 count(&shim.counters.routed);
                 set_errno(saved_errno);
@@ -377,7 +496,7 @@ fn shim_nanosleep(shim: &Shim, req: *const libc::timespec, rem: *mut libc::times
                 // The device failed: sleep the rest with the real function.
                 count(&shim.counters.fell_back);
                 let now = clock_now_ns(libc::CLOCK_MONOTONIC).unwrap_or(0);
-                let rest = timespec_from_ns(deadline.as_nanos().saturating_sub(now));
+                let rest = timespec_from_ns(routed.deadline.as_nanos().saturating_sub(now));
                 real(&rest, rem)
             }
         },
@@ -417,7 +536,7 @@ fn shim_clock_nanosleep(
         (Some(deadline), true) => clock_now_ns(clock).map(|now| deadline.saturating_sub(now)),
         (None, _) => None,
     };
-    let decision = route(shim, length_ns);
+    let decision = route(shim, length_ns, absolute);
     let real = |req: *const libc::timespec, rem: *mut libc::timespec| {
         set_errno(saved_errno);
         let rc = shim.clock_nanosleep(clock, flags, req, rem);
@@ -430,17 +549,21 @@ fn shim_clock_nanosleep(
             count(&shim.counters.passed_through);
             real(req, rem)
         }
+        Route::NotSelected => {
+            count(&shim.counters.not_selected);
+            real(req, rem)
+        }
         Route::FallBack => {
             count(&shim.counters.fell_back);
             real(req, rem)
         }
-        Route::Device(device, deadline) => {
+        Route::Device(mut routed) => {
             // A monotonic absolute deadline is used exactly as given.
-            let deadline = match (absolute, clock == libc::CLOCK_MONOTONIC, request) {
-                (true, true, Some(ns)) => MonoTime::from_nanos(ns),
-                _ => deadline,
-            };
-            match shim.device_sleep(device, deadline) {
+            if let (true, true, Some(ns)) = (absolute, clock == libc::CLOCK_MONOTONIC, request) {
+                routed.deadline = MonoTime::from_nanos(ns);
+            }
+            let deadline = routed.deadline;
+            match shim.device_sleep(&routed) {
                 Ok(()) => {
                     count(&shim.counters.routed);
                     if absolute && clock == libc::CLOCK_REALTIME {
@@ -496,16 +619,20 @@ fn shim_usleep(shim: &Shim, usec: libc::useconds_t) -> c_int {
         shim.counters.interrupted_if(rc == -1 && get_errno() == libc::EINTR);
         rc
     };
-    match route(shim, Some(length_ns)) {
+    match route(shim, Some(length_ns), false) {
         Route::PassThrough => {
             count(&shim.counters.passed_through);
+            real(usec)
+        }
+        Route::NotSelected => {
+            count(&shim.counters.not_selected);
             real(usec)
         }
         Route::FallBack => {
             count(&shim.counters.fell_back);
             real(usec)
         }
-        Route::Device(device, deadline) => match shim.device_sleep(device, deadline) {
+        Route::Device(routed) => match shim.device_sleep(&routed) {
             Ok(()) => {
                 count(&shim.counters.routed);
                 set_errno(saved_errno);
@@ -520,7 +647,7 @@ fn shim_usleep(shim: &Shim, usec: libc::useconds_t) -> c_int {
             Err(_) => {
                 count(&shim.counters.fell_back);
                 let now = clock_now_ns(libc::CLOCK_MONOTONIC).unwrap_or(0);
-                let rest_us = deadline.as_nanos().saturating_sub(now) / 1_000;
+                let rest_us = routed.deadline.as_nanos().saturating_sub(now) / 1_000;
                 real(libc::useconds_t::try_from(rest_us).unwrap_or(usec))
             }
         },
@@ -535,13 +662,15 @@ pub fn stats_text() -> String {
 impl Shim {
     fn stats_text(&self) -> String {
         format!(
-        "intercepted={}\nrouted={}\nfell_back={}\npassed_through={}\ninterrupted={}\ndevice={}\nmin_ns={}\nmax_ns={}\n",
+        "intercepted={}\nrouted={}\nfell_back={}\nnot_selected={}\npassed_through={}\ninterrupted={}\ndevice={}\nroute={}\nmin_ns={}\nmax_ns={}\n",
         self.counters.intercepted.load(Ordering::Relaxed),
         self.counters.routed.load(Ordering::Relaxed),
         self.counters.fell_back.load(Ordering::Relaxed),
+        self.counters.not_selected.load(Ordering::Relaxed),
         self.counters.passed_through.load(Ordering::Relaxed),
         self.counters.interrupted.load(Ordering::Relaxed),
         self.device_state,
+        self.policy.name(),
         self.min_ns,
         self.max_ns,
     )
@@ -581,7 +710,14 @@ mod tests {
 
     struct Shared(Arc<ScriptedDevice>);
 
+    /// The `rt_state` the scripted device reports after a sleep.
+    static SCRIPTED_RT_STATE: AtomicU64 = AtomicU64::new(abi::RTSLEEP_RT_ACCEPTED as u64);
+
     impl SleepDevice for Shared {
+        fn rt_state(&self) -> Option<u32> {
+            Some(SCRIPTED_RT_STATE.load(Ordering::Relaxed) as u32)
+        }
+
         fn sleep_once(&self, args: &mut SleepArgs) -> Result<(), c_int> {
             self.0.requests.lock().expect("lock").push(*args);
             let mut results = self.0.results.lock().expect("lock");
@@ -596,9 +732,18 @@ mod tests {
     }
 
     fn shim_with(results: Vec<Result<(), (c_int, u64)>>) -> (Shim, Arc<ScriptedDevice>) {
+        shim_with_policy(Policy::All, results)
+    }
+
+    fn shim_with_policy(policy: Policy, results: Vec<Result<(), (c_int, u64)>>) -> (Shim, Arc<ScriptedDevice>) {
         let device = Arc::new(ScriptedDevice { results: Mutex::new(results), requests: Mutex::default() });
-        let shim = Shim::new(5_000_000, 1_000_000_000, Some(Box::new(Shared(Arc::clone(&device)))), "present", None);
+        let shim =
+            Shim::new(5_000_000, 1_000_000_000, policy, Some(Box::new(Shared(Arc::clone(&device)))), "present", None);
         (shim, device)
+    }
+
+    fn requests(device: &ScriptedDevice) -> usize {
+        device.requests.lock().expect("lock").len()
     }
 
     fn ms(n: i64) -> libc::timespec {
@@ -713,5 +858,88 @@ mod tests {
         );
         assert!(device.requests.lock().expect("lock").is_empty());
         assert_eq!(counter(&shim.counters.passed_through), 4);
+    }
+
+    #[test]
+    fn policy_rt_routes_absolute_deadlines_and_leaves_relative_sleeps_of_normal_threads_alone() {
+        let (mut shim, device) = shim_with_policy(Policy::Rt, vec![]);
+        shim.thread_is_rt = || false;
+        assert_eq!(shim_nanosleep(&shim, &ms(10), std::ptr::null_mut()), 0);
+        assert_eq!(shim_usleep(&shim, 10_000), 0);
+        assert_eq!(shim_clock_nanosleep(&shim, libc::CLOCK_MONOTONIC, 0, &ms(10), std::ptr::null_mut()), 0);
+        assert_eq!(requests(&device), 0, "a relative sleep of a SCHED_OTHER thread reached the device");
+        assert_eq!(counter(&shim.counters.not_selected), 3);
+        let deadline = timespec_from_ns(mono_now() + 10_000_000);
+        assert_eq!(
+            shim_clock_nanosleep(&shim, libc::CLOCK_MONOTONIC, libc::TIMER_ABSTIME, &deadline, std::ptr::null_mut()),
+            0
+        );
+        assert_eq!(requests(&device), 1);
+        assert_eq!((counter(&shim.counters.routed), counter(&shim.counters.intercepted)), (1, 4));
+    }
+
+    #[test]
+    fn policy_rt_routes_every_sleep_of_a_real_time_thread() {
+        let (mut shim, device) = shim_with_policy(Policy::Rt, vec![]);
+        shim.thread_is_rt = || true;
+        assert_eq!(shim_nanosleep(&shim, &ms(10), std::ptr::null_mut()), 0);
+        assert_eq!(shim_usleep(&shim, 10_000), 0);
+        assert_eq!(shim_clock_nanosleep(&shim, libc::CLOCK_MONOTONIC, 0, &ms(10), std::ptr::null_mut()), 0);
+        assert_eq!(requests(&device), 3);
+        assert_eq!(counter(&shim.counters.not_selected), 0);
+    }
+
+    #[test]
+    fn policy_all_routes_relative_sleeps_of_normal_threads() {
+        let (mut shim, device) = shim_with_policy(Policy::All, vec![]);
+        shim.thread_is_rt = || false;
+        assert_eq!(shim_nanosleep(&shim, &ms(10), std::ptr::null_mut()), 0);
+        assert_eq!(requests(&device), 1);
+    }
+
+    #[test]
+    fn the_window_applies_before_the_policy() {
+        let (mut shim, device) = shim_with_policy(Policy::Rt, vec![]);
+        shim.thread_is_rt = || true;
+        assert_eq!(shim_nanosleep(&shim, &ms(1), std::ptr::null_mut()), 0);
+        assert_eq!(requests(&device), 0);
+        assert_eq!(counter(&shim.counters.passed_through), 1);
+    }
+
+    #[test]
+    fn the_thread_policy_is_read_from_the_calling_thread() {
+        assert!(!calling_thread_is_rt(), "the test harness thread is SCHED_OTHER");
+        let answers = std::thread::spawn(|| {
+            let param = libc::sched_param { sched_priority: 1 };
+            // SAFETY: `param` is valid; changes this new thread's policy only.
+            let rc = unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) };
+            (rc, calling_thread_is_rt())
+        })
+        .join()
+        .expect("thread");
+        match answers {
+            (0, is_rt) => assert!(is_rt, "a SCHED_FIFO thread was not seen as real-time"),
+            // Without CAP_SYS_NICE the policy cannot be set; nothing to check then.
+            (libc::EPERM, _) => eprintln!("SCHED_FIFO not permitted here: only the SCHED_OTHER side was checked"),
+            (rc, _) => panic!("pthread_setschedparam: {rc}"),
+        }
+        assert!(!calling_thread_is_rt(), "another thread's policy leaked into this one");
+    }
+
+    #[test]
+    fn a_refusal_falls_back_then_a_probe_that_finds_rt_accepted_routes_again() {
+        let (shim, device) = shim_with_policy(Policy::All, vec![]);
+        SCRIPTED_RT_STATE.store(u64::from(abi::RTSLEEP_RT_ACCEPTED), Ordering::Relaxed);
+        // Refused just now: the sleep falls back.
+        shim.refusal.note(abi::RTSLEEP_RT_EPERM, mono_now());
+        assert_eq!(shim_nanosleep(&shim, &ms(10), std::ptr::null_mut()), 0);
+        assert_eq!((requests(&device), counter(&shim.counters.fell_back)), (0, 1));
+        // Refused long ago (the interval is over): this sleep probes the device, which now
+        // says RT is accepted, so the next one is routed as well.
+        shim.refusal.note(abi::RTSLEEP_RT_EPERM, 0);
+        assert_eq!(shim_nanosleep(&shim, &ms(10), std::ptr::null_mut()), 0);
+        assert_eq!(shim.refusal.current(), None);
+        assert_eq!(shim_nanosleep(&shim, &ms(10), std::ptr::null_mut()), 0);
+        assert_eq!((requests(&device), counter(&shim.counters.routed)), (2, 2));
     }
 }

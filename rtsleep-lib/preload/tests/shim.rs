@@ -60,7 +60,7 @@ fn parse_stats(path: &Path) -> BTreeMap<String, String> {
 
 fn run(mut command: Command, name: &str, with_shim: bool, env: &[(&str, &str)]) -> Run {
     let stats = stats_file(name);
-    command.env_remove("LD_PRELOAD").env_remove("RTSLEEP_MIN").env_remove("RTSLEEP_MAX");
+    command.env_remove("LD_PRELOAD").env_remove("RTSLEEP_MIN").env_remove("RTSLEEP_MAX").env_remove("RTSLEEP_ROUTE");
     command.env("RTSLEEP_DEVICE", "/nonexistent/rtsleep");
     for (key, value) in env {
         command.env(key, value);
@@ -96,12 +96,52 @@ fn c_program_sees_identical_results_and_sleeps_in_the_window_are_intercepted() {
     assert!(shimmed.stdout.contains("nanosleep_bad_nsec rc=-1 errno=22"), "{}", shimmed.stdout);
     assert!(shimmed.stdout.contains("clock_bad_nsec rc=22 errno=12345"), "{}", shimmed.stdout);
     // 6 sleeps of 10 ms (each function, both clocks, relative and absolute) are inside
-    // the default 1 ms..1 s window; 7 calls (short, past, bad arguments) are not.
+    // the default 1 ms..1 s window; 7 calls (short, past, bad arguments) are not. The
+    // default policy (rt) selects the 2 absolute ones from this SCHED_OTHER thread.
     assert_eq!(stat(&shimmed, "intercepted"), 13);
-    assert_eq!(stat(&shimmed, "fell_back"), 6);
+    assert_eq!(stat(&shimmed, "fell_back"), 2);
+    assert_eq!(stat(&shimmed, "not_selected"), 4);
     assert_eq!(stat(&shimmed, "passed_through"), 7);
     assert_eq!(stat(&shimmed, "routed"), 0);
     assert_eq!(shimmed.stats["device"], "absent");
+    assert_eq!(shimmed.stats["route"], "rt");
+}
+
+#[test]
+fn route_all_selects_every_sleep_in_the_window() {
+    let all = run(sleeper("window"), "window-all", true, &[("RTSLEEP_ROUTE", "all")]);
+    assert_eq!(stat(&all, "fell_back"), 6);
+    assert_eq!(stat(&all, "not_selected"), 0);
+    assert_eq!(all.stats["route"], "all");
+}
+
+#[test]
+fn a_bad_route_is_reported_and_the_default_used() {
+    let bad = run(sleeper("window"), "window-bad-route", true, &[("RTSLEEP_ROUTE", "everything")]);
+    assert!(bad.stderr.contains("rtsleep-preload: ignoring RTSLEEP_ROUTE=\"everything\""), "{}", bad.stderr);
+    assert_eq!(bad.stats["route"], "rt");
+    assert_eq!(stat(&bad, "not_selected"), 4);
+}
+
+#[test]
+fn route_rt_selects_every_sleep_of_a_sched_fifo_thread() {
+    let mut probe = sleeper("window");
+    probe.arg("fifo");
+    let output = probe.output().expect("run the sleeper");
+    if output.status.code() == Some(3) {
+        // Without CAP_SYS_NICE the thread cannot be made real-time: nothing to check.
+        eprintln!("skipped: {}", String::from_utf8_lossy(&output.stdout).trim());
+        return;
+    }
+    let mut plain = sleeper("window");
+    plain.arg("fifo");
+    let plain = run(plain, "window-fifo-plain", false, &[]);
+    let mut shimmed = sleeper("window");
+    shimmed.arg("fifo");
+    let shimmed = run(shimmed, "window-fifo-shim", true, &[]);
+    assert_eq!(plain.stdout, shimmed.stdout);
+    assert_eq!(stat(&shimmed, "fell_back"), 6, "{:?}", shimmed.stats);
+    assert_eq!(stat(&shimmed, "not_selected"), 0);
 }
 
 #[test]
@@ -118,20 +158,23 @@ fn c_program_interrupted_sleeps_keep_eintr_errno_and_remaining_time() {
         assert!(shimmed.stdout.contains(line), "missing {line:?} in:\n{}", shimmed.stdout);
     }
     assert_eq!(stat(&shimmed, "interrupted"), 4);
-    assert_eq!(stat(&shimmed, "fell_back"), 4);
+    // The absolute one is selected by the default policy, the three relative ones not.
+    assert_eq!(stat(&shimmed, "fell_back"), 1);
+    assert_eq!(stat(&shimmed, "not_selected"), 3);
 }
 
 #[test]
 fn the_window_comes_from_the_environment_and_bad_values_are_reported() {
     let narrow = run(sleeper("window"), "window-narrow", true, &[("RTSLEEP_MIN", "20ms"), ("RTSLEEP_MAX", "30ms")]);
     assert_eq!(stat(&narrow, "fell_back"), 0);
+    assert_eq!(stat(&narrow, "not_selected"), 0);
     assert_eq!(stat(&narrow, "passed_through"), 13);
     assert_eq!(stat(&narrow, "min_ns"), 20_000_000);
 
     let bad = run(sleeper("window"), "window-bad-env", true, &[("RTSLEEP_MIN", "fast")]);
     assert!(bad.stderr.contains("rtsleep-preload: ignoring RTSLEEP_MIN=\"fast\""), "{}", bad.stderr);
     assert_eq!(stat(&bad, "min_ns"), 1_000_000);
-    assert_eq!(stat(&bad, "fell_back"), 6);
+    assert_eq!(stat(&bad, "fell_back"), 2);
 }
 
 #[test]
@@ -190,8 +233,9 @@ fn rust_program_sleeps_are_intercepted() {
     let mut child = Command::new(std::env::current_exe().expect("test binary path"));
     child.args(["--exact", "rust_child_program", "--nocapture", "--test-threads=1"]).env(CHILD_ENV, "1");
     let shimmed = run(child, "rust-child", true, &[]);
-    // 3 x 10 ms + the interrupter's 30 ms + the interrupted 500 ms: inside the window.
-    assert!(stat(&shimmed, "fell_back") >= 5, "{:?}", shimmed.stats);
+    // 3 x 10 ms + the interrupter's 30 ms + the interrupted 500 ms: inside the window,
+    // relative, from SCHED_OTHER threads: not selected by the default policy.
+    assert!(stat(&shimmed, "not_selected") >= 5, "{:?}", shimmed.stats);
     assert!(stat(&shimmed, "passed_through") >= 1, "{:?}", shimmed.stats);
     assert!(stat(&shimmed, "interrupted") >= 1, "{:?}", shimmed.stats);
     assert!(shimmed.stdout.contains("1 passed"), "{}", shimmed.stdout);

@@ -13,6 +13,7 @@
 #   e2e_configs  space-separated with '+' for space: alone, 0 (uncapped), a cap in %,
 #                or mixed (uncapped hogs, and a CPU burner inside the measuring domU)
 #   e2e_trace    seconds of xentrace during an extra short rtsleep run (0: none)
+#   e2e_workload bench (rtsleep bench, default) or threads (rtworker, see the guest's init)
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/sbin:/usr/bin:/usr/lib/xen/bin
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu
@@ -79,7 +80,7 @@ measure() {
     name=measure$run
     log=/var/log/xen/console/guest-$name.log
     xl create -p /etc/xen/measure.cfg "name=\"$name\"" \
-        "extra=\"console=hvc0 quiet rdinit=/init clocksource=xen e2e_mode=$mode e2e_loops=$n e2e_period_us=$period_us e2e_burn=$burn\"" > /tmp/create.out 2>&1 ||
+        "extra=\"console=hvc0 quiet rdinit=/init clocksource=xen e2e_mode=$mode e2e_loops=$n e2e_period_us=$period_us e2e_burn=$burn e2e_workload=${e2e_workload:-bench}\"" > /tmp/create.out 2>&1 ||
         die "xl create $name: $(tail -n 5 /tmp/create.out)"
     domid=$(xl domid "$name")
     if [ "$sched" = rtcredit ]; then
@@ -104,7 +105,9 @@ measure() {
     tracer=
     [ "$trace" != 0 ] && tracer="xentrace -D -e 0x0002f000 -T $trace /tmp/trace.bin"
     # shellcheck disable=SC2086
-    e2e-watch "$log" "$run" "$domid" $((n * period_us / 500000 + 240)) $tracer 2> /tmp/watch.err ||
+    # threads: the rtsleep run holds two loops (--all, then the default policy).
+    loops_in_run=1; [ "${e2e_workload:-bench}" = threads ] && [ "$mode" = rtsleep ] && loops_in_run=2
+    e2e-watch "$log" "$run" "$domid" $((loops_in_run * n * period_us / 500000 + 240)) $tracer 2> /tmp/watch.err ||
         say "run $run: watcher failed: $(cat /tmp/watch.err); guest said: $(tail -c 1500 "$log" | tr '\n' '|')"
     if [ "$sched" = rtcredit ]; then
         # The scheduler's view of every domain (time at each priority, RT counters).

@@ -7,8 +7,12 @@
 # library falls back), between E2E-BEGIN and E2E-END lines that dom0's watcher uses to
 # sample CPU times. With e2e_burn=1 (the mixed-work configuration) a CPU burner runs at
 # nice 19 beside it and the bench runs at SCHED_FIFO 50: an audio thread beside a
-# compile, credit2's unsolved case. The JSON reports follow between markers; then the
-# domain powers off.
+# compile, credit2's unsolved case. With e2e_workload=threads the measured program is
+# rtworker instead (a SCHED_FIFO worker on absolute deadlines beside a housekeeping
+# thread that sleeps relative periods; dynamic), unwrapped in plain mode and under
+# `rtsleep run` (default routing policy) in rtsleep mode; in rtsleep mode it first runs
+# once under `rtsleep run --all` too, reported on an E2E-GUEST line only. The JSON
+# reports follow between markers; then the domain powers off.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -23,6 +27,17 @@ fi
 # Let the boot's last work (udev-less, but the console and timers) settle.
 sleep 1
 bench="rtsleep bench --period ${period_us}us --loops ${e2e_loops:-1000} --histogram 1000000 --json"
+if [ "${e2e_workload:-bench}" = threads ]; then
+    worker="rtworker $period_us ${e2e_loops:-1000}"
+    if [ "$e2e_mode" = rtsleep ]; then
+        # Every sleep routed (the old behaviour), for comparison: not the reported run.
+        rtsleep run --all --stats /tmp/all.stats -- $worker wrapped-all > /tmp/all.json 2> /tmp/all.err
+        echo "E2E-GUEST rtworker --all: $(tr -d ' \n' < /tmp/all.json) $(tr '\n' ' ' < /tmp/all.err) shim: $(tr '\n' ' ' < /tmp/all.stats)"
+        bench="rtsleep run --stats /tmp/shim.stats -- $worker wrapped"
+    else
+        bench="$worker unwrapped"
+    fi
+fi
 if [ "${e2e_burn:-0}" = 1 ]; then
     hog 19 > /tmp/burn.out 2>&1 &
     burner=$!
@@ -36,6 +51,7 @@ rc=$?
 echo "E2E-END rc=$rc"
 rtsleep status --json > /tmp/status.json 2>&1
 echo "E2E-GUEST bench rc=$rc stderr: $(tr '\n' ' ' < /tmp/bench.err)"
+[ -f /tmp/shim.stats ] && echo "E2E-GUEST shim: $(tr '\n' ' ' < /tmp/shim.stats)"
 echo "E2E-JSON-BEGIN bench"
 cat /tmp/bench.json
 echo "E2E-JSON-END bench"

@@ -7,9 +7,12 @@
  *
  *   sleeper window   sleeps inside and outside the default window, plus bad arguments
  *   sleeper eintr    500 ms sleeps interrupted after 30 ms by SIGALRM (no SA_RESTART)
+ *   sleeper MODE fifo   the same from a SCHED_FIFO thread (priority 1); prints
+ *                       "fifo unavailable" and exits 3 if the policy cannot be set
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -115,10 +118,19 @@ static int eintr(void)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc == 2 && strcmp(argv[1], "window") == 0)
+    if (argc == 3 && strcmp(argv[2], "fifo") == 0) {
+        struct sched_param param = { .sched_priority = 1 };
+        if (sched_setscheduler(0, SCHED_FIFO, &param) != 0) {
+            printf("fifo unavailable: %s\n", strerror(errno));
+            return 3;
+        }
+    } else if (argc != 2) {
+        argc = 0;
+    }
+    if (argc && strcmp(argv[1], "window") == 0)
         return window();
-    if (argc == 2 && strcmp(argv[1], "eintr") == 0)
+    if (argc && strcmp(argv[1], "eintr") == 0)
         return eintr();
-    fprintf(stderr, "usage: %s window|eintr\n", argv[0]);
+    fprintf(stderr, "usage: %s window|eintr [fifo]\n", argv[0]);
     return 2;
 }
