@@ -215,3 +215,102 @@ run_qemu() {
     fi
     return "$rc"
 }
+
+# --- shared by the xl-based QEMU tests (xl-smoke.sh, fault-smoke.sh) -------------------
+# What counts as a crash in a serial log: Xen's panics, ASSERTs, BUG()s and fatal
+# traps, dom0 dying, a Linux oops in dom0 or a guest. smoke.sh uses the same list.
+XEN_CRASH_RE='Panic on CPU|Assertion .* failed|FATAL|Xen BUG at|Domain 0 crashed|Hardware Dom0 crashed|Kernel panic|BUG: |Oops|general protection fault|Attempted to kill init'
+
+# build_xl_stack VARIANT TOOLS_DIR: Xen (build.sh, release or debug), the dom0 kernel
+# and the toolstack (build-tools.sh), each under its own lock, and tools/schedop.c
+# compiled static into TOOLS_DIR. Sets XEN_IMAGE. The caller defines HERE and REPO.
+build_xl_stack() {
+    local variant=$1 tools=$2 args=()
+    [ "$variant" = debug ] && args+=(--debug)
+    # build.sh and the dom0 kernel cache are shared with smoke.sh: take its lock.
+    mkdir -p "$CACHE/smoke" "$CACHE/xl-smoke" "$tools"
+    exec 9> "$CACHE/smoke/.lock"
+    flock 9
+    bash "$HERE/build.sh" "${args[@]}" >/dev/null
+    XEN_IMAGE=$CACHE/xen-build/$variant/xen/xen
+    [ -f "$XEN_IMAGE" ] || die "build.sh did not produce $XEN_IMAGE"
+    prepare_dom0_kernel
+    flock -u 9
+    exec 10> "$CACHE/xl-smoke/.lock-tools"
+    flock 10
+    bash "$HERE/build-tools.sh" >/dev/null
+    flock -u 10
+    build_static_tool "$tools" schedop
+}
+
+# build_static_tool DIR NAME: tools/NAME.c compiled static into DIR/NAME, again only
+# when the source or rtcredit.h is newer.
+build_static_tool() {
+    local dir=$1 t=$2
+    if [ ! -x "$dir/$t" ] || [ "$HERE/tools/$t.c" -nt "$dir/$t" ] ||
+       [ "$REPO/hypervisor/include/rtcredit.h" -nt "$dir/$t" ]; then
+        log "compiling tools/$t.c (static)"
+        gcc -O2 -static -Wall -Wextra -Werror -I "$REPO/hypervisor/include" \
+            -o "$dir/$t.tmp" "$HERE/tools/$t.c"
+        mv "$dir/$t.tmp" "$dir/$t"
+    fi
+}
+
+# xl_dom0_root ROOT SCHEDOP DOMU_KERNEL DOMU_INITRD: the files of a dom0 initramfs for
+# the xl runs: busybox, schedop, the console node, the modules, the toolstack, and
+# the domU's kernel and ramdisk under /domu (the caller adds /init and the domU config).
+xl_dom0_root() {
+    local root=$1
+    rm -rf "$root"
+    mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc/xen,domu}
+    cp /bin/busybox "$root/bin/busybox"
+    cp "$2" "$root/bin/schedop"
+    mknod -m 600 "$root/dev/console" c 5 1
+    install_dom0_modules "$root" "${XEN_DOM0_MODULES[@]}"
+    install_xen_toolstack "$root"
+    cp "$3" "$root/domu/kernel"
+    cp "$4" "$root/domu/initrd.gz"
+}
+
+# dom0_toolstack_init TAG: the first part of a dom0 /init that runs the toolstack
+# (docs/toolchain.md 4b order): mounts, the modules of modules.load, xenfs,
+# xenstored, xen-init-dom0, xenconsoled, and `step NAME CMD...`, which runs CMD and
+# prints its output and `TAG: NAME rc=N` (the lines the host judges start with TAG:).
+dom0_toolstack_init() {
+    cat <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/sbin:/usr/bin:/usr/lib/xen/bin
+TAG=$1
+INIT
+    cat <<'INIT'
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /run/xen /run/xenstored /run/lock /var/log/xen/console /var/lib/xen
+echo "$TAG: init started kernel=$(uname -r) cpus=$(nproc)"
+for m in $(cat /modules.load); do
+    insmod "/lib/modules/$m" || echo "$TAG: insmod $m failed"
+done
+echo "$TAG: modules $(wc -l < /modules.load) listed, $(wc -l < /proc/modules) loaded"
+mount -t xenfs xenfs /proc/xen && echo "$TAG: xenfs mounted"
+step() {  # step NAME COMMAND...: run, print its output and rc on TAG: lines
+    local name=$1 out rc
+    shift
+    out=$("$@" 2>&1); rc=$?
+    [ -n "$out" ] && printf '%s\n' "$out" | sed "s/^/$TAG: $name| /"
+    echo "$TAG: $name rc=$rc"
+    return $rc
+}
+xenstored -N > /var/log/xen/xenstored.out 2>&1 &
+i=0
+while [ ! -S /run/xenstored/socket ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+echo "$TAG: xenstored socket $([ -S /run/xenstored/socket ] && echo up || echo missing)"
+step init-dom0 xen-init-dom0
+xenconsoled --log=guest --log-dir=/var/log/xen/console
+echo "$TAG: xenconsoled rc=$?"
+INIT
+}

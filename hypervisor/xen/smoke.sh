@@ -118,13 +118,7 @@ build_tools() {
     mkdir -p "$TOOLS"
     local t
     for t in schedop rtload; do
-        if [ ! -x "$TOOLS/$t" ] || [ "$HERE/tools/$t.c" -nt "$TOOLS/$t" ] ||
-           [ "$REPO/hypervisor/include/rtcredit.h" -nt "$TOOLS/$t" ]; then
-            log "compiling tools/$t.c (static)"
-            gcc -O2 -static -Wall -Wextra -Werror -I "$REPO/hypervisor/include" \
-                -o "$TOOLS/$t.tmp" "$HERE/tools/$t.c"
-            mv "$TOOLS/$t.tmp" "$TOOLS/$t"
-        fi
+        build_static_tool "$TOOLS" "$t"
     done
 }
 
@@ -411,7 +405,7 @@ judge() {
 
     # Crashes: Xen panics/ASSERTs/BUGs, dom0 crashing, or the dom0 kernel dying.
     local crash
-    crash=$(grep -nE 'Panic on CPU|Assertion .* failed|FATAL|Xen BUG at|Domain 0 crashed|Hardware Dom0 crashed|Kernel panic|BUG: |Oops|general protection fault|Attempted to kill init' "$L" | head -n5 || true)
+    crash=$(grep -nE "$XEN_CRASH_RE" "$L" | head -n5 || true)
     if [ -n "$crash" ]; then
         fail "crash in the serial log:"; echo "$crash" | sed 's/^/      /'
     else

@@ -22,10 +22,16 @@
  * at the deadline the guest registered with SCHEDOP_rtsleep and migrated with
  * the unit. One accounting timer, every time slice, on the first CPU.
  *
- * CPU hot-unplug and cpupool moves: Xen moves every unit off a CPU before it
+ * CPU removal and cpupool moves: Xen moves every unit off a CPU before it
  * calls deinit_pdata, so the core only checks the CPU is empty (and says so
  * in the log if not). CPUs with ids of RTCREDIT_MAX_CPUS (256) or more are refused
- * in alloc_pdata.
+ * in alloc_pdata. What makes these paths safe is explained where it applies: a
+ * unit may have no CPU yet in alloc_udata (sched_move_domain); the pool's CPU
+ * mask, not the core's, bounds every placement (rtcx_pick_cpu); timer handlers
+ * find their scheduler in their own data, and their timers are killed outside the
+ * private lock (rtcx_deinit_pdata); the picked unit's VCPU states are set with
+ * unit_runnable_state (rtcx_schedule). With sched-gran above 1, SCHEDOP_rtsleep
+ * is refused (rtcx_switch_sched).
  ****************************************************************************/
 
 #include <xen/cpumask.h>
@@ -66,6 +72,7 @@ struct rtcx_private {
 
 struct rtcx_pcpu {
     struct rtcredit_cpu core;        /* under this CPU's schedule lock */
+    struct rtcx_private *prv;        /* the scheduler (pool) the CPU was made for */
     struct timer ticker;
     unsigned int cpu;
 };
@@ -86,6 +93,24 @@ struct rtcx_unit {
 #define RTCX_PRIV(ops)  ((struct rtcx_private *)(ops)->sched_data)
 #define RTCX_PCPU(cpu)  ((struct rtcx_pcpu *)get_sched_res(cpu)->sched_priv)
 #define RTCX_UNIT(unit) ((struct rtcx_unit *)(unit)->priv)
+
+/*
+ * The CPU's data if the CPU is still this scheduler's; its schedule lock is held.
+ * A timer handler can run on a CPU after schedule_cpu_rm() gave it to the idle
+ * scheduler (sr->scheduler and sr->sched_priv replaced under the lock we now hold)
+ * and before deinit_pdata() took it out of prv->cpus: there is nothing of ours
+ * left to account or tick then.
+ */
+static struct rtcx_pcpu *rtcx_pcpu_if_ours(const struct rtcx_private *prv,
+                                           unsigned int cpu)
+{
+    const struct sched_resource *sr = get_sched_res(cpu);
+
+    if ( sr == NULL || sr->scheduler == NULL ||
+         RTCX_PRIV(sr->scheduler) != prv || sr->sched_priv == NULL )
+        return NULL;
+    return sr->sched_priv;
+}
 
 static const char *rtcx_error(int rc)
 {
@@ -175,32 +200,45 @@ static void cf_check rtcx_account(void *data)
     for_each_cpu ( cpu, prv->cpus )
     {
         spinlock_t *lock = pcpu_schedule_lock(cpu);
+        struct rtcx_pcpu *spc = rtcx_pcpu_if_ours(prv, cpu);
 
-        if ( rtcredit_account_cpu(&prv->shared, &prv->acct, &RTCX_PCPU(cpu)->core,
-                             now, &tickle) == 0 )
+        if ( spc != NULL &&
+             rtcredit_account_cpu(&prv->shared, &prv->acct, &spc->core, now,
+                                  &tickle) == 0 )
             for ( word = 0; word < ARRAY_SIZE(all.bits); word++ )
                 all.bits[word] |= tickle.bits[word];
         pcpu_schedule_unlock(lock, cpu);
     }
     rtcredit_account_end(&prv->shared, &prv->acct, now, &next);
+    /* The pool's last CPU left while we waited for the lock: deinit_pdata kills us. */
+    if ( prv->master == UINT_MAX )
+        next = 0;
     spin_unlock_irqrestore(&prv->lock, flags);
 
     rtcx_tickle(&all);
-    set_timer(&prv->acct_timer, next);
+    if ( next )
+        set_timer(&prv->acct_timer, next);
 }
 
+/*
+ * The CPU's tick. The scheduler comes from spc, not from the CPU's sched_resource:
+ * once schedule_cpu_rm() has switched the CPU to the idle scheduler, the resource
+ * no longer names us (and its sched_data is NULL), while deinit_pdata(), which
+ * kills this timer, has not run yet.
+ */
 static void cf_check rtcx_tick(void *data)
 {
     struct rtcx_pcpu *spc = data;
-    struct rtcx_private *prv =
-        RTCX_PRIV(get_sched_res(spc->cpu)->scheduler);
+    struct rtcx_private *prv = spc->prv;
     unsigned long flags;
     spinlock_t *lock;
     uint64_t next = 0;
 
     spin_lock_irqsave(&prv->lock, flags);
     lock = pcpu_schedule_lock(spc->cpu);
-    rtcredit_tick(&prv->shared, &prv->acct, &spc->core, NOW(), &next);
+    if ( cpumask_test_cpu(spc->cpu, prv->cpus) &&
+         rtcx_pcpu_if_ours(prv, spc->cpu) == spc )
+        rtcredit_tick(&prv->shared, &prv->acct, &spc->core, NOW(), &next);
     pcpu_schedule_unlock(lock, spc->cpu);
     spin_unlock_irqrestore(&prv->lock, flags);
 
@@ -215,14 +253,18 @@ static void cf_check rtcx_rt_timer(void *data)
     struct rtcx_unit *svc = data;
     struct sched_unit *unit = svc->unit;
     struct rtcx_private *prv = svc->prv;
+    struct rtcx_pcpu *spc;
     struct rtcredit_cpumask tickle;
     unsigned long flags;
     spinlock_t *lock;
     int rc;
 
     lock = unit_schedule_lock_irqsave(unit, &flags);
-    rc = rtcredit_rt_fire(&prv->shared, &RTCX_PCPU(sched_unit_master(unit))->core,
-                     &svc->core, NOW(), &tickle);
+    spc = rtcx_pcpu_if_ours(prv, sched_unit_master(unit));
+    /* A unit being moved to another pool or destroyed: remove_unit cleared it. */
+    rc = spc == NULL ? -RTCREDIT_ERROR_WRONG_CPU
+                     : rtcredit_rt_fire(&prv->shared, &spc->core, &svc->core, NOW(),
+                                        &tickle);
     if ( rc == -RTCREDIT_ERROR_STALE_TIMER )
     {
         struct rtcredit_unit_info info;
@@ -254,6 +296,9 @@ static int cf_check rtcx_rtsleep(const struct scheduler *ops,
 
     if ( svc->idle )
         return -EINVAL;
+    /* See rtcx_switch_sched: one deadline per unit cannot serve several VCPUs. */
+    if ( cpupool_get_granularity(ops->cpupool) > 1 )
+        return -EOPNOTSUPP;
     rc = rtcredit_rtsleep(&prv->shared, &RTCX_PCPU(sched_unit_master(unit))->core,
                      &svc->core, &args, NOW(), &outcome);
     if ( rc < 0 )
@@ -329,6 +374,7 @@ static void *cf_check rtcx_alloc_pdata(const struct scheduler *ops, int cpu)
     if ( spc == NULL )
         return ERR_PTR(-ENOMEM);
     rtcredit_cpu_init(&spc->core, cpu);
+    spc->prv = RTCX_PRIV(ops);
     spc->cpu = cpu;
     return spc;
 }
@@ -365,6 +411,21 @@ static spinlock_t *cf_check rtcx_switch_sched(struct scheduler *new_ops,
     {
         struct rtcredit_params params;
 
+        /*
+         * sched-gran=core or socket: a unit is several VCPUs scheduled together,
+         * and the core keeps one RT deadline per unit, so sibling VCPUs would
+         * overwrite each other's. SCHEDOP_rtsleep is refused (-EOPNOTSUPP, the
+         * answer of a scheduler without RT) rather than served wrongly. Such
+         * pools are not supported yet as a whole: a boot with sched-gran=core
+         * under QEMU never reached dom0's first line (README, "sched-gran").
+         */
+        if ( cpupool_get_granularity(new_ops->cpupool) > 1 )
+            printk(XENLOG_WARNING "rtcredit: cpupool %d: %u CPUs per scheduling "
+                   "unit (sched-gran): SCHEDOP_rtsleep is refused with -EOPNOTSUPP "
+                   "in this pool (one RT deadline per unit cannot serve several "
+                   "VCPUs)\n",
+                   new_ops->cpupool ? (int)new_ops->cpupool->cpupool_id : -1,
+                   cpupool_get_granularity(new_ops->cpupool));
         prv->master = cpu;
         rtcredit_get_params(&prv->acct, &params);
         init_timer(&prv->acct_timer, rtcx_account, prv, cpu);
@@ -375,12 +436,23 @@ static spinlock_t *cf_check rtcx_switch_sched(struct scheduler *new_ops,
     return &sr->_lock;
 }
 
+/*
+ * The CPU leaves this scheduler (cpupool-cpu-remove, CPU offline). Xen has already
+ * moved every unit away and switched the CPU to the idle scheduler.
+ *
+ * kill_timer() waits for a handler running on another CPU to finish, and both the
+ * tick and the accounting handler take the private lock first: killing either timer
+ * while holding that lock deadlocks against a handler spinning on it. So the CPU is
+ * taken out of prv->cpus under the lock (a handler that then gets the lock finds it
+ * gone and does nothing) and the timers are killed after it is dropped.
+ */
 static void cf_check rtcx_deinit_pdata(const struct scheduler *ops, void *pcpu,
                                        int cpu)
 {
     struct rtcx_private *prv = RTCX_PRIV(ops);
     struct rtcx_pcpu *spc = pcpu;
     unsigned long flags;
+    bool last = false;
     int rc;
 
     spin_lock_irqsave(&prv->lock, flags);
@@ -389,13 +461,12 @@ static void cf_check rtcx_deinit_pdata(const struct scheduler *ops, void *pcpu,
         printk(XENLOG_ERR "rtcredit: CPU%d removed while %s\n", cpu,
                rtcx_error(rc));
     cpumask_clear_cpu(cpu, prv->cpus);
-    kill_timer(&spc->ticker);
     if ( prv->master == cpu )
     {
         if ( cpumask_empty(prv->cpus) )
         {
-            kill_timer(&prv->acct_timer);
             prv->master = UINT_MAX;
+            last = true;
         }
         else
         {
@@ -404,6 +475,10 @@ static void cf_check rtcx_deinit_pdata(const struct scheduler *ops, void *pcpu,
         }
     }
     spin_unlock_irqrestore(&prv->lock, flags);
+
+    kill_timer(&spc->ticker);
+    if ( last )
+        kill_timer(&prv->acct_timer);
 }
 
 static void cf_check rtcx_move_timers(const struct scheduler *ops,
@@ -464,7 +539,15 @@ static void *cf_check rtcx_alloc_udata(const struct scheduler *ops,
         struct rtcx_dom *sdom = dd;
 
         rtcredit_unit_init(&svc->core, &sdom->core, unit->unit_id, svc);
-        init_timer(&svc->rt_timer, rtcx_rt_timer, svc, sched_unit_master(unit));
+        /*
+         * The unit may have no CPU yet: sched_move_domain() allocates the units
+         * for the new pool before it gives them a sched_resource (unit->res is
+         * NULL). The timer starts on the CPU running this code, which is online,
+         * and follows the unit from insert_unit on (insert_unit, migrate and a
+         * steal in do_schedule each move it). Its handler takes the unit's lock
+         * wherever it runs, so the CPU it fires on is a matter of cache only.
+         */
+        init_timer(&svc->rt_timer, rtcx_rt_timer, svc, smp_processor_id());
     }
     return svc;
 }
@@ -476,6 +559,36 @@ static void cf_check rtcx_free_udata(const struct scheduler *ops, void *priv)
     if ( svc && !svc->idle )
         kill_timer(&svc->rt_timer);
     xfree(svc);
+}
+
+/*
+ * Where the unit may live: the core's choice if the unit's pool still offers that
+ * CPU and its hard affinity allows it, else the next such CPU after its current one.
+ * The core's set of CPUs lags behind the pool's: cpupool-cpu-remove takes the CPU
+ * out of the pool's res_valid, then moves every unit off it (pick_resource), and
+ * only then calls deinit_pdata, which takes it out of the core. Answering the
+ * CPU being removed there makes sched_unit_migrate_finish() ask again forever
+ * (it loops until the answer is in cpu_valid): the hang of cpupool-cpu-remove.
+ */
+static unsigned int rtcx_pick_cpu(const struct rtcx_private *prv,
+                                  const struct sched_unit *unit)
+{
+    const cpumask_t *pool = cpupool_domain_master_cpumask(unit->domain);
+    int cpu = rtcredit_pick_cpu(&prv->shared, &RTCX_UNIT(unit)->core);
+    unsigned int cur = unit->res ? sched_unit_master(unit) : cpumask_first(pool);
+    cpumask_t allowed;
+
+    if ( cpu >= 0 && cpumask_test_cpu(cpu, pool) &&
+         cpumask_test_cpu(cpu, unit->cpu_hard_affinity) )
+        return cpu;
+    cpumask_and(&allowed, pool, unit->cpu_hard_affinity);
+    /* No pool CPU in the hard affinity: Xen breaks the affinity (as for credit). */
+    if ( cpumask_empty(&allowed) )
+        cpumask_copy(&allowed, pool);
+    /* An empty pool holds no running domain (cpupool refuses that); stay put. */
+    if ( cpumask_empty(&allowed) || cpumask_test_cpu(cur, &allowed) )
+        return cur;
+    return cpumask_cycle(cur, &allowed);
 }
 
 static void cf_check rtcx_insert_unit(const struct scheduler *ops,
@@ -493,9 +606,7 @@ static void cf_check rtcx_insert_unit(const struct scheduler *ops,
     lock = unit_schedule_lock_irq(unit);
     rtcx_mask_from_xen(&affinity, unit->cpu_hard_affinity);
     rtcredit_set_affinity(&prv->shared, &svc->core, &affinity);
-    cpu = rtcredit_pick_cpu(&prv->shared, &svc->core);
-    if ( cpu < 0 || !cpumask_test_cpu(cpu, prv->cpus) )
-        cpu = sched_unit_master(unit);
+    cpu = rtcx_pick_cpu(prv, unit);
     sched_set_res(unit, get_sched_res(cpu));
     migrate_timer(&svc->rt_timer, cpu);
     spin_unlock_irq(lock);
@@ -580,13 +691,7 @@ static void cf_check rtcx_context_saved(const struct scheduler *ops,
 static struct sched_resource *cf_check
 rtcx_pick_resource(const struct scheduler *ops, const struct sched_unit *unit)
 {
-    struct rtcx_private *prv = RTCX_PRIV(ops);
-    int cpu = rtcredit_pick_cpu(&prv->shared, &RTCX_UNIT(unit)->core);
-
-    if ( cpu < 0 || !cpumask_test_cpu(cpu, cpupool_domain_master_cpumask(unit->domain)) ||
-         !cpumask_test_cpu(cpu, unit->cpu_hard_affinity) )
-        cpu = sched_unit_master(unit);
-    return get_sched_res(cpu);
+    return get_sched_res(rtcx_pick_cpu(RTCX_PRIV(ops), unit));
 }
 
 /* Both CPUs' schedule locks are held by the caller. */
@@ -692,6 +797,28 @@ static void cf_check rtcx_schedule(const struct scheduler *ops,
         next = sched_idle_unit(cpu);
     else
         next = ((struct rtcx_unit *)decision.next_host)->unit;
+
+    /*
+     * unit_runnable_state() sets each VCPU's new_state, which Xen's switch uses to
+     * find the VCPU to run (a VCPU whose new_state is not "running" is replaced by
+     * the idle VCPU while sr->curr already names the unit). Every scheduler must call
+     * it on the unit it picks. Without it a unit that came from another pool kept
+     * the new_state its old scheduler left (blocked): Xen recorded the switch but
+     * stayed on the idle VCPU, and the next pass failed ASSERT(unit_running(prev)).
+     * The core queues only runnable units (sleep and block are reported), so "not
+     * runnable" here means a change Xen did not report: run idle, tell the core,
+     * and decide again at once.
+     */
+    if ( decision.next != NULL && !unit_runnable_state(next) )
+    {
+        struct rtcredit_cpumask ignored;
+
+        rtcredit_sleep(&prv->shared, &spc->core, decision.next, &ignored);
+        next = sched_idle_unit(cpu);
+        decision.next = NULL;
+        decision.migrated = false;
+        raise_softirq(SCHEDULE_SOFTIRQ);
+    }
 
     /* An idle CPU the core wants to take the work left waiting here. */
     rtcx_tickle(&decision.tickle);
