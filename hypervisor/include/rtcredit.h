@@ -159,6 +159,11 @@
 #define RTCREDIT_DEFAULT_RT_BUDGET_PCT 10
 
 /*
+ Default RT capacity of a pool: percent of each of its CPUs (half the pool's CPUs).
+ */
+#define RTCREDIT_DEFAULT_RT_CAPACITY_PCT 50
+
+/*
  Default RT request rate of a domain that is allowed RT: requests per second.
  */
 #define RTCREDIT_DEFAULT_RT_RATE 1000
@@ -383,6 +388,14 @@ enum rtcredit_error
    */
   RTCREDIT_ERROR_BAD_CHARGE_MODE = 15,
   /*
+   RT capacity above 100 percent of each CPU.
+   */
+  RTCREDIT_ERROR_BAD_RT_CAPACITY = 16,
+  /*
+   The new RT capacity is below the RT budgets already granted in the pool.
+   */
+  RTCREDIT_ERROR_RT_CAPACITY_BELOW_GRANTED = 17,
+  /*
    Weight outside 1..=65535.
    */
   RTCREDIT_ERROR_BAD_WEIGHT = 20,
@@ -398,6 +411,11 @@ enum rtcredit_error
    RT request rate outside 1..=100000 per second.
    */
   RTCREDIT_ERROR_BAD_RT_RATE = 23,
+  /*
+   Granting this RT budget would take the RT budgets granted in the pool above the
+   pool's RT capacity.
+   */
+  RTCREDIT_ERROR_RT_CAPACITY_EXCEEDED = 24,
   /*
    CPU id at or above `MAX_CPUS`.
    */
@@ -489,9 +507,11 @@ typedef struct rtcredit_params {
    */
   uint32_t charge_mode;
   /*
-   Must be zero.
+   The pool's RT capacity, in percent of each of its CPUs: the RT budgets granted to
+   its domains may add up to this times the number of CPUs, in percent of one CPU
+   (see `crate::rt::budget`). Default 50 (half of the pool's CPUs), 0..=100.
    */
-  uint32_t pad;
+  uint32_t rt_capacity_pct;
 } rtcredit_params;
 
 /*
@@ -666,6 +686,28 @@ typedef struct rtcredit_dom_params {
 } rtcredit_dom_params;
 
 /*
+ A pool's RT capacity and what is granted of it, all in percent of one CPU.
+ */
+typedef struct rtcredit_rt_capacity {
+  /*
+   Percent of each CPU RT may take (`Params::rt_capacity_pct`).
+   */
+  uint32_t per_cpu_pct;
+  /*
+   CPUs in the pool.
+   */
+  uint32_t nr_cpus;
+  /*
+   The capacity: `per_cpu_pct x nr_cpus`.
+   */
+  uint32_t capacity_pct;
+  /*
+   Sum of the RT budgets of the domains allowed RT.
+   */
+  uint32_t granted_pct;
+} rtcredit_rt_capacity;
+
+/*
  Counters of a domain, summed over its units where per unit.
  */
 typedef struct rtcredit_dom_counters {
@@ -690,7 +732,7 @@ typedef struct rtcredit_dom_counters {
  `rt_rate_per_s`) and [`DOMCTL_KEEP_CAP`] / [`DOMCTL_KEEP_RT_ALLOWED`] leave a value
  unchanged; `pad` and `pad2` must be zero (`-EINVAL` otherwise). Getinfo and putinfo
  both return the values in force and the counters; counters are ignored on input.
- 96 bytes, 8-byte aligned (checked by tests here and by `_Static_assert`s in C).
+ 104 bytes, 8-byte aligned (checked by tests here and by `_Static_assert`s in C).
  */
 typedef struct rtcredit_domctl_sched {
   /*
@@ -752,6 +794,19 @@ typedef struct rtcredit_domctl_sched {
    RT runs ended (by the tick, by blocking or by a spent budget).
    */
   uint64_t rt_demotions;
+  /*
+   The RT capacity of the domain's pool, percent of one CPU (its CPUs x the pool's
+   `rt_capacity_pct`). Output only, as the next, and also written when a putinfo
+   is refused with `-ENOSPC` (the grant would exceed it), so that the caller can
+   say what is left.
+   */
+  uint32_t rt_pool_capacity_pct;
+  /*
+   The RT budgets granted in the domain's pool, summed, percent of one CPU. The
+   remaining capacity is `rt_pool_capacity_pct - rt_pool_granted_pct` (none when
+   negative: a CPU left the pool, see the pool rule in `rt::budget`).
+   */
+  uint32_t rt_pool_granted_pct;
 } rtcredit_domctl_sched;
 
 /*
@@ -804,8 +859,10 @@ typedef struct rtcredit_cpu_info {
 
 /*
  `struct xen_sysctl_rtcredit_schedule`: the payload of `XEN_SYSCTL_scheduler_op`
- for `sched=rtcredit` (`u.sched_rtcredit`). Putinfo sets all four (read them first to
- change one); both return the values in force. Ranges: `params::Params::validate`.
+ for `sched=rtcredit` (`u.sched_rtcredit`), for one cpupool. Putinfo sets the first
+ five (read them first to change one; the last three are output only); both return
+ the values in force. Ranges: `params::Params::validate`; lowering the RT capacity
+ below what the pool has granted is refused with `-EBUSY`.
  */
 typedef struct rtcredit_sysctl_sched {
   /*
@@ -824,6 +881,22 @@ typedef struct rtcredit_sysctl_sched {
    Maximum RT lead, min period..=60000 ms.
    */
   uint32_t rt_max_lead_ms;
+  /*
+   The pool's RT capacity in percent of each of its CPUs, 0..=100.
+   */
+  uint32_t rt_capacity_pct;
+  /*
+   Output: CPUs in the pool.
+   */
+  uint32_t rt_pool_cpus;
+  /*
+   Output: the pool's RT capacity, percent of one CPU (`rt_capacity_pct` x CPUs).
+   */
+  uint32_t rt_pool_capacity_pct;
+  /*
+   Output: the RT budgets granted in the pool, summed, percent of one CPU.
+   */
+  uint32_t rt_pool_granted_pct;
 } rtcredit_sysctl_sched;
 
 /*
@@ -1100,14 +1173,38 @@ int32_t rtcredit_set_affinity(const struct rtcredit_shared *shared_ptr,
                               const struct rtcredit_cpumask *affinity);
 
 /*
- Sets a domain's parameters (validated; nothing changes on error). Private lock.
+ Sets a domain's parameters (validated; nothing changes on error). Private lock. A
+ grant that would take the RT budgets granted in the pool above its RT capacity is
+ refused with `-RTCREDIT_ERROR_RT_CAPACITY_EXCEEDED` (errno `ENOSPC`).
 
  # Safety
  Pointers are null or initialised storage.
  */
-int32_t rtcredit_dom_set_params(struct rtcredit_acct *acct_ptr,
+int32_t rtcredit_dom_set_params(const struct rtcredit_shared *shared_ptr,
+                                struct rtcredit_acct *acct_ptr,
                                 struct rtcredit_dom *dom,
                                 const struct rtcredit_dom_params *params);
+
+/*
+ The domain leaves this scheduler (Xen's `free_domdata`, also when it moves to another
+ cpupool): its RT share goes back to the pool. Private lock.
+
+ # Safety
+ Pointers are null or initialised storage.
+ */
+int32_t rtcredit_dom_release(const struct rtcredit_shared *shared_ptr,
+                             struct rtcredit_acct *acct_ptr,
+                             struct rtcredit_dom *dom);
+
+/*
+ The pool's RT capacity and how much of it is granted (percent of one CPU). Private
+ lock. After `rtcredit_dom_set_params` refused a grant with
+ `-RTCREDIT_ERROR_RT_CAPACITY_EXCEEDED`, this says what is left.
+
+ # Safety
+ Pointers are null or initialised storage.
+ */
+int32_t rtcredit_get_rt_capacity(struct rtcredit_acct *acct_ptr, struct rtcredit_rt_capacity *out);
 
 /*
  Reads a domain's parameters. Private lock.

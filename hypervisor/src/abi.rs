@@ -74,7 +74,7 @@ pub const DOMCTL_PRIO_OVER: usize = 3;
 /// `rt_rate_per_s`) and [`DOMCTL_KEEP_CAP`] / [`DOMCTL_KEEP_RT_ALLOWED`] leave a value
 /// unchanged; `pad` and `pad2` must be zero (`-EINVAL` otherwise). Getinfo and putinfo
 /// both return the values in force and the counters; counters are ignored on input.
-/// 96 bytes, 8-byte aligned (checked by tests here and by `_Static_assert`s in C).
+/// 104 bytes, 8-byte aligned (checked by tests here and by `_Static_assert`s in C).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct XenDomctlSchedRtcredit {
@@ -109,11 +109,22 @@ pub struct XenDomctlSchedRtcredit {
     pub rt_fires: u64,
     /// RT runs ended (by the tick, by blocking or by a spent budget).
     pub rt_demotions: u64,
+    /// The RT capacity of the domain's pool, percent of one CPU (its CPUs x the pool's
+    /// `rt_capacity_pct`). Output only, as the next, and also written when a putinfo
+    /// is refused with `-ENOSPC` (the grant would exceed it), so that the caller can
+    /// say what is left.
+    pub rt_pool_capacity_pct: u32,
+    /// The RT budgets granted in the domain's pool, summed, percent of one CPU. The
+    /// remaining capacity is `rt_pool_capacity_pct - rt_pool_granted_pct` (none when
+    /// negative: a CPU left the pool, see the pool rule in `rt::budget`).
+    pub rt_pool_granted_pct: u32,
 }
 
 /// `struct xen_sysctl_rtcredit_schedule`: the payload of `XEN_SYSCTL_scheduler_op`
-/// for `sched=rtcredit` (`u.sched_rtcredit`). Putinfo sets all four (read them first to
-/// change one); both return the values in force. Ranges: `params::Params::validate`.
+/// for `sched=rtcredit` (`u.sched_rtcredit`), for one cpupool. Putinfo sets the first
+/// five (read them first to change one; the last three are output only); both return
+/// the values in force. Ranges: `params::Params::validate`; lowering the RT capacity
+/// below what the pool has granted is refused with `-EBUSY`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct XenSysctlRtcreditSchedule {
@@ -125,6 +136,14 @@ pub struct XenSysctlRtcreditSchedule {
     pub rt_min_period_us: u32,
     /// Maximum RT lead, min period..=60000 ms.
     pub rt_max_lead_ms: u32,
+    /// The pool's RT capacity in percent of each of its CPUs, 0..=100.
+    pub rt_capacity_pct: u32,
+    /// Output: CPUs in the pool.
+    pub rt_pool_cpus: u32,
+    /// Output: the pool's RT capacity, percent of one CPU (`rt_capacity_pct` x CPUs).
+    pub rt_pool_capacity_pct: u32,
+    /// Output: the RT budgets granted in the pool, summed, percent of one CPU.
+    pub rt_pool_granted_pct: u32,
 }
 
 /// Xen's scheduler trace class (`TRC_SCHED_CLASS` in `public/trace.h`).
@@ -145,6 +164,7 @@ pub mod errno {
     pub const EBUSY: i32 = 16;
     pub const EINVAL: i32 = 22;
     pub const ERANGE: i32 = 34;
+    pub const ENOSPC: i32 = 28;
     pub const ETIME: i32 = 62;
 }
 
@@ -179,6 +199,10 @@ pub enum RtcError {
     BadBudgetWindow = 14,
     /// Charge mode is not one of `ChargeMode`'s values.
     BadChargeMode = 15,
+    /// RT capacity above 100 percent of each CPU.
+    BadRtCapacity = 16,
+    /// The new RT capacity is below the RT budgets already granted in the pool.
+    RtCapacityBelowGranted = 17,
     /// Weight outside 1..=65535.
     BadWeight = 20,
     /// Cap above 65535 (percent of one CPU; 0 means no cap).
@@ -187,6 +211,9 @@ pub enum RtcError {
     BadRtBudget = 22,
     /// RT request rate outside 1..=100000 per second.
     BadRtRate = 23,
+    /// Granting this RT budget would take the RT budgets granted in the pool above the
+    /// pool's RT capacity.
+    RtCapacityExceeded = 24,
     /// CPU id at or above `MAX_CPUS`.
     CpuOutOfRange = 30,
     /// The CPU still has a running, queued or resident unit.
@@ -216,7 +243,10 @@ impl RtcError {
             RtcError::NotPermitted => errno::EPERM,
             RtcError::PeriodTooShort | RtcError::DeadlineTooFar => errno::ERANGE,
             RtcError::DeadlineDue => errno::ETIME,
-            RtcError::CpuNotEmpty | RtcError::UnitBusy | RtcError::DomainBusy => errno::EBUSY,
+            RtcError::CpuNotEmpty | RtcError::UnitBusy | RtcError::DomainBusy | RtcError::RtCapacityBelowGranted => {
+                errno::EBUSY
+            }
+            RtcError::RtCapacityExceeded => errno::ENOSPC,
             RtcError::StaleTimer => errno::EAGAIN,
             _ => errno::EINVAL,
         }
@@ -238,10 +268,15 @@ impl RtcError {
             RtcError::BadMaxLead => "maximum RT lead must be in min_period..=60s",
             RtcError::BadBudgetWindow => "RT budget window must be in 10ms..=10s",
             RtcError::BadChargeMode => "unknown charge mode",
+            RtcError::BadRtCapacity => "RT capacity must be in 0..=100 percent of each CPU",
+            RtcError::RtCapacityBelowGranted => {
+                "RT capacity would fall below the RT budgets already granted in the pool (revoke or lower them first)"
+            }
             RtcError::BadWeight => "weight must be in 1..=65535",
             RtcError::BadCap => "cap must be in 0..=65535 (percent of one CPU, 0 = none)",
             RtcError::BadRtBudget => "RT CPU budget must be in 1..=100 percent of one CPU",
             RtcError::BadRtRate => "RT request rate must be in 1..=100000 per second",
+            RtcError::RtCapacityExceeded => "RT budget refused: the pool's RT capacity would be exceeded",
             RtcError::CpuOutOfRange => "CPU id is at or above MAX_CPUS",
             RtcError::CpuNotEmpty => "CPU still has units",
             RtcError::CpuNotOnline => "CPU is not online in this scheduler",
@@ -302,7 +337,7 @@ mod tests {
     #[test]
     fn domctl_and_sysctl_payload_layouts_are_fixed() {
         type D = XenDomctlSchedRtcredit;
-        assert_eq!((size_of::<D>(), align_of::<D>()), (96, 8));
+        assert_eq!((size_of::<D>(), align_of::<D>()), (104, 8));
         let offsets = [
             offset_of!(D, weight),
             offset_of!(D, cap),
@@ -318,18 +353,24 @@ mod tests {
             offset_of!(D, rt_denied),
             offset_of!(D, rt_fires),
             offset_of!(D, rt_demotions),
+            offset_of!(D, rt_pool_capacity_pct),
+            offset_of!(D, rt_pool_granted_pct),
         ];
-        assert_eq!(offsets, [0, 2, 4, 5, 6, 8, 12, 16, 48, 56, 64, 72, 80, 88]);
+        assert_eq!(offsets, [0, 2, 4, 5, 6, 8, 12, 16, 48, 56, 64, 72, 80, 88, 96, 100]);
         type S = XenSysctlRtcreditSchedule;
-        assert_eq!((size_of::<S>(), align_of::<S>()), (16, 4));
+        assert_eq!((size_of::<S>(), align_of::<S>()), (32, 4));
         assert_eq!(
             [
                 offset_of!(S, tslice_ms),
                 offset_of!(S, ratelimit_us),
                 offset_of!(S, rt_min_period_us),
-                offset_of!(S, rt_max_lead_ms)
+                offset_of!(S, rt_max_lead_ms),
+                offset_of!(S, rt_capacity_pct),
+                offset_of!(S, rt_pool_cpus),
+                offset_of!(S, rt_pool_capacity_pct),
+                offset_of!(S, rt_pool_granted_pct),
             ],
-            [0, 4, 8, 12]
+            [0, 4, 8, 12, 16, 20, 24, 28]
         );
         // The domctl payload must fit Xen's scheduler_op union inside xen_domctl's
         // 128-byte union: 8 bytes of sched_id/cmd, then the payload.

@@ -36,6 +36,14 @@
 //! `account_cpu` for every online CPU (each under its lock, the private lock still
 //! held), `account_end`. Control operations (weights, caps, RT permission, parameters)
 //! need only the private lock.
+//!
+//! # The pool's RT capacity
+//!
+//! The sum of the RT budgets granted to the domains of this scheduler instance (one
+//! cpupool) is bounded by its RT capacity; the rule and its arithmetic are in
+//! [`crate::rt::budget`], and the operations here that change either side of it (a
+//! domain's parameters, a CPU joining or leaving, the capacity parameter, a domain
+//! leaving) go through it.
 
 use core::ptr;
 
@@ -44,6 +52,7 @@ use crate::cpumask::{CpuMask, MAX_CPUS};
 use crate::list::container_of;
 use crate::params::{ChargeMode, Params};
 use crate::prio::Prio;
+use crate::rt::budget::{self, RtCapacity};
 use crate::runq::{burn_credits, set_running_prio, unit_of_active};
 use crate::state::{Accounting, Cpu, Domain, Shared, Unit, RELAXED};
 use crate::trace;
@@ -115,6 +124,7 @@ impl Accounting {
         }
         cpu.online = true;
         self.ncpus += 1;
+        self.publish_rt_capacity(shared);
         shared.online.set(cpu.id);
         shared.idlers.set(cpu.id);
         shared.set_best_queued(cpu);
@@ -132,6 +142,9 @@ impl Accounting {
         cpu.online = false;
         cpu.tick_on = false;
         self.ncpus = self.ncpus.saturating_sub(1);
+        // The capacity shrinks with the pool and cannot refuse: while it is below what
+        // is granted, allowances are scaled down (`crate::rt::budget`).
+        self.publish_rt_capacity(shared);
         shared.online.clear(cpu.id);
         shared.idlers.clear(cpu.id);
         Ok(())
@@ -410,9 +423,22 @@ impl Accounting {
         CpuMask::EMPTY
     }
 
-    /// Sets a domain's parameters. Weight changes count from the next period.
-    pub fn set_domain_params(&mut self, domain: &mut Domain, params: &DomainParams) -> Result<(), RtcError> {
+    /// Sets a domain's parameters. Weight changes count from the next period. A change
+    /// that raises the domain's RT share (allowing RT, a larger budget) above what the
+    /// pool's RT capacity has left is refused with `RtCapacityExceeded`
+    /// ([`Accounting::rt_capacity`] then says what is left); on error nothing changes.
+    pub fn set_domain_params(
+        &mut self,
+        shared: &Shared,
+        domain: &mut Domain,
+        params: &DomainParams,
+    ) -> Result<(), RtcError> {
         params.validate()?;
+        let old_share =
+            budget::rt_share_pct(domain.live.rt_allowed.load(RELAXED), domain.live.rt_budget_pct.load(RELAXED));
+        let new_share = budget::rt_share_pct(params.rt_allowed, params.rt_budget_pct);
+        self.rt_granted_pct = budget::admit(&self.rt_capacity(), old_share, new_share)?;
+        self.publish_rt_capacity(shared);
         let acct = &mut domain.acct;
         if acct.on_active_list {
             let active = u64::from(acct.active_units);
@@ -438,12 +464,43 @@ impl Accounting {
         }
     }
 
-    /// Sets the global parameters (validated; on error nothing changes).
+    /// Sets the global parameters (validated; on error nothing changes). An RT capacity
+    /// below the RT budgets already granted is refused (`RtCapacityBelowGranted`).
     pub fn set_params(&mut self, shared: &Shared, params: &Params) -> Result<(), RtcError> {
         params.validate()?;
+        let wanted = RtCapacity::new(params.rt_capacity_pct, self.ncpus, self.rt_granted_pct);
+        if params.rt_capacity_pct < self.params.rt_capacity_pct && wanted.granted_pct > wanted.capacity_pct {
+            return Err(RtcError::RtCapacityBelowGranted);
+        }
         self.params = *params;
         shared.publish_params(params);
+        self.publish_rt_capacity(shared);
         Ok(())
+    }
+
+    /// The pool's RT capacity and how much of it is granted.
+    pub fn rt_capacity(&self) -> RtCapacity {
+        RtCapacity::new(self.params.rt_capacity_pct, self.ncpus, self.rt_granted_pct)
+    }
+
+    /// The domain leaves this scheduler (destroyed, or moved to another cpupool): its RT
+    /// share goes back to the pool and it is no longer allowed RT here. Call it before
+    /// its storage is freed; calling it twice gives back nothing the second time.
+    pub fn release_domain(&mut self, shared: &Shared, domain: &mut Domain) {
+        let share = budget::rt_share_pct(domain.live.rt_allowed.load(RELAXED), domain.live.rt_budget_pct.load(RELAXED));
+        domain.live.rt_allowed.store(false, RELAXED);
+        self.rt_granted_pct = self.rt_granted_pct.saturating_sub(share);
+        self.publish_rt_capacity(shared);
+    }
+
+    /// The domain's RT CPU allowance per budget window, in ns, as in force now (scaled
+    /// down while the pool is over its capacity; see [`crate::rt::budget`]).
+    pub fn rt_allowance_ns(&self, shared: &Shared, domain: &Domain) -> u64 {
+        budget::rt_allowance_ns(shared, &domain.live)
+    }
+
+    fn publish_rt_capacity(&self, shared: &Shared) {
+        budget::publish_capacity(shared, &self.rt_capacity());
     }
 }
 

@@ -23,6 +23,7 @@ use crate::acct::{domain_counters, DomainCounters, DomainParams};
 use crate::cpumask::CpuMask;
 use crate::params::Params;
 use crate::prio::Prio;
+use crate::rt::budget::RtCapacity;
 use crate::rt::RtsleepOutcome;
 use crate::sched::{Decision, ScheduleBegin};
 use crate::state::{Accounting, Cpu, Domain, Shared, TraceHook, Unit, RELAXED};
@@ -631,12 +632,15 @@ pub unsafe extern "C" fn rtcredit_set_affinity(
     0
 }
 
-/// Sets a domain's parameters (validated; nothing changes on error). Private lock.
+/// Sets a domain's parameters (validated; nothing changes on error). Private lock. A
+/// grant that would take the RT budgets granted in the pool above its RT capacity is
+/// refused with `-RTCREDIT_ERROR_RT_CAPACITY_EXCEEDED` (errno `ENOSPC`).
 ///
 /// # Safety
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_dom_set_params(
+    shared_ptr: *const rtcredit_shared,
     acct_ptr: *mut rtcredit_acct,
     dom: *mut rtcredit_dom,
     params: *const DomainParams,
@@ -645,7 +649,42 @@ pub unsafe extern "C" fn rtcredit_dom_set_params(
     unsafe {
         let params = try_c!(params.as_ref().ok_or(RtcError::NullPointer));
         let domain = try_c!((dom as *mut Domain).as_mut().ok_or(RtcError::NullPointer));
-        try_c!(try_c!(acct(acct_ptr)).set_domain_params(domain, params));
+        try_c!(try_c!(acct(acct_ptr)).set_domain_params(try_c!(shared(shared_ptr)), domain, params));
+    }
+    0
+}
+
+/// The domain leaves this scheduler (Xen's `free_domdata`, also when it moves to another
+/// cpupool): its RT share goes back to the pool. Private lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtcredit_dom_release(
+    shared_ptr: *const rtcredit_shared,
+    acct_ptr: *mut rtcredit_acct,
+    dom: *mut rtcredit_dom,
+) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let domain = try_c!((dom as *mut Domain).as_mut().ok_or(RtcError::NullPointer));
+        try_c!(acct(acct_ptr)).release_domain(try_c!(shared(shared_ptr)), domain);
+    }
+    0
+}
+
+/// The pool's RT capacity and how much of it is granted (percent of one CPU). Private
+/// lock. After `rtcredit_dom_set_params` refused a grant with
+/// `-RTCREDIT_ERROR_RT_CAPACITY_EXCEEDED`, this says what is left.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtcredit_get_rt_capacity(acct_ptr: *mut rtcredit_acct, out: *mut RtCapacity) -> i32 {
+    // SAFETY: per the contract.
+    unsafe {
+        let capacity = try_c!(acct(acct_ptr)).rt_capacity();
+        try_c!(write(out, capacity));
     }
     0
 }
@@ -815,7 +854,7 @@ pub extern "C" fn rtcredit_errno(code: i32) -> i32 {
 /// The `RtcError` a negative code stands for.
 pub fn error_from_code(code: i32) -> Option<RtcError> {
     use RtcError::*;
-    const ALL: [RtcError; 27] = [
+    const ALL: [RtcError; 30] = [
         BadPadding,
         UnknownFlags,
         NotPermitted,
@@ -829,10 +868,13 @@ pub fn error_from_code(code: i32) -> Option<RtcError> {
         BadMaxLead,
         BadBudgetWindow,
         BadChargeMode,
+        BadRtCapacity,
+        RtCapacityBelowGranted,
         BadWeight,
         BadCap,
         BadRtBudget,
         BadRtRate,
+        RtCapacityExceeded,
         CpuOutOfRange,
         CpuNotEmpty,
         CpuNotOnline,

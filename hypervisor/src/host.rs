@@ -12,6 +12,7 @@ use crate::acct::{domain_counters, DomainCounters, DomainParams};
 use crate::cpumask::{CpuMask, MAX_CPUS};
 use crate::params::Params;
 use crate::prio::{Prio, NR_PRIOS};
+use crate::rt::budget::RtCapacity;
 use crate::rt::RtsleepOutcome;
 use crate::runq::unit_of_runq;
 use crate::sched::TickCmd;
@@ -310,9 +311,44 @@ impl Host {
         unsafe { self.acct.remove_unit(shared, cpu, ptr) }
     }
 
+    /// Sets a domain's parameters; a grant over the pool's RT capacity is refused with
+    /// `RtCapacityExceeded` ([`Host::rt_capacity`] says what is left).
     pub fn set_domain_params(&mut self, dom: DomId, params: &DomainParams) -> Result<(), RtcError> {
         let domain = self.domains.get_mut(dom.0).ok_or(RtcError::NullPointer)?;
-        self.acct.set_domain_params(domain, params)
+        self.acct.set_domain_params(&self.shared, domain, params)
+    }
+
+    /// The domain leaves the host's pool: its RT share goes back (see
+    /// `Accounting::release_domain`). It stays allocated, without RT.
+    pub fn release_domain(&mut self, dom: DomId) -> Result<(), RtcError> {
+        let domain = self.domains.get_mut(dom.0).ok_or(RtcError::NullPointer)?;
+        self.acct.release_domain(&self.shared, domain);
+        Ok(())
+    }
+
+    /// The pool's RT capacity and how much of it is granted.
+    pub fn rt_capacity(&self) -> RtCapacity {
+        self.acct.rt_capacity()
+    }
+
+    /// The domain's RT allowance per budget window in force, in ns.
+    pub fn rt_allowance_ns(&self, dom: DomId) -> Option<u64> {
+        self.domains.get(dom.0).map(|d| self.acct.rt_allowance_ns(&self.shared, d))
+    }
+
+    /// Takes a CPU out of the pool (it must hold no unit), as a cpupool move or a hot
+    /// unplug does; it keeps its id and may come back with [`Host::online_cpu`].
+    pub fn offline_cpu(&mut self, cpu: u32) -> Result<(), RtcError> {
+        let shared: &Shared = &self.shared;
+        let cpu = self.cpus.get_mut(cpu as usize).ok_or(RtcError::CpuOutOfRange)?;
+        self.acct.remove_cpu(shared, cpu)
+    }
+
+    /// Brings a CPU taken out with [`Host::offline_cpu`] back into the pool.
+    pub fn online_cpu(&mut self, cpu: u32) -> Result<(), RtcError> {
+        let shared: &Shared = &self.shared;
+        let cpu = self.cpus.get_mut(cpu as usize).ok_or(RtcError::CpuOutOfRange)?;
+        self.acct.add_cpu(shared, cpu)
     }
 
     pub fn domain_params(&self, dom: DomId) -> Option<DomainParams> {

@@ -36,7 +36,8 @@
 //! period (1 ms) apart, but may be as close to now as they like (a deadline already due
 //! is served at once). Among RT units the earliest deadline runs first, so another
 //! domain's RT delays a deadline by at most one quantum per other RT VCPU on the CPU.
-//! See [`rt`].
+//! The RT budgets granted in one scheduler instance (a cpupool) add up to at most its
+//! RT capacity, half of its CPUs by default. See [`rt`] and [`rt::budget`].
 //!
 //! **SMP.** A CPU whose best local work is OVER, or that has none, steals more urgent
 //! work from busy peers; a unit's hard affinity limits where it may run. See [`sched`].
@@ -92,6 +93,7 @@ pub use acct::{DomainCounters, DomainParams};
 pub use cpumask::{CpuMask, MAX_CPUS};
 pub use params::{ChargeMode, Params};
 pub use prio::Prio;
+pub use rt::budget::RtCapacity;
 pub use rt::RtsleepOutcome;
 pub use sched::{pick_cpu, set_affinity, Decision, ScheduleBegin, TickCmd};
 pub use state::{Accounting, Cpu, Domain, Shared, TraceHook, Unit};

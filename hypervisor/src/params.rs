@@ -49,8 +49,10 @@ pub struct Params {
     pub rt_budget_window_ns: u64,
     /// A [`ChargeMode`] value. Default `Measured`.
     pub charge_mode: u32,
-    /// Must be zero.
-    pub pad: u32,
+    /// The pool's RT capacity, in percent of each of its CPUs: the RT budgets granted to
+    /// its domains may add up to this times the number of CPUs, in percent of one CPU
+    /// (see `crate::rt::budget`). Default 50 (half of the pool's CPUs), 0..=100.
+    pub rt_capacity_pct: u32,
 }
 
 impl Default for Params {
@@ -62,7 +64,7 @@ impl Default for Params {
             rt_max_lead_ns: 10 * S,
             rt_budget_window_ns: S,
             charge_mode: ChargeMode::Measured as u32,
-            pad: 0,
+            rt_capacity_pct: DEFAULT_RT_CAPACITY_PCT,
         }
     }
 }
@@ -87,8 +89,11 @@ impl Params {
         if !(10 * MS..=10 * S).contains(&self.rt_budget_window_ns) {
             return Err(RtcError::BadBudgetWindow);
         }
-        if ChargeMode::from_u32(self.charge_mode).is_none() || self.pad != 0 {
+        if ChargeMode::from_u32(self.charge_mode).is_none() {
             return Err(RtcError::BadChargeMode);
+        }
+        if self.rt_capacity_pct > 100 {
+            return Err(RtcError::BadRtCapacity);
         }
         Ok(())
     }
@@ -124,6 +129,8 @@ pub const DEFAULT_WEIGHT: u32 = 256;
 pub const MIN_TIMER_NS: u64 = 100_000;
 /// Default RT CPU budget of a domain that is allowed RT: percent of one CPU.
 pub const DEFAULT_RT_BUDGET_PCT: u32 = 10;
+/// Default RT capacity of a pool: percent of each of its CPUs (half the pool's CPUs).
+pub const DEFAULT_RT_CAPACITY_PCT: u32 = 50;
 /// Default RT request rate of a domain that is allowed RT: requests per second.
 pub const DEFAULT_RT_RATE: u32 = 1000;
 
@@ -143,7 +150,7 @@ mod tests {
     #[test]
     fn each_rule_has_its_error() {
         let ok = Params::default();
-        let cases: [(Params, RtcError); 9] = [
+        let cases: [(Params, RtcError); 10] = [
             (Params { tslice_ns: 0, ..ok }, RtcError::BadTimeslice),
             (Params { tslice_ns: 30 * MS + 1, ..ok }, RtcError::BadTimeslice),
             (Params { tslice_ns: 1001 * MS, ..ok }, RtcError::BadTimeslice),
@@ -153,12 +160,15 @@ mod tests {
             (Params { rt_min_period_ns: 2 * MS, rt_max_lead_ns: MS, ..ok }, RtcError::BadMaxLead),
             (Params { rt_budget_window_ns: MS, ..ok }, RtcError::BadBudgetWindow),
             (Params { charge_mode: 7, ..ok }, RtcError::BadChargeMode),
+            (Params { rt_capacity_pct: 101, ..ok }, RtcError::BadRtCapacity),
         ];
         for (params, error) in cases {
             assert_eq!(params.validate(), Err(error), "{params:?}");
         }
         assert_eq!(Params { ratelimit_ns: 0, ..ok }.validate(), Ok(()));
         assert_eq!(Params { rt_min_period_ns: 100 * US, ..ok }.validate(), Ok(()), "the floor itself");
+        assert_eq!(Params { rt_capacity_pct: 0, ..ok }.validate(), Ok(()), "a pool without RT");
+        assert_eq!(Params { rt_capacity_pct: 100, ..ok }.validate(), Ok(()));
         assert_eq!(Params { tslice_ns: MS, ratelimit_ns: 0, ..ok }.tick_ns(), MS);
     }
 }

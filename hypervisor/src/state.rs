@@ -209,6 +209,9 @@ pub struct Accounting {
     /// Sum of weight x active units over active domains.
     pub(crate) weight_total: u64,
     pub(crate) ncpus: u32,
+    /// Sum of the RT budgets (percent of one CPU) of the domains allowed RT: what the
+    /// pool's RT capacity bounds (`crate::rt::budget`).
+    pub(crate) rt_granted_pct: u32,
     /// Credit left over by the last period (negative: the system overspent).
     pub(crate) credit_balance: i64,
     /// Sum of credits of the units accounted in the current period.
@@ -236,6 +239,11 @@ pub struct Shared {
     pub(crate) credits_per_tick: AtomicI32,
     pub(crate) credits_per_tslice: AtomicI32,
     pub(crate) charge_mode: AtomicU32,
+    /// The pool's RT capacity and the RT budgets granted in it, in percent of one CPU,
+    /// published by the accounting side (`crate::rt::budget`) so that a domain's RT
+    /// allowance can be scaled down without the private lock when a CPU left the pool.
+    pub(crate) rt_capacity_pct: AtomicU32,
+    pub(crate) rt_granted_pct: AtomicU32,
     /// CPUs running nothing (Xen's `prv->idlers`); cleared when tickled.
     pub(crate) idlers: AtomicCpuMask,
     pub(crate) online: AtomicCpuMask,
@@ -464,6 +472,7 @@ impl Accounting {
             active_domains: ListHead::new(),
             weight_total: 0,
             ncpus: 0,
+            rt_granted_pct: 0,
             credit_balance: 0,
             period_balance: 0,
         })
@@ -498,6 +507,8 @@ impl Shared {
             credits_per_tick: AtomicI32::new(0),
             credits_per_tslice: AtomicI32::new(0),
             charge_mode: AtomicU32::new(0),
+            rt_capacity_pct: AtomicU32::new(0),
+            rt_granted_pct: AtomicU32::new(0),
             idlers: AtomicCpuMask::new(),
             online: AtomicCpuMask::new(),
             best_queued: [const { AtomicU8::new(Prio::Idle as u8) }; MAX_CPUS],

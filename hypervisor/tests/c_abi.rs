@@ -13,6 +13,7 @@ use rtcredit::abi::{
     XEN_SCHEDULER_RTCREDIT,
 };
 use rtcredit::ffi::*;
+use rtcredit::rt::budget::RtCapacity;
 use rtcredit::{CpuMask, Decision, DomainCounters, DomainParams, Params, Prio, RtsleepOutcome, ScheduleBegin};
 
 fn crate_dir() -> PathBuf {
@@ -74,9 +75,13 @@ fn c_and_rust_agree_on_every_layout_and_constant() {
     expect("rtcredit_domctl_sched.prio_ns", &[offset_of!(D, prio_ns)]);
     expect("rtcredit_domctl_sched.rt_requests", &[offset_of!(D, rt_requests)]);
     expect("rtcredit_domctl_sched.rt_demotions", &[offset_of!(D, rt_demotions)]);
+    expect("rtcredit_domctl_sched.rt_pool_capacity_pct", &[offset_of!(D, rt_pool_capacity_pct)]);
+    expect("rtcredit_domctl_sched.rt_pool_granted_pct", &[offset_of!(D, rt_pool_granted_pct)]);
     type S = XenSysctlRtcreditSchedule;
     expect("rtcredit_sysctl_sched", &[size_of::<S>(), align_of::<S>()]);
     expect("rtcredit_sysctl_sched.rt_max_lead_ms", &[offset_of!(S, rt_max_lead_ms)]);
+    expect("rtcredit_sysctl_sched.rt_capacity_pct", &[offset_of!(S, rt_capacity_pct)]);
+    expect("rtcredit_sysctl_sched.rt_pool_granted_pct", &[offset_of!(S, rt_pool_granted_pct)]);
     expect("rtcredit_params", &[size_of::<Params>(), align_of::<Params>()]);
     expect("rtcredit_params.tslice_ns", &[offset_of!(Params, tslice_ns)]);
     expect("rtcredit_params.ratelimit_ns", &[offset_of!(Params, ratelimit_ns)]);
@@ -84,6 +89,10 @@ fn c_and_rust_agree_on_every_layout_and_constant() {
     expect("rtcredit_params.rt_max_lead_ns", &[offset_of!(Params, rt_max_lead_ns)]);
     expect("rtcredit_params.rt_budget_window_ns", &[offset_of!(Params, rt_budget_window_ns)]);
     expect("rtcredit_params.charge_mode", &[offset_of!(Params, charge_mode)]);
+    expect("rtcredit_params.rt_capacity_pct", &[offset_of!(Params, rt_capacity_pct)]);
+    expect("rtcredit_rt_capacity", &[size_of::<RtCapacity>(), align_of::<RtCapacity>()]);
+    expect("rtcredit_rt_capacity.capacity_pct", &[offset_of!(RtCapacity, capacity_pct)]);
+    expect("rtcredit_rt_capacity.granted_pct", &[offset_of!(RtCapacity, granted_pct)]);
     expect("rtcredit_dom_params", &[size_of::<DomainParams>(), align_of::<DomainParams>()]);
     expect("rtcredit_dom_params.cap", &[offset_of!(DomainParams, cap)]);
     expect("rtcredit_dom_params.rt_allowed", &[offset_of!(DomainParams, rt_allowed)]);
@@ -183,6 +192,40 @@ fn null_pointers_and_bad_arguments_are_error_codes() {
 }
 
 #[test]
+fn a_grant_over_the_pools_rt_capacity_is_refused_with_enospc_and_the_capacity_says_what_is_left() {
+    let mut s = Storage::new();
+    let params = Params::default();
+    let mut other = Box::new(MaybeUninit::<rtcredit_dom>::uninit());
+    let (sh, acct, cpu, dom, other) =
+        (s.shared.as_mut_ptr(), s.acct.as_mut_ptr(), s.cpu.as_mut_ptr(), s.dom.as_mut_ptr(), other.as_mut_ptr());
+    unsafe {
+        assert_eq!(rtcredit_init(sh, acct, &params, None, ptr::null_mut()), 0);
+        assert_eq!(rtcredit_cpu_init(cpu, 0), 0);
+        assert_eq!(rtcredit_cpu_add(sh, acct, cpu), 0);
+        assert_eq!(rtcredit_dom_init(dom, 1), 0);
+        assert_eq!(rtcredit_dom_init(other, 2), 0);
+        let mut dp = MaybeUninit::<DomainParams>::uninit();
+        assert_eq!(rtcredit_dom_get_params(acct, dom, dp.as_mut_ptr()), 0);
+        let grant = |pct| DomainParams { rt_allowed: true, rt_budget_pct: pct, ..dp.assume_init() };
+        assert_eq!(rtcredit_dom_set_params(sh, acct, dom, &grant(40)), 0);
+        let refused = rtcredit_dom_set_params(sh, acct, other, &grant(20));
+        assert_eq!(refused, RtcError::RtCapacityExceeded.to_c());
+        assert_eq!(rtcredit_errno(refused), 28, "ENOSPC");
+        let mut capacity = MaybeUninit::<RtCapacity>::uninit();
+        assert_eq!(rtcredit_get_rt_capacity(acct, capacity.as_mut_ptr()), 0);
+        let capacity = capacity.assume_init();
+        assert_eq!((capacity.capacity_pct, capacity.granted_pct, capacity.remaining_pct()), (50, 40, 10));
+        assert_eq!(rtcredit_dom_set_params(sh, acct, other, &grant(10)), 0, "what is left can be granted");
+        assert_eq!(rtcredit_dom_release(sh, acct, dom), 0);
+        let mut after = MaybeUninit::<RtCapacity>::uninit();
+        assert_eq!(rtcredit_get_rt_capacity(acct, after.as_mut_ptr()), 0);
+        assert_eq!(after.assume_init().granted_pct, 10, "a released domain gives its share back");
+        assert_eq!(rtcredit_dom_release(sh, ptr::null_mut(), dom), RtcError::NullPointer.to_c());
+        assert_eq!(rtcredit_get_rt_capacity(acct, ptr::null_mut()), RtcError::NullPointer.to_c());
+    }
+}
+
+#[test]
 fn a_scheduling_round_trip_through_the_c_abi() {
     let mut s = Storage::new();
     let params = Params::default();
@@ -198,7 +241,7 @@ fn a_scheduling_round_trip_through_the_c_abi() {
         assert_eq!(rtcredit_dom_get_params(acct, dom, dp.as_mut_ptr()), 0);
         let mut dp = dp.assume_init();
         dp.rt_allowed = true;
-        assert_eq!(rtcredit_dom_set_params(acct, dom, &dp), 0);
+        assert_eq!(rtcredit_dom_set_params(sh, acct, dom, &dp), 0);
         assert_eq!(rtcredit_unit_init(u0, dom, 0, 0x1000 as *mut _), 0);
         assert_eq!(rtcredit_unit_init(u1, dom, 1, 0x2000 as *mut _), 0);
         let mut tickle = CpuMask::EMPTY;

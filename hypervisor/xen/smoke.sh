@@ -292,6 +292,16 @@ if [ "$smoke_sched" = rtcredit ]; then
     ctl unknown-dom dom no-such-domain
     printf '%s\n' '[[domain]]' 'match = "Domain-0"' 'rt_budget_pct = 150' > /tmp/bad.toml
     ctl bad-policy apply /tmp/bad.toml
+    # The cpupool's RT capacity (2 CPUs x 50% = 100% of one CPU; dom0 holds 20% from
+    # the policy): lower it to 15% of each CPU (30%), then a 40% budget is refused
+    # naming the 10% left, 30% fits exactly, and the capacity cannot go below that;
+    # then restore the budget and the capacity.
+    ctl cap-lower sched --rt-capacity-pct 15
+    ctl cap-over dom 0 --rt-budget 40
+    ctl cap-within dom 0 --rt-budget 30
+    ctl cap-below sched --rt-capacity-pct 10
+    ctl cap-restore-dom dom 0 --rt-budget 20
+    ctl cap-restore sched --rt-capacity-pct 50
 else
     # Another scheduler: the tool must say which one runs.
     ctl not-rtcredit sched
@@ -572,12 +582,15 @@ judge_ctl() {
        ctl_out dom0-show | grep -q 'xenstore: xenstored socket'; then
         pass "xenstored and xen-init-dom0 run in dom0; rtcredit-ctl reads names through xenstored's socket"
     else fail "xenstore in dom0: ${line:-no status line} $(grep -m2 '^SMOKE: xenstored says' "$L" | tr '\n' ' ')"; fi
-    ctl_expect sched-get 0 '^Pool-0 +rtcredit +30 +1000 +1000 +10000$' "sched reads the globals"
-    ctl_expect sched-set 0 '^Pool-0 +rtcredit +20 +500 +1000 +10000$' "sched --slice-ms 20 --ratelimit-us 500 sets them"
+    # Columns: slice, rate limit, min period, max lead, then the RT capacity: % per
+    # CPU, CPUs, capacity, granted (dom0's 10%), left.
+    ctl_expect sched-get 0 '^Pool-0 +rtcredit +30 +1000 +1000 +10000 +50 +2 +100 +10 +90$' \
+        "sched reads the globals and the pool's RT capacity (2 CPUs x 50%, dom0's 10% granted)"
+    ctl_expect sched-set 0 '^Pool-0 +rtcredit +20 +500 +1000 +10000 +50 ' "sched --slice-ms 20 --ratelimit-us 500 sets them"
     if [ "$(ctl_json sched-json slice_ms)" = 20 ] && [ "$(ctl_json sched-json ratelimit_us)" = 500 ]; then
         pass "rtcredit-ctl sched --json reads them back: slice_ms 20, ratelimit_us 500"
     else fail "rtcredit-ctl sched --json: $(ctl_out sched-json | tr -d '\n')"; fi
-    ctl_expect sched-restore 0 '^Pool-0 +rtcredit +30 +1000 +1000 +10000$' "sched restores them"
+    ctl_expect sched-restore 0 '^Pool-0 +rtcredit +30 +1000 +1000 +10000 +50 ' "sched restores them"
     ctl_expect dom0-show 0 '^Domain-0 +0 +[0-9]+ +[0-9]+ +allow ' "dom 0 shows dom0 by its xenstore name"
     ctl_expect deny 0 '^Domain-0 \(id 0\): rt allow -> deny$' "dom 0 --rt deny"
     line=$(grep -m1 '^SMOKE: ctl-case denied schedop: rtsleep ' "$L" | field rc)
@@ -605,6 +618,14 @@ judge_ctl() {
     ctl_expect unknown-dom 1 "unknown domain 'no-such-domain'" "refuses an unknown domain"
     ctl_expect bad-policy 1 '^rtcredit-ctl: error: /tmp/bad.toml:3:17: rt_budget_pct = 150 is out of range' \
         "refuses a bad policy with file:line"
+    ctl_expect cap-lower 0 '^Pool-0 +rtcredit +30 +1000 +1000 +10000 +15 +2 +30 +20 +10$' \
+        "sched --rt-capacity-pct 15: capacity 30% of one CPU, 20% granted, 10% left"
+    ctl_expect cap-over 1 "Domain-0 \(id 0\): RT budget of 40% refused: the cpupool's remaining RT capacity is 10% of one CPU \(capacity 30%, 20% granted\)" \
+        "refuses a grant over the pool's RT capacity (Xen: -ENOSPC with the pool's numbers)"
+    ctl_expect cap-within 0 '^Domain-0 \(id 0\): rt_budget_pct 20 -> 30$' "a grant within the capacity (exactly all of it) succeeds"
+    ctl_expect cap-below 1 "rt_capacity_pct = 10 refused: the cpupool's 2 CPU\(s\) would have an RT capacity of 20% of one CPU, below the 30% already granted" \
+        "refuses a capacity below what is granted (Xen: -EBUSY)"
+    ctl_expect cap-restore 0 '^Pool-0 +rtcredit +30 +1000 +1000 +10000 +50 +2 +100 +20 +80$' "budget and capacity restored"
     local rt fires
     rt=$(ctl_json dom0-json-final rt); fires=$(ctl_json dom0-json-final rt_fires)
     if [ "$(ctl_rc dom-final)" = 0 ] && [ -n "$rt" ] && [ "$rt" -gt 0 ] && [ -n "$fires" ] && [ "$fires" -gt 0 ]; then

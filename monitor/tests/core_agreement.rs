@@ -169,7 +169,8 @@ impl Driver {
 
 /// Runs the scenario with the RT domain's CPU budget at `rt_budget_pct` percent.
 fn run(rt_budget_pct: u32) -> (Driver, rtcredit_monitor::Analysis, [UnitId; 2]) {
-    let mut host = Host::new(Params::default(), 1, true).expect("host");
+    // A pool whose RT capacity is its whole CPU, so that a 100% budget is admitted.
+    let mut host = Host::new(Params { rt_capacity_pct: 100, ..Params::default() }, 1, true).expect("host");
     let hog_dom = host.add_domain(1);
     let rt_dom = host.add_domain(2);
     let allowed = DomainParams { weight: 256, cap: 0, rt_allowed: true, rt_budget_pct, rt_rate_per_s: 100_000 };

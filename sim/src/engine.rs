@@ -62,6 +62,21 @@ pub enum SimError {
     Core { operation: &'static str, error: RtcError },
     #[error("the configuration is invalid: {0}")]
     Config(String),
+    /// The core refused a domain's RT grant: the pool's RT capacity would be exceeded.
+    #[error(
+        "domain {domain}: RT budget of {budget_pct}% refused: the host's remaining RT capacity is {remaining_pct}% \
+         of one CPU (capacity {capacity_pct}% = {per_cpu_pct}% x {pcpus} pcpus, {granted_pct}% granted to the \
+         domains before it); lower rt_budget_pct or raise [host] rt_capacity_pct"
+    )]
+    RtCapacity {
+        domain: String,
+        budget_pct: u32,
+        remaining_pct: u32,
+        capacity_pct: u32,
+        per_cpu_pct: u32,
+        pcpus: u32,
+        granted_pct: u32,
+    },
 }
 
 fn core_err(operation: &'static str) -> impl Fn(RtcError) -> SimError {
@@ -228,7 +243,21 @@ impl Simulator {
         let mut tickle = CpuMask::EMPTY;
         for (index, domain) in spec.domains.iter().enumerate() {
             let dom = host.add_domain(index as u32 + 1);
-            host.set_domain_params(dom, &domain.params).map_err(core_err("setting domain parameters"))?;
+            host.set_domain_params(dom, &domain.params).map_err(|error| match error {
+                RtcError::RtCapacityExceeded => {
+                    let capacity = host.rt_capacity();
+                    SimError::RtCapacity {
+                        domain: domain.name.clone(),
+                        budget_pct: domain.params.rt_budget_pct,
+                        remaining_pct: capacity.remaining_pct(),
+                        capacity_pct: capacity.capacity_pct,
+                        per_cpu_pct: capacity.per_cpu_pct,
+                        pcpus: capacity.nr_cpus,
+                        granted_pct: capacity.granted_pct,
+                    }
+                }
+                error => SimError::Core { operation: "setting domain parameters", error },
+            })?;
             domain_ids.push(dom);
             for vcpu in &domain.vcpus {
                 if vcpu.cpu >= host_spec.pcpus {

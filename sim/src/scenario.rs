@@ -14,6 +14,7 @@
 //! ipi_delay_us = 2                  # default 2
 //! switch_cost_us = 5                # default 5
 //! timer_slop_us = 50                # default 50
+//! rt_capacity_pct = 50              # default 50: RT budgets may add up to 50% of each pcpu
 //!
 //! [[domain]]
 //! name = "audio"
@@ -35,7 +36,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use rtcredit::params::{DEFAULT_RT_BUDGET_PCT, DEFAULT_RT_RATE, DEFAULT_WEIGHT};
-use rtcredit::{DomainParams, RtcError, MAX_CPUS};
+use rtcredit::{DomainParams, Params, RtcError, MAX_CPUS};
 
 use crate::engine::{DomainSpec, HostSpec, SimError, SimSpec, Simulator, VcpuSpec};
 use crate::policy::Policy;
@@ -122,11 +123,24 @@ pub struct HostSection {
     pub switch_cost_us: u64,
     #[serde(default = "default_slop_us")]
     pub timer_slop_us: u64,
+    /// The pool's RT capacity, percent of each pcpu (the core's `Params::rt_capacity_pct`).
+    #[serde(default = "default_rt_capacity")]
+    pub rt_capacity_pct: u32,
+}
+
+fn default_rt_capacity() -> u32 {
+    rtcredit::params::DEFAULT_RT_CAPACITY_PCT
 }
 
 impl Default for HostSection {
     fn default() -> Self {
-        HostSection { pcpus: 1, ipi_delay_us: 2, switch_cost_us: 5, timer_slop_us: 50 }
+        HostSection {
+            pcpus: 1,
+            ipi_delay_us: 2,
+            switch_cost_us: 5,
+            timer_slop_us: 50,
+            rt_capacity_pct: default_rt_capacity(),
+        }
     }
 }
 
@@ -279,6 +293,7 @@ impl Scenario {
         check.range("host.ipi_delay_us", self.host.ipi_delay_us, 0, 1_000)?;
         check.range("host.switch_cost_us", self.host.switch_cost_us, 0, 1_000)?;
         check.range("host.timer_slop_us", self.host.timer_slop_us, 0, 1_000)?;
+        check.range("host.rt_capacity_pct", u64::from(self.host.rt_capacity_pct), 0, 100)?;
         if self.domains.is_empty() {
             return check.fail("domain", "at least one [[domain]] is needed");
         }
@@ -358,7 +373,7 @@ impl Scenario {
         SimSpec {
             host: HostSpec {
                 pcpus: self.host.pcpus,
-                params: policy.params(),
+                params: Params { rt_capacity_pct: self.host.rt_capacity_pct, ..policy.params() },
                 rt_enabled: policy.rt_enabled(),
                 ipi_delay_ns: self.host.ipi_delay_us * US,
                 switch_cost_ns: self.host.switch_cost_us * US,

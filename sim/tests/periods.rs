@@ -101,3 +101,38 @@ workload = { kind = "hog" }
         assert!((d.cpu_share_pct - credit).abs() <= 1.0, "{}: {} vs credit {credit}", d.name, d.cpu_share_pct);
     }
 }
+
+/// BOOST I/O domains keep their latency (issue #19, item 5): with the RT domains inside
+/// their budgets (and the pool's RT capacity), an I/O-bound domain's p99 wake latency
+/// under rtcredit is at most 1.25 x its p99 under credit in the same scenario, at every
+/// period of the eight-pCPU mixed host.
+///
+/// **Violated today, in both directions**, so it is not part of the default run
+/// (`cargo test -p rtcredit-sim --release --test periods -- --ignored` runs it). The I/O
+/// domains' p99 (2 ms mean gap, about 1,500 wake-ups in 3 s) is bimodal under both
+/// policies: about 1-2 ms, or 15-60 ms when a few long waits fall into the top 1%.
+/// Which run gets the long tail changes with the seed and the period, not with the
+/// policy: seed 1 (ms, credit / rtcredit) io-a 1.22/1.24, 9.12/17.27, 1.12/1.32,
+/// 1.08/20.66, 16.98/28.47 at 1, 2.5, 5, 10, 20 ms; seed 2 at 2.5 ms credit 14.93/46.03
+/// against rtcredit 1.36/1.50 (`rtcredit-sim periods --seed N`, "Every domain" table).
+/// A statement about the tail needs more samples per run than this experiment has.
+#[test]
+#[ignore = "violated today at 2.5, 10 and 20 ms (seed 1): a bimodal p99 under both policies, see the doc comment"]
+fn at_every_period_io_domains_keep_their_boost_latency_beside_rt_domains() {
+    let mut violations = Vec::new();
+    for period_us in rtcredit_sim::periods::PERIODS_US {
+        let results = run("8cpu", period_us);
+        for name in ["rt", "rt-b", "mixed"] {
+            assert_eq!(domain(&results, "rtcredit", name).rt_degraded, 0, "{period_us} us: {name} in budget");
+        }
+        for name in ["io-a", "io-b"] {
+            let credit = domain(&results, "credit", name).lateness_us.unwrap().p99;
+            let rtcredit = domain(&results, "rtcredit", name).lateness_us.unwrap().p99;
+            if rtcredit > 1.25 * credit {
+                violations
+                    .push(format!("{period_us} us {name}: p99 {rtcredit:.0} us against {credit:.0} us under credit"));
+            }
+        }
+    }
+    assert!(violations.is_empty(), "over 1.25x credit's p99: {violations:#?}");
+}

@@ -91,6 +91,7 @@ fn each_value_rule_names_its_field() {
         ("duration_ms = 200", "duration_ms = 200\n[host]\nipi_delay_us = 5000", "host.ipi_delay_us"),
         ("duration_ms = 200", "duration_ms = 200\n[host]\nswitch_cost_us = 5000", "host.switch_cost_us"),
         ("duration_ms = 200", "duration_ms = 200\n[host]\ntimer_slop_us = 5000", "host.timer_slop_us"),
+        ("duration_ms = 200", "duration_ms = 200\n[host]\nrt_capacity_pct = 101", "host.rt_capacity_pct"),
         ("name = \"task\"", "name = \" \"", "domain[0].name"),
         ("name = \"task\"", "name = \"task\"\nweight = 0", "domain[0].weight"),
         ("name = \"task\"", "name = \"task\"\ncap_pct = 70000", "domain[0].cap_pct"),
@@ -144,4 +145,50 @@ fn a_scenario_run_is_deterministic() {
     let a = serde_json::to_string(&s.run("minimal").expect("runs")).expect("encodes");
     let b = serde_json::to_string(&s.run("minimal").expect("runs")).expect("encodes");
     assert_eq!(a, b);
+}
+
+/// Three RT domains of `budget_pct` each on a host of `pcpus`, under rtcredit only.
+fn rt_domains(pcpus: u32, capacity: Option<u32>, budget_pct: u32) -> Scenario {
+    let capacity = capacity.map_or(String::new(), |pct| format!("rt_capacity_pct = {pct}\n"));
+    let mut text = format!("duration_ms = 100\npolicies = [\"rtcredit\"]\n[host]\npcpus = {pcpus}\n{capacity}");
+    for name in ["audio", "video", "control"] {
+        text.push_str(&format!(
+            "[[domain]]\nname = \"{name}\"\nrt_allowed = true\nrt_budget_pct = {budget_pct}\n\
+             workload = {{ kind = \"periodic\", period_us = 10000, compute_us = 100 }}\n"
+        ));
+    }
+    Scenario::parse(&text, "pool.toml").expect("valid")
+}
+
+#[test]
+fn a_scenario_that_over_asks_the_hosts_rt_capacity_names_the_domain_and_what_is_left() {
+    // One pcpu at the default 50%: audio and video take 40%, control's 20% does not fit.
+    let error = rt_domains(1, None, 20).run("pool.toml").expect_err("over the capacity").to_string();
+    assert_eq!(
+        error,
+        "pool.toml: domain control: RT budget of 20% refused: the host's remaining RT capacity is 10% of one CPU \
+         (capacity 50% = 50% x 1 pcpus, 40% granted to the domains before it); lower rt_budget_pct or raise \
+         [host] rt_capacity_pct"
+    );
+}
+
+#[test]
+fn the_rt_capacity_grows_with_the_pcpus_and_with_rt_capacity_pct() {
+    // Exactly at the capacity is allowed: 3 x 20% = 60% of 2 pcpus at 30%.
+    let results = rt_domains(2, Some(30), 20).run("pool.toml").expect("fits exactly");
+    assert!(results.runs[0].domains.iter().all(|d| d.rt_granted > 0), "{:?}", results.runs[0].domains);
+    rt_domains(2, Some(29), 20).run("pool.toml").expect_err("58% < 60%");
+    rt_domains(2, None, 20).run("pool.toml").expect("2 pcpus at 50%: 100%");
+    rt_domains(1, Some(100), 33).run("pool.toml").expect("one whole pcpu: 99%");
+    let error = rt_domains(4, Some(0), 1).run("pool.toml").expect_err("no RT at all").to_string();
+    assert!(error.contains("domain audio: RT budget of 1% refused: the host's remaining RT capacity is 0%"), "{error}");
+}
+
+#[test]
+fn under_credit_the_rt_capacity_is_not_consulted() {
+    // Domains are not allowed RT under credit, so nothing is granted and nothing over-asks.
+    let mut scenario = rt_domains(1, None, 50);
+    scenario.policies = vec![Policy::Credit];
+    let results = scenario.run("pool.toml").expect("credit runs");
+    assert!(results.runs[0].domains.iter().all(|d| d.rt_granted == 0));
 }

@@ -18,10 +18,12 @@ pub const TSLICE: &str = "rtcredit_tslice_ms";
 pub const RATELIMIT: &str = "rtcredit_ratelimit_us";
 /// `rtcredit_min_period_us`: minimum RT period in us.
 pub const MIN_PERIOD: &str = "rtcredit_min_period_us";
+/// `rtcredit_rt_capacity_pct`: every cpupool's RT capacity at boot, % of each CPU.
+pub const RT_CAPACITY: &str = "rtcredit_rt_capacity_pct";
 /// `rtcredit_dom0_rt`: dom0 may use RT from boot (testing).
 pub const DOM0_RT: &str = "rtcredit_dom0_rt";
 /// Every boot parameter of the shim.
-pub const BOOT_PARAMS: [&str; 4] = [TSLICE, RATELIMIT, MIN_PERIOD, DOM0_RT];
+pub const BOOT_PARAMS: [&str; 5] = [TSLICE, RATELIMIT, MIN_PERIOD, RT_CAPACITY, DOM0_RT];
 
 /// What `boot-args` was asked for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -29,6 +31,7 @@ pub struct BootChoice {
     pub slice_ms: Option<u64>,
     pub ratelimit_us: Option<u64>,
     pub min_period_us: Option<u64>,
+    pub rt_capacity_pct: Option<u64>,
     pub dom0_rt: bool,
 }
 
@@ -39,6 +42,7 @@ impl BootChoice {
             ratelimit_us: self.ratelimit_us,
             min_period_us: self.min_period_us,
             max_lead_ms: None,
+            rt_capacity_pct: self.rt_capacity_pct,
         }
     }
 
@@ -47,8 +51,12 @@ impl BootChoice {
     pub fn words(&self) -> Result<Vec<String>> {
         self.as_change().merged(&default_globals())?;
         let mut words = vec!["sched=rtcredit".to_string()];
-        for (name, value) in [(TSLICE, self.slice_ms), (RATELIMIT, self.ratelimit_us), (MIN_PERIOD, self.min_period_us)]
-        {
+        for (name, value) in [
+            (TSLICE, self.slice_ms),
+            (RATELIMIT, self.ratelimit_us),
+            (MIN_PERIOD, self.min_period_us),
+            (RT_CAPACITY, self.rt_capacity_pct),
+        ] {
             if let Some(value) = value {
                 words.push(format!("{name}={value}"));
             }
@@ -178,6 +186,7 @@ pub fn check_grub(text: &str, want: &BootChoice) -> Vec<Finding> {
             match bare {
                 TSLICE => values.slice_ms = Some(number),
                 RATELIMIT => values.ratelimit_us = Some(number),
+                RT_CAPACITY => values.rt_capacity_pct = Some(number),
                 _ => values.min_period_us = Some(number),
             }
         }
@@ -195,6 +204,7 @@ pub fn check_grub(text: &str, want: &BootChoice) -> Vec<Finding> {
             (TSLICE, values.slice_ms, want.slice_ms),
             (RATELIMIT, values.ratelimit_us, want.ratelimit_us),
             (MIN_PERIOD, values.min_period_us, want.min_period_us),
+            (RT_CAPACITY, values.rt_capacity_pct, want.rt_capacity_pct),
         ] {
             if let (Some(have), Some(wanted)) = (have, wanted) {
                 if have != wanted {
@@ -251,13 +261,22 @@ mod tests {
     #[test]
     fn words_are_checked_and_printed() {
         assert_eq!(BootChoice::default().words().unwrap(), ["sched=rtcredit"]);
-        let choice =
-            BootChoice { slice_ms: Some(10), ratelimit_us: Some(500), min_period_us: Some(2000), dom0_rt: true };
+        let choice = BootChoice {
+            slice_ms: Some(10),
+            ratelimit_us: Some(500),
+            min_period_us: Some(2000),
+            rt_capacity_pct: Some(30),
+            dom0_rt: true,
+        };
         assert_eq!(
             choice.words().unwrap().join(" "),
-            "sched=rtcredit rtcredit_tslice_ms=10 rtcredit_ratelimit_us=500 rtcredit_min_period_us=2000 rtcredit_dom0_rt"
+            "sched=rtcredit rtcredit_tslice_ms=10 rtcredit_ratelimit_us=500 rtcredit_min_period_us=2000 \
+             rtcredit_rt_capacity_pct=30 rtcredit_dom0_rt"
         );
         assert_eq!(boot_params(&choice).unwrap().tslice_ns, 10_000_000);
+        assert_eq!(boot_params(&choice).unwrap().rt_capacity_pct, 30);
+        let over = BootChoice { rt_capacity_pct: Some(150), ..Default::default() };
+        assert!(over.words().unwrap_err().to_string().starts_with("rt_capacity_pct = 150"));
         let bad = BootChoice { slice_ms: Some(1), ratelimit_us: Some(5000), ..Default::default() };
         assert!(bad.words().unwrap_err().to_string().starts_with("ratelimit_us = 5000"));
     }

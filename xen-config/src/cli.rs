@@ -86,8 +86,9 @@ pub enum Command {
     },
     /// Print the Xen command-line words for sched=rtcredit; check a GRUB file.
     ///
-    /// --slice-ms, --ratelimit-us and --min-period-us become the boot parameters
-    /// rtcredit_tslice_ms, rtcredit_ratelimit_us and rtcredit_min_period_us.
+    /// --slice-ms, --ratelimit-us, --min-period-us and --rt-capacity-pct become the boot
+    /// parameters rtcredit_tslice_ms, rtcredit_ratelimit_us, rtcredit_min_period_us and
+    /// rtcredit_rt_capacity_pct (the last for every cpupool).
     BootArgs {
         #[command(flatten)]
         timing: Timing,
@@ -113,6 +114,10 @@ pub struct Timing {
     /// consecutive RT deadlines must be.
     #[arg(long = "min-period-us")]
     pub min_period_us: Option<u64>,
+    /// RT capacity of the cpupool in percent of each of its CPUs, 0..=100 (default 50):
+    /// the RT budgets granted to its domains may add up to this times its CPUs.
+    #[arg(long = "rt-capacity-pct")]
+    pub rt_capacity_pct: Option<u64>,
 }
 
 /// Opens the backend when a command needs one (`boot-args` does not).
@@ -127,8 +132,8 @@ fn emit(out: &mut dyn Write, text: &str) -> Result<()> {
 pub fn run(cli: Cli, open: Opener, out: &mut dyn Write) -> Result<i32> {
     match cli.command {
         Command::BootArgs { timing, dom0_rt, check_grub: grub } => {
-            let Timing { slice_ms, ratelimit_us, min_period_us } = timing;
-            let choice = BootChoice { slice_ms, ratelimit_us, min_period_us, dom0_rt };
+            let Timing { slice_ms, ratelimit_us, min_period_us, rt_capacity_pct } = timing;
+            let choice = BootChoice { slice_ms, ratelimit_us, min_period_us, rt_capacity_pct, dom0_rt };
             emit(out, &format!("{}\n", choice.words()?.join(" ")))?;
             let Some(path) = grub else { return Ok(0) };
             let findings = check_grub(&read_grub(&path)?, &choice);
@@ -178,7 +183,10 @@ fn run_on(command: Command, backend: &mut dyn Backend, out: &mut dyn Write) -> R
                 if diff.is_empty() {
                     emit(out, &format!("{} (id {}): no change\n", dom.name, dom.id))?;
                 } else {
-                    backend.put_dom(dom.id, &diff.to_put())?;
+                    let budget = diff.rt_budget_pct.unwrap_or(before.rt_budget_pct.into()) as u32;
+                    backend
+                        .put_dom(dom.id, &diff.to_put())
+                        .map_err(|error| error.for_domain(&dom.name, dom.id, budget))?;
                     info!(domain = dom.id, "set {}", diff.describe(&before));
                     emit(out, &format!("{} (id {}): {}\n", dom.name, dom.id, diff.describe(&before)))?;
                 }
@@ -197,8 +205,12 @@ fn run_on(command: Command, backend: &mut dyn Backend, out: &mut dyn Write) -> R
             emit(out, &if json { output::dom_json(&rows) } else { output::dom_table(&rows) })?;
             Ok(0)
         }
-        Command::Sched { timing: Timing { slice_ms, ratelimit_us, min_period_us }, max_lead_ms, json } => {
-            let change = GlobalsChange { slice_ms, ratelimit_us, min_period_us, max_lead_ms };
+        Command::Sched {
+            timing: Timing { slice_ms, ratelimit_us, min_period_us, rt_capacity_pct },
+            max_lead_ms,
+            json,
+        } => {
+            let change = GlobalsChange { slice_ms, ratelimit_us, min_period_us, max_lead_ms, rt_capacity_pct };
             let mut now = backend.get_globals()?;
             if !change.is_empty() {
                 let want = change.merged(&now)?;

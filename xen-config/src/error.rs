@@ -29,6 +29,23 @@ pub enum Error {
     /// The policy file does not parse or breaks a rule; `line:column` is 1-based.
     #[error("{file}:{line}:{column}: {message}")]
     Policy { file: String, line: usize, column: usize, message: String },
+    /// Xen refused an RT grant (`-ENOSPC`): the RT budgets granted in the domain's
+    /// cpupool would exceed the pool's RT capacity. The numbers are Xen's, from the
+    /// domctl it copied back; percent of one CPU.
+    #[error(
+        "{domain}: RT budget of {budget_pct}% refused: the cpupool's remaining RT capacity is \
+         {remaining_pct}% of one CPU (capacity {capacity_pct}%, {granted_pct}% granted)\n  \
+         lower the budget (--rt-budget), deny RT to another domain, or raise the pool's \
+         capacity (rtcredit-ctl sched --rt-capacity-pct)"
+    )]
+    RtCapacityExceeded { domain: String, budget_pct: u32, remaining_pct: u32, capacity_pct: u32, granted_pct: u32 },
+    /// Xen refused to lower a pool's RT capacity below what is granted (`-EBUSY`).
+    #[error(
+        "rt_capacity_pct = {wanted_pct} refused: the cpupool's {cpus} CPU(s) would have an RT capacity \
+         of {capacity_pct}% of one CPU, below the {granted_pct}% already granted\n  \
+         deny RT to domains or lower their budgets first (rtcredit-ctl dom)"
+    )]
+    RtCapacityBelowGranted { wanted_pct: u32, cpus: u32, capacity_pct: u32, granted_pct: u32 },
     /// A domctl or sysctl failed in Xen (or in libxc).
     #[error("{op} failed: {source}")]
     Hypercall { op: String, source: io::Error },
@@ -47,3 +64,21 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An RT-capacity refusal of a putinfo, told about the domain by name and the
+    /// budget it asked for (the backend knows only the id and what it sent); any other
+    /// error is returned as it is.
+    pub fn for_domain(self, name: &str, id: u32, budget_pct: u32) -> Error {
+        match self {
+            Error::RtCapacityExceeded { remaining_pct, capacity_pct, granted_pct, .. } => Error::RtCapacityExceeded {
+                domain: format!("{name} (id {id})"),
+                budget_pct,
+                remaining_pct,
+                capacity_pct,
+                granted_pct,
+            },
+            other => other,
+        }
+    }
+}

@@ -1,13 +1,16 @@
 //! An in-memory [`Backend`] that behaves like the shim's domctl and sysctl handlers
 //! (`hypervisor/xen/src/sched_rtcredit.c`): "unchanged" sentinels, `-EINVAL` for a
-//! value the core refuses or for non-zero padding. For tests of everything above the
-//! backend without Xen.
+//! value the core refuses or for non-zero padding, the pool's RT capacity (the core's
+//! own rule, `rtcredit::rt::budget::admit`: `-ENOSPC` with the pool's numbers for a
+//! grant over it, `-EBUSY` for a capacity below what is granted). For tests of
+//! everything above the backend without Xen.
 
 use std::collections::VecDeque;
 use std::io;
 use std::time::Duration;
 
-use rtcredit::DomainParams;
+use rtcredit::rt::budget::{admit, rt_share_pct};
+use rtcredit::{DomainParams, RtCapacity};
 
 use crate::backend::{Backend, DomainId};
 use crate::error::{Error, Result};
@@ -27,6 +30,8 @@ pub struct FakeBackend {
     pub arriving: VecDeque<DomainId>,
     /// Every putinfo, as `dom ID` / `globals`, in order.
     pub puts: Vec<String>,
+    /// CPUs in the (one) cpupool: with `globals.rt_capacity_pct`, its RT capacity.
+    pub pool_cpus: u32,
 }
 
 /// What the shim gives a new domain.
@@ -58,6 +63,24 @@ impl FakeBackend {
                 .collect(),
             arriving: VecDeque::new(),
             puts: Vec::new(),
+            pool_cpus: 2,
+        }
+    }
+
+    /// The pool's RT capacity with the domains' grants as they are.
+    pub fn rt_capacity(&self) -> RtCapacity {
+        let granted = self.domains.iter().map(|(_, s)| rt_share_pct(s.rt_allowed != 0, s.rt_budget_pct.into())).sum();
+        RtCapacity::new(self.globals.rt_capacity_pct, self.pool_cpus, granted)
+    }
+
+    /// `globals` with the pool's output fields filled, as Xen returns them.
+    fn globals_out(&self) -> XenSysctlRtcreditSchedule {
+        let capacity = self.rt_capacity();
+        XenSysctlRtcreditSchedule {
+            rt_pool_cpus: capacity.nr_cpus,
+            rt_pool_capacity_pct: capacity.capacity_pct,
+            rt_pool_granted_pct: capacity.granted_pct,
+            ..self.globals
         }
     }
 
@@ -114,6 +137,17 @@ impl Backend for FakeBackend {
         if put.pad != 0 || put.pad2 != 0 || params.validate().is_err() {
             return Err(einval(op));
         }
+        let capacity = self.rt_capacity();
+        let old_share = rt_share_pct(current.rt_allowed != 0, current.rt_budget_pct.into());
+        if admit(&capacity, old_share, rt_share_pct(params.rt_allowed, params.rt_budget_pct)).is_err() {
+            return Err(Error::RtCapacityExceeded {
+                domain: format!("domain {id}"),
+                budget_pct: params.rt_budget_pct,
+                remaining_pct: capacity.remaining_pct(),
+                capacity_pct: capacity.capacity_pct,
+                granted_pct: capacity.granted_pct,
+            });
+        }
         self.puts.push(format!("dom {id}"));
         let sched = self.dom_mut(id)?;
         sched.weight = params.weight as u16;
@@ -125,16 +159,33 @@ impl Backend for FakeBackend {
     }
 
     fn get_globals(&mut self) -> Result<XenSysctlRtcreditSchedule> {
-        Ok(self.globals)
+        Ok(self.globals_out())
     }
 
     fn put_globals(&mut self, put: &XenSysctlRtcreditSchedule) -> Result<XenSysctlRtcreditSchedule> {
         if core_params(put).validate().is_err() {
             return Err(einval("XEN_SYSCTL_scheduler_op putinfo"));
         }
+        let now = self.rt_capacity();
+        let wanted = RtCapacity::new(put.rt_capacity_pct, self.pool_cpus, now.granted_pct);
+        if put.rt_capacity_pct < now.per_cpu_pct && wanted.granted_pct > wanted.capacity_pct {
+            return Err(Error::RtCapacityBelowGranted {
+                wanted_pct: put.rt_capacity_pct,
+                cpus: self.pool_cpus,
+                capacity_pct: wanted.capacity_pct,
+                granted_pct: wanted.granted_pct,
+            });
+        }
         self.puts.push("globals".to_string());
-        self.globals = *put;
-        Ok(self.globals)
+        self.globals = XenSysctlRtcreditSchedule {
+            tslice_ms: put.tslice_ms,
+            ratelimit_us: put.ratelimit_us,
+            rt_min_period_us: put.rt_min_period_us,
+            rt_max_lead_ms: put.rt_max_lead_ms,
+            rt_capacity_pct: put.rt_capacity_pct,
+            ..XenSysctlRtcreditSchedule::default()
+        };
+        Ok(self.globals_out())
     }
 
     fn wait_for_domains(&mut self, _poll: Option<Duration>) -> Result<()> {

@@ -135,12 +135,31 @@ struct SchedJson {
     ratelimit_us: u32,
     min_period_us: u32,
     max_lead_ms: u32,
+    /// Percent of each CPU of the pool.
+    rt_capacity_pct: u32,
+    pool_cpus: u32,
+    /// The rest in percent of one CPU.
+    rt_pool_capacity_pct: u32,
+    rt_granted_pct: u32,
+    rt_remaining_pct: u32,
 }
 
 /// `rtcredit-ctl sched`.
 pub fn sched_table(g: &XenSysctlRtcreditSchedule) -> String {
     table(
-        &["Cpupool", "Scheduler", "Slice(ms)", "Ratelimit(us)", "MinPeriod(us)", "MaxLead(ms)"],
+        &[
+            "Cpupool",
+            "Scheduler",
+            "Slice(ms)",
+            "Ratelimit(us)",
+            "MinPeriod(us)",
+            "MaxLead(ms)",
+            "RtCap(%/cpu)",
+            "CPUs",
+            "RtCapacity(%)",
+            "RtGranted(%)",
+            "RtLeft(%)",
+        ],
         &[vec![
             "Pool-0".to_string(),
             "rtcredit".to_string(),
@@ -148,6 +167,11 @@ pub fn sched_table(g: &XenSysctlRtcreditSchedule) -> String {
             g.ratelimit_us.to_string(),
             g.rt_min_period_us.to_string(),
             g.rt_max_lead_ms.to_string(),
+            g.rt_capacity_pct.to_string(),
+            g.rt_pool_cpus.to_string(),
+            g.rt_pool_capacity_pct.to_string(),
+            g.rt_pool_granted_pct.to_string(),
+            g.rt_pool_capacity_pct.saturating_sub(g.rt_pool_granted_pct).to_string(),
         ]],
     )
 }
@@ -161,6 +185,11 @@ pub fn sched_json(g: &XenSysctlRtcreditSchedule) -> String {
         ratelimit_us: g.ratelimit_us,
         min_period_us: g.rt_min_period_us,
         max_lead_ms: g.rt_max_lead_ms,
+        rt_capacity_pct: g.rt_capacity_pct,
+        pool_cpus: g.rt_pool_cpus,
+        rt_pool_capacity_pct: g.rt_pool_capacity_pct,
+        rt_granted_pct: g.rt_pool_granted_pct,
+        rt_remaining_pct: g.rt_pool_capacity_pct.saturating_sub(g.rt_pool_granted_pct),
     };
     serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
 }

@@ -33,6 +33,7 @@ pub enum Field {
     RatelimitUs,
     MinPeriodUs,
     MaxLeadMs,
+    RtCapacityPct,
 }
 
 impl Field {
@@ -47,6 +48,7 @@ impl Field {
             Field::RatelimitUs => "ratelimit_us",
             Field::MinPeriodUs => "min_period_us",
             Field::MaxLeadMs => "max_lead_ms",
+            Field::RtCapacityPct => "rt_capacity_pct",
         }
     }
 
@@ -59,6 +61,7 @@ impl Field {
             RtcError::BadTimeslice => Field::SliceMs,
             RtcError::BadRatelimit => Field::RatelimitUs,
             RtcError::BadMinPeriod => Field::MinPeriodUs,
+            RtcError::BadRtCapacity => Field::RtCapacityPct,
             _ => Field::MaxLeadMs,
         }
     }
@@ -177,6 +180,8 @@ pub struct GlobalsChange {
     pub ratelimit_us: Option<u64>,
     pub min_period_us: Option<u64>,
     pub max_lead_ms: Option<u64>,
+    /// The pool's RT capacity, percent of each of its CPUs.
+    pub rt_capacity_pct: Option<u64>,
 }
 
 impl GlobalsChange {
@@ -201,6 +206,13 @@ impl GlobalsChange {
                 RtcError::BadMinPeriod,
             )?,
             rt_max_lead_ms: pick(Field::MaxLeadMs, self.max_lead_ms, current.rt_max_lead_ms, RtcError::BadMaxLead)?,
+            rt_capacity_pct: pick(
+                Field::RtCapacityPct,
+                self.rt_capacity_pct,
+                current.rt_capacity_pct,
+                RtcError::BadRtCapacity,
+            )?,
+            ..*current
         };
         if let Err(error) = core_params(&merged).validate() {
             let field = Field::of_error(error);
@@ -208,6 +220,7 @@ impl GlobalsChange {
                 Field::SliceMs => merged.tslice_ms,
                 Field::RatelimitUs => merged.ratelimit_us,
                 Field::MinPeriodUs => merged.rt_min_period_us,
+                Field::RtCapacityPct => merged.rt_capacity_pct,
                 _ => merged.rt_max_lead_ms,
             };
             return Err(out_of_range(field, value.into(), error.describe()));
@@ -222,6 +235,7 @@ impl GlobalsChange {
             ("ratelimit_us", from.ratelimit_us, to.ratelimit_us),
             ("min_period_us", from.rt_min_period_us, to.rt_min_period_us),
             ("max_lead_ms", from.rt_max_lead_ms, to.rt_max_lead_ms),
+            ("rt_capacity_pct", from.rt_capacity_pct, to.rt_capacity_pct),
         ]
         .iter()
         .filter(|(_, a, b)| a != b)
@@ -232,7 +246,7 @@ impl GlobalsChange {
 }
 
 /// The core's `Params` for a sysctl payload (the window and charge mode are not part of
-/// the sysctl; their defaults are what Xen uses).
+/// the sysctl; their defaults are what Xen uses). The pool's output fields are ignored.
 pub fn core_params(g: &XenSysctlRtcreditSchedule) -> Params {
     const US: u64 = 1_000;
     const MS: u64 = 1_000_000;
@@ -241,6 +255,7 @@ pub fn core_params(g: &XenSysctlRtcreditSchedule) -> Params {
         ratelimit_ns: u64::from(g.ratelimit_us) * US,
         rt_min_period_ns: u64::from(g.rt_min_period_us) * US,
         rt_max_lead_ns: u64::from(g.rt_max_lead_ms) * MS,
+        rt_capacity_pct: g.rt_capacity_pct,
         ..Params::default()
     }
 }
@@ -253,6 +268,8 @@ pub fn default_globals() -> XenSysctlRtcreditSchedule {
         ratelimit_us: (p.ratelimit_ns / 1_000) as u32,
         rt_min_period_us: (p.rt_min_period_ns / 1_000) as u32,
         rt_max_lead_ms: (p.rt_max_lead_ns / 1_000_000) as u32,
+        rt_capacity_pct: p.rt_capacity_pct,
+        ..XenSysctlRtcreditSchedule::default()
     }
 }
 
@@ -333,5 +350,10 @@ mod tests {
         let error =
             GlobalsChange { slice_ms: Some(1 << 40), ..Default::default() }.merged(&now).unwrap_err().to_string();
         assert!(error.starts_with("slice_ms = 1099511627776"), "{error}");
+        let error =
+            GlobalsChange { rt_capacity_pct: Some(101), ..Default::default() }.merged(&now).unwrap_err().to_string();
+        assert!(error.starts_with("rt_capacity_pct = 101") && error.contains("0..=100 percent of each CPU"), "{error}");
+        let merged = GlobalsChange { rt_capacity_pct: Some(75), ..Default::default() }.merged(&now).unwrap();
+        assert_eq!(GlobalsChange::describe(&now, &merged), "rt_capacity_pct 50 -> 75");
     }
 }

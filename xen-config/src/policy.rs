@@ -6,6 +6,7 @@
 //! ratelimit_us = 1000
 //! min_period_us = 2000
 //! max_lead_ms = 10000
+//! rt_capacity_pct = 50     # RT budgets may add up to 50% of each CPU of the pool
 //!
 //! [[domain]]               # one rule per table; `match` is a name or a glob
 //! match = "audio-*"
@@ -24,6 +25,7 @@
 
 use std::ops::Range;
 
+use rtcredit::rt::budget::rt_share_pct;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -47,6 +49,7 @@ struct RawGlobal {
     ratelimit_us: Option<Spanned<u64>>,
     min_period_us: Option<Spanned<u64>>,
     max_lead_ms: Option<Spanned<u64>>,
+    rt_capacity_pct: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +148,7 @@ impl Policy {
                 ratelimit_us: value(&g.ratelimit_us),
                 min_period_us: value(&g.min_period_us),
                 max_lead_ms: value(&g.max_lead_ms),
+                rt_capacity_pct: value(&g.rt_capacity_pct),
             };
             // Each value on its own against the defaults; combinations with the running
             // values are checked again when applying.
@@ -153,6 +157,7 @@ impl Policy {
                 (&g.ratelimit_us, GlobalsChange { ratelimit_us: global.ratelimit_us, ..Default::default() }),
                 (&g.min_period_us, GlobalsChange { min_period_us: global.min_period_us, ..Default::default() }),
                 (&g.max_lead_ms, GlobalsChange { max_lead_ms: global.max_lead_ms, ..Default::default() }),
+                (&g.rt_capacity_pct, GlobalsChange { rt_capacity_pct: global.rt_capacity_pct, ..Default::default() }),
             ] {
                 if let Some(field) = field {
                     if let Err(error) = change.merged(&crate::params::default_globals()) {
@@ -247,6 +252,29 @@ pub struct DomStep {
     pub change: DomChange,
 }
 
+impl DomStep {
+    /// The RT permission and budget in force after the step.
+    fn rt_after(&self) -> (bool, u32) {
+        let allowed = self.change.rt_allowed.unwrap_or(self.from.rt_allowed != 0);
+        let budget = self.change.rt_budget_pct.map_or(u32::from(self.from.rt_budget_pct), |v| v as u32);
+        (allowed, budget)
+    }
+
+    /// Whether the step takes more of the pool's RT capacity than the domain has now.
+    fn raises_rt_share(&self) -> bool {
+        let (allowed, budget) = self.rt_after();
+        rt_share_pct(allowed, budget) > rt_share_pct(self.from.rt_allowed != 0, self.from.rt_budget_pct.into())
+    }
+
+    fn execute(&self, backend: &mut dyn Backend) -> Result<()> {
+        let budget = self.rt_after().1;
+        backend
+            .put_dom(self.dom.id, &self.change.to_put())
+            .map(|_| ())
+            .map_err(|error| error.for_domain(&self.dom.name, self.dom.id, budget))
+    }
+}
+
 /// What `apply` would do.
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
@@ -309,13 +337,22 @@ impl Plan {
         lines
     }
 
-    /// Makes the changes (globals first).
+    /// Makes the changes in the order the pool's RT capacity needs: first the domain
+    /// changes that do not raise a domain's RT share (revocations, smaller budgets,
+    /// weights), then the globals (a capacity lowered to what is left, or raised), then
+    /// the changes that raise a share, so that a policy that moves RT budget from one
+    /// domain to another, or shrinks the capacity after revoking, applies in one go.
     pub fn execute(&self, backend: &mut dyn Backend) -> Result<()> {
+        let (raising, others): (Vec<&DomStep>, Vec<&DomStep>) =
+            self.domains.iter().partition(|step| step.raises_rt_share());
+        for step in others {
+            step.execute(backend)?;
+        }
         if let Some((_, to)) = &self.globals {
             backend.put_globals(to)?;
         }
-        for step in &self.domains {
-            backend.put_dom(step.dom.id, &step.change.to_put())?;
+        for step in raising {
+            step.execute(backend)?;
         }
         Ok(())
     }

@@ -51,7 +51,7 @@ pub struct XenDomctl {
     pub sched_id: u32,
     pub sched_cmd: u32,
     pub rtcredit: XenDomctlSchedRtcredit,
-    pub rest: [u8; 24],
+    pub rest: [u8; 16],
 }
 
 impl XenDomctl {
@@ -65,7 +65,7 @@ impl XenDomctl {
             sched_id: XEN_SCHEDULER_RTCREDIT,
             sched_cmd: cmd,
             rtcredit: payload,
-            rest: [0; 24],
+            rest: [0; 16],
         }
     }
 }
@@ -83,7 +83,7 @@ pub struct XenSysctl {
     pub sched_cmd: u32,
     pub pad: u32,
     pub rtcredit: XenSysctlRtcreditSchedule,
-    pub rest: [u8; 96],
+    pub rest: [u8; 80],
 }
 
 impl XenSysctl {
@@ -97,7 +97,7 @@ impl XenSysctl {
             sched_cmd: cmd,
             pad: 0,
             rtcredit: payload,
-            rest: [0; 96],
+            rest: [0; 80],
         }
     }
 }

@@ -155,6 +155,17 @@ impl XenBackend {
             if error.raw_os_error() == Some(libc::ESRCH) {
                 return Err(Error::UnknownDomain(id.to_string()));
             }
+            if cmd == SCHEDOP_PUTINFO && error.raw_os_error() == Some(libc::ENOSPC) {
+                // Xen copies the domctl back on error: the pool's numbers are there.
+                let pool = op.rtcredit;
+                return Err(Error::RtCapacityExceeded {
+                    domain: format!("domain {id}"),
+                    budget_pct: payload.rt_budget_pct.into(),
+                    remaining_pct: pool.rt_pool_capacity_pct.saturating_sub(pool.rt_pool_granted_pct),
+                    capacity_pct: pool.rt_pool_capacity_pct,
+                    granted_pct: pool.rt_pool_granted_pct,
+                });
+            }
             return Err(Error::Hypercall {
                 op: format!("XEN_DOMCTL_scheduler_op {what} for domain {id}"),
                 source: error,
@@ -168,9 +179,32 @@ impl XenBackend {
         // SAFETY: `op` is a complete struct xen_sysctl (layout tested) and xch is open.
         if unsafe { (self.xc.sysctl)(self.xch.as_ptr(), &mut op) } < 0 {
             let what = if cmd == SCHEDOP_GETINFO { "getinfo" } else { "putinfo" };
-            return Err(Self::hypercall_error(format!("XEN_SYSCTL_scheduler_op {what}")));
+            let source = io::Error::last_os_error();
+            if cmd == SCHEDOP_PUTINFO && source.raw_os_error() == Some(libc::EBUSY) {
+                if let Some(error) = self.capacity_below_granted(payload.rt_capacity_pct) {
+                    return Err(error);
+                }
+            }
+            return Err(Error::Hypercall { op: format!("XEN_SYSCTL_scheduler_op {what}"), source });
         }
         Ok(op.rtcredit)
+    }
+
+    /// The refusal of an RT capacity below what is granted, with the pool's numbers
+    /// read back (the sysctl is not copied back on error).
+    fn capacity_below_granted(&mut self, wanted_pct: u32) -> Option<Error> {
+        let mut op = XenSysctl::scheduler_op(SCHEDOP_GETINFO, XenSysctlRtcreditSchedule::default());
+        // SAFETY: as in `sysctl`.
+        if unsafe { (self.xc.sysctl)(self.xch.as_ptr(), &mut op) } < 0 {
+            return None;
+        }
+        let pool = op.rtcredit;
+        Some(Error::RtCapacityBelowGranted {
+            wanted_pct,
+            cpus: pool.rt_pool_cpus,
+            capacity_pct: wanted_pct.saturating_mul(pool.rt_pool_cpus),
+            granted_pct: pool.rt_pool_granted_pct,
+        })
     }
 
     fn store(&mut self) -> Option<&mut Store> {

@@ -187,7 +187,9 @@ fn sched_reads_sets_and_checks_globals() {
     assert_eq!(status, Ok(0));
     assert_eq!(
         out,
-        "Cpupool  Scheduler  Slice(ms)  Ratelimit(us)  MinPeriod(us)  MaxLead(ms)\nPool-0    rtcredit         30           1000           1000        10000\n"
+        "Cpupool  Scheduler  Slice(ms)  Ratelimit(us)  MinPeriod(us)  MaxLead(ms)  RtCap(%/cpu)  CPUs  RtCapacity(%)  \
+         RtGranted(%)  RtLeft(%)\nPool-0    rtcredit         30           1000           1000        10000            50     \
+         2            100             0        100\n"
     );
     let (status, out) = ctl(&mut fake, &["sched", "--slice-ms", "20", "--max-lead-ms", "2000", "--json"]);
     assert_eq!(status, Ok(0));
@@ -241,12 +243,94 @@ fn apply_prints_the_diff_then_has_nothing_to_do() {
     let (status, out) = ctl(&mut fake, &["apply", path]);
     assert_eq!(status, Ok(0));
     assert!(out.ends_with("applied 4 change(s)\n"), "{out}");
-    assert_eq!(fake.puts, ["globals", "dom 0", "dom 1", "dom 2"]);
+    // Changes that take no more RT capacity first, then the globals, then the grants.
+    assert_eq!(fake.puts, ["dom 0", "dom 2", "globals", "dom 1"]);
     assert_eq!((fake.domains[1].1.rt_allowed, fake.domains[1].1.rt_budget_pct), (1, 20));
     let (status, out) = ctl(&mut fake, &["apply", path]);
     assert_eq!(status, Ok(0));
     assert_eq!(out, format!("nothing to do: the system matches {path}\n"));
     assert_eq!(fake.puts.len(), 4);
+}
+
+#[test]
+fn a_grant_over_the_pools_rt_capacity_is_refused_naming_the_domain_and_what_is_left() {
+    // Two CPUs at 50%: a capacity of 100% of one CPU.
+    let mut fake = host();
+    let (status, out) = ctl(&mut fake, &["dom", "audio-1", "--rt", "allow", "--rt-budget", "70"]);
+    assert_eq!((status, out.as_str()), (Ok(0), "audio-1 (id 1): rt deny -> allow, rt_budget_pct 10 -> 70\n"));
+    let (status, _) = ctl(&mut fake, &["dom", "web-eu-1", "--rt", "allow", "--rt-budget", "40"]);
+    let error = status.unwrap_err();
+    assert!(
+        error.starts_with(
+            "web-eu-1 (id 2): RT budget of 40% refused: the cpupool's remaining RT capacity is 30% of one CPU \
+             (capacity 100%, 70% granted)"
+        ),
+        "{error}"
+    );
+    assert!(error.contains("rtcredit-ctl sched --rt-capacity-pct"), "{error}");
+    assert_eq!(fake.domains[2].1.rt_allowed, 0, "nothing changed");
+    // Allowing RT at the default budget (10%) fits; raising it to what is left does too.
+    let (status, _) = ctl(&mut fake, &["dom", "web-eu-1", "--rt", "allow"]);
+    assert_eq!(status, Ok(0));
+    let (status, _) = ctl(&mut fake, &["dom", "web-eu-1", "--rt-budget", "30"]);
+    assert_eq!(status, Ok(0));
+    let (status, _) = ctl(&mut fake, &["dom", "web-eu-1", "--rt-budget", "31"]);
+    assert!(status.unwrap_err().contains("remaining RT capacity is 0% of one CPU (capacity 100%, 100% granted)"));
+    // Raising the capacity makes room; the sched table says how much.
+    let (status, out) = ctl(&mut fake, &["sched", "--rt-capacity-pct", "60", "--json"]);
+    assert_eq!(status, Ok(0));
+    let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        [&value["rt_capacity_pct"], &value["pool_cpus"], &value["rt_pool_capacity_pct"], &value["rt_granted_pct"]],
+        [60, 2, 120, 100]
+    );
+    assert_eq!(value["rt_remaining_pct"], 20);
+    let (status, _) = ctl(&mut fake, &["dom", "web-eu-1", "--rt-budget", "50"]);
+    assert_eq!(status, Ok(0));
+}
+
+#[test]
+fn the_rt_capacity_cannot_go_below_what_is_granted_or_above_100_percent() {
+    let mut fake = host();
+    assert_eq!(ctl(&mut fake, &["dom", "audio-1", "--rt", "allow", "--rt-budget", "60"]).0, Ok(0));
+    let (status, _) = ctl(&mut fake, &["sched", "--rt-capacity-pct", "20"]);
+    assert_eq!(
+        status.unwrap_err(),
+        "rt_capacity_pct = 20 refused: the cpupool's 2 CPU(s) would have an RT capacity of 40% of one CPU, below the \
+         60% already granted\n  deny RT to domains or lower their budgets first (rtcredit-ctl dom)"
+    );
+    assert_eq!(fake.globals.rt_capacity_pct, 50, "nothing changed");
+    assert_eq!(ctl(&mut fake, &["sched", "--rt-capacity-pct", "30"]).0, Ok(0), "60% of 2 CPUs still fits");
+    let (status, _) = ctl(&mut fake, &["sched", "--rt-capacity-pct", "101"]);
+    assert_eq!(
+        status.unwrap_err(),
+        "rt_capacity_pct = 101 is out of range: RT capacity must be in 0..=100 percent of each CPU"
+    );
+}
+
+#[test]
+fn a_policy_that_moves_rt_budget_between_domains_applies_in_one_go() {
+    let mut fake = host();
+    fake.globals.rt_capacity_pct = 100;
+    assert_eq!(ctl(&mut fake, &["dom", "audio-1", "--rt", "allow", "--rt-budget", "90"]).0, Ok(0));
+    // Domain-0 (id 0, planned first) gets 60%, which fits only once audio-1 (id 1) is
+    // down to 40%, and the capacity can go down to 50% of each CPU only after that.
+    let file = policy(
+        "[global]\nrt_capacity_pct = 50\n\n[[domain]]\nmatch = \"audio-1\"\nrt_budget_pct = 40\n\n\
+         [[domain]]\nmatch = \"Domain-0\"\nrt = \"allow\"\nrt_budget_pct = 60\n",
+    );
+    let (status, out) = ctl(&mut fake, &["apply", file.path().to_str().unwrap()]);
+    assert_eq!(status, Ok(0), "{out}");
+    assert_eq!(fake.puts[1..], ["dom 1", "globals", "dom 0"]);
+    assert_eq!(fake.rt_capacity(), rtcredit::RtCapacity::new(50, 2, 100));
+    // A policy that over-asks fails at the grant, naming it.
+    let file = policy("[[domain]]\nmatch = \"web-eu-1\"\nrt = \"allow\"\nrt_budget_pct = 5\n");
+    let (status, _) = ctl(&mut fake, &["apply", file.path().to_str().unwrap()]);
+    let error = status.unwrap_err();
+    assert!(
+        error.starts_with("web-eu-1 (id 2): RT budget of 5% refused: the cpupool's remaining RT capacity is 0%"),
+        "{error}"
+    );
 }
 
 #[test]

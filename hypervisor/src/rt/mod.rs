@@ -97,7 +97,9 @@
 //! of one CPU spent at RT priority (default 10%) and a number of requests (default
 //! 1000), both per window (default 1 s, fixed windows). Over budget, a request is still
 //! honoured, as the wake-up any domain gets (BOOST if it has credit), never as RT; the
-//! hypercall says so (`RTSLEEP_DEGRADED`) and a counter counts it.
+//! hypercall says so (`RTSLEEP_DEGRADED`) and a counter counts it. The budgets of a
+//! pool's domains add up to at most the pool's RT capacity (half its CPUs by default),
+//! so RT as a whole cannot starve the rest of the pool: see [`budget`].
 //!
 //! # Admission by period
 //!

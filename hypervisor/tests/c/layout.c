@@ -24,8 +24,12 @@ int main(void)
     FIELD(rtcredit_domctl_sched, prio_ns);
     FIELD(rtcredit_domctl_sched, rt_requests);
     FIELD(rtcredit_domctl_sched, rt_demotions);
+    FIELD(rtcredit_domctl_sched, rt_pool_capacity_pct);
+    FIELD(rtcredit_domctl_sched, rt_pool_granted_pct);
     SHOW(rtcredit_sysctl_sched);
     FIELD(rtcredit_sysctl_sched, rt_max_lead_ms);
+    FIELD(rtcredit_sysctl_sched, rt_capacity_pct);
+    FIELD(rtcredit_sysctl_sched, rt_pool_granted_pct);
     SHOW(rtcredit_params);
     FIELD(rtcredit_params, tslice_ns);
     FIELD(rtcredit_params, ratelimit_ns);
@@ -33,6 +37,10 @@ int main(void)
     FIELD(rtcredit_params, rt_max_lead_ns);
     FIELD(rtcredit_params, rt_budget_window_ns);
     FIELD(rtcredit_params, charge_mode);
+    FIELD(rtcredit_params, rt_capacity_pct);
+    SHOW(rtcredit_rt_capacity);
+    FIELD(rtcredit_rt_capacity, capacity_pct);
+    FIELD(rtcredit_rt_capacity, granted_pct);
     SHOW(rtcredit_dom_params);
     FIELD(rtcredit_dom_params, cap);
     FIELD(rtcredit_dom_params, rt_allowed);

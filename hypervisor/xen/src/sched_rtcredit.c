@@ -57,6 +57,13 @@ static unsigned int __read_mostly opt_ratelimit_us = 1000;
 integer_param("rtcredit_ratelimit_us", opt_ratelimit_us);
 static unsigned int __read_mostly opt_min_period_us = 1000;
 integer_param("rtcredit_min_period_us", opt_min_period_us);
+/*
+ * RT capacity of every cpupool at boot, in percent of each of its CPUs (the RT
+ * budgets granted in a pool may add up to this x its CPUs, in % of one CPU); the
+ * sysctl changes it per pool.
+ */
+static unsigned int __read_mostly opt_rt_capacity_pct = RTCREDIT_DEFAULT_RT_CAPACITY_PCT;
+integer_param("rtcredit_rt_capacity_pct", opt_rt_capacity_pct);
 /* Allow dom0 RT from boot (testing); otherwise only a domctl grants RT. */
 static bool __read_mostly opt_dom0_rt;
 boolean_param("rtcredit_dom0_rt", opt_dom0_rt);
@@ -173,13 +180,14 @@ static struct rtcredit_params rtcx_boot_params(void)
         .rt_max_lead_ns = SECONDS(10),
         .rt_budget_window_ns = SECONDS(1),
         .charge_mode = 0,
-        .pad = 0,
+        .rt_capacity_pct = RTCREDIT_DEFAULT_RT_CAPACITY_PCT,
     };
     struct rtcredit_params wanted = p;
 
     wanted.tslice_ns = MILLISECS(opt_tslice_ms);
     wanted.ratelimit_ns = MICROSECS(opt_ratelimit_us);
     wanted.rt_min_period_ns = MICROSECS(opt_min_period_us);
+    wanted.rt_capacity_pct = opt_rt_capacity_pct;
     return wanted;
 }
 
@@ -339,6 +347,7 @@ static int cf_check rtcx_init(struct scheduler *ops)
         params.tslice_ns = MILLISECS(30);
         params.ratelimit_ns = MICROSECS(1000);
         params.rt_min_period_ns = MILLISECS(1);
+        params.rt_capacity_pct = RTCREDIT_DEFAULT_RT_CAPACITY_PCT;
         rc = rtcredit_init(&prv->shared, &prv->acct, &params, rtcx_trace, NULL);
         BUG_ON(rc < 0);
     }
@@ -494,34 +503,93 @@ static void cf_check rtcx_move_timers(const struct scheduler *ops,
 
 /* ---- domains and units --------------------------------------------------- */
 
+/*
+ * A domain arriving in this pool: from another rtcredit pool (a cpupool move:
+ * Xen allocates the new domdata while d->cpupool and d->sched_priv are still
+ * the old pool's), it asks for its old parameters here, RT grant included,
+ * through the same admission as a domctl; if the RT grant does not fit this
+ * pool's RT capacity, it arrives with its weight and cap but without RT, and
+ * the log says what was left. The old pool gets the share back when Xen frees
+ * the old domdata. A new domain starts without RT (dom0 with rtcredit_dom0_rt).
+ */
+static void rtcx_dom_arrive(const struct scheduler *ops, struct rtcx_dom *sdom,
+                            struct domain *d)
+{
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    const struct scheduler *old_ops = d->cpupool != NULL ? d->cpupool->sched : NULL;
+    struct rtcredit_dom_params params;
+    struct rtcredit_rt_capacity capacity;
+    bool moved = d->sched_priv != NULL && old_ops != NULL && old_ops != ops &&
+                 old_ops->sched_id == XEN_SCHEDULER_RTCREDIT;
+    unsigned long flags;
+    int rc;
+
+    if ( moved )
+    {
+        struct rtcx_private *old = RTCX_PRIV(old_ops);
+        const struct rtcx_dom *old_sdom = d->sched_priv;
+
+        spin_lock_irqsave(&old->lock, flags);
+        rtcredit_dom_get_params(&old->acct, &old_sdom->core, &params);
+        spin_unlock_irqrestore(&old->lock, flags);
+    }
+    else if ( opt_dom0_rt && is_hardware_domain(d) )
+    {
+        spin_lock_irqsave(&prv->lock, flags);
+        rtcredit_dom_get_params(&prv->acct, &sdom->core, &params);
+        spin_unlock_irqrestore(&prv->lock, flags);
+        params.rt_allowed = true;
+    }
+    else
+        return;
+
+    spin_lock_irqsave(&prv->lock, flags);
+    rc = rtcredit_dom_set_params(&prv->shared, &prv->acct, &sdom->core, &params);
+    if ( rc == -RTCREDIT_ERROR_RT_CAPACITY_EXCEEDED )
+    {
+        params.rt_allowed = false;
+        rc = rtcredit_dom_set_params(&prv->shared, &prv->acct, &sdom->core,
+                                     &params);
+        rtcredit_get_rt_capacity(&prv->acct, &capacity);
+        printk(XENLOG_WARNING "rtcredit: %pd arrives without RT: its RT budget "
+               "of %u%% exceeds the pool's remaining RT capacity of %u%% "
+               "(capacity %u%%, granted %u%%)\n", d, params.rt_budget_pct,
+               capacity.capacity_pct > capacity.granted_pct ?
+               capacity.capacity_pct - capacity.granted_pct : 0,
+               capacity.capacity_pct, capacity.granted_pct);
+    }
+    spin_unlock_irqrestore(&prv->lock, flags);
+    if ( rc < 0 )
+        printk(XENLOG_ERR "rtcredit: %pd: parameters not carried over (error %d)\n",
+               d, rc);
+}
+
 static void *cf_check rtcx_alloc_domdata(const struct scheduler *ops,
                                          struct domain *d)
 {
-    struct rtcx_private *prv = RTCX_PRIV(ops);
     struct rtcx_dom *sdom = xzalloc(struct rtcx_dom);
 
     if ( sdom == NULL )
         return ERR_PTR(-ENOMEM);
     rtcredit_dom_init(&sdom->core, d->domain_id);
     sdom->dom = d;
-
-    if ( opt_dom0_rt && is_hardware_domain(d) )
-    {
-        struct rtcredit_dom_params params;
-        unsigned long flags;
-
-        spin_lock_irqsave(&prv->lock, flags);
-        rtcredit_dom_get_params(&prv->acct, &sdom->core, &params);
-        params.rt_allowed = true;
-        rtcredit_dom_set_params(&prv->acct, &sdom->core, &params);
-        spin_unlock_irqrestore(&prv->lock, flags);
-    }
+    rtcx_dom_arrive(ops, sdom, d);
     return sdom;
 }
 
+/* The domain leaves the pool (destroyed or moved): its RT share goes back. */
 static void cf_check rtcx_free_domdata(const struct scheduler *ops, void *data)
 {
-    xfree(data);
+    struct rtcx_private *prv = RTCX_PRIV(ops);
+    struct rtcx_dom *sdom = data;
+    unsigned long flags;
+
+    if ( sdom == NULL )
+        return;
+    spin_lock_irqsave(&prv->lock, flags);
+    rtcredit_dom_release(&prv->shared, &prv->acct, &sdom->core);
+    spin_unlock_irqrestore(&prv->lock, flags);
+    xfree(sdom);
 }
 
 static void *cf_check rtcx_alloc_udata(const struct scheduler *ops,
@@ -849,7 +917,7 @@ static void rtcx_dom_counters(const struct rtcx_dom *sdom,
     struct sched_unit *unit;
     unsigned int i;
 
-    /* The public struct and the core's view of it are the same 96 bytes. */
+    /* The public struct and the core's view of it are the same 104 bytes. */
     BUILD_BUG_ON(sizeof(*arg) != sizeof(struct rtcredit_domctl_sched));
     BUILD_BUG_ON(offsetof(struct xen_domctl_sched_rtcredit, prio_ns) !=
                  offsetof(struct rtcredit_domctl_sched, prio_ns));
@@ -860,6 +928,8 @@ static void rtcx_dom_counters(const struct rtcx_dom *sdom,
     for_each_sched_unit ( sdom->dom, unit )
         rtcredit_unit_add_prio_ns(&RTCX_UNIT(unit)->core,
                                   (struct rtcredit_domctl_sched *)arg);
+    BUILD_BUG_ON(offsetof(struct xen_domctl_sched_rtcredit, rt_pool_granted_pct) !=
+                 offsetof(struct rtcredit_domctl_sched, rt_pool_granted_pct));
     rtcredit_dom_get_counters(&sdom->core, &counters);
     arg->rt_requests = counters.rt_requests;
     arg->rt_granted = counters.rt_granted;
@@ -867,6 +937,17 @@ static void rtcx_dom_counters(const struct rtcx_dom *sdom,
     arg->rt_denied = counters.rt_denied;
     arg->rt_fires = counters.rt_fires;
     arg->rt_demotions = counters.rt_demotions;
+}
+
+/* The pool's RT capacity into the domctl's output fields. Private lock. */
+static void rtcx_pool_capacity(struct rtcx_private *prv,
+                               struct xen_domctl_sched_rtcredit *arg)
+{
+    struct rtcredit_rt_capacity capacity;
+
+    rtcredit_get_rt_capacity(&prv->acct, &capacity);
+    arg->rt_pool_capacity_pct = capacity.capacity_pct;
+    arg->rt_pool_granted_pct = capacity.granted_pct;
 }
 
 static int cf_check rtcx_adjust(const struct scheduler *ops, struct domain *d,
@@ -907,9 +988,16 @@ static int cf_check rtcx_adjust(const struct scheduler *ops, struct domain *d,
             rc = -EINVAL;
             break;
         }
-        rc = rtcredit_dom_set_params(&prv->acct, &sdom->core, &params);
+        rc = rtcredit_dom_set_params(&prv->shared, &prv->acct, &sdom->core,
+                                     &params);
         if ( rc < 0 )
         {
+            /*
+             * Over the pool's RT capacity (-ENOSPC): Xen copies the domctl back
+             * even on error, so the caller learns what is left.
+             */
+            if ( rc == -RTCREDIT_ERROR_RT_CAPACITY_EXCEEDED )
+                rtcx_pool_capacity(prv, arg);
             rc = -rtcredit_errno(rc);
             break;
         }
@@ -923,6 +1011,7 @@ static int cf_check rtcx_adjust(const struct scheduler *ops, struct domain *d,
         arg->rt_rate_per_s = params.rt_rate_per_s;
         arg->pad2 = 0;
         rtcx_dom_counters(sdom, arg);
+        rtcx_pool_capacity(prv, arg);
         break;
     default:
         rc = -EINVAL;
@@ -937,6 +1026,7 @@ static int cf_check rtcx_adjust_global(const struct scheduler *ops,
     struct rtcx_private *prv = RTCX_PRIV(ops);
     struct xen_sysctl_rtcredit_schedule *arg = &sc->u.sched_rtcredit;
     struct rtcredit_params params;
+    struct rtcredit_rt_capacity capacity;
     unsigned long flags;
     int rc = 0;
 
@@ -949,6 +1039,7 @@ static int cf_check rtcx_adjust_global(const struct scheduler *ops,
         params.ratelimit_ns = MICROSECS(arg->ratelimit_us);
         params.rt_min_period_ns = MICROSECS(arg->rt_min_period_us);
         params.rt_max_lead_ns = MILLISECS(arg->rt_max_lead_ms);
+        params.rt_capacity_pct = arg->rt_capacity_pct;
         rc = rtcredit_set_params(&prv->shared, &prv->acct, &params);
         if ( rc < 0 )
         {
@@ -962,6 +1053,11 @@ static int cf_check rtcx_adjust_global(const struct scheduler *ops,
         arg->ratelimit_us = params.ratelimit_ns / MICROSECS(1);
         arg->rt_min_period_us = params.rt_min_period_ns / MICROSECS(1);
         arg->rt_max_lead_ms = params.rt_max_lead_ns / MILLISECS(1);
+        arg->rt_capacity_pct = params.rt_capacity_pct;
+        rtcredit_get_rt_capacity(&prv->acct, &capacity);
+        arg->rt_pool_cpus = capacity.nr_cpus;
+        arg->rt_pool_capacity_pct = capacity.capacity_pct;
+        arg->rt_pool_granted_pct = capacity.granted_pct;
         break;
     default:
         rc = -EINVAL;
@@ -1038,15 +1134,19 @@ static void cf_check rtcx_dump_settings(const struct scheduler *ops)
 {
     struct rtcx_private *prv = RTCX_PRIV(ops);
     struct rtcredit_params params;
+    struct rtcredit_rt_capacity capacity;
     unsigned long flags;
 
     spin_lock_irqsave(&prv->lock, flags);
     rtcredit_get_params(&prv->acct, &params);
+    rtcredit_get_rt_capacity(&prv->acct, &capacity);
     printk("rtcredit: tslice=%"PRIu64"us ratelimit=%"PRIu64"us "
-           "rt_min_period=%"PRIu64"us rt_max_lead=%"PRIu64"ms cpus=%*pbl\n",
+           "rt_min_period=%"PRIu64"us rt_max_lead=%"PRIu64"ms cpus=%*pbl "
+           "rt_capacity=%u%% (%u%% x %u CPUs) rt_granted=%u%%\n",
            params.tslice_ns / 1000, params.ratelimit_ns / 1000,
            params.rt_min_period_ns / 1000, params.rt_max_lead_ns / 1000000,
-           CPUMASK_PR(prv->cpus));
+           CPUMASK_PR(prv->cpus), capacity.capacity_pct, capacity.per_cpu_pct,
+           capacity.nr_cpus, capacity.granted_pct);
     spin_unlock_irqrestore(&prv->lock, flags);
 }
 

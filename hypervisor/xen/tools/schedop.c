@@ -88,11 +88,11 @@ struct pc_mmapbatch_v2 {
 /* struct xen_domctl_sched_rtcredit and struct xen_sysctl_rtcredit_schedule, as
  * patches/0001 adds them to public/{domctl,sysctl}.h, are rtcredit.h's
  * rtcredit_domctl_sched and rtcredit_sysctl_sched (hypervisor/src/abi.rs). */
-_Static_assert(sizeof(struct rtcredit_domctl_sched) == 96, "domctl rtcredit size");
+_Static_assert(sizeof(struct rtcredit_domctl_sched) == 104, "domctl rtcredit size");
 _Static_assert(_Alignof(struct rtcredit_domctl_sched) == 8, "domctl rtcredit alignment");
 _Static_assert(offsetof(struct rtcredit_domctl_sched, prio_ns) == 16, "domctl rtcredit layout");
 _Static_assert(offsetof(struct rtcredit_domctl_sched, rt_demotions) == 88, "domctl rtcredit layout");
-_Static_assert(sizeof(struct rtcredit_sysctl_sched) == 16, "sysctl rtcredit size");
+_Static_assert(sizeof(struct rtcredit_sysctl_sched) == 32, "sysctl rtcredit size");
 
 /* struct xen_sysctl: cmd, interface_version, then a 128-byte union. The debug_keys
  * member is a 64-bit guest handle (pointer to the keys) and a 32-bit count. */
@@ -432,7 +432,8 @@ static int cmd_rtsleep_loop(int argc, char **argv)
 }
 
 /* XEN_SYSCTL_scheduler_op for sched=rtcredit (cpupool 0): read the global parameters,
- * or set them: TSLICE_MS RATELIMIT_US MIN_PERIOD_US MAX_LEAD_MS. */
+ * or set them: TSLICE_MS RATELIMIT_US MIN_PERIOD_US MAX_LEAD_MS [RT_CAPACITY_PCT] (the
+ * RT capacity, read first, is kept when not given). */
 static int cmd_rtcredit_sys(int argc, char **argv)
 {
     if (argc < 1 || (strcmp(argv[0], "get") && (strcmp(argv[0], "set") || argc < 5))) {
@@ -444,21 +445,29 @@ static int cmd_rtcredit_sys(int argc, char **argv)
     hbuf->sysctl.interface_version = SYSCTL_IFACE_VERSION;
     hbuf->sysctl.u.scheduler_op.cpupool_id = 0;
     hbuf->sysctl.u.scheduler_op.sched_id = RTCREDIT_XEN_SCHEDULER_RTCREDIT;
-    if (!strcmp(argv[0], "get")) {
-        hbuf->sysctl.u.scheduler_op.cmd = SYSCTL_SCHEDOP_GETINFO;
-    } else {
+    hbuf->sysctl.u.scheduler_op.cmd = SYSCTL_SCHEDOP_GETINFO;
+    if (strcmp(argv[0], "get")) {
+        long got = hypercall(HC_SYSCTL, (uint64_t)(uintptr_t)&hbuf->sysctl, 0);
+        if (got < 0) {
+            printf("schedop: rtcredit-sys op=get rc=%ld\n", got);
+            return 1;
+        }
+        hbuf->sysctl.interface_version = SYSCTL_IFACE_VERSION;
         hbuf->sysctl.u.scheduler_op.cmd = SYSCTL_SCHEDOP_PUTINFO;
+        if (argc > 5)
+            hbuf->sysctl.u.scheduler_op.rtcredit.rt_capacity_pct = (uint32_t)strtoul(argv[5], NULL, 0);
         hbuf->sysctl.u.scheduler_op.rtcredit.tslice_ms = (uint32_t)strtoul(argv[1], NULL, 0);
         hbuf->sysctl.u.scheduler_op.rtcredit.ratelimit_us = (uint32_t)strtoul(argv[2], NULL, 0);
         hbuf->sysctl.u.scheduler_op.rtcredit.rt_min_period_us = (uint32_t)strtoul(argv[3], NULL, 0);
         hbuf->sysctl.u.scheduler_op.rtcredit.rt_max_lead_ms = (uint32_t)strtoul(argv[4], NULL, 0);
     }
     long rc = hypercall(HC_SYSCTL, (uint64_t)(uintptr_t)&hbuf->sysctl, 0);
+    const struct rtcredit_sysctl_sched *out = &hbuf->sysctl.u.scheduler_op.rtcredit;
     printf("schedop: rtcredit-sys op=%s tslice_ms=%u ratelimit_us=%u rt_min_period_us=%u "
-           "rt_max_lead_ms=%u rc=%ld\n", argv[0], hbuf->sysctl.u.scheduler_op.rtcredit.tslice_ms,
-           hbuf->sysctl.u.scheduler_op.rtcredit.ratelimit_us,
-           hbuf->sysctl.u.scheduler_op.rtcredit.rt_min_period_us,
-           hbuf->sysctl.u.scheduler_op.rtcredit.rt_max_lead_ms, rc);
+           "rt_max_lead_ms=%u rt_capacity_pct=%u rt_pool_cpus=%u rt_pool_capacity_pct=%u "
+           "rt_pool_granted_pct=%u rc=%ld\n", argv[0], out->tslice_ms, out->ratelimit_us,
+           out->rt_min_period_us, out->rt_max_lead_ms, out->rt_capacity_pct, out->rt_pool_cpus,
+           out->rt_pool_capacity_pct, out->rt_pool_granted_pct, rc);
     return rc < 0 ? 1 : 0;
 }
 
