@@ -25,7 +25,6 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
 
 cd fuzz
 ((${#targets[@]})) || mapfile -t targets < <(cargo +nightly fuzz list)
-for t in "${targets[@]}"; do cargo +nightly fuzz build "$t"; done
 
 found=0
 printf '%-16s %8s %12s %s\n' target seconds execs findings
