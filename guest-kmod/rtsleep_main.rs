@@ -323,20 +323,10 @@ impl Drop for QueuesOwner {
     }
 }
 
-/// The absolute `CLOCK_MONOTONIC` deadline of a request made at `now`, or `EINVAL`.
-/// Absolute deadlines beyond the clock's range are clamped (a sleep "forever").
+/// The absolute `CLOCK_MONOTONIC` deadline of a request made at `now`, or `EINVAL`
+/// (the decoding is `abi::absolute_deadline`, shared with the host's tests and fuzzers).
 fn absolute_deadline(args: &abi::SleepArgs, now: u64) -> Result<u64> {
-    const CLOCK_MAX: u64 = i64::MAX as u64;
-    if args.clock != abi::RTSLEEP_CLOCK_MONOTONIC || args.flags & !abi::RTSLEEP_F_KNOWN != 0 {
-        return Err(EINVAL);
-    }
-    if args.flags & abi::RTSLEEP_F_ABSOLUTE != 0 {
-        return Ok(args.deadline_ns.min(CLOCK_MAX));
-    }
-    match now.checked_add(args.deadline_ns) {
-        Some(d) if d <= CLOCK_MAX => Ok(d),
-        _ => Err(EINVAL),
-    }
+    abi::absolute_deadline(args, now).ok_or(EINVAL)
 }
 
 /// Whether Xen's last answer was a refusal (`rt_state` EPERM or EOPNOTSUPP).
@@ -511,16 +501,6 @@ fn info_ext() -> abi::DeviceInfoExt {
     }
 }
 
-/// The user size of an `_IOR(0xE2, 2, n)` request with `n >= 64` (`RTSLEEP_IOC_INFO`,
-/// `RTSLEEP_IOC_INFO_EXT` and any later extension), else `None`.
-fn info_request_size(cmd: u32) -> Option<usize> {
-    let size_mask = (1u32 << abi::IOC_SIZEBITS) - 1;
-    let size = ((cmd >> abi::IOC_SIZESHIFT) & size_mask) as usize;
-    let rest = abi::ior(abi::RTSLEEP_IOC_MAGIC, 2, 0);
-    (cmd & !(size_mask << abi::IOC_SIZESHIFT) == rest && size >= core::mem::size_of::<abi::DeviceInfo>())
-        .then_some(size)
-}
-
 /// A misc device registration whose `file_operations` name this module as owner.
 ///
 /// 7.2's `MiscDeviceRegistration` builds the operations with `owner` NULL, so an open
@@ -631,7 +611,7 @@ impl MiscDevice for RtSleepDevice {
                 }
             }
             _ => {
-                let size = info_request_size(cmd).ok_or(ENOTTY)?;
+                let size = abi::info_request_size(cmd).ok_or(ENOTTY)?;
                 let mut ext = info_ext();
                 let n = size.min(core::mem::size_of::<abi::DeviceInfoExt>());
                 ext.size = n as u32;

@@ -2,13 +2,15 @@
 //!
 //! Bad input does not stop the analysis: each problem the reader reports is kept as a
 //! [`Problem`] (byte offset and message) and the model gets every record that could be
-//! read. Only an I/O error ends the reading early, and then too the analysis returns
-//! what it had.
+//! read. Only an I/O error, or a trace naming more VCPUs than the model tracks
+//! ([`crate::model::MAX_TRACKED_VCPUS`]), ends the reading early, and then too the
+//! analysis returns what it had; [`Analysis::usable`] says whether that is worth a
+//! report.
 
 use std::io::Read;
 
 use crate::merge::{Merger, DEFAULT_HOLD, DEFAULT_LIMIT};
-use crate::model::Model;
+use crate::model::{Model, TooManyVcpus};
 use crate::reader::{ReadStats, TraceError, TraceReader};
 
 /// Most problems kept with their message; the rest are only counted.
@@ -56,6 +58,37 @@ pub struct Analysis {
     pub problems: Problems,
 }
 
+/// Why an analysis has nothing trustworthy to report.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unusable {
+    /// Reading stopped at the VCPU limit.
+    #[error(transparent)]
+    TooManyVcpus(#[from] TooManyVcpus),
+    /// Not one record in `bytes` bytes of input.
+    #[error(
+        "no trace record in {bytes} bytes: all of the input was unreadable (is it xentrace's binary output, \
+         e.g. `xentrace -D -e 0x0002f000 FILE`?)"
+    )]
+    NoRecords {
+        /// Bytes read.
+        bytes: u64,
+    },
+}
+
+impl Analysis {
+    /// An error when the input was cut short at the VCPU limit, or when it was not
+    /// empty but not one record could be read from it.
+    pub fn usable(&self) -> Result<(), Unusable> {
+        if let Some(hit) = self.model.limit_hit {
+            return Err(hit.into());
+        }
+        if self.stats.records == 0 && self.stats.bytes > 0 {
+            return Err(Unusable::NoRecords { bytes: self.stats.bytes });
+        }
+        Ok(())
+    }
+}
+
 /// Reads all of `input` into a model. `keep_segments` keeps every running stretch
 /// (for plots); `progress` is called now and then with the bytes read so far.
 pub fn analyze<R: Read>(input: R, keep_segments: bool, mut progress: impl FnMut(u64)) -> Analysis {
@@ -70,6 +103,9 @@ pub fn analyze<R: Read>(input: R, keep_segments: bool, mut progress: impl FnMut(
                 merger.push(record);
                 while let Some(ready) = merger.pop() {
                     model.apply(&ready);
+                }
+                if model.limit_hit.is_some() {
+                    break;
                 }
             }
             Err(error) => problems.add(&error),

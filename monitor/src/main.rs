@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use rtcredit_monitor::analysis::{analyze, Analysis, Problems};
+use rtcredit_monitor::analysis::{analyze, Analysis, Problems, Unusable};
 use rtcredit_monitor::clock::{parse_hz, BadFrequency, Clock};
 use rtcredit_monitor::merge::{Merger, DEFAULT_LIMIT};
 use rtcredit_monitor::model::Model;
@@ -81,14 +81,24 @@ enum CliError {
     Plot(#[from] PlotError),
     #[error("cannot encode JSON: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("--interval must be a positive number of seconds")]
-    BadInterval,
+    #[error("--interval {0}: must be a number of seconds in {MIN_INTERVAL_S}..={MAX_INTERVAL_S}")]
+    BadInterval(f64),
+    #[error("{path}: {source}")]
+    Unusable { path: String, source: Unusable },
+    /// Standard output was closed (`| head`): not worth a message.
+    #[error("standard output closed")]
+    StdoutClosed,
 }
+
+/// Range of `live --interval`, seconds: a refresh per 10 ms at most, per hour at least.
+const MIN_INTERVAL_S: f64 = 0.01;
+/// See [`MIN_INTERVAL_S`].
+const MAX_INTERVAL_S: f64 = 3600.0;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(CliError::StdoutClosed) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rtcredit-monitor: {e}");
             ExitCode::FAILURE
@@ -131,23 +141,30 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Live { interval, idle } => {
-            if !(interval.is_finite() && interval > 0.0) {
-                return Err(CliError::BadInterval);
+            if !(MIN_INTERVAL_S..=MAX_INTERVAL_S).contains(&interval) {
+                return Err(CliError::BadInterval(interval));
             }
             live(Duration::from_secs_f64(interval), clock, idle)
         }
     }
 }
 
+/// Writes to standard output; a closed pipe (`| head`) ends the program quietly
+/// ([`CliError::StdoutClosed`], exit status 0).
 fn write_stdout(text: &str) -> Result<(), CliError> {
     let mut out = io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        // A closed pipe (`| head`) is not an error worth reporting.
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            Err(CliError::Write { path: PathBuf::from("standard output"), source: e })
-        }
-        _ => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(CliError::StdoutClosed),
+        Err(e) => Err(CliError::Write { path: PathBuf::from("standard output"), source: e }),
+        Ok(()) => Ok(()),
     }
+}
+
+/// The analysis, or an error naming the input when it is not worth a report.
+fn usable(analysis: Analysis, path: &Path) -> Result<Analysis, CliError> {
+    let name = if path == Path::new("-") { "standard input".to_string() } else { path.display().to_string() };
+    analysis.usable().map_err(|source| CliError::Unusable { path: name, source })?;
+    Ok(analysis)
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
@@ -163,7 +180,7 @@ fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
 /// known.
 fn read_trace(path: &Path, keep_segments: bool) -> Result<Analysis, CliError> {
     if path == Path::new("-") {
-        return Ok(analyze(io::stdin().lock(), keep_segments, |_| {}));
+        return usable(analyze(io::stdin().lock(), keep_segments, |_| {}), path);
     }
     let file = File::open(path).map_err(|source| CliError::Open { path: path.to_path_buf(), source })?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -182,7 +199,7 @@ fn read_trace(path: &Path, keep_segments: bool) -> Result<Analysis, CliError> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    Ok(analysis)
+    usable(analysis, path)
 }
 
 /// Records `live` holds back for ordering CPUs.
@@ -225,7 +242,7 @@ fn live(interval: Duration, clock: Option<Clock>, idle: bool) -> Result<(), CliE
                 while let Some(ready) = merger.pop() {
                     model.apply(&ready);
                 }
-                false
+                model.limit_hit.is_some()
             }
             Ok(Feed::Item(Err(error))) => {
                 problems.add(&error);
@@ -244,7 +261,8 @@ fn live(interval: Duration, clock: Option<Clock>, idle: bool) -> Result<(), CliE
                 model.apply(&ready);
             }
             model.finish();
-            let report = Report::build(&Analysis { model, stats, problems }, clock);
+            let analysis = usable(Analysis { model, stats, problems }, Path::new("-"))?;
+            let report = Report::build(&analysis, clock);
             return write_stdout(&report.to_table(idle));
         }
         if Instant::now() >= next_refresh {

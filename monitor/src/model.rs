@@ -30,6 +30,15 @@
 //! kept as a gap (CPU, how many, from which TSC to which).
 //!
 //! All times here are TSC cycles; [`crate::clock`] converts.
+//!
+//! **Bounded memory.** Every key the model adds comes from the input, so a crafted
+//! trace could name a new (domain, VCPU) in every record. The model tracks at most
+//! [`MAX_TRACKED_VCPUS`] VCPUs (a Xen 4.17 host has at most 32752 domains and far fewer
+//! VCPUs in practice); a record that would add one more is not applied and
+//! [`Model::limit_hit`] says so, which the analysis turns into an error. Per VCPU at
+//! most [`MAX_REASONS`] distinct refusal or demotion codes are counted (the core has
+//! fewer than ten); other codes, and unknown event ids beyond [`MAX_ANOMALY_KINDS`]
+//! kinds, are counted without their own entry.
 
 use std::collections::BTreeMap;
 
@@ -42,6 +51,29 @@ use crate::format::{
     TRC_TRACE_CPU_CHANGE, TRC_TRACE_WRAP_BUFFER,
 };
 use crate::reader::Record;
+
+/// Most (domain, VCPU) pairs the model tracks; see the module docs.
+pub const MAX_TRACKED_VCPUS: usize = 65_536;
+/// Most distinct RT_DENY (or RT_DEMOTE) codes counted per VCPU.
+pub const MAX_REASONS: usize = 16;
+/// Most distinct (event, problem) anomaly kinds kept.
+pub const MAX_ANOMALY_KINDS: usize = 4096;
+
+/// The input named more units than the model tracks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "byte {offset}: the trace names more than {MAX_TRACKED_VCPUS} (domain, VCPU) pairs (the next is d{dom}v{vcpu}); \
+     rtcredit-monitor tracks at most {MAX_TRACKED_VCPUS}, far more than a Xen host runs: is this a crafted or \
+     corrupted trace?"
+)]
+pub struct TooManyVcpus {
+    /// Byte offset of the record that would have added it.
+    pub offset: u64,
+    /// Its domain.
+    pub dom: u32,
+    /// Its VCPU.
+    pub vcpu: u32,
+}
 
 /// Number of priority slots: the five `Prio` values and "unknown".
 pub const PRIO_SLOTS: usize = 6;
@@ -190,6 +222,9 @@ pub struct EventCounts {
     pub without_time: u64,
     /// Records older than one already processed (CPU streams not mergeable).
     pub out_of_order: u64,
+    /// Refusal and demotion codes, and anomalies, counted without an entry of their own
+    /// (beyond [`MAX_REASONS`] per VCPU and [`MAX_ANOMALY_KINDS`]).
+    pub untracked: u64,
 }
 
 /// The model: feed it records in time order ([`Model::apply`]), then
@@ -215,6 +250,17 @@ pub struct Model {
     keep_segments: bool,
     /// (TSC, ns) of RT fires, for estimating the TSC rate.
     pub fire_points: Vec<(u64, u64)>,
+    /// Set when a record would have added a VCPU beyond [`MAX_TRACKED_VCPUS`].
+    pub limit_hit: Option<TooManyVcpus>,
+}
+
+/// Counts one more `reason`, unless the map already holds [`MAX_REASONS`] others.
+fn count_reason(reasons: &mut BTreeMap<u32, u64>, reason: u32, n: u64, untracked: &mut u64) {
+    if reasons.len() >= MAX_REASONS && !reasons.contains_key(&reason) {
+        *untracked += n;
+        return;
+    }
+    *reasons.entry(reason).or_insert(0) += n;
 }
 
 /// Adds time, saturating (a corrupted trace can have absurd timestamps).
@@ -247,10 +293,24 @@ impl Model {
     }
 
     fn anomaly(&mut self, record: &Record, what: &'static str) {
+        let key = (record.event, what);
+        if self.anomalies.len() >= MAX_ANOMALY_KINDS && !self.anomalies.contains_key(&key) {
+            self.counts.untracked += 1;
+            return;
+        }
         self.anomalies
-            .entry((record.event, what))
+            .entry(key)
             .or_insert(Anomaly { event: record.event, what, count: 0, first_offset: record.offset })
             .count += 1;
+    }
+
+    /// Whether `id` is tracked or may be added; if not, remembers the first refusal.
+    fn admit(&mut self, id: VcpuId, offset: u64) -> bool {
+        if self.vcpus.len() < MAX_TRACKED_VCPUS || self.vcpus.contains_key(&id) {
+            return true;
+        }
+        self.limit_hit.get_or_insert(TooManyVcpus { offset, dom: id.dom, vcpu: id.vcpu });
+        false
     }
 
     /// Applies one record; records should come in time order ([`crate::merge`]).
@@ -283,12 +343,15 @@ impl Model {
                 if let Some((old, new)) = runstate_change(record.event) {
                     self.counts.runstate_changes += 1;
                     match record.data().first() {
+                        Some(&word) if !self.admit(vcpu_from_packed(word), record.offset) => {}
                         Some(&word) => self.runstate(record.cpu, vcpu_from_packed(word), old, new, now),
                         None => self.anomaly(record, "too few data words"),
                     }
                 } else if record.event == TRC_SCHED_CONTINUE_RUNNING {
                     self.counts.other_sched_events += 1;
-                    if let Some(&word) = record.data().first() {
+                    if let Some(&word) =
+                        record.data().first().filter(|&&w| self.admit(vcpu_from_packed(w), record.offset))
+                    {
                         self.continue_running(record.cpu, vcpu_from_packed(word), now);
                     }
                 } else {
@@ -444,6 +507,9 @@ impl Model {
             self.anomaly(record, "domain or VCPU id out of range");
             return;
         }
+        if !self.admit(id, record.offset) {
+            return;
+        }
         match event {
             rt_events::SWITCH_IN | rt_events::PRIO_CHANGE => {
                 let value = if event == rt_events::SWITCH_IN { data[2] } else { data[3] };
@@ -468,7 +534,7 @@ impl Model {
                         // record (the core rate-limits RT_DENY); counted with the reason.
                         let n = 1 + data.get(3).map_or(0, |&untraced| u64::from(untraced));
                         v.rt.denies += n;
-                        *v.rt.deny_reasons.entry(data[2]).or_insert(0) += n;
+                        count_reason(&mut v.rt.deny_reasons, data[2], n, &mut self.counts.untracked);
                     }
                     rt_events::RT_DEGRADE => v.rt.degrades += 1,
                     rt_events::RT_FIRE => {
@@ -483,7 +549,7 @@ impl Model {
                     }
                     rt_events::RT_DEMOTE => {
                         v.rt.demotions += 1;
-                        *v.rt.demote_reasons.entry(data[2]).or_insert(0) += 1;
+                        count_reason(&mut v.rt.demote_reasons, data[2], 1, &mut self.counts.untracked);
                         // RT ends here even if no PRIO_CHANGE follows (the core drops
                         // RT without one when the RT budget runs out): until one says
                         // which class it fell to, the priority is unknown.

@@ -447,6 +447,14 @@ impl Report {
                 );
             }
         }
+        if self.counts.untracked > 0 {
+            let _ = writeln!(
+                out,
+                "\n{} record(s) with a refusal or demotion code, or an anomaly, beyond the kinds the monitor \
+                 keeps apart (crafted or corrupted trace?): counted, not listed",
+                self.counts.untracked
+            );
+        }
         let mismatches: u64 = self.rows.iter().filter(|r| r.vcpu.is_some()).map(|r| r.state_mismatches).sum();
         if mismatches > 0 {
             let _ = writeln!(

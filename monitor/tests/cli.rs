@@ -73,3 +73,68 @@ fn user_errors_say_what_to_do() {
     let out = monitor(&["--cpu-hz", "fast", "report", "x"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("k/M/G suffix"));
 }
+
+#[test]
+fn a_trace_naming_more_vcpus_than_tracked_is_refused_with_the_limit() {
+    let limit = rtcredit_monitor::model::MAX_TRACKED_VCPUS as u32;
+    let path = trace_file("flood.bin", &common::deny_flood(limit + 10));
+    let out = monitor(&["report", path.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("more than {limit} (domain, VCPU) pairs")), "{stderr}");
+    // Up to the limit it is an ordinary report.
+    let path = trace_file("at-limit.bin", &common::deny_flood(limit));
+    let out = monitor(&["report", path.to_str().expect("utf-8 path"), "--csv"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn input_that_is_all_garbage_is_an_error() {
+    let path = trace_file("garbage.bin", &[0xa5; 4096]);
+    for command in ["report", "plot"] {
+        let mut args = vec![command, path.to_str().expect("utf-8 path")];
+        let out_dir = path.with_file_name("garbage-plots");
+        if command == "plot" {
+            args.extend(["--out", out_dir.to_str().expect("utf-8")]);
+        }
+        let out = monitor(&args);
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("no trace record in 4096 bytes"), "{command}: {stderr}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_rtcredit-monitor"))
+        .args(["live", "--interval", "1"])
+        .stdin(std::fs::File::open(&path).expect("garbage file"))
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("standard input: no trace record"));
+}
+
+#[test]
+fn live_interval_is_range_checked() {
+    for bad in ["1e20", "0", "-1", "NaN", "inf", "0.001"] {
+        let out = monitor(&["live", &format!("--interval={bad}")]);
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--interval") && stderr.contains("0.01..=3600"), "{bad}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{bad}: {stderr}");
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let path = trace_file("pipe.bin", &common::synthetic_trace(256 * 1024, 2));
+    for format in ["--json", "--csv"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rtcredit-monitor"))
+            .args(["report", path.to_str().expect("utf-8 path"), format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("it ends");
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{format}");
+    }
+}

@@ -76,6 +76,17 @@ enum Command {
     },
 }
 
+impl CliError {
+    /// Whether this is a write to a closed pipe (the reader went away, e.g. `| head`).
+    fn is_closed_stdout(&self) -> bool {
+        match self {
+            CliError::Output(e) => e.kind() == std::io::ErrorKind::BrokenPipe,
+            CliError::Json(e) => e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe),
+            _ => false,
+        }
+    }
+}
+
 /// clap value parser for human durations.
 pub fn duration_arg(text: &str) -> Result<Duration, DurationError> {
     parse_duration(text)
@@ -98,6 +109,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // `rtsleep status | head -1`: a closed standard output ends the command quietly.
+        Err(err) if err.is_closed_stdout() => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("rtsleep: {err}");
             ExitCode::FAILURE

@@ -182,3 +182,21 @@ fn status_reports_a_file_that_is_not_the_device() {
     assert_eq!(report["device"], "unusable");
     assert!(report["device_error"].as_str().is_some_and(|e| e.contains("not an rtsleep device")), "{report}");
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    for args in [&["status"][..], &["status", "--json"], &["bench", "--loops", "50", "--period", "1ms"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rtsleep"))
+            .args(args)
+            .env("RTSLEEP_DEVICE", "/nonexistent/rtsleep")
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run rtsleep");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("ends");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked") && !stderr(&out).contains("Broken pipe"), "{args:?}");
+    }
+}

@@ -169,6 +169,39 @@ pub struct SleepArgs {
     pub remaining_ns: u64,
 }
 
+/// The absolute `CLOCK_MONOTONIC` deadline of a [`RTSLEEP_IOC_SLEEP`] request made at
+/// `now` (ns), or `None` when the module answers `EINVAL`: another clock, an unknown
+/// flag, or a relative deadline beyond the clock's range (`i64::MAX` ns). Absolute
+/// deadlines beyond that range are clamped to it (a sleep "forever"). Pure, so that the
+/// module's decoding is tested and fuzzed on the host.
+pub fn absolute_deadline(args: &SleepArgs, now: u64) -> Option<u64> {
+    const CLOCK_MAX: u64 = i64::MAX as u64;
+    if args.clock != RTSLEEP_CLOCK_MONOTONIC || args.flags & !RTSLEEP_F_KNOWN != 0 {
+        return None;
+    }
+    if args.flags & RTSLEEP_F_ABSOLUTE != 0 {
+        return Some(if args.deadline_ns < CLOCK_MAX { args.deadline_ns } else { CLOCK_MAX });
+    }
+    match now.checked_add(args.deadline_ns) {
+        Some(d) if d <= CLOCK_MAX => Some(d),
+        _ => None,
+    }
+}
+
+/// The user size of an `_IOR(0xE2, 2, n)` request with `n >= 64` (`RTSLEEP_IOC_INFO`,
+/// `RTSLEEP_IOC_INFO_EXT` and any later extension), else `None`: how the module tells
+/// an info request of any later, larger layout from every other command.
+pub fn info_request_size(cmd: u32) -> Option<usize> {
+    let size_mask = (1u32 << IOC_SIZEBITS) - 1;
+    let size = ((cmd >> IOC_SIZESHIFT) & size_mask) as usize;
+    let rest = ior(RTSLEEP_IOC_MAGIC, 2, 0);
+    if cmd & !(size_mask << IOC_SIZESHIFT) == rest && size >= core::mem::size_of::<DeviceInfo>() {
+        Some(size)
+    } else {
+        None
+    }
+}
+
 /// The only clock the device accepts (Linux's `CLOCK_MONOTONIC`).
 pub const RTSLEEP_CLOCK_MONOTONIC: u32 = 1;
 /// `deadline_ns` is absolute, not relative.

@@ -84,3 +84,26 @@ fn rt_states_and_flags_are_distinct() {
     assert_eq!(RTSLEEP_F_KNOWN, RTSLEEP_F_ABSOLUTE);
     assert_eq!(RTSLEEP_CLOCK_MONOTONIC, libc::CLOCK_MONOTONIC as u32);
 }
+
+#[test]
+fn sleep_requests_decode_to_an_absolute_deadline_or_einval() {
+    let args = |deadline_ns, clock, flags| SleepArgs { deadline_ns, clock, flags, remaining_ns: 0 };
+    let mono = RTSLEEP_CLOCK_MONOTONIC;
+    assert_eq!(absolute_deadline(&args(5, mono, 0), 100), Some(105));
+    assert_eq!(absolute_deadline(&args(5, mono, RTSLEEP_F_ABSOLUTE), 100), Some(5));
+    assert_eq!(absolute_deadline(&args(u64::MAX, mono, RTSLEEP_F_ABSOLUTE), 1), Some(i64::MAX as u64));
+    assert_eq!(absolute_deadline(&args(i64::MAX as u64, mono, 0), 1), None, "relative beyond the clock");
+    assert_eq!(absolute_deadline(&args(u64::MAX, mono, 0), 1), None, "relative overflow");
+    assert_eq!(absolute_deadline(&args(5, 0, 0), 1), None, "CLOCK_REALTIME");
+    assert_eq!(absolute_deadline(&args(5, mono, 1 << 7), 1), None, "unknown flag");
+}
+
+#[test]
+fn info_requests_of_any_size_from_64_are_recognised() {
+    assert_eq!(info_request_size(RTSLEEP_IOC_INFO), Some(64));
+    assert_eq!(info_request_size(ior(RTSLEEP_IOC_MAGIC, 2, 200)), Some(200));
+    assert_eq!(info_request_size(ior(RTSLEEP_IOC_MAGIC, 2, 63)), None, "smaller than the first layout");
+    assert_eq!(info_request_size(RTSLEEP_IOC_SLEEP), None);
+    assert_eq!(info_request_size(iowr(RTSLEEP_IOC_MAGIC, 2, 64)), None, "another direction");
+    assert_eq!(info_request_size(ior(RTSLEEP_IOC_MAGIC + 1, 2, 64)), None, "another magic");
+}

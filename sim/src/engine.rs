@@ -126,6 +126,10 @@ pub struct SimSpec {
     pub until_ns: u64,
     /// Stop as soon as every job-limited measured workload is finished.
     pub stop_when_measured_done: bool,
+    /// Keep every job's lateness and start (`Measurements::lateness_ns`, `starts_ns`)
+    /// besides the histogram: memory grows with the run, so only for bounded runs
+    /// whose per-job series are plotted (the paper's).
+    pub keep_series: bool,
 }
 
 /// What one domain did.
@@ -272,7 +276,8 @@ impl Simulator {
                 vcpus.push(VcpuState {
                     unit,
                     domain: index,
-                    workload: Workload::new(&vcpu.workload, root_rng.fork(stream), host_spec.rt_enabled),
+                    workload: Workload::new(&vcpu.workload, root_rng.fork(stream), host_spec.rt_enabled)
+                        .keep_series(spec.keep_series),
                     blocked: false,
                     remaining_ns: 0,
                     segment_started: false,

@@ -76,6 +76,21 @@ enum CliError {
     Json(#[from] serde_json::Error),
     #[error("cannot write {0}: {1}")]
     Write(String, std::io::Error),
+    /// Standard output was closed (`| head`): not worth a message.
+    #[error("standard output closed")]
+    StdoutClosed,
+}
+
+/// Writes to standard output; a closed pipe ends the program quietly
+/// ([`CliError::StdoutClosed`], exit status 0) instead of `println!`'s panic.
+fn print_stdout(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(CliError::StdoutClosed),
+        Err(e) => Err(CliError::Write("standard output".to_string(), e)),
+        Ok(()) => Ok(()),
+    }
 }
 
 /// Runs the `periods` experiment and writes `periods.md` and `periods.json` into `out`.
@@ -94,7 +109,7 @@ fn write_periods(out: &std::path::Path, seed: u64) -> Result<(), CliError> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(CliError::StdoutClosed) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("rtcredit-sim: {error}");
             ExitCode::FAILURE
@@ -137,7 +152,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
             write_paper(&out, &config, &results)?;
             write_periods(&out, seed)?;
             let total_time = started.elapsed();
-            println!("wrote {}", out.join("summary.md").display());
+            print_stdout(&format!("wrote {}\n", out.join("summary.md").display()))?;
             if timing {
                 let seconds = simulated.as_secs_f64();
                 eprintln!(
@@ -154,19 +169,17 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Periods { out, seed } => {
             write_periods(&out, seed)?;
-            println!("wrote {}", out.join("periods.md").display());
-            Ok(())
+            print_stdout(&format!("wrote {}\n", out.join("periods.md").display()))
         }
         Command::Run { scenario, json } => {
             let path = scenario.display().to_string();
             let loaded = Scenario::load(&scenario)?;
             let results = loaded.run(&path)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&results)?);
+                print_stdout(&(serde_json::to_string_pretty(&results)? + "\n"))
             } else {
-                print!("{}", render_text(&results));
+                print_stdout(&render_text(&results))
             }
-            Ok(())
         }
     }
 }

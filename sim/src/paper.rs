@@ -171,6 +171,7 @@ pub fn paper_spec(config: &PaperConfig, run: &PaperRun) -> SimSpec {
         // Generous: a run stops when the measured task is done.
         until_ns: ideal_ns.saturating_mul(20).saturating_add(1_000 * MS),
         stop_when_measured_done: true,
+        keep_series: true,
     }
 }
 

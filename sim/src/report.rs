@@ -8,7 +8,7 @@
 use rtcredit::Prio;
 
 use crate::engine::{DomainReport, SimReport};
-use crate::stats::{ns_to_ms, ns_to_s, percent, summarize_ns, LatencySummary};
+use crate::stats::{ns_to_ms, ns_to_s, percent, LatencyHistogram, LatencySummary};
 
 /// Run time of a domain at each priority, in milliseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
@@ -62,13 +62,14 @@ pub struct RunSummary {
     pub domains: Vec<DomainSummary>,
 }
 
-/// A run's summary plus the raw series the plots need.
+/// A run's summary plus the raw series the plots need (empty unless the run kept
+/// them: `SimSpec::keep_series`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunOutcome {
     pub summary: RunSummary,
-    /// Lateness of each job of the measured domain, ns.
+    /// Lateness of each job of the measured domain's VCPUs, ns.
     pub lateness_ns: Vec<u64>,
-    /// Start of each job of the measured domain, ns.
+    /// Start of each job of the measured domain's first VCPU, ns.
     pub starts_ns: Vec<u64>,
 }
 
@@ -82,8 +83,15 @@ fn prio_time(domain: &DomainReport) -> PrioTimeMs {
     }
 }
 
-/// All lateness samples of a domain, every VCPU.
-fn domain_lateness(domain: &DomainReport) -> Vec<u64> {
+/// The lateness of a domain's jobs, every VCPU.
+fn domain_lateness(domain: &DomainReport) -> LatencyHistogram {
+    let mut all = LatencyHistogram::new();
+    domain.measurements.iter().for_each(|m| all.merge(&m.lateness));
+    all
+}
+
+/// The kept per-job lateness series of a domain, every VCPU.
+fn domain_lateness_series(domain: &DomainReport) -> Vec<u64> {
     domain.measurements.iter().flat_map(|m| m.lateness_ns.iter().copied()).collect()
 }
 
@@ -93,34 +101,32 @@ pub fn summarize(policy: &str, hog_share_pct: u32, report: &SimReport) -> RunOut
     let domains: Vec<DomainSummary> = report
         .domains
         .iter()
-        .map(|d| {
-            let lateness = domain_lateness(d);
-            DomainSummary {
-                name: d.name.clone(),
-                workload: d.workload,
-                cpu_share_pct: percent(d.cpu_ns, length),
-                prio_time_ms: prio_time(d),
-                runs: d.runs,
-                boosts: d.boosts,
-                rt_fires: d.rt_fires,
-                rt_requests: d.rt_requests,
-                rt_granted: d.rt_granted,
-                rt_degraded: d.rt_degraded,
-                rt_denied: d.rt_denied,
-                rtsleep_refused: d.rtsleep_errors,
-                jobs: d.measurements.iter().map(|m| m.jobs_done).sum(),
-                lateness_us: d.measured.then(|| summarize_ns(&lateness)),
-            }
+        .map(|d| DomainSummary {
+            name: d.name.clone(),
+            workload: d.workload,
+            cpu_share_pct: percent(d.cpu_ns, length),
+            prio_time_ms: prio_time(d),
+            runs: d.runs,
+            boosts: d.boosts,
+            rt_fires: d.rt_fires,
+            rt_requests: d.rt_requests,
+            rt_granted: d.rt_granted,
+            rt_degraded: d.rt_degraded,
+            rt_denied: d.rt_denied,
+            rtsleep_refused: d.rtsleep_errors,
+            jobs: d.measurements.iter().map(|m| m.jobs_done).sum(),
+            lateness_us: d.measured.then(|| domain_lateness(d).summary()),
         })
         .collect();
     let measured = report.domains.iter().find(|d| d.measured);
+    let lateness = measured.map(domain_lateness).unwrap_or_default();
     let (lateness_ns, starts_ns, completion_ns, ideal_ns, measured_cpu) = match measured {
         Some(d) => {
             let first = d.measurements.first();
             let completion =
                 first.and_then(|m| Some(m.last_finish_ns?.saturating_sub(m.first_release_ns?))).unwrap_or(0);
             (
-                domain_lateness(d),
+                domain_lateness_series(d),
                 first.map(|m| m.starts_ns.clone()).unwrap_or_default(),
                 completion,
                 d.ideal_completion_ns.unwrap_or(0),
@@ -139,7 +145,7 @@ pub fn summarize(policy: &str, hog_share_pct: u32, report: &SimReport) -> RunOut
         summary: RunSummary {
             policy: policy.to_string(),
             hog_share_pct,
-            lateness_us: summarize_ns(&lateness_ns),
+            lateness_us: lateness.summary(),
             completion_s: ns_to_s(completion_ns),
             ideal_completion_s: ns_to_s(ideal_ns),
             hog_cpu_share_pct,

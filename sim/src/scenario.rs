@@ -383,6 +383,7 @@ impl Scenario {
             seed: self.seed,
             until_ns: self.duration_ms * MS,
             stop_when_measured_done: false,
+            keep_series: false,
         }
     }
 

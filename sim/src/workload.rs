@@ -47,6 +47,7 @@
 use std::collections::VecDeque;
 
 use crate::rng::SplitMix64;
+use crate::stats::LatencyHistogram;
 
 /// Work that never ends (a hog's segment).
 pub const ENDLESS_NS: u64 = u64::MAX;
@@ -133,11 +134,20 @@ pub enum Step {
 }
 
 /// What a workload measured.
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// The lateness of every job goes into a fixed-resolution histogram
+/// ([`LatencyHistogram`]), whose memory does not grow with the simulated time. The
+/// per-job series (lateness and start of each job, for the paper's per-period plots)
+/// are kept only when asked ([`Workload::keep_series`]): they grow with every job.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Measurements {
-    /// Per job (or packet): start of its work minus its deadline (or arrival), ns.
+    /// Start of each job's (or packet's) work minus its deadline (or arrival), ns.
+    pub lateness: LatencyHistogram,
+    /// Whether `lateness_ns` and `starts_ns` are kept.
+    pub keep_series: bool,
+    /// Per job, if `keep_series`: the lateness, ns.
     pub lateness_ns: Vec<u64>,
-    /// Per job: when its work started (for arrival-interval series).
+    /// Per job, if `keep_series`: when its work started (for arrival-interval series).
     pub starts_ns: Vec<u64>,
     /// Deadline (or arrival) of the first job.
     pub first_release_ns: Option<u64>,
@@ -145,6 +155,31 @@ pub struct Measurements {
     pub last_finish_ns: Option<u64>,
     /// Jobs completed.
     pub jobs_done: u64,
+}
+
+impl Default for Measurements {
+    fn default() -> Measurements {
+        Measurements {
+            lateness: LatencyHistogram::new(),
+            keep_series: true,
+            lateness_ns: Vec::new(),
+            starts_ns: Vec::new(),
+            first_release_ns: None,
+            last_finish_ns: None,
+            jobs_done: 0,
+        }
+    }
+}
+
+impl Measurements {
+    /// A job's work started at `start_ns`, `lateness_ns` after its deadline (or arrival).
+    fn record(&mut self, lateness_ns: u64, start_ns: u64) {
+        self.lateness.record(lateness_ns);
+        if self.keep_series {
+            self.lateness_ns.push(lateness_ns);
+            self.starts_ns.push(start_ns);
+        }
+    }
 }
 
 /// Progress of a job-based workload (periodic task, duty-cycle hog).
@@ -315,6 +350,13 @@ impl Workload {
         self.measured
     }
 
+    /// Whether to keep the per-job series besides the histogram (default: yes); a
+    /// long run should not ([`Measurements`]).
+    pub fn keep_series(mut self, keep: bool) -> Workload {
+        self.measurements.keep_series = keep;
+        self
+    }
+
     pub fn measurements(&self) -> &Measurements {
         &self.measurements
     }
@@ -403,8 +445,7 @@ impl Workload {
                 if let JobState::Computing { deadline_ns, started } = &mut jobs.state {
                     if !*started {
                         *started = true;
-                        measurements.lateness_ns.push(at.saturating_sub(*deadline_ns));
-                        measurements.starts_ns.push(at);
+                        measurements.record(at.saturating_sub(*deadline_ns), at);
                     }
                 }
             }
@@ -412,8 +453,7 @@ impl Workload {
                 if let Some((arrival, started)) = &mut packets.handling {
                     if !*started {
                         *started = true;
-                        measurements.lateness_ns.push(at.saturating_sub(*arrival));
-                        measurements.starts_ns.push(at);
+                        measurements.record(at.saturating_sub(*arrival), at);
                     }
                 }
             }

@@ -28,6 +28,7 @@ fn spec(policy: Policy, pcpus: u32, domains: Vec<DomainSpec>, until_ns: u64) -> 
         seed: 9,
         until_ns,
         stop_when_measured_done: false,
+        keep_series: true,
     }
 }
 

@@ -80,8 +80,8 @@ pub enum Command {
     /// @introduceDomain).
     Watch {
         policy: PathBuf,
-        /// Also re-apply every SECONDS (and poll only, if xenstore is unreachable).
-        #[arg(long, value_name = "SECONDS")]
+        /// Also re-apply every SECONDS, 1..=86400 (and poll only, if xenstore is unreachable).
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
         poll: Option<u64>,
     },
     /// Print the Xen command-line words for sched=rtcredit; check a GRUB file.
@@ -123,8 +123,19 @@ pub struct Timing {
 /// Opens the backend when a command needs one (`boot-args` does not).
 pub type Opener<'a> = &'a mut dyn FnMut() -> Result<Box<dyn Backend>>;
 
+/// The `path` of an [`Error::Io`] on standard output.
+const STDOUT: &str = "stdout";
+
 fn emit(out: &mut dyn Write, text: &str) -> Result<()> {
-    out.write_all(text.as_bytes()).map_err(|source| Error::Io { path: "stdout".to_string(), source })
+    out.write_all(text.as_bytes()).map_err(|source| Error::Io { path: STDOUT.to_string(), source })
+}
+
+impl Error {
+    /// Whether this is [`emit`] writing to a closed pipe (`| head`): `main` ends
+    /// quietly then, with status 0.
+    pub fn is_closed_stdout(&self) -> bool {
+        matches!(self, Error::Io { path, source } if path == STDOUT && source.kind() == std::io::ErrorKind::BrokenPipe)
+    }
 }
 
 /// Runs one command; returns the exit status (0, or 1 when `boot-args --check-grub`

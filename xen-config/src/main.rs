@@ -21,6 +21,8 @@ fn main() -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     match run(cli, &mut open, &mut stdout) {
         Ok(status) => ExitCode::from(status as u8),
+        // `rtcredit-ctl boot-args | head -0`: a closed standard output ends it quietly.
+        Err(error) if error.is_closed_stdout() => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("rtcredit-ctl: error: {error}");
             ExitCode::FAILURE

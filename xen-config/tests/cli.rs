@@ -412,3 +412,48 @@ fn the_binary_without_xen_says_not_dom0() {
     let out = Command::new(bin).args(["dom", "--rt", "maybe"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "clap's usage error");
 }
+
+#[test]
+fn a_large_policy_still_names_the_right_line_and_column() {
+    // 40k rules, then a duplicate of the first: positions come from one line index.
+    let mut text = String::new();
+    for i in 0..40_000 {
+        text.push_str(&format!("[[domain]]\nmatch = \"vm{i}\"\ncap = 1\n"));
+    }
+    text.push_str("[[domain]]\nmatch = \"vm0\"\ncap = 2\n");
+    let file = policy(&text);
+    let (status, _) = ctl(&mut host(), &["apply", file.path().to_str().unwrap()]);
+    let error = status.unwrap_err();
+    assert!(error.ends_with(":120002:9: a second rule for \"vm0\" (the first is at line 2)"), "{error}");
+    // A multi-byte character before the error counts as one column.
+    let file = policy("[[domain]]\nmatch = \"ä\"\nrt = \"ja\"\n");
+    let (status, _) = ctl(&mut host(), &["apply", file.path().to_str().unwrap()]);
+    assert!(status.unwrap_err().contains(":3:6: rt must be"));
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rtcredit-ctl"))
+        .args(["boot-args", "--slice-ms", "10"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ends");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn watch_poll_is_range_checked() {
+    for bad in ["0", "86401", "18446744073709551615"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_rtcredit-ctl"))
+            .args(["watch", "/nonexistent/policy.toml", "--poll", bad])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--poll") && stderr.contains("1..=86400"), "{bad}: {stderr}");
+    }
+}

@@ -135,3 +135,15 @@ pub fn synthetic_trace(target_bytes: usize, cpus: u32) -> Vec<u8> {
     }
     trace.bytes
 }
+
+/// A crafted trace: `records` RT_DENY records on CPU 0, each naming a new (domain,
+/// VCPU) pair, as an attacker would write to make a reader track without bound.
+pub fn deny_flood(records: u32) -> Vec<u8> {
+    let mut trace = TraceWriter::new();
+    trace.window(0, |w| {
+        for i in 0..records {
+            w.ours(1_000 + u64::from(i), rtcredit::trace::RT_DENY, &[i % 0x7fff, i / 0x7fff, 1]);
+        }
+    });
+    trace.bytes
+}

@@ -87,9 +87,18 @@ pub fn read_boot(path: &Path) -> Result<Boot, ReportError> {
     };
     let mut bytes = std::fs::read(path).map_err(|source| ReportError::Read { path: path.into(), source })?;
     if path.extension().is_some_and(|x| x == "gz") {
+        // Bounded like the files inside a log (serial::MAX_LOG_BYTES): a bomb stops here.
         let mut plain = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes.as_slice()), &mut plain)
-            .map_err(|source| ReportError::Read { path: path.into(), source })?;
+        let limit = serial::MAX_LOG_BYTES as u64;
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(flate2::read::GzDecoder::new(bytes.as_slice()), limit + 1),
+            &mut plain,
+        )
+        .map_err(|source| ReportError::Read { path: path.into(), source })?;
+        if plain.len() as u64 > limit {
+            let source = std::io::Error::other(format!("decompresses to more than {limit} bytes, the limit of a log"));
+            return Err(ReportError::Read { path: path.into(), source });
+        }
         bytes = plain;
     }
     let text = String::from_utf8_lossy(&bytes);

@@ -12,12 +12,26 @@
 //!
 //! and are accepted only when the decoded size and MD5 match: a console line broken by
 //! a kernel message must not turn into a wrong number.
+//!
+//! **Bounded memory.** A log is input from a guest-controlled console, so the size a
+//! header announces is checked before anything is decompressed: at most
+//! [`MAX_FILE_BYTES`] per file and [`MAX_TOTAL_BYTES`] for all files of a log, and the
+//! decompressor stops one byte past the announced size, so a gzip bomb costs at most
+//! that much memory and is refused with [`SerialError::Size`].
 
 use std::collections::BTreeMap;
 use std::io::Read;
 
 use base64::Engine;
 use md5::{Digest, Md5};
+
+/// Largest file a log may carry, decoded (dom0 sends JSON results and a short
+/// xentrace capture: a few MiB).
+pub const MAX_FILE_BYTES: usize = 64 << 20;
+/// Largest total of decoded files in one log.
+pub const MAX_TOTAL_BYTES: usize = 256 << 20;
+/// Largest serial log, after decompression when it is stored gzip'd (`.log.gz`).
+pub const MAX_LOG_BYTES: usize = 512 << 20;
 
 /// What is wrong with a serial log. Each names the line (1-based) it is about.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -36,6 +50,8 @@ pub enum SerialError {
     Unterminated { line: usize, name: String },
     #[error("line {line}: a second file starts ('{name}') inside file '{open}'")]
     Nested { line: usize, name: String, open: String },
+    #[error("line {line}: file '{name}' announces {bytes} bytes, above the limit of {limit} ({what})")]
+    TooLarge { line: usize, name: String, bytes: usize, limit: usize, what: &'static str },
 }
 
 /// One measuring-domU boot as dom0 announced it.
@@ -101,12 +117,15 @@ impl OpenFile {
         let gz = base64::engine::general_purpose::STANDARD
             .decode(self.base64.as_bytes())
             .map_err(|e| SerialError::Base64 { line: end_line, name: name.clone(), reason: e.to_string() })?;
-        let mut data = Vec::new();
-        flate2::read::GzDecoder::new(gz.as_slice()).read_to_end(&mut data).map_err(|e| SerialError::Gzip {
-            line: end_line,
-            name: name.clone(),
-            reason: e.to_string(),
-        })?;
+        // One byte more than announced is enough to tell that it does not match.
+        let mut data = Vec::with_capacity(self.bytes);
+        flate2::read::GzDecoder::new(gz.as_slice())
+            .take(self.bytes as u64 + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| SerialError::Gzip { line: end_line, name: name.clone(), reason: e.to_string() })?;
+        if data.len() > self.bytes {
+            return Err(SerialError::Size { line: end_line, name, got: data.len(), want: self.bytes });
+        }
         if data.len() != self.bytes {
             return Err(SerialError::Size { line: end_line, name, got: data.len(), want: self.bytes });
         }
@@ -118,10 +137,32 @@ impl OpenFile {
     }
 }
 
-/// Parses a whole serial log (CR LF or LF line ends).
+/// How much decoded file data a log may carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Per file, decoded.
+    pub file_bytes: usize,
+    /// All files of one log together, decoded.
+    pub total_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { file_bytes: MAX_FILE_BYTES, total_bytes: MAX_TOTAL_BYTES }
+    }
+}
+
+/// Parses a whole serial log (CR LF or LF line ends) with the default [`Limits`].
 pub fn parse(text: &str) -> Result<BootLog, SerialError> {
+    parse_with_limits(text, Limits::default())
+}
+
+/// Parses a whole serial log, refusing files beyond `limits`.
+pub fn parse_with_limits(text: &str, limits: Limits) -> Result<BootLog, SerialError> {
     let mut log = BootLog::default();
     let mut open: Option<OpenFile> = None;
+    // Decoded bytes announced by the files accepted or open so far.
+    let mut announced_total = 0usize;
     for (index, raw) in text.lines().enumerate() {
         let line_no = index + 1;
         let raw = raw.trim_end_matches('\r');
@@ -144,9 +185,19 @@ pub fn parse(text: &str) -> Result<BootLog, SerialError> {
         let what = "E2E marker";
         if let Some(rest) = marker.strip_prefix("E2E-FILE-BEGIN") {
             let name = field(rest, "name").ok_or(SerialError::Field { line: line_no, what, field: "name" })?;
+            let bytes: usize = number(rest, "bytes", line_no, "E2E-FILE-BEGIN")?;
+            let too_large =
+                |limit, what| SerialError::TooLarge { line: line_no, name: name.to_string(), bytes, limit, what };
+            if bytes > limits.file_bytes {
+                return Err(too_large(limits.file_bytes, "per file"));
+            }
+            announced_total = announced_total.saturating_add(bytes);
+            if announced_total > limits.total_bytes {
+                return Err(too_large(limits.total_bytes, "all files of a log"));
+            }
             open = Some(OpenFile {
                 name: name.to_string(),
-                bytes: number(rest, "bytes", line_no, "E2E-FILE-BEGIN")?,
+                bytes,
                 md5: field(rest, "md5")
                     .ok_or(SerialError::Field { line: line_no, what: "E2E-FILE-BEGIN", field: "md5" })?
                     .to_string(),

@@ -218,3 +218,36 @@ fn mixed_work_asks_for_three_times_below_credit2() {
     assert!(far.met, "0.25 ms against credit2's 1.0 ms is 4x below: {}", far.detail);
     assert!(far.what.contains("mixed work"), "{}", far.what);
 }
+
+/// A file block whose header announces `announced` bytes but whose gzip holds `data`.
+fn lying_block(name: &str, announced: usize, data: &[u8]) -> String {
+    let honest = block(name, data);
+    honest.replacen(&format!("bytes={}", data.len()), &format!("bytes={announced}"), 1)
+}
+
+#[test]
+fn a_gzip_bomb_is_refused_without_inflating_it() {
+    // 8 MiB of zeros compress to about 8 KiB; the header claims 1000 bytes. The
+    // decoder stops one byte past the announced size.
+    let bomb = vec![0u8; 8 << 20];
+    let err = serial::parse(&lying_block("bomb.json", 1000, &bomb)).unwrap_err();
+    assert!(matches!(&err, SerialError::Size { name, got: 1001, want: 1000, .. } if name == "bomb.json"), "{err}");
+}
+
+#[test]
+fn a_file_announcing_more_than_the_limits_is_refused_before_decoding() {
+    let limit = serial::MAX_FILE_BYTES;
+    let err = serial::parse(&lying_block("big.bin", limit + 1, b"small")).unwrap_err();
+    assert!(matches!(err, SerialError::TooLarge { line: 1, bytes, .. } if bytes == limit + 1), "{err}");
+    assert!(err.to_string().contains("above the limit of 67108864 (per file)"), "{err}");
+    // Files each under the limit, but too many in one log.
+    let limits = serial::Limits { file_bytes: 100, total_bytes: 250 };
+    let log: String = (0..3).map(|i| block(&format!("f{i}"), &[i as u8; 100])).collect();
+    let err = serial::parse_with_limits(&log, limits).unwrap_err();
+    assert!(matches!(&err, SerialError::TooLarge { name, what: "all files of a log", .. } if name == "f2"), "{err}");
+    assert_eq!(
+        serial::parse_with_limits(&log[..log.find("E2E-FILE-BEGIN name=f2").unwrap()], limits)
+            .map(|log| log.files.len()),
+        Ok(2)
+    );
+}

@@ -1,5 +1,6 @@
 //! Any bytes through the reader, the merge, the model and the report: no panic, and
-//! the reader accounts for every byte (read as records or skipped).
+//! the reader accounts for every byte (read as records or skipped) unless the model's
+//! VCPU limit stopped it.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -8,7 +9,11 @@ use rtcredit_monitor::{analyze, Report};
 fuzz_target!(|data: &[u8]| {
     let analysis = analyze(data, true, |_| {});
     let stats = analysis.stats;
-    assert_eq!(stats.bytes, data.len() as u64, "every byte consumed");
+    if analysis.model.limit_hit.is_none() {
+        assert_eq!(stats.bytes, data.len() as u64, "every byte consumed");
+    }
+    assert!(analysis.model.vcpus.len() <= rtcredit_monitor::model::MAX_TRACKED_VCPUS);
+    let _ = analysis.usable();
     assert!(stats.skipped_bytes <= stats.bytes);
     let report = Report::build(&analysis, None);
     let _ = report.to_table(true);
