@@ -117,13 +117,17 @@ pub fn read_boot(path: &Path) -> Result<Boot, ReportError> {
         }
     }
     let trace = log.files.get(&format!("trace-{scheduler}.bin")).cloned();
-    // dom0 says "config NAME: ..." before each configuration's runs; the traced run is
-    // the last, so the last such line names its hogs.
+    // dom0 says "config NAME: N hog(s) at cap C: IDS" before each configuration's runs,
+    // the traced run's included; that one is the last. Logs older than this line did not
+    // announce the traced run's hogs: their traced run is left out rather than named
+    // after the configuration before it.
     let trace_hogs = log
         .notes
         .iter()
         .rev()
-        .find_map(|n| n.strip_prefix("config ").and_then(|rest| rest.split(':').next()).and_then(Hogs::parse));
+        .find(|n| n.starts_with("config "))
+        .filter(|n| n.contains(" at cap "))
+        .and_then(|n| n.strip_prefix("config ")?.split(':').next().and_then(Hogs::parse));
     let trace_run = match trace_hogs {
         Some(hogs) => results::trace_run(&log, &scheduler, &tag, hogs).transpose()?,
         None => None,
