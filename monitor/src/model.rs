@@ -23,6 +23,17 @@
 //! RT budget was spent; ours always follows a running unit's `RT_DEMOTE` with one). RT requests granted, denied and degraded, RT fires (with the
 //! timer's lateness) and demotions are counted per VCPU.
 //!
+//! **Deadline-to-run latency** is the RT path's own figure, per period: from the
+//! deadline a VCPU asked for (`RT_GRANT` carries it) to the next time the VCPU runs.
+//! `RT_FIRE` is where it is measured from: it comes at the deadline plus the timer's
+//! lateness (its data), and says what the VCPU was doing then. Running already: the
+//! latency is the timer's lateness. Blocked or queued: the lateness plus the time
+//! until the VCPU next starts running. The wake-to-run figure above sees only the
+//! blocked case; a VCPU that was preempted (runnable) when its deadline came would
+//! be missing from it, which is the case RT is for. A fire whose lateness saturated
+//! (32 bits), or one that a second fire overtakes before the VCPU ran, is counted in
+//! `deadline_unmatched` and not measured.
+//!
 //! **Other events** are counted: Xen's own other scheduler events, other
 //! schedulers' events, other classes (HVM, PV, ...). Event ids that no Xen 4.17 or
 //! RT-Credit definition explains, and our events with too few data words, are
@@ -161,6 +172,10 @@ pub struct VcpuHistory {
     pub switch_ins_at: [u64; 5],
     /// Wake-to-run latencies, cycles, in the order they happened.
     pub wake_latencies: Vec<u64>,
+    /// Deadline-to-run latencies of RT periods, in the order they happened.
+    pub deadline_runs: Vec<DeadlineRun>,
+    /// RT fires that could not be measured (see the module docs).
+    pub deadline_unmatched: u64,
     /// RT and priority counters.
     pub rt: RtCounters,
     /// Runstate changes whose old state disagreed with the model (lost records).
@@ -173,6 +188,26 @@ pub struct VcpuHistory {
     run_start: u64,
     wake_at: Option<u64>,
     last_deadline_ns: Option<u64>,
+    /// An RT fire waiting for the VCPU to run: (TSC of the fire, the timer's lateness).
+    fired: Option<(u64, u64)>,
+}
+
+/// One RT period's deadline-to-run latency, in two parts because the TSC rate is known
+/// only once the whole trace is read: the RT timer's lateness at the fire (ns) and the
+/// TSC cycles from the fire to the VCPU's next start of running (0 if it was running).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DeadlineRun {
+    /// The RT timer's lateness at the fire, ns.
+    pub fire_late_ns: u64,
+    /// From the fire to the next start of running, TSC cycles.
+    pub cycles_to_run: u64,
+}
+
+impl DeadlineRun {
+    /// The latency in ns, the cycles converted by `cycles_to_ns`.
+    pub fn total_ns(&self, cycles_to_ns: impl Fn(u64) -> u64) -> u64 {
+        self.fire_late_ns.saturating_add(cycles_to_ns(self.cycles_to_run))
+    }
 }
 
 /// An event id the model could not use, aggregated.
@@ -262,6 +297,9 @@ fn count_reason(reasons: &mut BTreeMap<u32, u64>, reason: u32, n: u64, untracked
     }
     *reasons.entry(reason).or_insert(0) += n;
 }
+
+/// `RT_FIRE`'s state word for a VCPU that is running (0 blocked, 1 queued).
+const FIRE_STATE_RUNNING: u32 = 2;
 
 /// Adds time, saturating (a corrupted trace can have absurd timestamps).
 fn add(total: &mut u64, more: u64) {
@@ -437,6 +475,10 @@ impl Model {
                 if let Some(woke) = v.wake_at.take() {
                     v.wake_latencies.push(now.saturating_sub(woke));
                 }
+                if let Some((fired_at, late)) = v.fired.take() {
+                    v.deadline_runs
+                        .push(DeadlineRun { fire_late_ns: late, cycles_to_run: now.saturating_sub(fired_at) });
+                }
             }
             Runstate::Runnable if matches!(old, Runstate::Blocked | Runstate::Offline) => v.wake_at = Some(now),
             _ => v.wake_at = None,
@@ -541,6 +583,17 @@ impl Model {
                         v.rt.fires += 1;
                         let late = u64::from(data[3]);
                         v.rt.max_fire_lateness_ns = v.rt.max_fire_lateness_ns.max(late);
+                        // Deadline to run: now if it runs, else at its next start.
+                        if v.fired.take().is_some() {
+                            v.deadline_unmatched += 1;
+                        }
+                        if data[3] == u32::MAX {
+                            v.deadline_unmatched += 1;
+                        } else if data[2] == FIRE_STATE_RUNNING && v.state == Some(Runstate::Running) {
+                            v.deadline_runs.push(DeadlineRun { fire_late_ns: late, cycles_to_run: 0 });
+                        } else {
+                            v.fired = Some((now, late));
+                        }
                         if let Some(deadline) = v.last_deadline_ns.take() {
                             if data[3] != u32::MAX {
                                 self.fire_points.push((now, deadline.saturating_add(late)));

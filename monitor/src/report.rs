@@ -15,7 +15,7 @@ use rtcredit::prio::Prio;
 use crate::analysis::{Analysis, Problems};
 use crate::clock::Clock;
 use crate::format::{Runstate, DOMID_IDLE};
-use crate::model::{Anomaly, EventCounts, RtCounters, VcpuHistory, VcpuId, PRIO_SLOTS, UNKNOWN_PRIO};
+use crate::model::{Anomaly, DeadlineRun, EventCounts, RtCounters, VcpuHistory, VcpuId, PRIO_SLOTS, UNKNOWN_PRIO};
 use crate::reader::ReadStats;
 
 /// Time at each priority, in the report's unit.
@@ -102,6 +102,12 @@ pub struct Row {
     pub offline_time: u64,
     /// Wake-to-run latency.
     pub wake_latency: Latency,
+    /// Deadline-to-run latency of RT periods (see `crate::model`); its values are
+    /// `None` when the TSC rate is unknown (the fire's lateness is in ns, the rest in
+    /// cycles).
+    pub deadline_latency: Latency,
+    /// RT fires that could not be measured for `deadline_latency`.
+    pub deadline_unmatched: u64,
     /// RT counters.
     pub rt: RtCounters,
     /// Runstate records that disagreed with the model (records were lost).
@@ -196,8 +202,30 @@ struct Totals {
     switch_ins_at: [u64; 5],
     scheduled: u64,
     latencies: Vec<u64>,
+    deadline_runs: Vec<DeadlineRun>,
+    deadline_unmatched: u64,
     rt: RtCounters,
     mismatches: u64,
+}
+
+/// Deadline-to-run latencies in ns, sorted; `None` when the TSC rate is unknown.
+pub fn deadline_latencies_ns(runs: &[DeadlineRun], clock: &Clock) -> Option<Vec<u64>> {
+    clock.hz?;
+    let mut ns: Vec<u64> = runs.iter().map(|r| r.total_ns(|c| clock.to_unit(c))).collect();
+    ns.sort_unstable();
+    Some(ns)
+}
+
+fn deadline_latency(runs: &[DeadlineRun], clock: &Clock) -> Latency {
+    match deadline_latencies_ns(runs, clock) {
+        Some(ns) => Latency {
+            count: ns.len() as u64,
+            p50: nearest_rank(&ns, 50),
+            p99: nearest_rank(&ns, 99),
+            max: ns.last().copied(),
+        },
+        None => Latency { count: runs.len() as u64, ..Latency::default() },
+    }
 }
 
 impl Totals {
@@ -214,6 +242,8 @@ impl Totals {
         }
         self.scheduled += v.times_scheduled;
         self.latencies.extend_from_slice(&v.wake_latencies);
+        self.deadline_runs.extend_from_slice(&v.deadline_runs);
+        self.deadline_unmatched += v.deadline_unmatched;
         add_rt(&mut self.rt, &v.rt);
         self.mismatches += v.state_mismatches;
     }
@@ -255,6 +285,8 @@ impl Totals {
             blocked_time: clock.to_unit(self.blocked),
             offline_time: clock.to_unit(self.offline),
             wake_latency: latency(self.latencies, clock),
+            deadline_latency: deadline_latency(&self.deadline_runs, clock),
+            deadline_unmatched: self.deadline_unmatched,
             rt: self.rt,
             state_mismatches: self.mismatches,
         }
@@ -338,6 +370,10 @@ impl Report {
             format!("P50({lat_unit})"),
             format!("P99({lat_unit})"),
             format!("MAX({lat_unit})"),
+            "DL-RUNS".to_string(),
+            format!("DL-P50({lat_unit})"),
+            format!("DL-P99({lat_unit})"),
+            format!("DL-MAX({lat_unit})"),
             "GRANT".to_string(),
             "DENY".to_string(),
             "FIRE".to_string(),
@@ -366,6 +402,10 @@ impl Report {
                 lat(row.wake_latency.p50),
                 lat(row.wake_latency.p99),
                 lat(row.wake_latency.max),
+                row.deadline_latency.count.to_string(),
+                lat(row.deadline_latency.p50),
+                lat(row.deadline_latency.p99),
+                lat(row.deadline_latency.max),
                 row.rt.grants.to_string(),
                 row.rt.denies.to_string(),
                 row.rt.fires.to_string(),

@@ -7,25 +7,32 @@
 # period by default) once with plain sleeps and once through /dev/rtsleep. Then build
 # the report.
 #
-#   tests/e2e/run.sh [--sched LIST] [--loops N | --paper] [--configs LIST] [--period US] [--boots K]
-#                    [--out DIR] [--trace-secs S] [--timeout S] [--clock icount|host]
-#                    [--shift N] [--report-only] [--verbose]
+#   tests/e2e/run.sh [--sched LIST] [--loops N | --paper | --soak MINUTES] [--configs LIST]
+#                    [--period US] [--workload W] [--boots K] [--jobs N] [--out DIR] [--trace-secs S] [--trace-config C]
+#                    [--timeout S] [--clock icount|host] [--shift N] [--report-only] [--verbose]
 #
 #   --sched LIST     comma-separated schedulers (default credit,credit2,rtcredit; rtds too)
 #   --loops N        periods per measuring run (default 1000; the paper: 3000)
 #   --paper          --loops 3000
+#   --soak MINUTES   runs of MINUTES each (loops = MINUTES x 60 s / period; 1..600)
 #   --configs LIST   comma-separated hog configurations (default alone,0,10,20,30):
-#                    alone = hogs paused, 0 = uncapped, N = each hog capped at N% of the CPU,
-#                    mixed = uncapped hogs and, inside the measuring domU, a CPU burner at
-#                    nice 19 beside the periodic task at SCHED_FIFO 50 (mixed work)
+#                    alone = hogs paused, 0 = uncapped, N = three hogs each capped at N% of
+#                    the CPU, mixed = uncapped hogs and, inside the measuring domU, a CPU
+#                    burner at nice 19 beside the periodic task at SCHED_FIFO 50 (mixed
+#                    work), seven = seven uncapped hogs, 2cpu = two pCPUs, a 2-VCPU
+#                    measuring domain and six uncapped hogs (a boot of its own). Each may
+#                    end in @US, its own period (e.g. mixed@2500); without, --period's.
 #   --period US      the measuring task's period in microseconds (default 10000; 1000..100000)
 #   --workload W     what the measuring domU runs: bench (`rtsleep bench`, default) or
 #                    threads (guest/rtworker.c: a SCHED_FIFO worker on absolute deadlines
 #                    beside a housekeeping thread, unwrapped in the plain run and under
 #                    `rtsleep run` in the rtsleep run; the worker's lateness is reported)
-#   --boots K        boot each scheduler K times (default 1; noise between boots is large)
+#   --boots K        boot each scheduler K times (default 1)
+#   --jobs N         run up to N boots at once (default 1; 1..8): icount keeps each boot's
+#                    figures, only the wall time is shared
 #   --out DIR        results directory (default results/e2e, relative to the repo root)
 #   --trace-secs S   xentrace capture of an extra short run per scheduler (default 4; 0: none)
+#   --trace-config C the hog configuration of that run (default 20; one of --configs' names)
 #   --timeout S      kill a QEMU boot after S seconds (default: from the run length)
 #   --clock MODE     QEMU's clock: icount (default: guest time advances per emulated
 #                    instruction, independent of the host's load) or host (the old
@@ -68,6 +75,9 @@ NOTES=
 VERBOSE=0
 CLOCK=icount
 SHIFT=
+SOAK=
+TRACE_CONFIG=20
+JOBS=1
 while [ $# -gt 0 ]; do
     case $1 in
         --sched) SCHEDS=${2:?--sched needs a list}; shift ;;
@@ -86,7 +96,10 @@ while [ $# -gt 0 ]; do
         --clock) CLOCK=${2:?--clock needs icount or host}; shift ;;
         --shift) SHIFT=${2:?--shift needs a number}; shift ;;
         --verbose) VERBOSE=1 ;;
-        -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
+        --jobs) JOBS=${2:?--jobs needs a number}; shift ;;
+        --soak) SOAK=${2:?--soak needs minutes}; shift ;;
+        --trace-config) TRACE_CONFIG=${2:?--trace-config needs a configuration}; shift ;;
+        -h|--help) sed -n '2,53p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -96,22 +109,47 @@ log() { echo "[e2e $(date -u +%H:%M:%S)] $*" >&2; }
 die() { echo "[e2e] ERROR: $*" >&2; exit 1; }
 
 # Bad input is refused before anything is built.
-[[ $LOOPS =~ ^[0-9]+$ ]] && [ "$LOOPS" -ge 50 ] && [ "$LOOPS" -le 100000 ] ||
-    die "--loops must be a whole number in 50..100000 (got '$LOOPS')"
+[[ $PERIOD_US =~ ^[0-9]+$ ]] && [ "$PERIOD_US" -ge 1000 ] && [ "$PERIOD_US" -le 100000 ] ||
+    die "--period must be microseconds in 1000..100000 (got '$PERIOD_US')"
+if [ -n "$SOAK" ]; then
+    [[ $SOAK =~ ^[0-9]+$ ]] && [ "$SOAK" -ge 1 ] && [ "$SOAK" -le 600 ] ||
+        die "--soak must be minutes in 1..600 (got '$SOAK')"
+    LOOPS=$((SOAK * 60000000 / PERIOD_US))
+fi
+[[ $LOOPS =~ ^[0-9]+$ ]] && [ "$LOOPS" -ge 50 ] && [ "$LOOPS" -le 36000000 ] ||
+    die "--loops must be a whole number in 50..36000000 (got '$LOOPS')"
+[[ $JOBS =~ ^[0-9]+$ ]] && [ "$JOBS" -ge 1 ] && [ "$JOBS" -le 8 ] || die "--jobs must be in 1..8 (got '$JOBS')"
 [[ $BOOTS =~ ^[0-9]+$ ]] && [ "$BOOTS" -ge 1 ] && [ "$BOOTS" -le 20 ] ||
     die "--boots must be in 1..20 (got '$BOOTS')"
 [[ $TRACE_SECS =~ ^[0-9]+$ ]] && [ "$TRACE_SECS" -le 30 ] || die "--trace-secs must be in 0..30 (got '$TRACE_SECS')"
 for s in ${SCHEDS//,/ }; do
     case $s in credit|credit2|rtds|rtcredit) ;; *) die "--sched: unknown scheduler '$s' (credit, credit2, rtds, rtcredit)" ;; esac
 done
+# config_ok NAME: one of the hog configurations (without @US).
+config_ok() {
+    case $1 in alone|mixed|seven|2cpu) return 0 ;; esac
+    [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -le 100 ]
+}
+CONFIGS_1CPU= CONFIGS_2CPU= HOGS_1CPU=3
 for c in ${CONFIGS//,/ }; do
-    [ "$c" = alone ] || [ "$c" = mixed ] || { [[ $c =~ ^[0-9]+$ ]] && [ "$c" -le 100 ]; } ||
-        die "--configs: '$c' is none of 'alone', 'mixed' or a cap in 0..100"
+    name=${c%@*}
+    config_ok "$name" || die "--configs: '$name' is none of 'alone', 'mixed', 'seven', '2cpu' or a cap in 0..100"
+    if [ "$name" != "$c" ]; then
+        p=${c#*@}
+        [[ $p =~ ^[0-9]+$ ]] && [ "$p" -ge 1000 ] && [ "$p" -le 100000 ] ||
+            die "--configs: '$c': the period after @ must be microseconds in 1000..100000"
+    fi
+    case $name in
+        2cpu) CONFIGS_2CPU+=${CONFIGS_2CPU:+,}$c ;;
+        seven) HOGS_1CPU=7; CONFIGS_1CPU+=${CONFIGS_1CPU:+,}$c ;;
+        *) CONFIGS_1CPU+=${CONFIGS_1CPU:+,}$c ;;
+    esac
 done
+config_ok "$TRACE_CONFIG" && [ "$TRACE_CONFIG" != 2cpu ] ||
+    die "--trace-config: '$TRACE_CONFIG' is not a one-pCPU configuration (alone, mixed, seven, a cap)"
+[ "$TRACE_CONFIG" = seven ] && HOGS_1CPU=7
 [ -n "$TIMEOUT" ] && { [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout must be seconds (got '$TIMEOUT')"; }
 case $WORKLOAD in bench|threads) ;; *) die "--workload: '$WORKLOAD' is neither 'bench' nor 'threads'" ;; esac
-[[ $PERIOD_US =~ ^[0-9]+$ ]] && [ "$PERIOD_US" -ge 1000 ] && [ "$PERIOD_US" -le 100000 ] ||
-    die "--period must be microseconds in 1000..100000 (got '$PERIOD_US')"
 case $OUT in /*) ;; *) OUT=$REPO/$OUT ;; esac
 if [ -n "$NOTES" ]; then
     case $NOTES in /*) ;; *) NOTES=$PWD/$NOTES ;; esac
@@ -226,27 +264,30 @@ build_images() {
 
 # --- one boot -------------------------------------------------------------------------
 boot() {
-    local sched=$1 tag=$2 serial=$RAW/$2.log timeout=$TIMEOUT
-    local configs=${CONFIGS//,/+} nconf runs
-    nconf=$(echo "${CONFIGS//,/ }" | wc -w)
+    local sched=$1 tag=$2 list=$3 pcpus=$4 hogs=$5 serial=$RAW/$2.log timeout=$TIMEOUT
+    local configs=${list//,/+} nconf runs trace=$TRACE_SECS
+    nconf=$(echo "${list//,/ }" | wc -w)
     runs=$((2 * nconf))
-    # Boot and hogs ~3 min, each run: the loop plus ~1 min of domU boot and teardown.
-    # threads: each rtsleep run holds a second loop (rtsleep run --all, for comparison).
+    # The traced run is one-pCPU's: the two-pCPU boot has none.
+    [ "$pcpus" = 1 ] || trace=0
+    # Boot and hogs ~3 min, each run: the loop (at most 100 ms a period) plus ~1.5 min
+    # of domU boot and teardown; threads: each rtsleep run holds a second loop
+    # (rtsleep run --all, for comparison).
     local loops_per_run=$LOOPS
     [ "$WORKLOAD" = threads ] && loops_per_run=$((LOOPS * 3 / 2))
-    [ -n "$timeout" ] || timeout=$((300 + runs * (loops_per_run * PERIOD_US / 500000 + 90) + TRACE_SECS * 20))
+    [ -n "$timeout" ] || timeout=$((300 + runs * (loops_per_run / 10 + 90) + trace * 20))
     local xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
     xen_cmdline+=" dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=$sched"
-    [ "$TRACE_SECS" -gt 0 ] && xen_cmdline+=" tbuf_size=64"
+    [ "$trace" -gt 0 ] && xen_cmdline+=" tbuf_size=64"
     local dom0_cmdline="console=hvc0 earlyprintk=xen quiet loglevel=3 rdinit=/init e2e_sched=$sched e2e_loops=$LOOPS"
     dom0_cmdline+=" e2e_period_us=$PERIOD_US e2e_workload=$WORKLOAD"
-    dom0_cmdline+=" e2e_configs=$configs e2e_trace=$TRACE_SECS"
+    dom0_cmdline+=" e2e_configs=$configs e2e_hogs=$hogs e2e_trace=$trace e2e_trace_config=$TRACE_CONFIG"
     # shellcheck disable=SC2207  # the accelerator's words
-    local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1024 -smp 1
+    local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1280 -smp "$pcpus"
                 -nographic -no-reboot -kernel "$XEN_IMAGE" -append "$xen_cmdline"
                 -initrd "$DOM0_VMLINUZ $dom0_cmdline,$WORK/dom0.cpio.gz")
     echo "${qemu[*]}" > "$RAW/$tag.qemu-cmdline"
-    log "boot $tag: sched=$sched, $runs runs of $LOOPS periods, $(clock_describe "$CLOCK" "$SHIFT"), timeout ${timeout}s, serial $serial"
+    log "boot $tag: sched=$sched, $pcpus pCPU(s), $hogs hogs, $runs runs of $LOOPS periods, $(clock_describe "$CLOCK" "$SHIFT"), timeout ${timeout}s, serial $serial"
     local t=$SECONDS rc=0
     run_qemu "$serial" "$timeout" "$VERBOSE" "${qemu[@]}" || rc=$?
     log "boot $tag: QEMU exit $rc after $((SECONDS - t))s"
@@ -255,8 +296,23 @@ boot() {
     [ "$rc" = 0 ] || return 1
 }
 
+# Up to --jobs boots at once (icount keeps their figures; only wall time is shared).
+declare -A RUNNING=()
+failed=0
+reap_boot() {
+    local pid rc=0
+    wait -n -p pid "${!RUNNING[@]}" || rc=$?
+    [ "$rc" = 0 ] || { failed=$((failed + 1)); log "boot ${RUNNING[$pid]} failed (see $RAW/${RUNNING[$pid]}.log)"; }
+    unset "RUNNING[$pid]"
+}
+start_boot() {
+    while [ "${#RUNNING[@]}" -ge "$JOBS" ]; do reap_boot; done
+    boot "$@" &
+    RUNNING[$!]=$2
+}
+
 main() {
-    local t0=$SECONDS failed=0
+    local t0=$SECONDS
     mkdir -p "$WORK" "$RAW"
     if [ "$REPORT_ONLY" = 0 ]; then
         ensure_pkgs qemu-system-x86 busybox-static cpio gcc libc6-dev xz-utils zstd
@@ -270,17 +326,20 @@ main() {
         local qemu_version
         qemu_version=$(qemu-system-x86_64 --version | head -n1 | awk '{print $4}')
         cat > "$RAW/run.json" <<JSON
-{"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loops": $LOOPS, "period_us": $PERIOD_US, "configs": "$CONFIGS", "boots": $BOOTS, "workload": "$WORKLOAD",
- "schedulers": "$SCHEDS", "machine": "$(nproc) host cores, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo), QEMU $qemu_version TCG, $(clock_describe "$CLOCK" "$SHIFT"), one pCPU",
+{"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loops": $LOOPS, "soak_minutes": ${SOAK:-null}, "trace_config": "$TRACE_CONFIG", "period_us": $PERIOD_US, "configs": "$CONFIGS", "boots": $BOOTS, "workload": "$WORKLOAD",
+ "schedulers": "$SCHEDS", "machine": "$(nproc) host cores, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo), QEMU $qemu_version TCG, $(clock_describe "$CLOCK" "$SHIFT"), one pCPU (2cpu: two)",
  "clock": "$CLOCK", "icount_shift": $([ "$CLOCK" = icount ] && echo "$SHIFT" || echo null), "qemu_version": "$qemu_version",
  "commit": "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)", "command_args": "$ARGS"}
 JSON
         local b s
         for b in $(seq 1 "$BOOTS"); do
             for s in ${SCHEDS//,/ }; do
-                boot "$s" "$s-b$b" || { failed=$((failed + 1)); log "boot $s-b$b failed (see $RAW/$s-b$b.log)"; }
+                # One-pCPU configurations in one boot, two-pCPU ones in another.
+                [ -n "$CONFIGS_1CPU" ] && start_boot "$s" "$s-b$b" "$CONFIGS_1CPU" 1 "$HOGS_1CPU"
+                [ -n "$CONFIGS_2CPU" ] && start_boot "$s" "$s-b$b-2cpu" "$CONFIGS_2CPU" 2 6
             done
         done
+        while [ "${#RUNNING[@]}" -gt 0 ]; do reap_boot; done
     fi
     log "report"
     local notes=()

@@ -12,6 +12,10 @@
 // so the host can compute each domain's CPU share over exactly the measured interval.
 // COMMAND, if given, is started at E2E-BEGIN (e.g. xentrace for a few seconds, so the
 // capture covers the measured loop, not the guest's boot) and waited for before exit.
+// With E2E_HOGS=ID,ID,... in the environment it unpauses those domains at the guest's
+// "E2E-READY" line and pauses them again at "E2E-END" (after the sample), so the hogs
+// burn CPU only around the measured loop and not through the domU's boot and teardown
+// (under QEMU's icount clock every emulated second a hog burns costs wall time).
 // Returns 0 at the guest's "E2E-DONE" line; 1 on a timeout, when domain DOMID is gone
 // without saying E2E-DONE (it crashed or never booted), or on an error (said on stderr).
 #define _GNU_SOURCE
@@ -85,6 +89,37 @@ static void print_shares(const char *run, const struct sample *begin, const stru
 
 extern char **environ;
 
+// The hogs of E2E_HOGS, parsed once; pause_hogs(xch, 0) unpauses them, (xch, 1) pauses.
+static uint32_t hogs[MAX_DOMAINS];
+static unsigned int hog_count;
+static int hogs_running;
+
+static int parse_hogs(const char *list)
+{
+    while (list && *list) {
+        char *end;
+        unsigned long id = strtoul(list, &end, 10);
+
+        if (end == list || (*end != ',' && *end != '\0') || id == 0 || hog_count == MAX_DOMAINS) {
+            fprintf(stderr, "e2e-watch: E2E_HOGS must be domain ids (not 0) separated by commas: '%s'\n", list);
+            return -1;
+        }
+        hogs[hog_count++] = (uint32_t)id;
+        list = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+static void pause_hogs(xc_interface *xch, int pause)
+{
+    if (hogs_running == !pause)
+        return;
+    for (unsigned int i = 0; i < hog_count; i++)
+        if ((pause ? xc_domain_pause(xch, hogs[i]) : xc_domain_unpause(xch, hogs[i])) != 0)
+            fprintf(stderr, "e2e-watch: %s domain %u: %s\n", pause ? "pause" : "unpause", hogs[i], strerror(errno));
+    hogs_running = !pause;
+}
+
 // Waits for the COMMAND started at E2E-BEGIN, if any; returns its exit status or -1.
 static int reap(pid_t child)
 {
@@ -119,6 +154,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "e2e-watch: xc_interface_open failed (not dom0?)\n");
         return 1;
     }
+    if (parse_hogs(getenv("E2E_HOGS")) != 0)
+        return 2;
     while (monotonic_ns() < deadline_ns) {
         int c = EOF;
         if (!log && (log = fopen(path, "r"))) {
@@ -134,6 +171,7 @@ int main(int argc, char **argv)
             if (monotonic_ns() >= next_alive_check_ns) {
                 if (!domain_alive(xch, domid)) {
                     fprintf(stderr, "e2e-watch: run %s: domain %u is gone without E2E-DONE\n", run, domid);
+                    pause_hogs(xch, 1);
                     xc_interface_close(xch);
                     return 1;
                 }
@@ -162,7 +200,9 @@ int main(int argc, char **argv)
         }
         line[used] = '\0';
         used = 0;
-        if (strstr(line, "E2E-BEGIN")) {
+        if (strstr(line, "E2E-READY")) {
+            pause_hogs(xch, 0);
+        } else if (strstr(line, "E2E-BEGIN")) {
             if (take_sample(xch, &begin) == 0)
                 have_begin = 1;
             if (argc > 5 && posix_spawnp(&child, argv[5], NULL, NULL, &argv[5], environ) != 0) {
@@ -172,7 +212,9 @@ int main(int argc, char **argv)
         } else if (strstr(line, "E2E-END")) {
             if (have_begin && take_sample(xch, &end) == 0)
                 print_shares(run, &begin, &end);
+            pause_hogs(xch, 1);
         } else if (strstr(line, "E2E-DONE")) {
+            pause_hogs(xch, 1);
             xc_interface_close(xch);
             if (child > 0 && reap(child) != 0)
                 fprintf(stderr, "e2e-watch: %s failed\n", argv[5]);
@@ -180,6 +222,7 @@ int main(int argc, char **argv)
         }
     }
     fprintf(stderr, "e2e-watch: run %s: no E2E-DONE in %s before the timeout\n", run, path);
+    pause_hogs(xch, 1);
     xc_interface_close(xch);
     reap(child);
     return 1;

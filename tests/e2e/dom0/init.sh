@@ -11,9 +11,20 @@
 #   e2e_loops    periods per measuring run
 #   e2e_period_us the measuring task's period in microseconds (default 10000)
 #   e2e_configs  space-separated with '+' for space: alone, 0 (uncapped), a cap in %,
-#                or mixed (uncapped hogs, and a CPU burner inside the measuring domU)
+#                mixed (uncapped hogs, and a CPU burner inside the measuring domU),
+#                seven (seven uncapped hogs) or 2cpu (a 2-VCPU measuring domain, six
+#                uncapped hogs; run.sh boots such configurations on two pCPUs), each
+#                with an optional @PERIOD_US for its own period
+#   e2e_hogs     how many hog domUs to create (the most any configuration uses)
 #   e2e_trace    seconds of xentrace during an extra short rtsleep run (0: none)
 #   e2e_workload bench (rtsleep bench, default) or threads (rtworker, see the guest's init)
+#   e2e_trace_config the hog configuration of that run (default 20)
+#
+# The hogs run only while a measuring loop runs: e2e-watch unpauses them at the guest's
+# E2E-READY (two seconds before its loop starts, so every scheduler has settled) and
+# pauses them again at E2E-END. A domU's boot and teardown then take a few seconds of
+# emulated time instead of half a minute shared with the hogs: under icount every
+# emulated second a hog burns costs wall time, and the measured interval is the same.
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/sbin:/usr/bin:/usr/lib/xen/bin
 export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu
@@ -33,7 +44,8 @@ configs=$(echo "${e2e_configs:-alone+0+10+20+30}" | tr '+' ' ')
 loops=${e2e_loops:-1000}
 sched=${e2e_sched:-credit}
 period_us=${e2e_period_us:-10000}
-say "dom0 up kernel=$(uname -r) sched=$sched loops=$loops period_us=$period_us configs='$configs'"
+nhogs=${e2e_hogs:-3}
+say "dom0 up kernel=$(uname -r) sched=$sched loops=$loops period_us=$period_us hogs=$nhogs configs='$configs'"
 
 for m in $(cat /modules.load); do insmod "/lib/modules/$m" || die "insmod $m"; done
 mount -t xenfs xenfs /proc/xen || die "mount xenfs"
@@ -65,21 +77,33 @@ set_cap() {
     esac || die "cannot set cap $2 on $1"
 }
 
-for h in 1 2 3; do
+hogs=$(seq 1 "$nhogs")
+# One hog at a time: created, left to finish its boot (it says so on its console), then
+# parked. Booting a hog while the others spin shares the CPU with all of them: the
+# seventh would boot with an eighth of it (the first seven-hog boots spent over ten
+# minutes of wall time there on a loaded host).
+for h in $hogs; do
     xl create /etc/xen/hog.cfg "name=\"hog$h\"" > /tmp/create-hog$h.out 2>&1 ||
         die "xl create hog$h: $(tail -n 5 /tmp/create-hog$h.out)"
+    i=0
+    while ! grep -q E2E-HOG "/var/log/xen/console/guest-hog$h.log" 2> /dev/null && [ $i -lt 600 ]; do
+        sleep 0.5; i=$((i + 1))
+    done
+    [ $i -lt 600 ] || die "hog$h did not come up"
+    xl pause "hog$h"
 done
 say "hogs created: $(xl list | awk 'NR > 1 {printf "%s=%s ", $1, $2}')"
 
 run=0
-# measure CONFIG MODE LOOPS [TRACE_SECS]: one boot of the measuring domU.
+# measure CONFIG MODE LOOPS PERIOD_US VCPUS [TRACE_SECS]: one boot of the measuring
+# domU; the hogs of $active (domain ids) run during its loop.
 measure() {
-    cfg=$1 mode=$2 n=$3 trace=${4:-0}
+    cfg=$1 mode=$2 n=$3 period_us=$4 vcpus=$5 trace=${6:-0}
     burn=0; [ "$cfg" = mixed ] && burn=1
     run=$((run + 1))
     name=measure$run
     log=/var/log/xen/console/guest-$name.log
-    xl create -p /etc/xen/measure.cfg "name=\"$name\"" \
+    xl create -p /etc/xen/measure.cfg "name=\"$name\"" "vcpus=$vcpus" \
         "extra=\"console=hvc0 quiet rdinit=/init clocksource=xen e2e_mode=$mode e2e_loops=$n e2e_period_us=$period_us e2e_burn=$burn e2e_workload=${e2e_workload:-bench}\"" > /tmp/create.out 2>&1 ||
         die "xl create $name: $(tail -n 5 /tmp/create.out)"
     domid=$(xl domid "$name")
@@ -96,7 +120,7 @@ measure() {
         xl sched-rtds -d "$name" -v all -p "$period_us" -b $((period_us / 2)) -e 1 > /tmp/grant.out 2>&1 ||
             die "xl sched-rtds: $(cat /tmp/grant.out)"
     fi
-    say "run $run config=$cfg mode=$mode loops=$n domain=$name domid=$domid"
+    say "run $run config=$cfg mode=$mode loops=$n period_us=$period_us vcpus=$vcpus domain=$name domid=$domid"
     echo "E2E-DOMS run=$run $(xl list | awk 'NR > 1 {printf "%s=%s ", $1, $2}')"
     xl unpause "$name"
     # Waits without forking: the watcher samples every domain's CPU time at the guest's
@@ -107,7 +131,7 @@ measure() {
     # shellcheck disable=SC2086
     # threads: the rtsleep run holds two loops (--all, then the default policy).
     loops_in_run=1; [ "${e2e_workload:-bench}" = threads ] && [ "$mode" = rtsleep ] && loops_in_run=2
-    e2e-watch "$log" "$run" "$domid" $((loops_in_run * n * period_us / 500000 + 240)) $tracer 2> /tmp/watch.err ||
+    E2E_HOGS=$active e2e-watch "$log" "$run" "$domid" $((loops_in_run * n * period_us / 500000 + 240)) $tracer 2> /tmp/watch.err ||
         say "run $run: watcher failed: $(cat /tmp/watch.err); guest said: $(tail -c 1500 "$log" | tr '\n' '|')"
     if [ "$sched" = rtcredit ]; then
         # The scheduler's view of every domain (time at each priority, RT counters).
@@ -131,21 +155,37 @@ trace_end() {
     [ -s /tmp/trace.bin ] && emit "trace-$sched.bin" /tmp/trace.bin
 }
 
-for cfg in $configs; do
-    if [ "$cfg" = alone ]; then
-        for h in 1 2 3; do xl pause "hog$h"; done
-    elif [ "$cfg" = mixed ]; then
-        for h in 1 2 3; do xl unpause "hog$h" 2> /dev/null; set_cap "hog$h" 0; done
-    else
-        for h in 1 2 3; do xl unpause "hog$h" 2> /dev/null; set_cap "hog$h" "$cfg"; done
-    fi
-    say "config $cfg: $(for h in 1 2 3; do echo -n "hog$h "; done)"
-    measure "$cfg" plain "$loops"
-    measure "$cfg" rtsleep "$loops"
+# hogs_for CONFIG: sets $active (the hog domain ids that run, comma-separated) and the
+# caps of those hogs for a configuration (its name without @PERIOD_US).
+hogs_for() {
+    case $1 in
+        alone) use=0 cap=0 ;;
+        seven) use=7 cap=0 ;;
+        2cpu) use=6 cap=0 ;;
+        mixed|0) use=3 cap=0 ;;
+        *) use=3 cap=$1 ;;
+    esac
+    [ "$use" -le "$nhogs" ] || die "configuration $1 needs $use hogs, only $nhogs were created"
+    active=
+    for h in $(seq 1 "$use"); do
+        set_cap "hog$h" "$cap"
+        active=$active${active:+,}$(xl domid "hog$h")
+    done
+    say "config $1: $use hog(s) at cap $cap: $active"
+}
+
+for spec in $configs; do
+    cfg=${spec%@*} p=$period_us
+    [ "$cfg" != "$spec" ] && p=${spec#*@}
+    vcpus=1; [ "$cfg" = 2cpu ] && vcpus=2
+    hogs_for "$cfg"
+    measure "$cfg" plain "$loops" "$p" "$vcpus"
+    measure "$cfg" rtsleep "$loops" "$p" "$vcpus"
 done
 if [ "${e2e_trace:-0}" != 0 ]; then
-    for h in 1 2 3; do xl unpause "hog$h" 2> /dev/null; set_cap "hog$h" 20; done
-    measure trace rtsleep 500 "$e2e_trace"
+    cfg=${e2e_trace_config:-20} vcpus=1; [ "$cfg" = 2cpu ] && vcpus=2
+    hogs_for "$cfg"
+    measure trace rtsleep 500 "$period_us" "$vcpus" "$e2e_trace"
 fi
 say "done uptime=$(cut -d' ' -f1 /proc/uptime)"
 sync

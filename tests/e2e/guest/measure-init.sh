@@ -24,8 +24,10 @@ echo "E2E-GUEST up kernel=$(uname -r) clocksource=$(cat /sys/devices/system/cloc
 if [ "$e2e_mode" = rtsleep ]; then
     insmod /rtsleep.ko || echo "E2E-GUEST insmod failed"
 fi
-# Let the boot's last work (udev-less, but the console and timers) settle.
-sleep 1
+# dom0's watcher unpauses the hogs at E2E-READY; two seconds let the boot's last work
+# settle and every scheduler reach its steady state with the hogs before the loop.
+echo "E2E-READY"
+sleep 2
 bench="rtsleep bench --period ${period_us}us --loops ${e2e_loops:-1000} --histogram 1000000 --json"
 if [ "${e2e_workload:-bench}" = threads ]; then
     worker="rtworker $period_us ${e2e_loops:-1000}"

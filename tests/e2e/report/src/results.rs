@@ -111,6 +111,10 @@ pub enum Hogs {
     /// Uncapped, and the measuring domain burns CPU itself (a burner at nice 19 beside
     /// the periodic task at SCHED_FIFO): mixed work, credit2's unsolved case.
     Mixed,
+    /// Seven uncapped hogs: heavier contention on the one pCPU.
+    Seven,
+    /// Two pCPUs, a 2-VCPU measuring domain and six uncapped hogs.
+    TwoCpu,
 }
 
 impl Hogs {
@@ -119,6 +123,8 @@ impl Hogs {
             "alone" => Some(Hogs::Alone),
             "0" => Some(Hogs::Uncapped),
             "mixed" => Some(Hogs::Mixed),
+            "seven" => Some(Hogs::Seven),
+            "2cpu" => Some(Hogs::TwoCpu),
             n => n.parse().ok().filter(|&n: &u32| (1..=100).contains(&n)).map(Hogs::Capped),
         }
     }
@@ -129,6 +135,18 @@ impl Hogs {
             Hogs::Uncapped => "uncapped".into(),
             Hogs::Capped(n) => format!("capped {n}%"),
             Hogs::Mixed => "mixed work".into(),
+            Hogs::Seven => "seven hogs".into(),
+            Hogs::TwoCpu => "2 pCPUs, six hogs".into(),
+        }
+    }
+
+    /// How many hog domains run in this configuration (paused ones count for `alone`,
+    /// which shows the three of the paper at 0%).
+    pub fn hog_count(self) -> usize {
+        match self {
+            Hogs::Seven => 7,
+            Hogs::TwoCpu => 6,
+            _ => 3,
         }
     }
 
@@ -137,9 +155,42 @@ impl Hogs {
     pub fn share_pct(self) -> u32 {
         match self {
             Hogs::Alone => 0,
-            Hogs::Uncapped | Hogs::Mixed => 100,
+            Hogs::Uncapped | Hogs::Mixed | Hogs::Seven | Hogs::TwoCpu => 100,
             Hogs::Capped(n) => n,
         }
+    }
+}
+
+/// A configuration of the run: the hogs and the measuring task's period. Ordered by
+/// hogs, then the longest period first (the paper's 10 ms before the audio periods).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Config {
+    pub hogs: Hogs,
+    pub period_us: u64,
+}
+
+impl Ord for Config {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.hogs, std::cmp::Reverse(self.period_us)).cmp(&(other.hogs, std::cmp::Reverse(other.period_us)))
+    }
+}
+
+impl PartialOrd for Config {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Config {
+    /// `uncapped, 10 ms`.
+    pub fn label(self) -> String {
+        format!("{}, {} ms", self.hogs.label(), self.period_us as f64 / 1e3)
+    }
+
+    /// A file-name part: `uncapped-10ms`, `mixedwork-2.5ms`.
+    pub fn slug(self) -> String {
+        let hogs = self.hogs.label().replace(['%', ' ', ','], "");
+        format!("{hogs}-{}ms", self.period_us as f64 / 1e3)
     }
 }
 
@@ -166,11 +217,15 @@ impl Mode {
 #[derive(Clone, Debug, Serialize)]
 pub struct RunResult {
     pub scheduler: String,
+    /// The measuring domain's id.
+    pub domid: u32,
     pub mode: Mode,
     /// Boot tag (`SCHED-bK`) and the run's number in it.
     pub boot: String,
     pub run: u32,
     pub hogs: Hogs,
+    /// The measuring task's period, us.
+    pub period_us: u64,
     /// The simulator's schema: `policy`, `hog_share_pct`, `release`, `lateness_us`,
     /// `completion_s`, `ideal_completion_s`, `hog_cpu_share_pct`, `measured_cpu_share_pct`.
     pub policy: String,
@@ -178,6 +233,8 @@ pub struct RunResult {
     pub release: &'static str,
     pub lateness_us: LatencySummary,
     pub avg_lateness_us: f64,
+    /// p99.9 (from the 1 us histogram), us.
+    pub p999_lateness_us: f64,
     pub completion_s: f64,
     pub ideal_completion_s: f64,
     pub hog_cpu_share_pct: Vec<f64>,
@@ -197,6 +254,17 @@ pub struct RunResult {
     /// Lateness samples at 1 us resolution (from the histogram), ns, sorted; for the CDF.
     #[serde(skip)]
     pub lateness_ns: Vec<u64>,
+    /// The guest's histogram: `(bucket_us, count)` of non-empty 1 us buckets, and the
+    /// wake-ups beyond its limit.
+    #[serde(skip)]
+    pub histogram: Vec<(u64, u64)>,
+    pub histogram_overflow: u64,
+}
+
+impl RunResult {
+    pub fn config(&self) -> Config {
+        Config { hogs: self.hogs, period_us: self.period_us }
+    }
 }
 
 fn json<T: for<'de> Deserialize<'de>>(log: &BootLog, boot: &str, run: u32, name: &str) -> Result<T, ResultError> {
@@ -212,17 +280,30 @@ fn json<T: for<'de> Deserialize<'de>>(log: &BootLog, boot: &str, run: u32, name:
 
 /// The runs of one boot (the traced extra run is left out: xentrace perturbs it).
 pub fn runs_of_boot(log: &BootLog, scheduler: &str, boot: &str) -> Result<Vec<RunResult>, ResultError> {
-    log.runs.iter().filter(|r| r.config != "trace" && r.ended).map(|r| one_run(log, r, scheduler, boot)).collect()
+    log.runs.iter().filter(|r| r.config != "trace" && r.ended).map(|r| one_run(log, r, scheduler, boot, None)).collect()
 }
 
-fn one_run(log: &BootLog, announce: &RunAnnounce, scheduler: &str, boot: &str) -> Result<RunResult, ResultError> {
+/// The traced extra run of a boot, if it ended, with `hogs` its configuration (dom0
+/// announces it as `trace`; run.json's `trace_config` says which it was).
+pub fn trace_run(log: &BootLog, scheduler: &str, boot: &str, hogs: Hogs) -> Option<Result<RunResult, ResultError>> {
+    let announce = log.runs.iter().find(|r| r.config == "trace" && r.ended)?;
+    Some(one_run(log, announce, scheduler, boot, Some(hogs)))
+}
+
+fn one_run(
+    log: &BootLog,
+    announce: &RunAnnounce,
+    scheduler: &str,
+    boot: &str,
+    hogs: Option<Hogs>,
+) -> Result<RunResult, ResultError> {
     let run = announce.run;
     let mode = match announce.mode.as_str() {
         "plain" => Mode::Plain,
         "rtsleep" => Mode::Rtsleep,
         other => return Err(ResultError::Mode { boot: boot.into(), run, mode: other.into() }),
     };
-    let hogs = Hogs::parse(&announce.config).ok_or_else(|| ResultError::Config {
+    let hogs = hogs.or_else(|| Hogs::parse(&announce.config)).ok_or_else(|| ResultError::Config {
         boot: boot.into(),
         run,
         config: announce.config.clone(),
@@ -249,14 +330,16 @@ fn one_run(log: &BootLog, announce: &RunAnnounce, scheduler: &str, boot: &str) -
 
     let share = |domid: u32| -> Option<f64> { announce.shares.get(&domid).map(|&(cpu, wall)| percent(cpu, wall)) };
     let hog_ids: Vec<u32> =
-        (1..=3).filter_map(|h| announce.domains.get(&format!("hog{h}")).copied()).collect::<Vec<_>>();
+        (1..=hogs.hog_count()).filter_map(|h| announce.domains.get(&format!("hog{h}")).copied()).collect::<Vec<_>>();
     let wall_ns = announce.shares.get(&announce.domid).map(|&(_, wall)| wall).unwrap_or(0);
     Ok(RunResult {
         scheduler: scheduler.into(),
+        domid: announce.domid,
         mode,
         boot: boot.into(),
         run,
         hogs,
+        period_us: bench.period_ns / 1000,
         policy: format!("{scheduler}/{}", mode.name()),
         hog_share_pct: hogs.share_pct(),
         release: "absolute",
@@ -267,6 +350,7 @@ fn one_run(log: &BootLog, announce: &RunAnnounce, scheduler: &str, boot: &str) -
             max: round3(measured.max_us),
         },
         avg_lateness_us: round3(measured.avg_us),
+        p999_lateness_us: round3(percentile(&lateness_ns, 999) as f64 / 1e3),
         // The guest's own clock when it reports it; else dom0's view of the interval,
         // which also holds the bench's start-up and the console's delay.
         completion_s: round3(measured.elapsed_s.unwrap_or(wall_ns as f64 / 1e9)),
@@ -281,6 +365,8 @@ fn one_run(log: &BootLog, announce: &RunAnnounce, scheduler: &str, boot: &str) -
         device: status.rt,
         scheduler_counters,
         lateness_ns,
+        histogram: measured.histogram.clone().unwrap_or_default(),
+        histogram_overflow: overflow,
     })
 }
 
@@ -299,5 +385,23 @@ mod tests {
         assert_eq!(Hogs::Mixed.share_pct(), 100);
         assert!(Hogs::Capped(30) < Hogs::Mixed, "mixed work is listed after the caps");
         assert_eq!(Hogs::Uncapped.share_pct(), 100);
+        assert_eq!(Hogs::parse("seven"), Some(Hogs::Seven));
+        assert_eq!(Hogs::parse("2cpu"), Some(Hogs::TwoCpu));
+        assert_eq!(Hogs::Seven.hog_count(), 7);
+        assert_eq!(Hogs::TwoCpu.hog_count(), 6);
+    }
+
+    #[test]
+    fn configurations_order_by_hogs_then_longest_period() {
+        let c = |hogs, period_us| Config { hogs, period_us };
+        let mut list =
+            vec![c(Hogs::Mixed, 2500), c(Hogs::Uncapped, 5000), c(Hogs::Mixed, 10000), c(Hogs::Uncapped, 10000)];
+        list.sort();
+        assert_eq!(
+            list,
+            vec![c(Hogs::Uncapped, 10000), c(Hogs::Uncapped, 5000), c(Hogs::Mixed, 10000), c(Hogs::Mixed, 2500)]
+        );
+        assert_eq!(c(Hogs::Mixed, 2500).label(), "mixed work, 2.5 ms");
+        assert_eq!(c(Hogs::Capped(20), 10000).slug(), "capped20-10ms");
     }
 }

@@ -1,9 +1,12 @@
 //! The same experiment in the simulator, for the side-by-side table.
 //!
 //! `tests/e2e/scenario.toml` describes the QEMU setup once (one pCPU, three hogs, the
-//! measuring task with its emulated cost per period); each hog configuration and mode
-//! of the QEMU run becomes a variation of it: hogs removed (alone), uncapped or capped,
-//! the measuring task with or without `rtsleep`. The simulator has no credit2.
+//! measuring task with its emulated cost per period); each configuration and mode of
+//! the QEMU run becomes a variation of it: hogs removed (alone), uncapped or capped,
+//! seven of them, two pCPUs with a 2-VCPU measuring domain and six hogs, mixed work (the
+//! measuring domain's workload becomes the simulator's `mixed-work`: the periodic task
+//! and a CPU burner in one VCPU), the configuration's period, the measuring task with
+//! or without `rtsleep`. The simulator has no credit2 and no RTDS.
 
 use std::path::Path;
 
@@ -12,7 +15,7 @@ use rtcredit_sim::scenario::{Scenario, ScenarioError, WorkloadSection};
 use rtcredit_sim::stats::LatencySummary;
 use serde::Serialize;
 
-use crate::results::{Hogs, Mode};
+use crate::results::{Config, Hogs, Mode};
 
 /// Name of the measuring domain in the scenario file; the hogs are every domain whose
 /// workload is `hog`.
@@ -31,7 +34,7 @@ pub enum SimSideError {
 /// One simulated run.
 #[derive(Clone, Debug, Serialize)]
 pub struct SimRow {
-    pub hogs: Hogs,
+    pub config: Config,
     pub scheduler: &'static str,
     pub mode: Mode,
     pub lateness_us: LatencySummary,
@@ -40,7 +43,7 @@ pub struct SimRow {
 }
 
 /// Runs every (hogs, scheduler, mode) the simulator has for `configs`.
-pub fn simulate(path: &Path, configs: &[Hogs]) -> Result<Vec<SimRow>, SimSideError> {
+pub fn simulate(path: &Path, configs: &[Config]) -> Result<Vec<SimRow>, SimSideError> {
     let name = path.display().to_string();
     let base = Scenario::load(path)?;
     let measure_ok =
@@ -52,18 +55,34 @@ pub fn simulate(path: &Path, configs: &[Hogs]) -> Result<Vec<SimRow>, SimSideErr
         return Err(SimSideError::NoHogs { path: name });
     }
     let mut rows = Vec::new();
-    for &hogs in configs {
-        // The scenario has no mixed-work variant yet (its measuring domain would need
-        // the simulator's mixed workload): that configuration is compared on Xen only.
-        if hogs == Hogs::Mixed {
-            continue;
-        }
+    for &config in configs {
+        let hogs = config.hogs;
         for (policy, mode) in
             [(Policy::Credit, Mode::Plain), (Policy::Rtcredit, Mode::Plain), (Policy::Rtcredit, Mode::Rtsleep)]
         {
             let mut scenario = base.clone();
             scenario.policies = vec![policy];
             scenario.domains.retain(|d| hogs != Hogs::Alone || d.workload != WorkloadSection::Hog);
+            if hogs != Hogs::Alone {
+                // As many hogs as the configuration has, copies of the file's first.
+                let template = scenario.domains.iter().find(|d| d.workload == WorkloadSection::Hog).cloned();
+                let have = scenario.domains.iter().filter(|d| d.workload == WorkloadSection::Hog).count();
+                if let Some(template) = template {
+                    for n in have..hogs.hog_count() {
+                        let mut more = template.clone();
+                        more.name = format!("hog{}", n + 1);
+                        scenario.domains.push(more);
+                    }
+                }
+                let mut seen = 0;
+                scenario.domains.retain(|d| {
+                    seen += usize::from(d.workload == WorkloadSection::Hog);
+                    d.workload != WorkloadSection::Hog || seen <= hogs.hog_count()
+                });
+            }
+            if hogs == Hogs::TwoCpu {
+                scenario.host.pcpus = 2;
+            }
             for domain in &mut scenario.domains {
                 if domain.workload == WorkloadSection::Hog {
                     domain.cap_pct = match hogs {
@@ -71,8 +90,21 @@ pub fn simulate(path: &Path, configs: &[Hogs]) -> Result<Vec<SimRow>, SimSideErr
                         _ => 0,
                     };
                 }
-                if let WorkloadSection::Periodic { rtsleep, .. } = &mut domain.workload {
+                if domain.name == MEASURE && hogs == Hogs::TwoCpu {
+                    domain.vcpus = 2;
+                }
+                if let WorkloadSection::Periodic { rtsleep, period_us, compute_us, start_ms, .. } = &mut domain.workload
+                {
                     *rtsleep = mode == Mode::Rtsleep;
+                    *period_us = config.period_us;
+                    if hogs == Hogs::Mixed {
+                        domain.workload = WorkloadSection::MixedWork {
+                            period_us: config.period_us,
+                            compute_us: *compute_us,
+                            rtsleep: mode == Mode::Rtsleep,
+                            start_ms: *start_ms,
+                        };
+                    }
                 }
             }
             scenario.validate(&name)?;
@@ -80,7 +112,7 @@ pub fn simulate(path: &Path, configs: &[Hogs]) -> Result<Vec<SimRow>, SimSideErr
             for run in results.runs {
                 let measured = run.domains.iter().find(|d| d.name == MEASURE);
                 rows.push(SimRow {
-                    hogs,
+                    config,
                     scheduler: policy.name(),
                     mode,
                     lateness_us: measured.and_then(|d| d.lateness_us).unwrap_or_default(),

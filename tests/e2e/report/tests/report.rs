@@ -149,14 +149,21 @@ fn the_report_writes_summaries_plots_and_checks_targets() {
     assert_eq!(targets.len(), 1);
     assert!(targets[0].met);
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(md.contains("| capped 20% | rtcredit | rtsleep | rtcredit-b1 | 0.80 | 0.20 | 0.25 |"), "{md}");
+    assert!(md.contains("| capped 20%, 10 ms | rtcredit | rtsleep | rtcredit-b1 | 0.80 | 0.20 | 0.25 |"), "{md}");
+    assert!(md.contains("## Headline: p99 / max lateness"), "{md}");
+    assert!(md.contains("| scheduler | mode | capped 20%, 10 ms |"), "{md}");
+    assert!(md.contains("| rtcredit | rtsleep | 0.25 / 0.25 |"), "{md}");
     assert!(md.contains("| device | 98 / 100 | 300, 99 |"), "{md}");
     assert!(md.contains("The simulator on the same scenario"), "{md}");
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(json["runs"][1]["scheduler"], "rtcredit");
     assert_eq!(json["runs"][1]["mode"], "rtsleep");
     assert_eq!(json["runs"][1]["lateness_us"]["p99"], 250.0);
-    assert!(out.join("cdf-capped20.svg").exists());
+    assert!(out.join("cdf-capped20-10ms.svg").exists());
+    let hist: Vec<_> = std::fs::read_dir(out.join("hist")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(hist.len(), 2, "one histogram per run: {hist:?}");
+    let text = std::fs::read_to_string(&hist[0]).unwrap();
+    assert!(text.contains("# Histogram Overflows:"), "{text}");
     assert!(out.join("p99-vs-cap.svg").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -250,4 +257,58 @@ fn a_file_announcing_more_than_the_limits_is_refused_before_decoding() {
             .map(|log| log.files.len()),
         Ok(2)
     );
+}
+
+/// The histogram file: every 1 us bucket up to the last non-empty one below the cap,
+/// then cyclictest's totals; wake-ups at or beyond the cap are overflows.
+#[test]
+fn a_histogram_file_has_every_bucket_below_the_cap_and_counts_the_rest() {
+    let boots = {
+        let dir = std::env::temp_dir().join(format!("rtcredit-e2e-hist-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("rtcredit-b1.log"), sample_log()).unwrap();
+        let boots = rtcredit_e2e::read_boots(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        boots
+    };
+    let mut run = boots[0].runs[0].clone();
+    run.histogram = vec![(2, 5), (4, 1), (7, 3)];
+    run.histogram_overflow = 2;
+    let text = rtcredit_e2e::histogram_text(&run, 6);
+    let buckets: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(buckets, ["000000 000000", "000001 000000", "000002 000005", "000003 000000", "000004 000001"]);
+    assert!(text.contains("# Total: 000000011"), "{text}");
+    assert!(text.contains("# Histogram Overflows: 00005"), "the bucket at 7 us and the guest's 2: {text}");
+}
+
+/// The boot of the two-pCPU configurations is `SCHED-bK-2cpu`; its scheduler is SCHED.
+#[test]
+fn a_two_pcpu_boot_log_names_its_scheduler() {
+    let dir = std::env::temp_dir().join(format!("rtcredit-e2e-2cpu-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("rtcredit-b1-2cpu.log"), sample_log()).unwrap();
+    let boots = rtcredit_e2e::read_boots(&dir).unwrap();
+    assert_eq!((boots[0].tag.as_str(), boots[0].scheduler.as_str()), ("rtcredit-b1-2cpu", "rtcredit"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Every configuration has its simulator side, mixed work (the simulator's mixed-work
+/// workload), seven hogs and two pCPUs included, at the configuration's period.
+#[test]
+fn the_simulator_side_covers_every_configuration() {
+    use rtcredit_e2e::results::{Config, Hogs};
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenario.toml");
+    let configs = [
+        Config { hogs: Hogs::Alone, period_us: 10000 },
+        Config { hogs: Hogs::Mixed, period_us: 2500 },
+        Config { hogs: Hogs::Seven, period_us: 10000 },
+        Config { hogs: Hogs::TwoCpu, period_us: 5000 },
+    ];
+    let rows = rtcredit_e2e::sim_side::simulate(&scenario, &configs).unwrap();
+    for c in configs {
+        let of: Vec<_> = rows.iter().filter(|r| r.config == c).collect();
+        assert_eq!(of.len(), 3, "credit, rtcredit plain, rtcredit rtsleep for {}", c.label());
+        let hogs = if c.hogs == Hogs::Alone { 0 } else { c.hogs.hog_count() };
+        assert!(of.iter().all(|r| r.hog_cpu_share_pct.len() == hogs), "{} hogs in {}", hogs, c.label());
+    }
 }
