@@ -4,7 +4,9 @@
 //!
 //! Time is simulated Xen system time in integer nanoseconds. The core is called through
 //! [`rtcredit::host::Host`] exactly where Xen's scheduler framework (`common/sched/core.c`)
-//! and our C shim call it:
+//! and our C shim call it (under `credit2` and `rtds` a model takes the core's place
+//! behind the same calls, [`crate::sched::Scheduler`], and has one timer of its own,
+//! re-armed whenever the model moves it):
 //!
 //! * **Schedule softirq** (`SCHEDULE_SOFTIRQ` -> `do_schedule`): a CPU reschedules when a
 //!   call returned a tickle mask holding it (wake, sleep, RT fire, accounting). The
@@ -51,8 +53,11 @@ use rtcredit::host::{Host, Scheduled, UnitId};
 use rtcredit::prio::NR_PRIOS;
 use rtcredit::{CpuMask, DomainParams, Params, RtcError, SchedRtsleep, TickCmd};
 
+use crate::credit2::Credit2;
 use crate::queue::EventQueue;
 use crate::rng::SplitMix64;
+use crate::rtds::{Rtds, RtdsParams};
+use crate::sched::Scheduler;
 use crate::workload::{Measurements, Step, Workload, WorkloadSpec, ENDLESS_NS};
 
 /// Why a simulation could not run.
@@ -83,12 +88,25 @@ fn core_err(operation: &'static str) -> impl Fn(RtcError) -> SimError {
     move |error| SimError::Core { operation, error }
 }
 
+/// Which scheduler decides: the real core, or a model of another Xen scheduler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Model {
+    /// The rtcredit core (credit and its variants, rtcredit), with `HostSpec::params`.
+    Core,
+    /// [`crate::credit2`], with Xen's default rate limit.
+    Credit2,
+    /// [`crate::rtds`], with each domain's `DomainSpec::rtds`.
+    Rtds,
+}
+
 /// Host-level settings of one simulation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HostSpec {
     /// Number of physical CPUs (1..=64).
     pub pcpus: u32,
-    /// The core's global parameters (the policy).
+    /// Who decides.
+    pub model: Model,
+    /// The core's global parameters (the policy; used by `Model::Core` only).
     pub params: Params,
     /// Whether guests may call `SCHEDOP_rtsleep` at all under this policy.
     pub rt_enabled: bool,
@@ -113,6 +131,8 @@ pub struct VcpuSpec {
 pub struct DomainSpec {
     pub name: String,
     pub params: DomainParams,
+    /// Its RTDS period, budget and extratime flag (used by `Model::Rtds` only).
+    pub rtds: RtdsParams,
     pub vcpus: Vec<VcpuSpec>,
 }
 
@@ -173,14 +193,37 @@ pub struct SimReport {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Event {
-    Tick { cpu: usize, generation: u64 },
-    Slice { cpu: usize, generation: u64 },
-    Softirq { cpu: usize },
+    Tick {
+        cpu: usize,
+        generation: u64,
+    },
+    Slice {
+        cpu: usize,
+        generation: u64,
+    },
+    Softirq {
+        cpu: usize,
+    },
     Account,
-    WorkDone { cpu: usize, generation: u64 },
-    RtTimer { vcpu: usize, generation: u64 },
-    GuestTimer { vcpu: usize, generation: u64 },
-    Packet { vcpu: usize },
+    WorkDone {
+        cpu: usize,
+        generation: u64,
+    },
+    RtTimer {
+        vcpu: usize,
+        generation: u64,
+    },
+    GuestTimer {
+        vcpu: usize,
+        generation: u64,
+    },
+    Packet {
+        vcpu: usize,
+    },
+    /// A model's own timer (RTDS replenishment, credit2 cap budget).
+    ModelTimer {
+        generation: u64,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -218,7 +261,10 @@ struct VcpuState {
 /// A running simulation.
 #[derive(Debug)]
 pub struct Simulator {
-    host: Host,
+    sched: Box<dyn Scheduler>,
+    /// The model timer as last armed (unslopped time) and its generation.
+    model_timer_at: Option<u64>,
+    model_timer_generation: u64,
     spec: SimSpec,
     queue: EventQueue<Event>,
     cpus: Vec<CpuState>,
@@ -239,28 +285,33 @@ impl Simulator {
         if host_spec.pcpus == 0 || host_spec.pcpus as usize > rtcredit::MAX_CPUS {
             return Err(SimError::Config(format!("pcpus must be in 1..={}", rtcredit::MAX_CPUS)));
         }
-        host_spec.params.validate().map_err(core_err("the global parameters"))?;
-        let mut host = Host::new(host_spec.params, host_spec.pcpus, false).map_err(core_err("creating the host"))?;
+        let mut host: Box<dyn Scheduler> = match host_spec.model {
+            Model::Core => {
+                host_spec.params.validate().map_err(core_err("the global parameters"))?;
+                Box::new(Host::new(host_spec.params, host_spec.pcpus, false).map_err(core_err("creating the host"))?)
+            }
+            Model::Credit2 => Box::new(
+                Credit2::new(host_spec.pcpus, crate::credit2::DEFAULT_RATELIMIT_NS)
+                    .map_err(core_err("creating the host"))?,
+            ),
+            Model::Rtds => Box::new(Rtds::new(host_spec.pcpus).map_err(core_err("creating the host"))?),
+        };
         let root_rng = SplitMix64::new(spec.seed);
         let mut vcpus = Vec::new();
         let mut domain_ids = Vec::new();
         let mut tickle = CpuMask::EMPTY;
         for (index, domain) in spec.domains.iter().enumerate() {
-            let dom = host.add_domain(index as u32 + 1);
-            host.set_domain_params(dom, &domain.params).map_err(|error| match error {
-                RtcError::RtCapacityExceeded => {
-                    let capacity = host.rt_capacity();
-                    SimError::RtCapacity {
-                        domain: domain.name.clone(),
-                        budget_pct: domain.params.rt_budget_pct,
-                        remaining_pct: capacity.remaining_pct(),
-                        capacity_pct: capacity.capacity_pct,
-                        per_cpu_pct: capacity.per_cpu_pct,
-                        pcpus: capacity.nr_cpus,
-                        granted_pct: capacity.granted_pct,
-                    }
-                }
-                error => SimError::Core { operation: "setting domain parameters", error },
+            let dom = host.add_domain(index as u32 + 1, domain).map_err(|error| match (error, host.rt_capacity()) {
+                (RtcError::RtCapacityExceeded, Some(capacity)) => SimError::RtCapacity {
+                    domain: domain.name.clone(),
+                    budget_pct: domain.params.rt_budget_pct,
+                    remaining_pct: capacity.remaining_pct(),
+                    capacity_pct: capacity.capacity_pct,
+                    per_cpu_pct: capacity.per_cpu_pct,
+                    pcpus: capacity.nr_cpus,
+                    granted_pct: capacity.granted_pct,
+                },
+                (error, _) => SimError::Core { operation: "setting domain parameters", error },
             })?;
             domain_ids.push(dom);
             for vcpu in &domain.vcpus {
@@ -270,7 +321,7 @@ impl Simulator {
                         domain.name, vcpu.cpu, host_spec.pcpus
                     )));
                 }
-                let (unit, mask) = host.add_unit(dom, vcpu.cpu, true, 0).map_err(core_err("adding a unit"))?;
+                let (unit, mask) = host.add_unit(dom, vcpu.cpu, 0).map_err(core_err("adding a unit"))?;
                 tickle = tickle.or(&mask);
                 let stream = vcpus.len() as u64;
                 vcpus.push(VcpuState {
@@ -290,7 +341,9 @@ impl Simulator {
             }
         }
         let mut sim = Simulator {
-            host,
+            sched: host,
+            model_timer_at: None,
+            model_timer_generation: 0,
             spec: spec.clone(),
             queue: EventQueue::default(),
             cpus: (0..host_spec.pcpus).map(|_| CpuState::default()).collect(),
@@ -306,8 +359,12 @@ impl Simulator {
                 sim.queue.push(at, Event::Packet { vcpu });
             }
         }
-        let first_account = sim.slopped(host_spec.params.tslice_ns);
-        sim.queue.push(first_account, Event::Account);
+        let first_account = sim.sched.first_account_ns();
+        if first_account != u64::MAX {
+            let at = sim.slopped(first_account);
+            sim.queue.push(at, Event::Account);
+        }
+        sim.sync_model_timer();
         // Boot: every CPU runs its first pass.
         for cpu in 0..sim.cpus.len() {
             tickle.set(cpu as u32);
@@ -361,6 +418,7 @@ impl Simulator {
             self.events += 1;
             self.note(|| format!("{event:?}"));
             self.handle(event)?;
+            self.sync_model_timer();
             if self.spec.stop_when_measured_done && self.measured_done() {
                 break;
             }
@@ -405,14 +463,14 @@ impl Simulator {
             Event::Tick { cpu, generation } => {
                 if generation == self.cpus[cpu].tick_generation {
                     self.settle(cpu);
-                    if let Some(next) = self.host.tick(cpu as u32, self.now).map_err(core_err("tick"))? {
+                    if let Some(next) = self.sched.tick(cpu as u32, self.now).map_err(core_err("tick"))? {
                         let at = self.slopped(next);
                         self.queue.push(at, Event::Tick { cpu, generation });
                     }
                 }
             }
             Event::Account => {
-                let (next, tickle) = self.host.account(self.now);
+                let (next, tickle) = self.sched.account(self.now);
                 let at = self.slopped(next);
                 self.queue.push(at, Event::Account);
                 self.raise(tickle);
@@ -425,7 +483,7 @@ impl Simulator {
             }
             Event::RtTimer { vcpu, generation } => {
                 if generation == self.vcpus[vcpu].rt_timer_generation {
-                    match self.host.rt_fire(self.vcpus[vcpu].unit, self.now) {
+                    match self.sched.rt_fire(self.vcpus[vcpu].unit, self.now) {
                         Ok(tickle) => self.raise(tickle),
                         Err(RtcError::StaleTimer) => {}
                         Err(error) => return Err(SimError::Core { operation: "rt_fire", error }),
@@ -438,6 +496,13 @@ impl Simulator {
                     self.wake(vcpu)?;
                 }
             }
+            Event::ModelTimer { generation } => {
+                if generation == self.model_timer_generation {
+                    self.model_timer_at = None;
+                    let tickle = self.sched.timer_fire(self.now);
+                    self.raise(tickle);
+                }
+            }
             Event::Packet { vcpu } => {
                 if let Some(next) = self.vcpus[vcpu].workload.take_next_arrival() {
                     self.queue.push(next, Event::Packet { vcpu });
@@ -448,6 +513,20 @@ impl Simulator {
             }
         }
         Ok(())
+    }
+
+    /// (Re)arms the model's own timer if the model moved it.
+    fn sync_model_timer(&mut self) {
+        let wanted = self.sched.timer_at();
+        if wanted == self.model_timer_at {
+            return;
+        }
+        self.model_timer_at = wanted;
+        self.model_timer_generation += 1;
+        if let Some(at) = wanted {
+            let at = self.slopped(at.max(self.now));
+            self.queue.push(at, Event::ModelTimer { generation: self.model_timer_generation });
+        }
     }
 
     /// When a periodic hypervisor timer due at `at` really fires.
@@ -559,7 +638,7 @@ impl Simulator {
                     self.queue.push(at, Event::GuestTimer { vcpu, generation: v.guest_timer_generation });
                 }
                 v.blocked = true;
-                let tickle = self.host.sleep(v.unit).map_err(core_err("sleep"))?;
+                let tickle = self.sched.sleep(v.unit, self.now).map_err(core_err("sleep"))?;
                 self.raise(tickle);
                 self.plan_work(cpu);
             }
@@ -571,7 +650,7 @@ impl Simulator {
     fn rtsleep(&mut self, vcpu: usize, deadline_ns: u64) -> Result<(), SimError> {
         let args = SchedRtsleep { deadline_ns, flags: 0, pad: 0 };
         let v = &mut self.vcpus[vcpu];
-        match self.host.rtsleep(v.unit, &args, self.now) {
+        match self.sched.rtsleep(v.unit, &args, self.now) {
             Ok(outcome) => {
                 v.rt_timer_generation += 1;
                 if outcome.arm_at_ns != 0 {
@@ -583,7 +662,7 @@ impl Simulator {
                 }
                 if outcome.reschedule {
                     // The call ended the VCPU's RT: a pass on its CPU (a local softirq).
-                    if let Some(view) = self.host.unit(v.unit) {
+                    if let Some(view) = self.sched.unit_stats(v.unit) {
                         self.raise(CpuMask::single(view.cpu));
                     }
                 }
@@ -606,7 +685,7 @@ impl Simulator {
             return Ok(());
         }
         self.vcpus[vcpu].blocked = false;
-        let tickle = self.host.wake(self.vcpus[vcpu].unit, self.now).map_err(core_err("wake"))?;
+        let tickle = self.sched.wake(self.vcpus[vcpu].unit, self.now).map_err(core_err("wake"))?;
         self.raise(tickle);
         // Still the current unit of its CPU (blocked, pass not yet run): it goes on now.
         if let Some(cpu) = self.cpus.iter().position(|c| c.current == Some(vcpu)) {
@@ -623,8 +702,8 @@ impl Simulator {
     fn reschedule(&mut self, cpu: usize) -> Result<(), SimError> {
         self.settle(cpu);
         let now = self.now;
-        let decision: Scheduled = self.host.schedule(cpu as u32, now, false).map_err(core_err("schedule"))?;
-        let queued = if self.log.is_some() { self.host.queue(cpu as u32) } else { Vec::new() };
+        let decision: Scheduled = self.sched.schedule(cpu as u32, now).map_err(core_err("schedule"))?;
+        let queued = if self.log.is_some() { self.sched.queue(cpu as u32) } else { Vec::new() };
         self.note(|| {
             format!(
                 "cpu{cpu} -> {:?} {:?} run {} switched {} queue {:?}",
@@ -696,7 +775,7 @@ impl Simulator {
             .iter()
             .enumerate()
             .map(|(index, domain)| {
-                let counters = self.host.domain_counters(self.domain_ids[index]).unwrap_or_default();
+                let counters = self.sched.domain_counters(self.domain_ids[index]).unwrap_or_default();
                 DomainReport {
                     name: domain.name.clone(),
                     workload: domain.vcpus.first().map_or("none", |v| v.workload.kind()),
@@ -722,7 +801,7 @@ impl Simulator {
             d.cpu_ns += v.cpu_ns;
             d.work_ns += v.work_ns;
             d.rtsleep_errors += v.rtsleep_errors;
-            if let Some(view) = self.host.unit(v.unit) {
+            if let Some(view) = self.sched.unit_stats(v.unit) {
                 for (sum, ns) in d.prio_ns.iter_mut().zip(view.prio_ns) {
                     *sum += ns;
                 }

@@ -13,12 +13,15 @@
 //! * [`engine`]: the host model and event loop ([`engine::Simulator`]).
 //! * [`workload`]: the guest workloads.
 //! * [`policy`]: the compared policies (`credit`, `credit-2012`, `credit-1ms`,
-//!   `rtcredit`).
+//!   `credit2`, `rtds`, `rtcredit`).
+//! * [`sched`]: the scheduler interface the engine calls: the real core, or the models
+//!   of Xen's credit2 ([`credit2`]) and RTDS ([`rtds`]).
 //! * [`paper`]: the paper's experiments; [`output`] writes their CSV, SVG and summaries.
 //! * [`scenario`]: user scenarios from TOML files.
 //! * [`periods`]: the RT v2 experiment at 1-20 ms periods (also part of `paper`).
 //! * [`report`], [`stats`]: the published numbers.
 
+pub mod credit2;
 pub mod engine;
 pub mod output;
 pub mod paper;
@@ -28,6 +31,8 @@ pub mod policy;
 pub mod queue;
 pub mod report;
 pub mod rng;
+pub mod rtds;
 pub mod scenario;
+pub mod sched;
 pub mod stats;
 pub mod workload;

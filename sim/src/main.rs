@@ -43,9 +43,9 @@ enum Command {
         #[arg(long)]
         timing: bool,
     },
-    /// RT at 1, 2.5, 5, 10 and 20 ms periods, credit and rtcredit, on 1 and 8 pCPUs,
-    /// with a mixed-work domain; writes periods.md and periods.json (also part of
-    /// `paper`'s output).
+    /// RT at 1, 2.5, 5, 10 and 20 ms periods, credit, credit2, rtds and rtcredit, on 1
+    /// and 8 pCPUs, with a mixed-work domain; writes periods.md and periods.json (also
+    /// part of `paper`'s output).
     Periods {
         /// Output directory (relative to the current directory).
         #[arg(long, default_value = "results")]

@@ -36,6 +36,7 @@ use rtcredit::DomainParams;
 use crate::engine::{DomainSpec, HostSpec, SimError, SimSpec, Simulator, VcpuSpec};
 use crate::policy::Policy;
 use crate::report::{summarize, RunOutcome, RunSummary};
+use crate::rtds::RtdsParams;
 use crate::workload::{Release, WorkloadSpec};
 
 const US: u64 = 1_000;
@@ -143,6 +144,7 @@ pub fn paper_spec(config: &PaperConfig, run: &PaperRun) -> SimSpec {
     let mut domains = vec![DomainSpec {
         name: "measured".to_string(),
         params: measured_params,
+        rtds: RtdsParams::default(),
         vcpus: vec![VcpuSpec { cpu: 0, workload: measured_workload }],
     }];
     for index in 1..=3 {
@@ -153,6 +155,7 @@ pub fn paper_spec(config: &PaperConfig, run: &PaperRun) -> SimSpec {
         domains.push(DomainSpec {
             name: format!("hog{index}"),
             params: DomainParams { cap, ..default_domain_params() },
+            rtds: RtdsParams::default(),
             vcpus: vec![VcpuSpec { cpu: 0, workload }],
         });
     }
@@ -160,6 +163,7 @@ pub fn paper_spec(config: &PaperConfig, run: &PaperRun) -> SimSpec {
     SimSpec {
         host: HostSpec {
             pcpus: 1,
+            model: policy.model(),
             params: policy.params(),
             rt_enabled: policy.rt_enabled(),
             ipi_delay_ns: config.ipi_delay_ns,

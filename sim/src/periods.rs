@@ -1,6 +1,7 @@
 //! The `periods` experiment (RT v2): RT at the periods audio and control loops use.
 //!
-//! Periods 1, 2.5, 5, 10 and 20 ms, credit and rtcredit side by side, on two hosts:
+//! Periods 1, 2.5, 5, 10 and 20 ms, credit, credit2, RTDS and rtcredit side by side, on
+//! two hosts:
 //!
 //! * `1cpu`: one pCPU, three duty-cycle hogs of 20% each (100 ms windows, the paper's
 //!   load), a periodic RT task (`rt`) and a **mixed-work** domain (`mixed`: a periodic
@@ -11,7 +12,10 @@
 //!   mixed-work domain.
 //!
 //! Every periodic task does 100 us of work per period and its domain is allowed RT with
-//! a 20% budget (in budget at every period: 10% at 1 ms). Each run is 3 s of simulated
+//! a 20% budget (in budget at every period: 10% at 1 ms). Under RTDS the same domains
+//! (`rt`, `rt-b`, `mixed`) get the reservation an administrator would give the task: a
+//! period equal to the task's and a budget of 20% of it (extratime on); every other
+//! domain keeps RTDS's defaults (4 ms every 10 ms, extratime). Each run is 3 s of simulated
 //! time, seed 1. The scenarios are written as scenario files (`[[domain]]` sections)
 //! and run through [`crate::scenario`], so `rtcredit-sim run` can replay any of them.
 
@@ -24,7 +28,7 @@ pub const PERIODS_US: [u64; 5] = [1_000, 2_500, 5_000, 10_000, 20_000];
 /// The two hosts.
 pub const HOSTS: [&str; 2] = ["1cpu", "8cpu"];
 
-/// One host at one period, both policies.
+/// One host at one period, every policy.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct PeriodsRun {
     pub host: String,
@@ -32,23 +36,32 @@ pub struct PeriodsRun {
     pub results: ScenarioResults,
 }
 
+/// The RT settings of a domain that runs a task of `period_us`: RT with a 20% budget
+/// under rtcredit, an RTDS reservation of 20% at the task's period under RTDS.
+fn rt_settings(period_us: u64) -> String {
+    format!("rt_allowed = true\nrt_budget_pct = 20\nrtds_period_us = {period_us}\nrtds_budget_us = {}\n", period_us / 5)
+}
+
 fn periodic(name: &str, period_us: u64) -> String {
     format!(
-        "[[domain]]\nname = \"{name}\"\nrt_allowed = true\nrt_budget_pct = 20\n\
-         workload = {{ kind = \"periodic\", period_us = {period_us}, compute_us = 100 }}\n"
+        "[[domain]]\nname = \"{name}\"\n{}\
+         workload = {{ kind = \"periodic\", period_us = {period_us}, compute_us = 100 }}\n",
+        rt_settings(period_us)
     )
 }
 
 /// The scenario file of `host` at `period_us`.
 pub fn scenario_text(host: &str, period_us: u64, seed: u64) -> String {
-    let mut text = format!("seed = {seed}\nduration_ms = 3000\npolicies = [\"credit\", \"rtcredit\"]\n\n");
+    let mut text =
+        format!("seed = {seed}\nduration_ms = 3000\npolicies = [\"credit\", \"credit2\", \"rtds\", \"rtcredit\"]\n\n");
     let pcpus = if host == "1cpu" { 1 } else { 8 };
     let _ = writeln!(text, "[host]\npcpus = {pcpus}\n");
     text.push_str(&periodic("rt", period_us));
     let _ = writeln!(
         text,
-        "[[domain]]\nname = \"mixed\"\nrt_allowed = true\nrt_budget_pct = 20\n\
-         workload = {{ kind = \"mixed-work\", period_us = {period_us}, compute_us = 100 }}\n"
+        "[[domain]]\nname = \"mixed\"\n{}\
+         workload = {{ kind = \"mixed-work\", period_us = {period_us}, compute_us = 100 }}\n",
+        rt_settings(period_us)
     );
     if host == "1cpu" {
         for index in 1..=3 {
@@ -112,10 +125,11 @@ fn ms(us: f64) -> String {
 pub fn render_markdown(runs: &[PeriodsRun]) -> String {
     let mut out = String::from("# rtcredit-sim periods\n\n");
     out.push_str(
-        "Periods 1-20 ms; `rt`: a periodic task (100 us per period, RT allowed, 20% budget); \
-         `mixed`: the same task plus a CPU burner in its VCPU. Lateness in ms (p50 / p99 / max); \
-         fallbacks: RT requests refused or degraded; share change: the largest change of a \
-         non-RT domain's CPU share from credit to rtcredit, in points. 3 s per run, seed 1. \
+        "Periods 1-20 ms; `rt`: a periodic task (100 us per period, RT allowed, 20% budget; \
+         under RTDS a reservation of 20% at the task's period); `mixed`: the same task plus a \
+         CPU burner in its VCPU. Lateness in ms (p50 / p99 / max); fallbacks: RT requests \
+         refused or degraded; share change: the largest change of a non-RT domain's CPU share \
+         from credit to the row's policy, in points. 3 s per run, seed 1. \
          Hosts: see `sim/src/periods.rs`.\n\n",
     );
     out.push_str(

@@ -9,10 +9,16 @@
 //!   and there is no rate limit (`ratelimit_ns: 0`; it came with Xen 4.2).
 //! * `credit-1ms`: 4.17's credit tuned the way a user would try first: a 1 ms slice
 //!   (hence a 1 ms tick) and no rate limit.
+//! * `credit2`: Xen 4.17's default scheduler, as the model in [`crate::credit2`] (the
+//!   core's parameters do not apply); no guest asks for RT.
+//! * `rtds`: Xen 4.17's RTDS, as the model in [`crate::rtds`], each domain with its
+//!   RTDS period, budget and extratime flag (RTDS's defaults unless a scenario says).
 //! * `rtcredit`: the defaults plus RT: the measured domain is allowed RT and its periodic
 //!   task registers each deadline with `SCHEDOP_rtsleep`.
 
 use rtcredit::{ChargeMode, Params};
+
+use crate::engine::Model;
 
 const MS: u64 = 1_000_000;
 
@@ -30,6 +36,12 @@ pub enum Policy {
     #[serde(rename = "credit-1ms")]
     #[value(name = "credit-1ms")]
     Credit1ms,
+    #[serde(rename = "credit2")]
+    #[value(name = "credit2")]
+    Credit2,
+    #[serde(rename = "rtds")]
+    #[value(name = "rtds")]
+    Rtds,
     #[serde(rename = "rtcredit")]
     #[value(name = "rtcredit")]
     Rtcredit,
@@ -37,7 +49,8 @@ pub enum Policy {
 
 impl Policy {
     /// Every policy, in report order.
-    pub const ALL: [Policy; 4] = [Policy::Credit, Policy::Credit2012, Policy::Credit1ms, Policy::Rtcredit];
+    pub const ALL: [Policy; 6] =
+        [Policy::Credit, Policy::Credit2012, Policy::Credit1ms, Policy::Credit2, Policy::Rtds, Policy::Rtcredit];
 
     /// The name used on the command line, in files and in reports.
     pub const fn name(self) -> &'static str {
@@ -45,7 +58,18 @@ impl Policy {
             Policy::Credit => "credit",
             Policy::Credit2012 => "credit-2012",
             Policy::Credit1ms => "credit-1ms",
+            Policy::Credit2 => "credit2",
+            Policy::Rtds => "rtds",
             Policy::Rtcredit => "rtcredit",
+        }
+    }
+
+    /// Who decides under this policy.
+    pub const fn model(self) -> Model {
+        match self {
+            Policy::Credit2 => Model::Credit2,
+            Policy::Rtds => Model::Rtds,
+            _ => Model::Core,
         }
     }
 
@@ -53,7 +77,7 @@ impl Policy {
     pub fn params(self) -> Params {
         let defaults = Params::default();
         match self {
-            Policy::Credit | Policy::Rtcredit => defaults,
+            Policy::Credit | Policy::Rtcredit | Policy::Credit2 | Policy::Rtds => defaults,
             Policy::Credit2012 => Params { ratelimit_ns: 0, charge_mode: ChargeMode::TickSampled as u32, ..defaults },
             Policy::Credit1ms => Params { tslice_ns: MS, ratelimit_ns: 0, ..defaults },
         }

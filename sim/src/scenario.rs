@@ -7,7 +7,7 @@
 //! ```toml
 //! seed = 7                          # optional, default 1
 //! duration_ms = 2000                # simulated time, 1..=3600000
-//! policies = ["credit", "rtcredit"] # optional, default all four
+//! policies = ["credit", "rtcredit"] # optional, default all six
 //!
 //! [host]                            # optional
 //! pcpus = 2                         # 1..=64, default 1
@@ -23,6 +23,9 @@
 //! rt_allowed = true                 # default false; used under `rtcredit` only
 //! rt_budget_pct = 10                # default 10
 //! rt_rate_per_s = 1000              # default 1000
+//! rtds_period_us = 10000            # default 10000; used under `rtds` only
+//! rtds_budget_us = 4000             # default 4000 (10..=period)
+//! rtds_extratime = true             # default true
 //! vcpus = 1                         # default 1
 //! cpus = [0]                        # optional: first CPU of each VCPU, default round-robin
 //! workload = { kind = "periodic", period_us = 10000, compute_us = 200 }
@@ -41,6 +44,7 @@ use rtcredit::{DomainParams, Params, RtcError, MAX_CPUS};
 use crate::engine::{DomainSpec, HostSpec, SimError, SimSpec, Simulator, VcpuSpec};
 use crate::policy::Policy;
 use crate::report::{summarize, DomainSummary};
+use crate::rtds::{RtdsParams, RtdsParamsError, DEFAULT_BUDGET_NS, DEFAULT_PERIOD_NS, MAX_PERIOD_NS, MIN_PERIOD_NS};
 use crate::workload::{Release, WorkloadSpec};
 
 const US: u64 = 1_000;
@@ -82,6 +86,12 @@ fn default_budget() -> u32 {
 }
 fn default_rate() -> u32 {
     DEFAULT_RT_RATE
+}
+fn default_rtds_period_us() -> u64 {
+    DEFAULT_PERIOD_NS / US
+}
+fn default_rtds_budget_us() -> u64 {
+    DEFAULT_BUDGET_NS / US
 }
 fn default_vcpus() -> u32 {
     1
@@ -159,6 +169,12 @@ pub struct DomainSection {
     pub rt_budget_pct: u32,
     #[serde(default = "default_rate")]
     pub rt_rate_per_s: u32,
+    #[serde(default = "default_rtds_period_us")]
+    pub rtds_period_us: u64,
+    #[serde(default = "default_rtds_budget_us")]
+    pub rtds_budget_us: u64,
+    #[serde(default = "default_true")]
+    pub rtds_extratime: bool,
     #[serde(default = "default_vcpus")]
     pub vcpus: u32,
     #[serde(default)]
@@ -316,6 +332,18 @@ impl Scenario {
                 };
                 return check.fail(at(field), error.describe());
             }
+            match domain.rtds().validate() {
+                Ok(()) => {}
+                Err(RtdsParamsError::Period) => {
+                    check.range(at("rtds_period_us"), domain.rtds_period_us, MIN_PERIOD_NS / US, MAX_PERIOD_NS / US)?
+                }
+                Err(RtdsParamsError::Budget) => check.range(
+                    at("rtds_budget_us"),
+                    domain.rtds_budget_us,
+                    MIN_PERIOD_NS / US,
+                    domain.rtds_period_us,
+                )?,
+            }
             check.range(at("vcpus"), u64::from(domain.vcpus), 1, MAX_CPUS as u64)?;
             if let Some(cpus) = &domain.cpus {
                 if cpus.len() != domain.vcpus as usize {
@@ -335,7 +363,7 @@ impl Scenario {
         Ok(())
     }
 
-    /// The policies to run (all four when the file names none).
+    /// The policies to run (all of them when the file names none).
     pub fn policies(&self) -> Vec<Policy> {
         if self.policies.is_empty() {
             Policy::ALL.to_vec()
@@ -367,12 +395,13 @@ impl Scenario {
                         VcpuSpec { cpu, workload: workload.clone() }
                     })
                     .collect();
-                DomainSpec { name: domain.name.clone(), params, vcpus }
+                DomainSpec { name: domain.name.clone(), params, rtds: domain.rtds(), vcpus }
             })
             .collect();
         SimSpec {
             host: HostSpec {
                 pcpus: self.host.pcpus,
+                model: policy.model(),
                 params: Params { rt_capacity_pct: self.host.rt_capacity_pct, ..policy.params() },
                 rt_enabled: policy.rt_enabled(),
                 ipi_delay_ns: self.host.ipi_delay_us * US,
@@ -414,6 +443,14 @@ impl Scenario {
 }
 
 impl DomainSection {
+    fn rtds(&self) -> RtdsParams {
+        RtdsParams {
+            period_ns: self.rtds_period_us.saturating_mul(US),
+            budget_ns: self.rtds_budget_us.saturating_mul(US),
+            extratime: self.rtds_extratime,
+        }
+    }
+
     fn params(&self) -> DomainParams {
         DomainParams {
             weight: self.weight,

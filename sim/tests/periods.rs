@@ -2,12 +2,16 @@
 //! enough for a test: one pCPU at 1 and 5 ms, eight pCPUs at 5 ms.
 
 use rtcredit_sim::periods::scenario_text;
+use rtcredit_sim::policy::Policy;
 use rtcredit_sim::report::DomainSummary;
 use rtcredit_sim::scenario::{Scenario, ScenarioResults};
 
 fn run(host: &str, period_us: u64) -> ScenarioResults {
     let name = format!("{host}-{period_us}");
-    Scenario::parse(&scenario_text(host, period_us, 1), &name).unwrap().run(&name).unwrap()
+    let mut scenario = Scenario::parse(&scenario_text(host, period_us, 1), &name).unwrap();
+    // The targets compare rtcredit with credit; the other policies would only cost time.
+    scenario.policies = vec![Policy::Credit, Policy::Rtcredit];
+    scenario.run(&name).unwrap()
 }
 
 fn domains<'a>(results: &'a ScenarioResults, policy: &str) -> &'a [DomainSummary] {

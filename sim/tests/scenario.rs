@@ -41,9 +41,10 @@ fn the_example_parses_and_runs_every_listed_policy() {
 fn defaults_fill_everything_optional() {
     let s = Scenario::parse(MINIMAL, "minimal").expect("valid");
     assert_eq!((s.seed, s.host.pcpus, s.host.switch_cost_us), (1, 1, 5));
-    assert_eq!(s.policies().len(), 4);
+    assert_eq!(s.policies().len(), 6);
     let d = &s.domains[0];
     assert_eq!((d.weight, d.cap_pct, d.rt_allowed, d.vcpus), (256, 0, false, 1));
+    assert_eq!((d.rtds_period_us, d.rtds_budget_us, d.rtds_extratime), (10_000, 4_000, true), "RTDS's defaults");
 }
 
 fn invalid(text: &str) -> (String, String) {

@@ -5,19 +5,26 @@ use rtcredit_sim::engine::{DomainSpec, HostSpec, SimReport, SimSpec, Simulator, 
 use rtcredit_sim::paper::default_domain_params;
 use rtcredit_sim::policy::Policy;
 use rtcredit_sim::report::summarize;
+use rtcredit_sim::rtds::RtdsParams;
 use rtcredit_sim::workload::{Release, WorkloadSpec};
 
 const US: u64 = 1_000;
 const MS: u64 = 1_000_000;
 
 fn domain(name: &str, params: DomainParams, workload: WorkloadSpec) -> DomainSpec {
-    DomainSpec { name: name.to_string(), params, vcpus: vec![VcpuSpec { cpu: 0, workload }] }
+    DomainSpec {
+        name: name.to_string(),
+        params,
+        rtds: RtdsParams::default(),
+        vcpus: vec![VcpuSpec { cpu: 0, workload }],
+    }
 }
 
 fn spec(policy: Policy, pcpus: u32, domains: Vec<DomainSpec>, until_ns: u64) -> SimSpec {
     SimSpec {
         host: HostSpec {
             pcpus,
+            model: policy.model(),
             params: policy.params(),
             rt_enabled: policy.rt_enabled(),
             ipi_delay_ns: 2 * US,
@@ -199,6 +206,7 @@ fn two_pcpus_run_two_hogs_in_parallel_and_rt_prefers_an_idle_cpu() {
         domains.push(DomainSpec {
             name: format!("hog{index}"),
             params: default_domain_params(),
+            rtds: RtdsParams::default(),
             vcpus: vec![VcpuSpec { cpu: *cpu, workload: WorkloadSpec::Hog }],
         });
     }
