@@ -67,12 +67,22 @@ pub fn find_shim(explicit: Option<&Path>) -> Result<PathBuf, CliError> {
     }
     let mut searched = Vec::new();
     if let Some(dir) = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf)) {
-        for candidate in [
-            dir.join(SHIM_NAME),
-            dir.join("deps").join(SHIM_NAME),
-            dir.join("../lib").join(SHIM_NAME),
-            dir.join("../lib/rtsleep").join(SHIM_NAME),
-        ] {
+        // In a Cargo build tree the shim is in the binary's directory (`cargo build`)
+        // and in `deps/` (`cargo test` refreshes only that one): the newer of the two,
+        // so that a stale copy from an older build never shadows the current one.
+        let build_tree = [dir.join(SHIM_NAME), dir.join("deps").join(SHIM_NAME)];
+        let newest = build_tree
+            .iter()
+            .filter_map(|path| Some((std::fs::metadata(path).ok()?.modified().ok()?, path)))
+            .max_by_key(|(modified, _)| *modified)
+            .map(|(_, path)| path.clone());
+        if let Some(path) = newest {
+            return Ok(absolute(&path));
+        }
+        for candidate in build_tree
+            .into_iter()
+            .chain([dir.join("../lib").join(SHIM_NAME), dir.join("../lib/rtsleep").join(SHIM_NAME)])
+        {
             if candidate.is_file() {
                 return Ok(absolute(&candidate));
             }
