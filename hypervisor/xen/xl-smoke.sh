@@ -153,17 +153,8 @@ CFG
 
 # dom0's /init (docs/toolchain.md 4b order). Lines the host judges start with "XLSMOKE:".
 write_init() {
+    dom0_init_mounts
     cat <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin:/usr/sbin:/usr/bin:/usr/lib/xen/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
-mount -t tmpfs tmpfs /tmp
-mount -t tmpfs tmpfs /run
-mkdir -p /run/xen /run/xenstored /run/lock /var/log/xen/console /var/lib/xen
 echo "XLSMOKE: init started kernel=$(uname -r) cpus=$(nproc) sched=$xlsmoke_sched"
 for m in $(cat /modules.load); do
     insmod "/lib/modules/$m" || echo "XLSMOKE: insmod $m failed"
