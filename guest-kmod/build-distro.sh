@@ -3,7 +3,8 @@
 #
 # Builds rtsleep.ko the way a Debian guest does, for real, on this machine: a Debian
 # testing root made with debootstrap under .cache/distro-root/<suite>/, Debian's cloud
-# kernel with its headers, rustc, rust-src, bindgen and dkms installed in it by apt, and
+# kernel with its headers, rustc, rust-src, bindgen and dkms installed in it by apt, the
+# Rust artifacts Debian's headers lack (debian-rust-headers.sh), and
 # the module built and installed there by DKMS (dkms-install.sh, as a user runs it in a
 # guest). Nothing of testing is installed on the host: its glibc is older than what
 # testing's binaries need, and the module must be built by the exact rustc the kernel
