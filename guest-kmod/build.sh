@@ -23,4 +23,6 @@ if [ $# -eq 0 ]; then
     [ -f "$KDIR/Module.symvers" ] || { echo "build.sh: $KDIR is not fully built (no Module.symvers): run ./build-kernel.sh" >&2; exit 1; }
     set -- modules
 fi
+# The compiler must be the kernel's own (the PATH above picks Debian's, which built it).
+[ "$1" = clean ] || sh "$HERE/check-rustc.sh" "$KDIR"
 exec make -C "$KDIR" M="$HERE" "$@"

@@ -23,6 +23,10 @@
 #                                        rtcredit_dom0_rt=1: expects accepted requests) or
 #                                        credit/credit2 (expects rt_state EOPNOTSUPP)
 #   ./test-qemu.sh --xen rtcredit noperm rtcredit without rtcredit_dom0_rt=1: expects EPERM
+#   ./test-qemu.sh --distro-kernel       Debian's own kernel (build-distro.sh: the cloud
+#                                        kernel of the debootstrap root and the module its
+#                                        DKMS built) as a PV domU under our Xen, rtcredit,
+#                                        RT allowed for it (distro-domu.sh: the dom0 side)
 #   --clock icount|host [--shift N]      QEMU's clock (default host; icount: guest time
 #                                        per emulated instruction, as in
 #                                        hypervisor/xen/lib-initramfs.sh), anywhere
@@ -36,12 +40,14 @@ set -euo pipefail
 
 MODE=native SCHED=
 NOPERM=
+DISTRO=
 CLOCK=host SHIFT=
 positional=()
 while [ $# -gt 0 ]; do
     case $1 in
         --clock) CLOCK=${2:?--clock needs icount or host}; shift ;;
         --shift) SHIFT=${2:?--shift needs a number}; shift ;;
+        --distro-kernel) DISTRO=1 ;;
         *) positional+=("$1") ;;
     esac
     shift
@@ -55,6 +61,25 @@ KDIR=${KDIR:-$ROOT/.cache/linux-7.2/linux-source-7.2}
 WORK=$ROOT/.cache/guest-kmod/qemu-$MODE$SCHED$NOPERM
 XEN=${XEN:-$ROOT/.cache/xen-build/release/xen/xen}
 TIMEOUT=${TIMEOUT:-300}
+KO=$HERE/rtsleep.ko
+if [ -n "$DISTRO" ]; then
+    # Debian's kernel (a bzImage: Xen unpacks it for dom0) and the DKMS-built module,
+    # uncompressed for busybox's insmod.
+    [ "$MODE" = native ] || [ "$SCHED$NOPERM" = rtcredit ] ||
+        { echo "test-qemu: --distro-kernel runs under Xen with rtcredit only" >&2; exit 2; }
+    MODE=xen SCHED=rtcredit WORK=$ROOT/.cache/guest-kmod/qemu-distro
+    distro=$("$HERE/build-distro.sh" --print) || { echo "test-qemu: FAIL run ./build-distro.sh first"; exit 1; }
+    DISTRO_VMLINUZ=$(sed -n 's/^vmlinuz=//p' <<< "$distro") KO=$(sed -n 's/^module=//p' <<< "$distro")
+    [ -f "$DISTRO_VMLINUZ" ] && [ -n "$KO" ] || { echo "test-qemu: FAIL no Debian kernel or module: run ./build-distro.sh"; exit 1; }
+    mkdir -p "$WORK.ko"
+    case $KO in
+        *.xz) xz -dc "$KO" > "$WORK.ko/rtsleep.ko" ;;
+        *.zst) zstd -dcq "$KO" > "$WORK.ko/rtsleep.ko" ;;
+        *.gz) gzip -dc "$KO" > "$WORK.ko/rtsleep.ko" ;;
+        *) cp "$KO" "$WORK.ko/rtsleep.ko" ;;
+    esac
+    KO=$WORK.ko/rtsleep.ko
+fi
 
 log() { printf '[test-qemu %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 fail() { echo "test-qemu: FAIL $*"; exit 1; }
@@ -68,16 +93,16 @@ clock_check "$CLOCK" "$SHIFT"
 [ "$CLOCK" = icount ] && WORK+=-icount
 
 BZ=$KDIR/arch/x86/boot/bzImage
-[ -f "$BZ" ] || fail "no $BZ: run ./build-kernel.sh"
+[ -n "$DISTRO" ] || [ -f "$BZ" ] || fail "no $BZ: run ./build-kernel.sh"
 [ "$MODE" = native ] || [ -f "$XEN" ] || fail "no Xen image $XEN: run hypervisor/xen/build.sh"
-[ -f "$HERE/rtsleep.ko" ] || fail "no rtsleep.ko: run ./build.sh"
+[ -f "$KO" ] || fail "no rtsleep.ko: run ./build.sh"
 for t in qemu-system-x86_64 gcc cpio gzip; do command -v $t >/dev/null || fail "missing $t"; done
 [ -x /bin/busybox ] && file -L /bin/busybox | grep -q 'statically linked' || fail "need busybox-static at /bin/busybox"
 
 rm -rf "$WORK"; mkdir -p "$WORK/root"/{bin,dev,proc,sys,tmp}
 R=$WORK/root
 cp /bin/busybox "$R/bin/busybox"
-cp "$HERE/rtsleep.ko" "$R/rtsleep.ko"
+cp "$KO" "$R/rtsleep.ko"
 # The permission model: the udev rule's group and mode, applied by /init; the group's id
 # is made up here (990), as groupadd --system would pick one.
 rule_group=$(sed -n 's/^KERNEL=="rtsleep".*GROUP="\([^"]*\)".*/\1/p' "$HERE/dist/99-rtsleep.rules")
@@ -186,7 +211,11 @@ INIT
 chmod 755 "$R/init"
 (cd "$R" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet) | gzip -1 > "$WORK/initramfs.cpio.gz"
 
-if [ "$MODE" = native ]; then
+if [ -n "$DISTRO" ]; then
+    # shellcheck source=distro-domu.sh
+    . "$HERE/distro-domu.sh"
+    distro_domu_qemu   # sets QEMU: our dom0 creating a domU of Debian's kernel
+elif [ "$MODE" = native ]; then
     # shellcheck disable=SC2207  # the accelerator's words
     QEMU=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 256 -smp 2
           -nographic -no-reboot -kernel "$BZ" -initrd "$WORK/initramfs.cpio.gz"

@@ -10,6 +10,9 @@
 #                                        the loader and libgcc_s.so.1
 #   install_elf ROOT FILE DEST [LIBDIR]  one dynamic ELF and its libraries
 #   cpio_gz ROOT OUT                     ROOT as a gzip'd newc initramfs (sorted, root-owned)
+#   dom0_init_mounts                     prints the first lines of a toolstack dom0's /init:
+#                                        busybox applets, PATH, the file systems, the
+#                                        run-time directories xenstored and xl expect
 #   run_qemu LOG TIMEOUT VERBOSE CMD...  CMD (QEMU) with no stdin, killed after TIMEOUT s,
 #                                        output to LOG (and the terminal if VERBOSE=1);
 #                                        returns CMD's exit code (124: timeout)
@@ -201,6 +204,20 @@ clock_describe() {
 }
 
 # --- packing and booting ----------------------------------------------------------------
+dom0_init_mounts() {
+    cat <<'MOUNTS'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/usr/sbin:/usr/bin:/usr/lib/xen/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /run/xen /run/xenstored /run/lock /var/log/xen/console /var/lib/xen
+MOUNTS
+}
 cpio_gz() {
     (cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet) |
         gzip -1 > "$2"
@@ -277,20 +294,9 @@ xl_dom0_root() {
 # xenstored, xen-init-dom0, xenconsoled, and `step NAME CMD...`, which runs CMD and
 # prints its output and `TAG: NAME rc=N` (the lines the host judges start with TAG:).
 dom0_toolstack_init() {
-    cat <<INIT
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin:/usr/sbin:/usr/bin:/usr/lib/xen/bin
-TAG=$1
-INIT
+    dom0_init_mounts
+    echo "TAG=$1"
     cat <<'INIT'
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
-mount -t tmpfs tmpfs /tmp
-mount -t tmpfs tmpfs /run
-mkdir -p /run/xen /run/xenstored /run/lock /var/log/xen/console /var/lib/xen
 echo "$TAG: init started kernel=$(uname -r) cpus=$(nproc)"
 for m in $(cat /modules.load); do
     insmod "/lib/modules/$m" || echo "$TAG: insmod $m failed"
