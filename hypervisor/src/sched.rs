@@ -180,6 +180,9 @@ impl Cpu {
             if (*unit).queued {
                 self.dequeue(shared, unit);
             }
+            // The rest of a slice RT cut is for the stay it interrupted; a unit that
+            // stops waiting starts its next stay with a whole slice.
+            (*unit).slice_used_ns = 0;
         }
         Ok(CpuMask::EMPTY)
     }

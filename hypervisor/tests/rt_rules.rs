@@ -681,3 +681,22 @@ fn rt_gives_back_the_places_it_took_in_the_queue() {
     assert_eq!(host.schedule(0, 60 * MS + 100_000, false).unwrap().next, Some(h1));
     assert_eq!(host.schedule(0, 90 * MS + 100_000, false).unwrap().next, Some(rt));
 }
+
+/// The rest of a slice that RT cut belongs to the stay it interrupted: a unit that
+/// stops waiting (paused while queued) gets a whole slice when it next runs.
+#[test]
+fn a_cut_slice_is_not_carried_past_a_sleep() {
+    let (mut host, _dom, rt, hogs) = setup(2);
+    let h0 = hogs[0];
+    assert_eq!(host.rtsleep(rt, &deadline(40 * MS), MS).unwrap().result, RTSLEEP_GRANTED);
+    assert_eq!(host.schedule(0, 30 * MS, false).unwrap().next, Some(h0));
+    host.rt_fire(rt, 40 * MS).unwrap();
+    assert_eq!(host.schedule(0, 40 * MS, false).unwrap().next, Some(rt));
+    // h0, preempted 10 ms into its slice, is paused while it waits, then woken.
+    host.sleep(h0).unwrap();
+    host.wake(h0, 41 * MS).unwrap();
+    host.sleep(rt).unwrap();
+    host.sleep(hogs[1]).unwrap();
+    let pass = host.schedule(0, 41 * MS, false).unwrap();
+    assert_eq!((pass.next, pass.run_ns), (Some(h0), 30 * MS));
+}
