@@ -30,13 +30,18 @@ found=0
 printf '%-16s %8s %12s %s\n' target seconds execs findings
 for target in "${targets[@]}"; do
     log="$(mktemp)"
+    stamp="$(mktemp)" # older than anything this run writes
     mkdir -p "corpus/$target"
     status=0
     cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 \
         >"$log" 2>&1 || status=$?
     execs="$(grep -oE 'Done [0-9]+ runs' "$log" | grep -oE '[0-9]+' | tail -1 || true)"
     [[ -n "$execs" ]] || execs="$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)"
-    artifacts="$(grep -oE 'artifacts/[^ ]+' "$log" | sort -u | tr '\n' ' ' || true)"
+    # A finding is a file libFuzzer wrote into artifacts/TARGET during this run (crash-,
+    # leak-, timeout-, oom-...): cargo-fuzz names that directory in every log
+    # (-artifact_prefix), so the log alone does not tell.
+    artifacts="$(find "artifacts/$target" -maxdepth 1 -type f -newer "$stamp" 2>/dev/null | sort | tr '\n' ' ' || true)"
+    rm -f "$stamp"
     if ((status != 0)) || [[ -n "$artifacts" ]]; then
         found=1
         printf '%-16s %8s %12s %s\n' "$target" "$seconds" "${execs:-?}" "FOUND (exit $status) ${artifacts:-see $log}"
