@@ -174,6 +174,7 @@ impl Cpu {
         unsafe {
             self.check_resident(&*unit)?;
             (*unit).runnable = false;
+            (*unit).slept_since_rtsleep = true;
             if (*unit).running {
                 return Ok(CpuMask::single(self.id));
             }
@@ -248,6 +249,21 @@ impl Cpu {
             // outside RT. Not when its stay was RT's doing and RT is over (`rt_ended`):
             // then it waits behind its equals as it would have without RT.
             let in_ratelimit = ratelimit_ns != 0 && ran_ns < ratelimit_ns && !rt_waiting();
+            // RT ended at its `rtsleep`: the rest of the quantum to reach its block (see
+            // "the way to sleep" in `crate::rt`), unless RT waits.
+            if !force_idle
+                && cur.runnable
+                && !cur.parked
+                && !cur.yielding
+                && cur.rt_ended
+                && now < cur.rt_grace_until_ns
+                && !rt_waiting()
+            {
+                let mut decision = self.decision_for(current, false);
+                decision.run_ns = (cur.rt_grace_until_ns - now).max(MIN_TIMER_NS);
+                decision.switched = false;
+                return ScheduleBegin { want_steal: false, min_prio: Prio::Idle, candidates: CpuMask::EMPTY, decision };
+            }
             let mid_slice = cur.rt_in_stay && ran_ns < shared.tslice_ns.load(RELAXED) && !higher_waiting();
             if !force_idle
                 && cur.runnable
@@ -500,6 +516,7 @@ impl Cpu {
                 self.current_since_ns = now.saturating_sub(slice_used_ns);
                 unit.rt_ended = false;
                 unit.rt_in_stay = false;
+                unit.rt_grace_until_ns = 0;
                 unit.switched_in_at_rt = unit.prio == Prio::Rt;
                 bump(&unit.stats.runs, 1);
                 shared.emit(trace::SWITCH_IN, &[unit.domid(), unit.unit_id, unit.prio as u32, self.id]);

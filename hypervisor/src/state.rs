@@ -83,6 +83,10 @@ pub struct Unit {
     /// The RT that got it this stay has ended: the rate limit does not keep it on the
     /// CPU for the rest of the stay. Cleared when it is next switched in.
     pub(crate) rt_ended: bool,
+    /// It stopped being runnable (blocked, paused) since its last `rtsleep`: a guest
+    /// that sleeps between its periods, not a CPU burner (see "the way to sleep" in
+    /// `crate::rt`).
+    pub(crate) slept_since_rtsleep: bool,
     /// Switched out but the host has not saved its context yet (Xen's `is_running`
     /// is still set): no other CPU may steal it until `context_saved`.
     pub(crate) saving: bool,
@@ -104,6 +108,10 @@ pub struct Unit {
     pub(crate) rt_fired_at_ns: u64,
     /// Time run at RT since its current RT grant began (RT ends at the RT quantum).
     pub(crate) rt_used_ns: u64,
+    /// Until when a stay whose RT ended at `rtsleep` keeps the CPU at its credit class
+    /// (the rest of the RT quantum: the guest's way from its `rtsleep` to its block,
+    /// see `crate::rt`), 0 for none. Cleared when it is next switched in.
+    pub(crate) rt_grace_until_ns: u64,
     /// Its place in the FIFO of its class: the order in which it was queued on
     /// `ticket_cpu` (see `Cpu::enqueue_in_place`). Kept while RT takes it out of its
     /// class, so that it goes back to the same place when RT ends.
@@ -305,6 +313,8 @@ impl Unit {
             switched_in_at_rt: false,
             rt_in_stay: false,
             rt_ended: false,
+            slept_since_rtsleep: false,
+            rt_grace_until_ns: 0,
             saving: false,
             credit: AtomicI32::new(0),
             residual_ns: 0,

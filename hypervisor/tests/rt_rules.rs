@@ -559,6 +559,47 @@ fn after_rt_a_vcpu_gets_what_it_would_have_had_without_rt() {
     assert_eq!(after.run_ns, 40 * MS + 202_000 + 30 * MS - (45 * MS + RT_QUANTUM_NS), "to the end of its slice");
 }
 
+/// The way to sleep (issue #19 item 6): a VCPU whose credit is spent (OVER, below the
+/// hog) blocks between its periods; woken without BOOST it waits behind the hog, its
+/// deadline fires there, RT gets it the CPU, and after its rtsleep its guest still has
+/// to reach the block (run the thread its timer woke). Sent back at the rtsleep it
+/// would stay runnable at OVER and run only at its RT fires (a second thread of its
+/// guest then waited 80 ms on Xen); now the pass leaves it the rest of its quantum and
+/// it blocks there. (A VCPU that never blocks is sent back at once: the test above.)
+#[test]
+fn after_its_rtsleep_a_vcpu_that_sleeps_between_periods_keeps_the_cpu_to_its_block() {
+    let (mut host, dom, rt, hogs) = setup(1);
+    // Weight 1 against the hog's 256: it burns its whole first slice (a tick finds it
+    // running, so it earns credit) and, accounted at 36 ms, is OVER.
+    host.set_domain_params(dom, &DomainParams { weight: 1, ..rt_params() }).unwrap();
+    host.tick(0, 10 * MS).unwrap();
+    host.rtsleep(rt, &deadline(40 * MS), 29 * MS).unwrap();
+    assert_eq!(host.schedule(0, 30 * MS, false).unwrap().next, Some(hogs[0]));
+    host.tick(0, 35 * MS).unwrap(); // the hog earns credit too
+    host.account(36 * MS);
+    host.sleep(rt).unwrap();
+    host.wake(rt, 38 * MS).unwrap();
+    assert_eq!((host.unit(rt).unwrap().prio, host.unit(rt).unwrap().queued), (Prio::Over, true), "no BOOST");
+    host.rt_fire(rt, 40 * MS).unwrap();
+    assert_eq!(host.schedule(0, 40 * MS, false).unwrap().next, Some(rt));
+    assert!(host.rtsleep(rt, &deadline(50 * MS), 40 * MS + 150_000).unwrap().reschedule);
+    let grace = host.schedule(0, 40 * MS + 152_000, false).unwrap();
+    assert_eq!((grace.next, grace.prio, grace.switched), (Some(rt), Prio::Over, false), "to its block");
+    assert_eq!(grace.run_ns, RT_QUANTUM_NS - 152_000);
+    // The guest's other thread runs its 100 us, then the VCPU blocks: the hog runs.
+    host.sleep(rt).unwrap();
+    assert_eq!(host.schedule(0, 40 * MS + 260_000, false).unwrap().next, Some(hogs[0]));
+
+    // Next period it again wakes behind the hog, but this time its guest keeps running
+    // after the rtsleep: the pass at the end of its quantum sends it back.
+    host.wake(rt, 48 * MS).unwrap();
+    host.rt_fire(rt, 50 * MS).unwrap();
+    assert_eq!(host.schedule(0, 50 * MS, false).unwrap().next, Some(rt));
+    host.rtsleep(rt, &deadline(60 * MS), 50 * MS + 100_000).unwrap();
+    assert_eq!(host.schedule(0, 50 * MS + 100_000, false).unwrap().next, Some(rt));
+    assert_eq!(host.schedule(0, 50 * MS + RT_QUANTUM_NS, false).unwrap().next, Some(hogs[0]));
+}
+
 /// A woken task whose work is longer than the RT quantum: its first 0.5 ms run at RT,
 /// the rest at BOOST, the class its wake would have given it without RT.
 #[test]
