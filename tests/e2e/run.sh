@@ -32,7 +32,8 @@
 #                    figures, only the wall time is shared
 #   --out DIR        results directory (default results/e2e, relative to the repo root)
 #   --trace-secs S   xentrace capture of an extra short run per scheduler (default 4; 0: none)
-#   --trace-config C the hog configuration of that run (default 20; one of --configs' names)
+#   --trace-config C the hog configuration of that run (default 20; any configuration,
+#                    2cpu included: the run then belongs to the two-pCPU boot)
 #   --timeout S      kill a QEMU boot after S seconds (default: from the run length)
 #   --clock MODE     QEMU's clock: icount (default: guest time advances per emulated
 #                    instruction, independent of the host's load) or host (the old
@@ -145,8 +146,8 @@ for c in ${CONFIGS//,/ }; do
         *) CONFIGS_1CPU+=${CONFIGS_1CPU:+,}$c ;;
     esac
 done
-config_ok "$TRACE_CONFIG" && [ "$TRACE_CONFIG" != 2cpu ] ||
-    die "--trace-config: '$TRACE_CONFIG' is not a one-pCPU configuration (alone, mixed, seven, a cap)"
+config_ok "$TRACE_CONFIG" ||
+    die "--trace-config: '$TRACE_CONFIG' is not a configuration (alone, 0, a cap, mixed, seven, 2cpu)"
 [ "$TRACE_CONFIG" = seven ] && HOGS_1CPU=7
 [ -n "$TIMEOUT" ] && { [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout must be seconds (got '$TIMEOUT')"; }
 case $WORKLOAD in bench|threads) ;; *) die "--workload: '$WORKLOAD' is neither 'bench' nor 'threads'" ;; esac
@@ -268,8 +269,9 @@ boot() {
     local configs=${list//,/+} nconf runs trace=$TRACE_SECS
     nconf=$(echo "${list//,/ }" | wc -w)
     runs=$((2 * nconf))
-    # The traced run is one-pCPU's: the two-pCPU boot has none.
-    [ "$pcpus" = 1 ] || trace=0
+    # The traced run belongs to the boot of its configuration: the two-pCPU boot's
+    # for 2cpu, the one-pCPU boot's for every other.
+    if [ "$TRACE_CONFIG" = 2cpu ]; then [ "$pcpus" = 2 ] || trace=0; else [ "$pcpus" = 1 ] || trace=0; fi
     # Boot and hogs ~3 min, each run: the loop (at most 100 ms a period) plus ~1.5 min
     # of domU boot and teardown; threads: each rtsleep run holds a second loop
     # (rtsleep run --all, for comparison).
