@@ -508,10 +508,13 @@ proptest! {
     /// every steady-state period is served at RT, and its RT time never exceeds, per
     /// grant, the period's work or the quantum, whichever is less (RT ends at its next
     /// rtsleep or after `Q`; the tick never extends it).
+    // Work up to 20% of the period: the task must fit its credit share (a quarter of the
+    // CPU beside two hogs and a spammer), else it overruns and starts too few periods
+    // in the simulated second (47.6 ms period, 49% work: 9 periods started).
     #[test]
     fn rt_time_is_the_deadline_work_up_to_the_quantum_and_every_period_gets_rt(
         period_us in 1_000u64..50_000,
-        work_pct in 1u64..50,
+        work_pct in 1u64..=20,
         hogs in 0usize..3,
         spammer in any::<bool>(),
     ) {

@@ -600,6 +600,24 @@ fn after_its_rtsleep_a_vcpu_that_sleeps_between_periods_keeps_the_cpu_to_its_blo
     assert_eq!(host.schedule(0, 50 * MS + RT_QUANTUM_NS, false).unwrap().next, Some(hogs[0]));
 }
 
+/// A deadline that comes due after the VCPU blocked but before the pass that takes it
+/// off the CPU (in Xen the timer softirq runs before the schedule softirq the block
+/// raised) is served as for a blocked VCPU: RT at its wake. Started at once instead, RT
+/// ended at that pass with the deadline spent, and the wake got BOOST (found by the
+/// late-wake property with 1 ms periods and wakes 2.9 ms late).
+#[test]
+fn a_deadline_between_the_block_and_the_pass_is_served_at_the_wake() {
+    let (mut host, _, rt, hogs) = setup(1);
+    host.rtsleep(rt, &deadline(10 * MS), 10 * MS - 4_000).unwrap();
+    host.sleep(rt).unwrap();
+    host.rt_fire(rt, 10 * MS).unwrap();
+    assert_ne!(host.unit(rt).unwrap().prio, Prio::Rt, "not RT while it blocks");
+    assert_eq!(host.schedule(0, 10 * MS + 2_000, false).unwrap().next, Some(hogs[0]));
+    host.wake(rt, 12 * MS).unwrap();
+    let pass = host.schedule(0, 12 * MS, false).unwrap();
+    assert_eq!((pass.next, pass.prio), (Some(rt), Prio::Rt), "RT at its wake");
+}
+
 /// A woken task whose work is longer than the RT quantum: its first 0.5 ms run at RT,
 /// the rest at BOOST, the class its wake would have given it without RT.
 #[test]

@@ -356,7 +356,12 @@ impl Cpu {
         }
         live.rt_fires.fetch_add(1, RELAXED);
         bump(&u.stats.rt_fires, 1);
-        let state = if u.running {
+        // Running but no longer runnable: it has blocked and the pass that takes it off
+        // the CPU has not run yet (in Xen the timer softirq runs before the schedule
+        // softirq that SCHEDOP_block raised). It is served as blocked: RT waits for its
+        // wake, instead of starting now and ending at that pass with its deadline spent.
+        let running = u.running && u.runnable;
+        let state = if running {
             2
         } else if u.queued {
             1
@@ -365,7 +370,7 @@ impl Cpu {
         };
         let late_ns = now - deadline_ns;
         shared.emit(trace::RT_FIRE, &[u.domid(), u.unit_id, state, late_ns.min(u64::from(u32::MAX)) as u32]);
-        if u.running {
+        if running {
             // SAFETY: running here.
             unsafe { self.start_rt(shared, unit, now) };
             // Reschedule so that its slice is cut to what is left of the RT budget.
