@@ -247,40 +247,28 @@ impl Cpu {
             // fire's own, the end of an RT slice or of RT) do not send it behind its
             // equals mid-slice, so RT on a unit that was running anyway changes nothing
             // outside RT. Not when its stay was RT's doing and RT is over (`rt_ended`):
-            // then it waits behind its equals as it would have without RT.
+            // then it waits behind its equals as it would have without RT, except (3)
+            // for the rest of its quantum after its `rtsleep`, to reach its block ("the
+            // way to sleep" in `crate::rt`; `rt_grace_until_ns` is only set with
+            // `rt_ended`), unless RT waits.
             let in_ratelimit = ratelimit_ns != 0 && ran_ns < ratelimit_ns && !rt_waiting();
-            // RT ended at its `rtsleep`: the rest of the quantum to reach its block (see
-            // "the way to sleep" in `crate::rt`), unless RT waits.
-            if !force_idle
-                && cur.runnable
-                && !cur.parked
-                && !cur.yielding
-                && cur.rt_ended
-                && now < cur.rt_grace_until_ns
-                && !rt_waiting()
-            {
-                let mut decision = self.decision_for(current, false);
-                decision.run_ns = (cur.rt_grace_until_ns - now).max(MIN_TIMER_NS);
-                decision.switched = false;
-                return ScheduleBegin { want_steal: false, min_prio: Prio::Idle, candidates: CpuMask::EMPTY, decision };
-            }
             let mid_slice = cur.rt_in_stay && ran_ns < shared.tslice_ns.load(RELAXED) && !higher_waiting();
-            if !force_idle
-                && cur.runnable
-                && !cur.parked
-                && !cur.yielding
-                && !cur.rt_ended
-                && (in_ratelimit || mid_slice)
-            {
-                let mut decision = self.decision_for(current, false);
+            let keep_ns = if now < cur.rt_grace_until_ns {
+                (!rt_waiting()).then(|| cur.rt_grace_until_ns - now)
+            } else if !cur.rt_ended && (in_ratelimit || mid_slice) {
                 // Within the rate limit with a unit of its class or higher waiting: that
                 // turn is deferred to the rate limit's end (as in Xen). Else, and after
                 // RT's own passes, the rest of the slice.
-                let keep_ns = if !mid_slice && peer_waiting() {
+                Some(if !mid_slice && peer_waiting() {
                     ratelimit_ns - ran_ns
                 } else {
                     shared.tslice_ns.load(RELAXED).saturating_sub(ran_ns)
-                };
+                })
+            } else {
+                None
+            };
+            if let Some(keep_ns) = keep_ns.filter(|_| !force_idle && cur.runnable && !cur.parked && !cur.yielding) {
+                let mut decision = self.decision_for(current, false);
                 decision.run_ns = rt_slice(shared, cur, keep_ns.max(MIN_TIMER_NS), now);
                 decision.switched = false;
                 return ScheduleBegin { want_steal: false, min_prio: Prio::Idle, candidates: CpuMask::EMPTY, decision };
