@@ -28,8 +28,10 @@ SUITE=${DISTRO_SUITE:-forky}
 DROOT=${DISTRO_ROOT:-$CACHE/distro-root/$SUITE}
 # What the guest needs to build the module: the cloud kernel (its image is booted by
 # test-qemu.sh --distro-kernel) and its headers, the compiler the kernel was built with
-# and its library sources, bindgen, DKMS, and kmod for modinfo.
-GUEST_PKGS=(linux-image-cloud-amd64 linux-headers-cloud-amd64 rustc rust-src bindgen dkms kmod)
+# and its library sources, bindgen, DKMS, kmod for modinfo, and openssl, with which DKMS
+# makes its machine owner key and signs the module (dkms recommends it; without it the
+# module is installed unsigned: "openssl not found, can't generate key and certificate").
+GUEST_PKGS=(linux-image-cloud-amd64 linux-headers-cloud-amd64 rustc rust-src bindgen dkms kmod openssl)
 
 log() { printf '[build-distro %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { echo "build-distro: $*" >&2; exit 1; }
@@ -117,7 +119,9 @@ if [ ! -f "$DROOT/.pkgs-done" ] || [ "$(cat "$DROOT/.pkgs-done")" != "${GUEST_PK
     t0=$(date +%s)
     cp /etc/resolv.conf "$DROOT/etc/resolv.conf" 2>/dev/null || true
     in_root apt-get update > "$DROOT.apt.log" 2>&1 || die "apt-get update in the root failed: see $DROOT.apt.log"
-    in_root apt-get install -y --no-install-recommends "${GUEST_PKGS[@]}" >> "$DROOT.apt.log" 2>&1 ||
+    # --no-upgrade: a package the root has stays at its version (a newer kernel on the
+    # mirror would need the Rust artifacts again); delete the root to follow the suite.
+    in_root apt-get install -y --no-install-recommends --no-upgrade "${GUEST_PKGS[@]}" >> "$DROOT.apt.log" 2>&1 ||
         die "apt-get install in the root failed: see $DROOT.apt.log"
     log "packages installed in $(( $(date +%s) - t0 )) s"
     printf '%s' "${GUEST_PKGS[*]}" > "$DROOT/.pkgs-done"
@@ -142,8 +146,8 @@ fi
 # dkms-install.sh also builds explicitly for the headers' release (there is no running
 # kernel of that release in a chroot).
 stamp=$DROOT/.dkms-done
-src_sum=$(cd "$ROOT" && cat guest-kmod/{Kbuild,Makefile,dkms.conf,check-rustc.sh,dkms-install.sh,debian-rust-headers.sh,rtsleep_main.rs,rtsleep_xen.c,rtsleep_xen.h} \
-          guest-kmod/dist/* rtsleep-lib/src/abi.rs | sha256sum | cut -c1-16)
+src_sum=$(cd "$ROOT" && { echo "${GUEST_PKGS[*]}"; cat guest-kmod/{Kbuild,Makefile,dkms.conf,check-rustc.sh,dkms-install.sh,debian-rust-headers.sh,rtsleep_main.rs,rtsleep_xen.c,rtsleep_xen.h} \
+          guest-kmod/dist/* rtsleep-lib/src/abi.rs; } | sha256sum | cut -c1-16)
 if [ -n "$REBUILD" ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$kver $src_sum" ]; then
     # What a user copies into the guest: guest-kmod/ beside rtsleep-lib/ (the ABI file).
     stage=$DROOT/root/rtsleep-src

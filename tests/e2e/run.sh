@@ -9,7 +9,8 @@
 #
 #   tests/e2e/run.sh [--sched LIST] [--loops N | --paper | --soak MINUTES] [--configs LIST]
 #                    [--period US] [--workload W] [--boots K] [--jobs N] [--out DIR] [--trace-secs S] [--trace-config C]
-#                    [--timeout S] [--clock icount|host] [--shift N] [--report-only] [--verbose]
+#                    [--timeout S] [--clock icount|host] [--shift N] [--guest-kernel ours|debian]
+#                    [--report-only] [--verbose]
 #
 #   --sched LIST     comma-separated schedulers (default credit,credit2,rtcredit; rtds too)
 #   --loops N        periods per measuring run (default 1000; the paper: 3000)
@@ -40,6 +41,11 @@
 #                    mode, emulated timers late by 2-10 ms on a busy host); see
 #                    hypervisor/xen/lib-initramfs.sh
 #   --shift N        icount's shift: 2^N ns per instruction (default 2: 250 M/s)
+#   --guest-kernel K the measuring domU's kernel: ours (default: the Linux 7.2 tinyconfig
+#                    kernel of guest-kmod/build-kernel.sh, rtsleep.ko of build.sh) or
+#                    debian (Debian's cloud kernel and the module DKMS built for it, from
+#                    guest-kmod/build-distro.sh, which must have run; 256 MiB instead
+#                    of 96). The hogs always boot ours.
 #   --report-only    do not boot: rebuild the report from DIR/raw
 #   --notes FILE     markdown appended to summary.md (the explanation of a committed run)
 #   --no-build       use the cached Xen, toolstack and rtsleep.ko as they are (no
@@ -79,6 +85,7 @@ SHIFT=
 SOAK=
 TRACE_CONFIG=20
 JOBS=1
+GUEST_KERNEL=ours
 while [ $# -gt 0 ]; do
     case $1 in
         --sched) SCHEDS=${2:?--sched needs a list}; shift ;;
@@ -100,7 +107,8 @@ while [ $# -gt 0 ]; do
         --jobs) JOBS=${2:?--jobs needs a number}; shift ;;
         --soak) SOAK=${2:?--soak needs minutes}; shift ;;
         --trace-config) TRACE_CONFIG=${2:?--trace-config needs a configuration}; shift ;;
-        -h|--help) sed -n '2,53p' "$0"; exit 0 ;;
+        --guest-kernel) GUEST_KERNEL=${2:?--guest-kernel needs ours or debian}; shift ;;
+        -h|--help) sed -n '2,60p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -151,6 +159,7 @@ config_ok "$TRACE_CONFIG" ||
 [ "$TRACE_CONFIG" = seven ] && HOGS_1CPU=7
 [ -n "$TIMEOUT" ] && { [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout must be seconds (got '$TIMEOUT')"; }
 case $WORKLOAD in bench|threads) ;; *) die "--workload: '$WORKLOAD' is neither 'bench' nor 'threads'" ;; esac
+case $GUEST_KERNEL in ours|debian) ;; *) die "--guest-kernel: '$GUEST_KERNEL' is neither 'ours' nor 'debian'" ;; esac
 case $OUT in /*) ;; *) OUT=$REPO/$OUT ;; esac
 if [ -n "$NOTES" ]; then
     case $NOTES in /*) ;; *) NOTES=$PWD/$NOTES ;; esac
@@ -194,6 +203,7 @@ build_guest() {
         bash "$REPO/guest-kmod/build.sh" > "$WORK/kmod-build.log" 2>&1 || die "guest-kmod/build.sh failed: $WORK/kmod-build.log"
     fi
     [ -f "$REPO/guest-kmod/rtsleep.ko" ] || die "no guest-kmod/rtsleep.ko (run without --no-build)"
+    measure_kernel
     log "static rtsleep, rtcredit-ctl, e2e-watch, hog"
     # The static rtsleep for the busybox-only domU (rtsleep-cli/build-guest.sh).
     RTSLEEP_BIN=$(bash "$REPO/rtsleep-cli/build-guest.sh" 2> "$WORK/build-guest.log" | awk '$1 == "rtsleep" {print $2}') ||
@@ -219,6 +229,33 @@ build_guest() {
         "$HERE/dom0/e2e-watch.c" -L "$TOOLS_DIST/usr/lib" -Wl,-rpath-link,"$TOOLS_DIST/usr/lib" -lxenctrl
 }
 
+# measure_kernel: the measuring domU's kernel, module, memory and a description for the
+# report (MEASURE_VMLINUZ, MEASURE_KO, MEASURE_MEM, MEASURE_KERNEL_DESC).
+measure_kernel() {
+    if [ "$GUEST_KERNEL" = ours ]; then
+        MEASURE_VMLINUZ=$KDIR/arch/x86/boot/bzImage MEASURE_KO=$REPO/guest-kmod/rtsleep.ko MEASURE_MEM=96
+        MEASURE_KERNEL_DESC="ours: Linux $(make -s -C "$KDIR" kernelversion 2>/dev/null || echo 7.2) (guest-kmod/kernel.config)"
+        return
+    fi
+    local distro ko
+    distro=$(bash "$REPO/guest-kmod/build-distro.sh" --print) ||
+        die "--guest-kernel debian: no Debian root (run guest-kmod/build-distro.sh first)"
+    MEASURE_VMLINUZ=$(sed -n 's/^vmlinuz=//p' <<< "$distro")
+    ko=$(sed -n 's/^module=//p' <<< "$distro")
+    [ -f "$MEASURE_VMLINUZ" ] && [ -f "$ko" ] ||
+        die "--guest-kernel debian: no Debian kernel or DKMS-built module (run guest-kmod/build-distro.sh)"
+    # busybox's insmod takes the module uncompressed.
+    MEASURE_KO=$WORK/rtsleep-debian.ko
+    case $ko in
+        *.xz) xz -dc "$ko" > "$MEASURE_KO" ;;
+        *.zst) zstd -dcq "$ko" > "$MEASURE_KO" ;;
+        *.gz) gzip -dc "$ko" > "$MEASURE_KO" ;;
+        *) cp "$ko" "$MEASURE_KO" ;;
+    esac
+    MEASURE_MEM=256
+    MEASURE_KERNEL_DESC="debian: $(sed -n 's/^kver=//p' <<< "$distro") (linux-image-cloud-amd64, module built by DKMS)"
+}
+
 build_images() {
     local g=$WORK/guest-root h=$WORK/hog-root d=$WORK/dom0-root
     rm -rf "$g" "$h" "$d"
@@ -228,7 +265,8 @@ build_images() {
     cp "$RTSLEEP_BIN" "$g/bin/rtsleep"
     cp "$WORK/hog" "$g/bin/hog"
     cp "$WORK/rtprio" "$g/bin/rtprio"
-    cp "$REPO/guest-kmod/rtsleep.ko" "$g/rtsleep.ko"
+    cp "$MEASURE_KO" "$g/rtsleep.ko"
+    install -m 755 "$REPO/guest-kmod/test/settle.sh" "$g/bin/settle"
     if [ -n "$GUEST_LIBS" ]; then
         cp "$WORK/rtworker" "$g/bin/rtworker"
         local name path
@@ -256,8 +294,14 @@ build_images() {
     [ -n "$RTCTL_BIN" ] && install_elf "$d" "$RTCTL_BIN" usr/sbin/rtcredit-ctl "$TOOLS_DIST/usr/lib"
     install_elf "$d" "$WORK/e2e-watch" usr/sbin/e2e-watch "$TOOLS_DIST/usr/lib"
     cp "$KDIR/arch/x86/boot/bzImage" "$d/boot/domU-kernel"
+    if [ "$GUEST_KERNEL" = ours ]; then
+        ln -s domU-kernel "$d/boot/measure-kernel"
+    else
+        cp "$MEASURE_VMLINUZ" "$d/boot/measure-kernel"
+    fi
     cp "$WORK/measure.cpio.gz" "$WORK/hog.cpio.gz" "$d/boot/"
-    cp "$HERE/dom0/hog.cfg" "$HERE/dom0/measure.cfg" "$d/etc/xen/"
+    cp "$HERE/dom0/hog.cfg" "$d/etc/xen/"
+    sed "s/^memory = .*/memory = $MEASURE_MEM/" "$HERE/dom0/measure.cfg" > "$d/etc/xen/measure.cfg"
     install -m 755 "$HERE/dom0/init.sh" "$d/init"
     cpio_gz "$d" "$WORK/dom0.cpio.gz"
     log "images: dom0 $(du -h "$WORK/dom0.cpio.gz" | cut -f1), measuring domU $(du -h "$WORK/measure.cpio.gz" | cut -f1)"
@@ -277,7 +321,11 @@ boot() {
     # (rtsleep run --all, for comparison).
     local loops_per_run=$LOOPS
     [ "$WORKLOAD" = threads ] && loops_per_run=$((LOOPS * 3 / 2))
-    [ -n "$timeout" ] || timeout=$((300 + runs * (loops_per_run / 10 + 90) + trace * 20))
+    # Debian's kernel boots 14 s of emulated time to our 2 s and settles (the crypto
+    # self-tests) before each run: on a loaded host ~2.5 min of wall time per run.
+    local per_run=90
+    [ "$GUEST_KERNEL" = debian ] && per_run=210
+    [ -n "$timeout" ] || timeout=$((300 + runs * (loops_per_run / 10 + per_run) + trace * 20))
     local xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
     xen_cmdline+=" dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=$sched"
     [ "$trace" -gt 0 ] && xen_cmdline+=" tbuf_size=64"
@@ -331,6 +379,7 @@ main() {
 {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loops": $LOOPS, "soak_minutes": ${SOAK:-null}, "trace_config": "$TRACE_CONFIG", "period_us": $PERIOD_US, "configs": "$CONFIGS", "boots": $BOOTS, "workload": "$WORKLOAD",
  "schedulers": "$SCHEDS", "machine": "$(nproc) host cores, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo), QEMU $qemu_version TCG, $(clock_describe "$CLOCK" "$SHIFT"), one pCPU (2cpu: two)",
  "clock": "$CLOCK", "icount_shift": $([ "$CLOCK" = icount ] && echo "$SHIFT" || echo null), "qemu_version": "$qemu_version",
+ "guest_kernel": "$MEASURE_KERNEL_DESC",
  "commit": "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)", "command_args": "$ARGS"}
 JSON
         local b s

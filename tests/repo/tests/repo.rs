@@ -168,3 +168,25 @@ fn every_shell_script_parses() {
     }
     assert!(bad.is_empty(), "shell scripts that do not parse:\n{}", bad.join("\n"));
 }
+
+/// Runs a repository script with `args` and returns (exit code, stderr).
+fn run_script(script: &str, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new("bash").arg(repo_root().join(script)).args(args).output().expect("bash runs");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn the_end_to_end_harness_names_a_bad_guest_kernel_before_it_builds_anything() {
+    let (code, stderr) = run_script("tests/e2e/run.sh", &["--guest-kernel", "fedora"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("--guest-kernel: 'fedora' is neither 'ours' nor 'debian'"), "{stderr}");
+}
+
+#[test]
+fn settle_refuses_a_wait_that_is_not_a_whole_number() {
+    for bad in ["ten", "-5", "1.5"] {
+        let (code, stderr) = run_script("guest-kmod/test/settle.sh", &[bad]);
+        assert_eq!(code, Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains(&format!("MAX_SECONDS must be a whole number (got '{bad}')")), "{stderr}");
+    }
+}

@@ -404,6 +404,10 @@ pub fn summary_md(
         get("boots"),
         config.get("command_args").and_then(|v| v.as_str()).map(|a| format!(" {a}")).unwrap_or_default()
     );
+    // Runs before `--guest-kernel` existed booted our kernel; they say nothing.
+    if let Some(kernel) = config.get("guest_kernel").and_then(|v| v.as_str()) {
+        let _ = writeln!(md, "Measuring domU kernel: {kernel} (`--guest-kernel`; the hogs boot ours).\n");
+    }
     let _ = writeln!(
         md,
         "Lateness = wake-up time minus deadline of `rtsleep bench` (absolute deadlines); completion = time for \

@@ -141,7 +141,11 @@ fn the_report_writes_summaries_plots_and_checks_targets() {
     let raw = dir.join("raw");
     std::fs::create_dir_all(&raw).unwrap();
     std::fs::write(raw.join("rtcredit-b1.log"), sample_log()).unwrap();
-    std::fs::write(raw.join("run.json"), r#"{"date":"2026-11-26","loops":100}"#).unwrap();
+    std::fs::write(
+        raw.join("run.json"),
+        r#"{"date":"2026-11-26","loops":100,"guest_kernel":"debian: 7.2.12+deb14-cloud-amd64"}"#,
+    )
+    .unwrap();
     let out = dir.join("out");
     let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenario.toml");
     let targets = rtcredit_e2e::report(&raw, &out, Some(&scenario), None).unwrap();
@@ -151,6 +155,7 @@ fn the_report_writes_summaries_plots_and_checks_targets() {
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.contains("| capped 20%, 10 ms | rtcredit | rtsleep | rtcredit-b1 | 0.80 | 0.20 | 0.25 |"), "{md}");
     assert!(md.contains("## Headline: p99 / max lateness"), "{md}");
+    assert!(md.contains("Measuring domU kernel: debian: 7.2.12+deb14-cloud-amd64"), "{md}");
     assert!(md.contains("| scheduler | mode | capped 20%, 10 ms |"), "{md}");
     assert!(md.contains("| rtcredit | rtsleep | 0.25 / 0.25 |"), "{md}");
     assert!(md.contains("| device | 98 / 100 | 300, 99 |"), "{md}");
