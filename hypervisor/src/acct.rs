@@ -53,7 +53,7 @@ use crate::list::container_of;
 use crate::params::{ChargeMode, Params};
 use crate::prio::Prio;
 use crate::rt::budget::{self, RtCapacity};
-use crate::runq::{burn_credits, set_running_prio, unit_of_active};
+use crate::runq::{burn_credits, set_running_prio, unit_of_active, unit_of_earn};
 use crate::state::{Accounting, Cpu, Domain, Shared, Unit, RELAXED};
 use crate::trace;
 
@@ -170,6 +170,10 @@ impl Accounting {
             if (*unit).active {
                 self.acct_stop(cpu, unit);
             }
+            if (*unit).earn_pending {
+                cpu.earn_pending.remove(ptr::addr_of_mut!((*unit).earn_link));
+                (*unit).earn_pending = false;
+            }
             (*unit).runnable = false;
             (*unit).parked = false;
             (*unit).rt_deadline_ns = 0;
@@ -229,6 +233,23 @@ impl Accounting {
     /// # Safety
     /// Every unit resident on `cpu` and their domains are live.
     pub unsafe fn tick(&mut self, shared: &Shared, cpu: &mut Cpu, now: u64) -> Option<u64> {
+        // Units that ran at RT since the last tick earn credit from now on, as a unit the
+        // tick finds running does (see "RT is seen by the tick" in `crate::rt`).
+        loop {
+            let link = cpu.earn_pending.front();
+            if link.is_null() {
+                break;
+            }
+            // SAFETY: links on the list belong to live units resident here; both locks held.
+            unsafe {
+                let unit = unit_of_earn(link);
+                cpu.earn_pending.remove(link);
+                (*unit).earn_pending = false;
+                if !(*unit).active {
+                    self.acct_start(cpu, unit);
+                }
+            }
+        }
         let current = cpu.current;
         if current.is_null() {
             cpu.tick_on = false;

@@ -39,6 +39,12 @@ pub(crate) unsafe fn unit_of_active(link: *mut Link) -> *mut Unit {
     container_of!(link, Unit, active_link)
 }
 
+/// # Safety
+/// `link` is the `earn_link` of a live unit.
+pub(crate) unsafe fn unit_of_earn(link: *mut Link) -> *mut Unit {
+    container_of!(link, Unit, earn_link)
+}
+
 /// Charges the running unit for the time since it was last charged (Xen's
 /// `burn_credits`): 10 credits per ms, the remainder carried to the next charge.
 pub(crate) fn burn_credits(unit: &mut Unit, now: u64) {

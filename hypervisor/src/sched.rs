@@ -445,6 +445,11 @@ impl Cpu {
                 self.active.remove(link);
                 to.active.push_back(link);
             }
+            if (*unit).earn_pending {
+                let link = ptr::addr_of_mut!((*unit).earn_link);
+                self.earn_pending.remove(link);
+                to.earn_pending.push_back(link);
+            }
             (*unit).cpu = to.id;
         }
         self.resident = self.resident.saturating_sub(1);

@@ -49,6 +49,8 @@ pub struct UnitStats {
 pub struct Unit {
     pub(crate) runq_link: Link,
     pub(crate) active_link: Link,
+    /// On its CPU's `earn_pending` list (see `earn_pending` there).
+    pub(crate) earn_link: Link,
     pub(crate) domain: *mut Domain,
     /// The host's own pointer for this unit (Xen: its `struct sched_unit`).
     pub host_data: *mut c_void,
@@ -66,6 +68,9 @@ pub struct Unit {
     pub(crate) parked: bool,
     /// On its CPU's list of units that earn credit.
     pub(crate) active: bool,
+    /// Ran at RT while it did not earn credit: the CPU's next tick makes it earn again
+    /// (on `Cpu::earn_pending`; see "RT is seen by the tick" in `crate::rt`).
+    pub(crate) earn_pending: bool,
     /// Asked to yield; cleared when it is next descheduled.
     pub(crate) yielding: bool,
     /// Moved between CPUs since it last ran (such a wake does not BOOST, as in Xen).
@@ -189,6 +194,10 @@ pub struct Cpu {
     pub(crate) queues: [ListHead; NR_QUEUED_PRIOS],
     /// Units resident here that earn credit (walked by accounting).
     pub(crate) active: ListHead,
+    /// Units resident here that ran at RT since the last tick while they did not earn
+    /// credit: the tick starts their accounting (it needs the accounting lock, which an
+    /// RT end, under this CPU's lock only, does not hold).
+    pub(crate) earn_pending: ListHead,
     /// Units resident here (for the empty check when the CPU goes away).
     pub(crate) resident: u32,
     pub(crate) current: *mut Unit,
@@ -296,6 +305,7 @@ impl Unit {
         Unit {
             runq_link: Link::new(),
             active_link: Link::new(),
+            earn_link: Link::new(),
             domain,
             host_data,
             unit_id,
@@ -306,6 +316,7 @@ impl Unit {
             queued: false,
             parked: false,
             active: false,
+            earn_pending: false,
             yielding: false,
             migrating: false,
             rt_pending: false,
@@ -433,6 +444,7 @@ impl Cpu {
             tick_on: false,
             queues: [ListHead::new(), ListHead::new(), ListHead::new(), ListHead::new()],
             active: ListHead::new(),
+            earn_pending: ListHead::new(),
             resident: 0,
             current: ptr::null_mut(),
             current_since_ns: 0,

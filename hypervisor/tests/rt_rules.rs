@@ -2,7 +2,7 @@
 //! charging, budgets, permission, tracing.
 
 use rtcredit::abi::{RTSLEEP_CANCELLED, RTSLEEP_DEGRADED, RTSLEEP_FLAG_CANCEL, RTSLEEP_GRANTED};
-use rtcredit::host::{DomId, Host, UnitId};
+use rtcredit::host::{DomId, Host, Scheduled, UnitId};
 use rtcredit::params::RT_QUANTUM_NS;
 use rtcredit::{trace, CpuMask, DomainParams, Params, Prio, RtcError, SchedRtsleep};
 
@@ -45,6 +45,24 @@ fn run_rt_quanta(host: &mut Host, rt: UnitId, mut now: u64, n: u32) -> u64 {
         now = at + RT_QUANTUM_NS;
     }
     now
+}
+
+/// A task that sleeps to its deadlines on CPU 0, first half: at `now` the running
+/// `unit` registers `at` (which ends any RT it has) and blocks; the CPU passes to
+/// another. Returns its class right after the registration.
+fn sleep_to(host: &mut Host, unit: UnitId, now: u64, at: u64) -> Prio {
+    host.rtsleep(unit, &deadline(at), now).unwrap();
+    let class = host.unit(unit).unwrap().prio;
+    host.sleep(unit).unwrap();
+    host.schedule(0, now, false).unwrap();
+    class
+}
+
+/// Second half: at `at` its deadline fires and wakes it. Returns the pass at `at`.
+fn wake_at_deadline(host: &mut Host, unit: UnitId, at: u64) -> Scheduled {
+    host.rt_fire(unit, at).unwrap();
+    host.wake(unit, at).unwrap();
+    host.schedule(0, at, false).unwrap()
 }
 
 /// One CPU, two RT-allowed domains A and B with one unit each (A running at time 0),
@@ -254,12 +272,8 @@ fn rt_ends_after_the_quantum_and_when_the_unit_blocks_to_the_class_its_credit_ea
 #[test]
 fn rt_run_time_is_charged_as_credit_and_counted_as_rt_time() {
     let (mut host, dom, rt, _) = setup(1);
-    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
-    host.sleep(rt).unwrap();
-    host.schedule(0, 0, false).unwrap();
-    host.rt_fire(rt, 10 * MS).unwrap();
-    host.wake(rt, 10 * MS).unwrap();
-    host.schedule(0, 10 * MS, false).unwrap();
+    sleep_to(&mut host, rt, 0, 10 * MS);
+    wake_at_deadline(&mut host, rt, 10 * MS);
     let before = host.unit(rt).unwrap().credit;
     host.sleep(rt).unwrap();
     host.schedule(0, 12 * MS, false).unwrap();
@@ -758,4 +772,76 @@ fn a_cut_slice_is_not_carried_past_a_sleep() {
     host.sleep(hogs[1]).unwrap();
     let pass = host.schedule(0, 41 * MS, false).unwrap();
     assert_eq!((pass.next, pass.run_ns), (Some(h0), 30 * MS));
+}
+
+/// A VCPU that runs only at its RT fires, at the same point of every period, is never
+/// found running by the tick, and in Xen's credit only the tick makes a unit earn
+/// credit once it is not earning (new, or stopped when it had plenty). Its RT time is
+/// charged all the same: its credit ran down, unseen while it did not earn, and the
+/// tick that finally caught it running brought it back with that debt, OVER for the
+/// next accounting periods. Measured on Xen: a wrapped program's SCHED_OTHER thread woke
+/// the VCPU at OVER and waited 9-9.5 ms for the next RT fire, for 160 ms at a time. So
+/// the first tick after its RT ends makes it earn credit.
+#[test]
+fn a_vcpu_that_runs_only_at_rt_keeps_earning_credit() {
+    let (mut host, _, rt, _hogs) = setup(3);
+    // Ticks every 10 ms at k x 10 ms, accounting every 30 ms; the RT task's deadlines at
+    // k x 10 ms + 2 ms, 200 us of work each, then it blocks until the next. Once (period
+    // 150) a tick comes while it runs, as a drifting tick does.
+    let mut now = 0;
+    let mut over_after_rt = Vec::new();
+    for period in 0..300u64 {
+        let base = period * 10 * MS;
+        let fire = base + 2 * MS;
+        let class = sleep_to(&mut host, rt, now, fire);
+        // From the first accounting on, its credit must have it UNDER after its RT.
+        if period >= 4 && class == Prio::Over {
+            over_after_rt.push(period - 1);
+        }
+        if period > 0 {
+            host.tick(0, base).unwrap();
+            if period % 3 == 0 {
+                host.account(base + 1);
+            }
+        }
+        let pass = wake_at_deadline(&mut host, rt, fire);
+        assert_eq!((pass.next, pass.prio), (Some(rt), Prio::Rt), "period {period}: RT at its deadline");
+        if period == 150 {
+            host.tick(0, fire + 100_000).unwrap();
+        }
+        now = fire + 200_000;
+    }
+    assert_eq!(over_after_rt, Vec::<u64>::new(), "periods whose RT ended at OVER");
+}
+
+/// The unit an RT end left waiting for the tick to make it earn credit follows a move
+/// to another CPU (that CPU's tick does it) and leaves no trace when it is removed.
+#[test]
+fn a_unit_waiting_to_earn_credit_moves_and_is_removed_cleanly() {
+    let (mut host, a, b) = rt_pair(2);
+    host.schedule(0, 0, false).unwrap();
+    for unit in [a, b] {
+        assert!(!host.unit(unit).unwrap().active);
+    }
+    // a runs at RT and its RT ends at its rtsleep; it blocks and moves to CPU 1.
+    sleep_to(&mut host, a, 0, 2 * MS);
+    assert_eq!(wake_at_deadline(&mut host, a, 2 * MS).next, Some(a));
+    sleep_to(&mut host, a, 2 * MS + 100_000, 12 * MS);
+    host.migrate(a, 1).unwrap();
+    host.tick(0, 10 * MS).unwrap();
+    assert!(!host.unit(a).unwrap().active, "CPU 0's tick: not its CPU any more");
+    host.tick(1, 10 * MS).unwrap();
+    assert!(host.unit(a).unwrap().active, "CPU 1's tick");
+
+    // The same on one CPU, the unit then removed before any tick: the tick finds nothing.
+    let (mut host, a, b) = rt_pair(1);
+    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(a));
+    host.sleep(b).unwrap();
+    sleep_to(&mut host, a, 0, 2 * MS);
+    assert_eq!(wake_at_deadline(&mut host, a, 2 * MS).next, Some(a));
+    sleep_to(&mut host, a, 2 * MS + 100_000, 12 * MS);
+    host.remove_unit(a).unwrap();
+    host.tick(0, 10 * MS).unwrap();
+    assert!(!host.unit(a).unwrap().active, "a removed unit does not start earning");
+    assert_eq!(host.weight_total(), 0, "no domain earns");
 }

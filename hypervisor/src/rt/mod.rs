@@ -66,6 +66,19 @@
 //! its credit (in the simulator, 51% instead of 31% at a 1 ms period beside three duty
 //! hogs). What one grant protects (at RT, then in the rest of the quantum) stays at
 //! most `Q`, so the isolation bound below does not change.
+//!
+//! **RT is seen by the tick.** In credit a unit that has stopped earning credit (new,
+//! or stopped by accounting when it had plenty) earns again only when a tick finds it
+//! running. RT runs a periodic VCPU at the same point of every period, where the tick
+//! may never look, and charges it all the same; its credit ran down unseen, and the
+//! tick that caught it at last brought it back in debt, OVER until accounting paid it
+//! off: on Xen a wrapped program's SCHED_OTHER thread woke the VCPU at OVER and waited
+//! 9-9.5 ms for the next RT fire, 160 ms at a time. So an RT end that leaves a
+//! non-earning unit with less than a quarter of a slice's credit queues it on its CPU's
+//! `earn_pending` list, and that CPU's next tick (which holds the accounting lock an
+//! RT end does not) makes it earn. Above that margin it stays as credit would leave it,
+//! so a light RT domain does not join the accounting (and dilute the others' credit)
+//! more than a light domain without RT.
 //! Nothing is lost either: RT gives back the queue places it takes. A unit whose
 //! deadline fired while it waited goes back to its place in its class (its queue
 //! ticket, [`Cpu::enqueue_in_place`](crate::state::Cpu)), not to the tail, and the unit
@@ -135,6 +148,8 @@
 //! timer fires at once and the fire serves it), and refused with its own error
 //! (`DeadlineDue`, `-ETIME`) when it does not, since there is no future wake to degrade
 //! it to.
+
+use core::ptr;
 
 use crate::abi::{
     SchedRtsleep, RTSLEEP_CANCELLED, RTSLEEP_DEGRADED, RTSLEEP_FLAGS_KNOWN, RTSLEEP_FLAG_CANCEL, RTSLEEP_GRANTED,
@@ -446,6 +461,14 @@ impl Cpu {
                 return;
             }
             (*unit).rt_ended = (*unit).running && (*unit).switched_in_at_rt;
+            let low_credit = i64::from(shared.credits_per_tslice.load(RELAXED)) / 4;
+            if !(*unit).active && !(*unit).earn_pending && i64::from((*unit).credit.load(RELAXED)) < low_credit {
+                // RT is seen by the tick: a unit that RT runs while it does not earn, and
+                // whose credit is running low, earns again from this CPU's next tick
+                // (see the module docs).
+                self.earn_pending.push_back(ptr::addr_of_mut!((*unit).earn_link));
+                (*unit).earn_pending = true;
+            }
             let u = &*unit;
             u.live().rt_demotions.fetch_add(1, RELAXED);
             shared.emit(trace::RT_DEMOTE, &[u.domid(), u.unit_id, reason as u32]);
