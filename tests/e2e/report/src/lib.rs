@@ -83,6 +83,24 @@ pub fn read_boots(raw: &Path) -> Result<Vec<Boot>, ReportError> {
     paths.iter().map(|p| read_boot(p)).collect()
 }
 
+/// The bytes of a serial log, plain or gzip'd (`.gz`), at most `limit` of them: a log
+/// (or what a `.gz` decompresses to) above that is refused with its size named, before
+/// more than `limit + 1` bytes are held in memory.
+pub fn read_log_bytes(path: &Path, limit: u64) -> Result<Vec<u8>, ReportError> {
+    let read_err = |source| ReportError::Read { path: path.into(), source };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let gz = path.extension().is_some_and(|x| x == "gz");
+    let mut reader: Box<dyn std::io::Read> =
+        if gz { Box::new(flate2::read::GzDecoder::new(file)) } else { Box::new(file) };
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut reader, limit + 1), &mut bytes).map_err(read_err)?;
+    if bytes.len() as u64 > limit {
+        let what = if gz { "decompresses to" } else { "is" };
+        return Err(read_err(std::io::Error::other(format!("{what} more than {limit} bytes, the limit of a log"))));
+    }
+    Ok(bytes)
+}
+
 /// Reads one boot log `SCHED-bK.log` (or `.log.gz`; `SCHED-bK-2cpu` for the boot of the
 /// two-pCPU configurations).
 pub fn read_boot(path: &Path) -> Result<Boot, ReportError> {
@@ -91,22 +109,7 @@ pub fn read_boot(path: &Path) -> Result<Boot, ReportError> {
         Some((sched, k)) if !sched.is_empty() && k.parse::<u32>().is_ok() => sched.to_string(),
         _ => return Err(ReportError::LogName { path: path.into() }),
     };
-    let mut bytes = std::fs::read(path).map_err(|source| ReportError::Read { path: path.into(), source })?;
-    if path.extension().is_some_and(|x| x == "gz") {
-        // Bounded like the files inside a log (serial::MAX_LOG_BYTES): a bomb stops here.
-        let mut plain = Vec::new();
-        let limit = serial::MAX_LOG_BYTES as u64;
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(flate2::read::GzDecoder::new(bytes.as_slice()), limit + 1),
-            &mut plain,
-        )
-        .map_err(|source| ReportError::Read { path: path.into(), source })?;
-        if plain.len() as u64 > limit {
-            let source = std::io::Error::other(format!("decompresses to more than {limit} bytes, the limit of a log"));
-            return Err(ReportError::Read { path: path.into(), source });
-        }
-        bytes = plain;
-    }
+    let bytes = read_log_bytes(path, serial::MAX_LOG_BYTES as u64)?;
     let text = String::from_utf8_lossy(&bytes);
     let log = serial::parse(&text).map_err(|source| ReportError::Serial { path: path.into(), source })?;
     let mut problems: Vec<String> = log.fatal.iter().map(|f| format!("dom0 gave up: {f}")).collect();

@@ -317,3 +317,22 @@ fn the_simulator_side_covers_every_configuration() {
         assert!(of.iter().all(|r| r.hog_cpu_share_pct.len() == hogs), "{} hogs in {}", hogs, c.label());
     }
 }
+
+#[test]
+fn a_log_above_the_limit_is_refused_plain_or_gzipped_with_the_limit_named() {
+    let dir = std::env::temp_dir().join(format!("rtcredit-e2e-limit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = "E2E: x\n".repeat(200); // 1400 bytes
+    let plain = dir.join("credit-b1.log");
+    std::fs::write(&plain, &text).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    let packed = dir.join("credit-b2.log.gz");
+    std::fs::write(&packed, gz.finish().unwrap()).unwrap();
+    for (path, what) in [(&plain, "is more than 1000 bytes"), (&packed, "decompresses to more than 1000 bytes")] {
+        let err = rtcredit_e2e::read_log_bytes(path, 1000).unwrap_err().to_string();
+        assert!(err.contains(what) && err.contains("credit-b"), "{err}");
+        assert_eq!(rtcredit_e2e::read_log_bytes(path, 1400).unwrap().len(), 1400);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
