@@ -41,6 +41,10 @@ pub struct DomainSummary {
     /// Lateness of its jobs or packets, when it measures any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lateness_us: Option<LatencySummary>,
+    /// The same as a histogram (ns), for pooling runs (`periods::pooled_io_tails`); not
+    /// published.
+    #[serde(skip)]
+    pub lateness_hist: Option<LatencyHistogram>,
 }
 
 /// The published summary of one run.
@@ -116,6 +120,7 @@ pub fn summarize(policy: &str, hog_share_pct: u32, report: &SimReport) -> RunOut
             rtsleep_refused: d.rtsleep_errors,
             jobs: d.measurements.iter().map(|m| m.jobs_done).sum(),
             lateness_us: d.measured.then(|| domain_lateness(d).summary()),
+            lateness_hist: d.measured.then(|| domain_lateness(d)),
         })
         .collect();
     let measured = report.domains.iter().find(|d| d.measured);

@@ -111,32 +111,40 @@ workload = { kind = "hog" }
 /// under rtcredit is at most 1.25 x its p99 under credit in the same scenario, at every
 /// period of the eight-pCPU mixed host.
 ///
-/// **Violated today, in both directions**, so it is not part of the default run
-/// (`cargo test -p rtcredit-sim --release --test periods -- --ignored` runs it). The I/O
+/// One run cannot say it: the I/O
 /// domains' p99 (2 ms mean gap, about 1,500 wake-ups in 3 s) is bimodal under both
 /// policies: about 1-2 ms, or 15-60 ms when a few long waits fall into the top 1%.
 /// Which run gets the long tail changes with the seed and the period, not with the
 /// policy: seed 1 (ms, credit / rtcredit) io-a 1.22/1.24, 9.12/17.27, 1.12/1.32,
 /// 1.08/20.66, 16.98/28.47 at 1, 2.5, 5, 10, 20 ms; seed 2 at 2.5 ms credit 14.93/46.03
-/// against rtcredit 1.36/1.50 (`rtcredit-sim periods --seed N`, "Every domain" table).
-/// A statement about the tail needs more samples per run than this experiment has.
+/// against rtcredit 1.36/1.50 (`rtcredit-sim periods --seed N`, "Every domain" table,
+/// before "RT is seen by the tick").
+///
+/// Pooled over seeds 1-100 (`rtcredit-sim periods --pool-seeds 100`, also in `paper`'s
+/// output as `periods-pooled.md`) the tail is the same under both: rtcredit's p99 is
+/// 0.86-1.13x credit's at every period (2026-12-02). This test asserts that, pooled over
+/// 100 seeds; it takes 25 s in release and several minutes in the default debug build,
+/// so it stays out of the default run (`cargo test -p rtcredit-sim --release --test
+/// periods -- --ignored`).
 #[test]
-#[ignore = "violated today at 2.5, 10 and 20 ms (seed 1): a bimodal p99 under both policies, see the doc comment"]
+#[ignore = "100 pooled seeds: 25 s in release, minutes in debug; run with --release -- --ignored"]
 fn at_every_period_io_domains_keep_their_boost_latency_beside_rt_domains() {
-    let mut violations = Vec::new();
     for period_us in rtcredit_sim::periods::PERIODS_US {
         let results = run("8cpu", period_us);
         for name in ["rt", "rt-b", "mixed"] {
             assert_eq!(domain(&results, "rtcredit", name).rt_degraded, 0, "{period_us} us: {name} in budget");
         }
-        for name in ["io-a", "io-b"] {
-            let credit = domain(&results, "credit", name).lateness_us.unwrap().p99;
-            let rtcredit = domain(&results, "rtcredit", name).lateness_us.unwrap().p99;
-            if rtcredit > 1.25 * credit {
-                violations
-                    .push(format!("{period_us} us {name}: p99 {rtcredit:.0} us against {credit:.0} us under credit"));
-            }
+    }
+    let mut violations = Vec::new();
+    for tail in rtcredit_sim::periods::pooled_io_tails(100).unwrap() {
+        let p99 = |policy: &str| tail.policies.iter().find(|p| p.0 == policy).map(|p| p.3).unwrap();
+        let (credit, rtcredit) = (p99("credit"), p99("rtcredit"));
+        if rtcredit > 1.25 * credit {
+            violations.push(format!(
+                "{} us {}: pooled p99 {rtcredit:.0} us against {credit:.0} us under credit",
+                tail.period_us, tail.domain
+            ));
         }
     }
-    assert!(violations.is_empty(), "over 1.25x credit's p99: {violations:#?}");
+    assert!(violations.is_empty(), "over 1.25x credit's pooled p99: {violations:#?}");
 }
