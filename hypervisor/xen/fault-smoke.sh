@@ -2,16 +2,16 @@
 # Every path of Xen's scheduler framework that touches sched=rtcredit, on the debug
 # Xen (CONFIG_DEBUG=y: ASSERTs and lock checks on), under QEMU with 2 pCPUs and load.
 #
-#   bash hypervisor/xen/fault-smoke.sh [--boot credit|rtcredit|gran]... [--release]
+#   bash hypervisor/xen/fault-smoke.sh [--boot credit|rtcredit|gran|hostile]... [--release]
 #                                      [--timeout S] [--verbose] [--rejudge]
 #
-#   --boot B     run only this boot (repeatable; default: all three)
+#   --boot B     run only this boot (repeatable; default: all four)
 #   --release    the release Xen instead of the debug one
 #   --timeout S  kill QEMU after S seconds, per boot (default 600): a hang is a FAIL
 #   --verbose    also stream the serial console to the terminal
 #   --rejudge    do not build or boot: judge the last serial logs again
 #
-# Three boots, each a busybox dom0 with the toolstack (lib-initramfs.sh, as
+# Four boots, each a busybox dom0 with the toolstack (lib-initramfs.sh, as
 # xl-smoke.sh) and a 2-VCPU PV domU whose /init runs a busy loop and, on the other
 # VCPU, `rtsleep bench` through rtsleep.ko (20 ms period): RT requests are in flight,
 # and its RT timer armed, whenever the domU is in an rtcredit pool with RT allowed.
@@ -26,6 +26,14 @@
 #   gran      sched=rtcredit sched-gran=core on 1 core x 2 threads: the pool refuses
 #             RT with a log line, SCHEDOP_rtsleep answers -EOPNOTSUPP (-95), the domU
 #             still runs and is destroyed.
+#   hostile   sched=rtcredit: the domU runs no guest stack but `schedop hostile` (one
+#             process per VCPU: random SCHEDOP_rtsleep deadlines, flags, padding,
+#             bursts and cancels, and the rtcredit domctl and sysctl, which must answer
+#             -EPERM; tools/schedop.c). dom0 allows it RT (10% budget), measures its RT
+#             time over 20 s against the budget, then destroys it mid-run. Its kernel
+#             runs with xen_privcmd.unrestricted=1: Linux restricts a domU's privcmd
+#             to its device-model target by default (every hypercall -EPERM), and a
+#             hostile guest owns its kernel, so the test lifts that as one would.
 # dom0 prints `FAULT: path NAME` before each path and `FAULT: STEP rc=N` after each
 # command; the host prints one PASS/FAIL line per path: FAIL on a missing step (a
 # hang or a crash before it), an unexpected rc, or a crash line (XEN_CRASH_RE) in the
@@ -44,20 +52,20 @@ REJUDGE=0
 BOOTS=()
 while [ $# -gt 0 ]; do
     case $1 in
-        --boot) BOOTS+=("${2:?--boot needs credit, rtcredit or gran}"); shift ;;
+        --boot) BOOTS+=("${2:?--boot needs credit, rtcredit, gran or hostile}"); shift ;;
         --release) VARIANT=release ;;
         --timeout) TIMEOUT=${2:?}; shift ;;
         --verbose) VERBOSE=1 ;;
         --rejudge) REJUDGE=1 ;;
-        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
         *) echo "fault-smoke.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
 done
-[ ${#BOOTS[@]} -gt 0 ] || BOOTS=(credit rtcredit gran)
+[ ${#BOOTS[@]} -gt 0 ] || BOOTS=(credit rtcredit gran hostile)
 for b in "${BOOTS[@]}"; do
-    case $b in credit|rtcredit|gran) ;;
-        *) echo "fault-smoke.sh: --boot must be credit, rtcredit or gran (got '$b')" >&2; exit 2 ;;
+    case $b in credit|rtcredit|gran|hostile) ;;
+        *) echo "fault-smoke.sh: --boot must be credit, rtcredit, gran or hostile (got '$b')" >&2; exit 2 ;;
     esac
 done
 [[ $TIMEOUT =~ ^[0-9]+$ ]] && [ "$TIMEOUT" -ge 60 ] ||
@@ -66,6 +74,8 @@ done
 TOP=$CACHE/fault-smoke
 DOMU_KERNEL=${DOMU_KERNEL:-$CACHE/linux-7.2/linux-source-7.2/arch/x86/boot/bzImage}
 RT_PERIOD_MS=20
+HOSTILE_SECS=60     # the hostile domU's run; dom0 destroys it after about 30 s
+HOSTILE_WINDOW=20   # seconds over which dom0 checks its RT time against its budget
 
 log() { echo "[fault-smoke.sh] $*" >&2; }
 die() { echo "[fault-smoke.sh] ERROR: $*" >&2; exit 1; }
@@ -81,7 +91,9 @@ T0=$SECONDS
 # and the static `rtsleep` (rtsleep-cli/build-guest.sh), `rtsleep bench` at a 20 ms
 # period, each VCPU's deadline registered through /dev/rtsleep with SCHEDOP_rtsleep.
 # The module stops asking Xen after one -EOPNOTSUPP (issue #20, item 3), which it
-# gets while the domU is in a credit pool, so each round reloads it.
+# gets while the domU is in a credit pool, so each round reloads it. With
+# fault_hostile=SECONDS on its command line (the hostile boot) it runs `schedop
+# hostile` instead, and nothing of the guest stack.
 build_domu_ramdisk() {
     local root=$TOP/domu-root
     rm -rf "$root"
@@ -89,6 +101,7 @@ build_domu_ramdisk() {
     cp /bin/busybox "$root/bin/busybox"
     cp "$RTSLEEP_BIN" "$root/bin/rtsleep"
     cp "$REPO/guest-kmod/rtsleep.ko" "$root/rtsleep.ko"
+    cp "$TOP/tools/schedop" "$root/bin/schedop"
     mknod -m 600 "$root/dev/console" c 5 1
     cat > "$root/init" <<INIT
 #!/bin/busybox sh
@@ -98,6 +111,12 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 echo "FAULT-DOMU: up cpus=\$(nproc)"
+hostile=\$(sed -n 's/.*fault_hostile=\([0-9]*\).*/\1/p' /proc/cmdline)
+if [ -n "\$hostile" ]; then
+    schedop hostile "\$hostile" 7 2>&1 | sed 's/^/FAULT-DOMU: /'
+    echo "FAULT-DOMU: hostile finished"
+    while :; do sleep 60; done
+fi
 while :; do :; done &
 while :; do
     insmod /rtsleep.ko 2>/dev/null
@@ -120,7 +139,7 @@ name = "domu"
 type = "pv"
 kernel = "/domu/kernel"
 ramdisk = "/domu/initrd.gz"
-cmdline = "console=hvc0 rdinit=/init"
+cmdline = "console=hvc0 rdinit=/init$([ "$boot" = hostile ] && echo " fault_hostile=$HOSTILE_SECS xen_privcmd.unrestricted=1")"
 memory = 64
 vcpus = 2
 maxvcpus = 2
@@ -227,6 +246,20 @@ load 3
 INIT
         write_vcpu_destroy
         ;;
+        hostile) cat <<INIT
+path hostile-guest
+allow_rt allow-rt
+step now0 schedop now
+rt_counters counters-h0
+load $HOSTILE_WINDOW
+step now1 schedop now
+rt_counters counters-h1
+guestlog 4
+path hostile-destroy
+step destroy xl destroy domu
+load 2
+INIT
+        ;;
         gran) cat <<'INIT'
 path sched-gran-core
 step gran sh -c 'xl cpupool-list -c; xl cpupool-list'
@@ -320,6 +353,41 @@ expect_granted() {
     else EXTRA_FAIL+="no RT granted at $2 ('$line') "; fi
 }
 
+# The hostile guest: each VCPU's last tally (printed every 5 s) has calls and nothing
+# unexpected; its RT time over the measured window is within its budget plus one RT
+# quantum (500 us) per VCPU per budget window (1 s), plus one window.
+judge_hostile() {
+    local txt=$1 seg line cpu tally n0 n1 r0 r1 pct window_ns rt_ns limit_ns
+    seg=$(segment "$txt" hostile-guest)
+    for cpu in 0 1; do
+        tally=$(grep -a "FAULT-DOMU: schedop: hostile cpu=$cpu " "$txt" | tail -n1 || true)
+        if [ -z "$tally" ]; then EXTRA_FAIL+="no tally from the hostile process on CPU $cpu "; continue; fi
+        [ "$(field unexpected "$tally")" = 0 ] ||
+            EXTRA_FAIL+="CPU $cpu: $(field unexpected "$tally") unexpected answers (last $(field last_unexpected "$tally")) "
+        [ "$(field rtsleeps "$tally")" -gt 0 ] && [ "$(field granted "$tally")" -gt 0 ] ||
+            EXTRA_FAIL+="CPU $cpu: no rtsleep granted ($tally) "
+        [ "$(field domctl "$tally")" -gt 0 ] && [ "$(field sysctl "$tally")" -gt 0 ] ||
+            EXTRA_FAIL+="CPU $cpu: no domctl or sysctl tried "
+        EXTRA_OK+="cpu$cpu $(field t "$tally"): rtsleeps=$(field rtsleeps "$tally") granted=$(field granted "$tally") degraded=$(field degraded "$tally") einval=$(field einval "$tally") erange=$(field erange "$tally") etime=$(field etime "$tally") domctl/sysctl=$(field domctl "$tally")/$(field sysctl "$tally") (all refused) unexpected=0; "
+    done
+    n0=$(field xen_ns "$(out_in "$seg" now0)") n1=$(field xen_ns "$(out_in "$seg" now1)")
+    line=$(out_in "$seg" counters-h0); r0=$(field rt_ns "$line")
+    line=$(out_in "$seg" counters-h1); r1=$(field rt_ns "$line"); pct=$(field rt_budget_pct "$line")
+    if [ -n "$n0" ] && [ -n "$n1" ] && [ -n "$r0" ] && [ -n "$r1" ] && [ -n "$pct" ]; then
+        window_ns=$((n1 - n0)) rt_ns=$((r1 - r0))
+        limit_ns=$((window_ns * pct / 100 + 2 * 500000 * (window_ns / 1000000000 + 2)))
+        if [ "$rt_ns" -le "$limit_ns" ]; then
+            EXTRA_OK+="RT time $((rt_ns / 1000000)) ms in $((window_ns / 1000000)) ms at a ${pct}% budget (limit $((limit_ns / 1000000)) ms)"
+        else
+            EXTRA_FAIL+="RT time $((rt_ns / 1000000)) ms in $((window_ns / 1000000)) ms is above the ${pct}% budget (limit $((limit_ns / 1000000)) ms) "
+        fi
+    else
+        EXTRA_FAIL+="no RT counters or Xen times to check the budget with "
+    fi
+    judge_path "$txt" hostile-guest allow-rt=0 now0=0 counters-h0=0 now1=0 counters-h1=0
+    judge_path "$txt" hostile-destroy destroy=0
+}
+
 judge_boot() {
     BOOT=$1
     local run=$TOP/run-$BOOT txt qrc secs
@@ -358,6 +426,7 @@ judge_boot() {
             judge_path "$txt" vcpu-offline-rt-armed vcpu-set-1=0 vcpu-set-2=0 counters-vcpu=0
             judge_path "$txt" destroy-rt-armed destroy=0
             ;;
+        hostile) judge_hostile "$txt" ;;
         gran)
             # schedop exits 1 when the hypercall returned an error; -95 is -EOPNOTSUPP.
             local said seg

@@ -6,6 +6,11 @@
  *   schedop now                        print the current Xen system time (ns)
  *   schedop debugkeys KEYS             XEN_SYSCTL_debug_keys: as if KEYS were typed
  *                                      on Xen's console (e.g. "r" dumps run queues)
+ *   schedop hostile SECONDS SEED       from an unprivileged domU: one process per CPU
+ *                                      issues random SCHEDOP_rtsleep calls (deadlines,
+ *                                      flags, padding, bursts, cancels) and tries the
+ *                                      rtcredit domctl and sysctl, for SECONDS; prints a
+ *                                      tally every 5 s (see cmd_hostile)
  *
  * Every command prints one line that ends in `rc=<n>`, where n is the hypercall's
  * return value (0 or a negative errno, e.g. -38 for -ENOSYS). The exit status is 0
@@ -34,6 +39,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/timex.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +72,17 @@ struct pc_mmapbatch_v2 {
 #define HC_SCHED_OP 29                  /* __HYPERVISOR_sched_op */
 #define HC_SYSCTL   35                  /* __HYPERVISOR_sysctl */
 #define HC_DOMCTL   36                  /* __HYPERVISOR_domctl */
+#define HC_VCPU_OP  24                  /* __HYPERVISOR_vcpu_op */
+#define VCPUOP_GET_RUNSTATE_INFO 4
+
+/* struct vcpu_runstate_info (public/vcpu.h): state, then Xen system time when the
+ * VCPU entered it, then the time spent in each state. */
+struct runstate_info {
+    int32_t state;
+    uint64_t state_entry_time;
+    uint64_t time[4];
+};
+_Static_assert(sizeof(struct runstate_info) == 48, "vcpu_runstate_info size");
 
 #define SCHEDOP_YIELD   0
 
@@ -175,6 +192,7 @@ static struct {
     struct rtcredit_sched_rtsleep rtsleep;
     struct sysctl_op sysctl;
     struct domctl_op domctl;
+    struct runstate_info runstate;
     char keys[KEYS_MAX + 1];
 } *hbuf;
 _Static_assert(sizeof(*hbuf) <= 4096, "hypercall buffers exceed one page");
@@ -185,11 +203,9 @@ static void die_setup(const char *what)
     exit(2);
 }
 
-static void setup(void)
+/* A locked page for hbuf (a forked child calls it again: locks are not inherited). */
+static void map_hbuf(void)
 {
-    privcmd_fd = open("/dev/xen/privcmd", O_RDWR | O_CLOEXEC);
-    if (privcmd_fd < 0)
-        die_setup("open /dev/xen/privcmd (is xen-privcmd loaded? are we dom0?)");
     void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_LOCKED, -1, 0);
     if (p == MAP_FAILED)
@@ -198,15 +214,28 @@ static void setup(void)
     hbuf = p;
 }
 
+static void setup(void)
+{
+    privcmd_fd = open("/dev/xen/privcmd", O_RDWR | O_CLOEXEC);
+    if (privcmd_fd < 0)
+        die_setup("open /dev/xen/privcmd (is xen-privcmd loaded? are we dom0?)");
+    map_hbuf();
+}
+
 /* Returns the hypercall's own return value, or -errno if the ioctl itself failed.
  * Linux reports negative hypercall results as ioctl errors (errno = -result), so the
  * two are indistinguishable; for the calls made here that does not matter. The raw
  * syscall is used because glibc's ioctl() returns int and the kernel returns long. */
-static long hypercall(uint64_t op, uint64_t a0, uint64_t a1)
+static long hypercall3(uint64_t op, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-    struct pc_hypercall h = { .op = op, .arg = { a0, a1, 0, 0, 0 } };
+    struct pc_hypercall h = { .op = op, .arg = { a0, a1, a2, 0, 0 } };
     long r = syscall(SYS_ioctl, privcmd_fd, PC_IOCTL_HYPERCALL, &h);
     return r < 0 ? -errno : r;
+}
+
+static long hypercall(uint64_t op, uint64_t a0, uint64_t a1)
+{
+    return hypercall3(op, a0, a1, 0);
 }
 
 /* ---- Xen system time from dom0 userspace ---------------------------------------------
@@ -546,6 +575,204 @@ static int cmd_debugkeys(int argc, char **argv)
     return finish(rc);
 }
 
+/* ---- hostile: an unprivileged guest doing its worst within the ABI ----------------------
+ * Issue #20 item 2. Run as root in a PV domU (privcmd is open to the guest's root; Xen
+ * decides what the domain may do). Each process stays on one CPU (= one VCPU) and
+ * draws, per step: an rtsleep (60%) with a deadline near Xen's now (its VCPU's
+ * runstate entry time just after a yield: within microseconds here), at 0, at
+ * UINT64_MAX, anywhere in the maximum lead or anywhere at all, flags 0, CANCEL or
+ * random bits, padding mostly 0; a burst of 50 rtsleeps (the request rate); the
+ * rtcredit domctl (allow itself RT with a 100% budget, on DOMID_SELF and on dom0) and
+ * sysctl (set the global parameters), both of which must fail with -EPERM (-ESRCH for
+ * the domctl on DOMID_SELF, which Xen does not look up); a yield.
+ * Between steps it blocks (nanosleep) or spins for up to 3 ms. "unexpected" counts a
+ * domctl/sysctl that did not fail with -EPERM and an rtsleep result outside the ABI's
+ * (a result code, -EINVAL, -EPERM, -ERANGE, -ETIME, -EOPNOTSUPP). The tally line
+ * comes every 5 s because dom0 may destroy the domain mid-run. */
+struct tally {
+    long steps, rtsleeps, granted, degraded, cancelled, einval, eperm, erange, etime, eopnotsupp;
+    long domctl, sysctl, yields, unexpected, last_unexpected;
+};
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    /* xorshift64*: deterministic per seed and process. */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+static uint64_t xen_now_from_runstate(int cpu)
+{
+    hypercall(HC_SCHED_OP, SCHEDOP_YIELD, 0);
+    if (hypercall3(HC_VCPU_OP, VCPUOP_GET_RUNSTATE_INFO, (uint64_t)cpu, (uint64_t)(uintptr_t)&hbuf->runstate) < 0)
+        return 0;
+    return hbuf->runstate.state_entry_time;
+}
+
+static void hostile_rtsleep(struct tally *t, int cpu)
+{
+    uint64_t now = xen_now_from_runstate(cpu), r = rnd() % 100, deadline;
+    if (r < 40)
+        deadline = now - 2000000 + rnd() % 32000000;       /* -2 ms .. +30 ms */
+    else if (r < 50)
+        deadline = 0;
+    else if (r < 60)
+        deadline = UINT64_MAX;
+    else if (r < 70)
+        deadline = rnd();
+    else
+        deadline = now + rnd() % 11000000000ULL;            /* up to 11 s ahead */
+    r = rnd() % 100;
+    uint32_t flags = r < 70 ? 0 : r < 85 ? RTCREDIT_RTSLEEP_FLAG_CANCEL : (uint32_t)rnd();
+    uint32_t pad = rnd() % 10 ? 0 : (uint32_t)rnd();
+    hbuf->rtsleep = (struct rtcredit_sched_rtsleep){ .deadline_ns = deadline, .flags = flags, .pad = pad };
+    long rc = hypercall(HC_SCHED_OP, RTCREDIT_SCHEDOP_RTSLEEP, (uint64_t)(uintptr_t)&hbuf->rtsleep);
+    t->rtsleeps++;
+    switch (rc) {
+    case RTCREDIT_RTSLEEP_GRANTED: t->granted++; break;
+    case RTCREDIT_RTSLEEP_DEGRADED: t->degraded++; break;
+    case RTCREDIT_RTSLEEP_CANCELLED: t->cancelled++; break;
+    case -EINVAL: t->einval++; break;
+    case -EPERM: t->eperm++; break;
+    case -ERANGE: t->erange++; break;
+    case -ETIME: t->etime++; break;
+    case -EOPNOTSUPP: t->eopnotsupp++; break;
+    default: t->unexpected++; t->last_unexpected = rc; break;
+    }
+}
+
+static void hostile_control(struct tally *t)
+{
+    long rc, also_ok = -EPERM;
+    if (rnd() % 2) {
+        memset(&hbuf->domctl, 0, sizeof(hbuf->domctl));
+        hbuf->domctl.cmd = DOMCTL_SCHEDULER_OP;
+        hbuf->domctl.interface_version = DOMCTL_IFACE_VERSION;
+        hbuf->domctl.domain = rnd() % 2 ? DOMID_SELF_ : 0;
+        /* domctl takes no DOMID_SELF: Xen looks the domain up (-ESRCH) before the
+         * permission check. Dom0 as the target must meet the permission check. */
+        if (hbuf->domctl.domain == DOMID_SELF_)
+            also_ok = -ESRCH;
+        hbuf->domctl.u.scheduler_op.sched_id = RTCREDIT_XEN_SCHEDULER_RTCREDIT;
+        hbuf->domctl.u.scheduler_op.cmd = DOMCTL_SCHEDOP_PUTINFO;
+        struct rtcredit_domctl_sched *p = &hbuf->domctl.u.scheduler_op.u.rtcredit;
+        p->cap = RTCREDIT_DOMCTL_KEEP_CAP;
+        p->rt_allowed = 1;
+        p->rt_budget_pct = 100;
+        rc = hypercall(HC_DOMCTL, (uint64_t)(uintptr_t)&hbuf->domctl, 0);
+        t->domctl++;
+    } else {
+        memset(&hbuf->sysctl, 0, sizeof(hbuf->sysctl));
+        hbuf->sysctl.cmd = SYSCTL_SCHEDULER_OP;
+        hbuf->sysctl.interface_version = SYSCTL_IFACE_VERSION;
+        hbuf->sysctl.u.scheduler_op.sched_id = RTCREDIT_XEN_SCHEDULER_RTCREDIT;
+        hbuf->sysctl.u.scheduler_op.cmd = SYSCTL_SCHEDOP_PUTINFO;
+        hbuf->sysctl.u.scheduler_op.rtcredit.tslice_ms = 1;
+        rc = hypercall(HC_SYSCTL, (uint64_t)(uintptr_t)&hbuf->sysctl, 0);
+        t->sysctl++;
+    }
+    if (rc != -EPERM && rc != also_ok) {
+        t->unexpected++;
+        t->last_unexpected = rc;
+    }
+}
+
+static void hostile_print(const struct tally *t, int cpu, long secs)
+{
+    printf("schedop: hostile cpu=%d t=%lds steps=%ld rtsleeps=%ld granted=%ld degraded=%ld "
+           "cancelled=%ld einval=%ld eperm=%ld erange=%ld etime=%ld eopnotsupp=%ld domctl=%ld "
+           "sysctl=%ld yields=%ld unexpected=%ld last_unexpected=%ld rc=%d\n", cpu, secs, t->steps,
+           t->rtsleeps, t->granted, t->degraded, t->cancelled, t->einval, t->eperm, t->erange,
+           t->etime, t->eopnotsupp, t->domctl, t->sysctl, t->yields, t->unexpected,
+           t->last_unexpected, t->unexpected ? 1 : 0);
+}
+
+static int hostile_child(int cpu, long seconds, uint64_t seed)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) < 0)
+        die_setup("sched_setaffinity");
+    map_hbuf();
+    rng_state = seed * 0x9E3779B97F4A7C15ULL + (uint64_t)cpu + 1;
+    struct tally t = { 0 };
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    long next_print = 5, elapsed = 0;
+    while (elapsed < seconds) {
+        uint64_t r = rnd() % 100;
+        if (r < 60)
+            hostile_rtsleep(&t, cpu);
+        else if (r < 70)
+            for (int i = 0; i < 50; i++)
+                hostile_rtsleep(&t, cpu);
+        else if (r < 80)
+            hostile_control(&t);
+        else {
+            hypercall(HC_SCHED_OP, SCHEDOP_YIELD, 0);
+            t.yields++;
+        }
+        t.steps++;
+        uint64_t pause_ns = rnd() % 3000000;
+        if (rnd() % 2) {
+            struct timespec ts = { 0, (long)pause_ns };
+            nanosleep(&ts, NULL);
+        } else {
+            struct timespec spin_start, spin_now;
+            clock_gettime(CLOCK_MONOTONIC, &spin_start);
+            do
+                clock_gettime(CLOCK_MONOTONIC, &spin_now);
+            while ((uint64_t)((spin_now.tv_sec - spin_start.tv_sec) * 1000000000LL +
+                              (spin_now.tv_nsec - spin_start.tv_nsec)) < pause_ns);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        elapsed = now.tv_sec - start.tv_sec;
+        if (elapsed >= next_print) {
+            hostile_print(&t, cpu, elapsed);
+            next_print += 5;
+        }
+    }
+    hostile_print(&t, cpu, elapsed);
+    return t.unexpected ? 1 : 0;
+}
+
+static int cmd_hostile(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: schedop hostile SECONDS SEED\n");
+        return 2;
+    }
+    char *end;
+    long seconds = strtol(argv[0], &end, 10);
+    if (*end || seconds < 1 || seconds > 86400) {
+        fprintf(stderr, "schedop: hostile: SECONDS must be 1..86400 (got '%s')\n", argv[0]);
+        return 2;
+    }
+    uint64_t seed = strtoull(argv[1], &end, 0);
+    if (*end) {
+        fprintf(stderr, "schedop: hostile: SEED must be a number (got '%s')\n", argv[1]);
+        return 2;
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    for (int cpu = 0; cpu < cpus; cpu++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            die_setup("fork");
+        if (pid == 0)
+            exit(hostile_child(cpu, seconds, seed));
+    }
+    int worst = 0, status;
+    while (wait(&status) > 0)
+        if (!WIFEXITED(status) || WEXITSTATUS(status))
+            worst = 1;
+    printf("schedop: hostile done cpus=%ld rc=%d\n", cpus, worst);
+    return worst;
+}
+
 static void usage(void)
 {
     fprintf(stderr,
@@ -555,7 +782,8 @@ static void usage(void)
             "       schedop rtcredit-dom DOMID get|allow|deny\n"
             "       schedop rtcredit-sys get | set TSLICE_MS RATELIMIT_US MIN_PERIOD_US MAX_LEAD_MS\n"
             "       schedop now\n"
-            "       schedop debugkeys KEYS\n");
+            "       schedop debugkeys KEYS\n"
+            "       schedop hostile SECONDS SEED\n");
 }
 
 int main(int argc, char **argv)
@@ -581,6 +809,8 @@ int main(int argc, char **argv)
         return cmd_now();
     if (!strcmp(cmd, "debugkeys"))
         return cmd_debugkeys(argc - 2, argv + 2);
+    if (!strcmp(cmd, "hostile"))
+        return cmd_hostile(argc - 2, argv + 2);
     usage();
     return 2;
 }
