@@ -96,10 +96,18 @@ static int rtsleep_mono_to_xen(u64 mono_deadline_ns, u64 *xen_ns)
 		return 0;
 	}
 
+	/*
+	 * The runstate first, then the snapshot: Xen may deschedule this VCPU between the
+	 * two (disabled preemption holds only the guest's scheduler), and the entry time
+	 * read first belongs to a stay that began before the snapshot, so "now" >= it
+	 * whatever happens in between. Read the other way round, a reschedule in between
+	 * moved the entry time past the snapshot and the check refused a good clock (seen
+	 * once under a loaded host: "cannot read Xen system time", one sleep fell back).
+	 */
+	if (HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, xen_vcpu_nr(smp_processor_id()), &rs))
+		return -EOPNOTSUPP;
 	ktime_get_snapshot_id(CLOCK_MONOTONIC, &snap);
 	if (!snap.valid || snap.cs_id != CSID_GENERIC)
-		return -EOPNOTSUPP;
-	if (HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, xen_vcpu_nr(smp_processor_id()), &rs))
 		return -EOPNOTSUPP;
 	/* We are running, so Xen "now" >= the time we entered the running state. */
 	if (snap.cycles < rs.state_entry_time)

@@ -90,8 +90,9 @@ T0=$SECONDS
 # The RT requests come from the real guest stack: rtsleep.ko (guest-kmod/build.sh)
 # and the static `rtsleep` (rtsleep-cli/build-guest.sh), `rtsleep bench` at a 20 ms
 # period, each VCPU's deadline registered through /dev/rtsleep with SCHEDOP_rtsleep.
-# The module stops asking Xen after one -EOPNOTSUPP (issue #20, item 3), which it
-# gets while the domU is in a credit pool, so each round reloads it. With
+# Each round reloads the module: it once stopped asking Xen after the -EOPNOTSUPP a
+# credit pool answers; since the re-probe (issue #20 item 3: one probe a second after a
+# refusal) that is not needed, and a reload still starts each round from clean counters. With
 # fault_hostile=SECONDS on its command line (the hostile boot) it runs `schedop
 # hostile` instead, and nothing of the guest stack.
 build_domu_ramdisk() {
