@@ -9,7 +9,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use rtcredit_sim::output::{write_paper, OutputError};
 use rtcredit_sim::paper::{paper_runs, run_paper, HogModel, PaperConfig};
-use rtcredit_sim::periods::{pooled_io_tails, render_markdown, render_pooled_markdown, run_periods};
+use rtcredit_sim::periods::{pooled, render_markdown, render_pooled_markdown, run_periods};
 use rtcredit_sim::scenario::{render_text, Scenario, ScenarioError};
 
 /// Deterministic simulator of a Xen host running the RT-Credit scheduler core.
@@ -120,12 +120,12 @@ const PAPER_POOL_SEEDS: u64 = 100;
 
 /// Writes `periods-pooled.md` and `periods-pooled.json` (seeds `1..=seeds`) into `out`.
 fn write_pooled(out: &std::path::Path, seeds: u64) -> Result<(), CliError> {
-    let tails = pooled_io_tails(seeds)?;
+    let pooled = pooled(seeds)?;
     write_files(
         out,
         [
-            ("periods-pooled.md", render_pooled_markdown(&tails)),
-            ("periods-pooled.json", serde_json::to_string_pretty(&tails)?),
+            ("periods-pooled.md", render_pooled_markdown(&pooled)),
+            ("periods-pooled.json", serde_json::to_string_pretty(&pooled)?),
         ],
     )
 }

@@ -125,12 +125,38 @@ pub struct PooledTail {
     pub policies: Vec<(String, u64, f64, f64, f64)>,
 }
 
+/// A non-RT domain's CPU share on the 8-pCPU host at one period, the mean over the
+/// seeds: one 3 s run's shares move by several points from seed to seed under credit
+/// itself.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PooledShare {
+    pub period_us: u64,
+    pub domain: String,
+    pub credit_pct: f64,
+    pub rtcredit_pct: f64,
+}
+
+/// What [`pooled`] returns: the I/O tails and the non-RT shares.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Pooled {
+    pub seeds: u64,
+    pub tails: Vec<PooledTail>,
+    pub shares: Vec<PooledShare>,
+}
+
+/// The domains the share target leaves out: the RT domains and the spammer.
+const RT_DOMAINS: [&str; 4] = ["rt", "rt-b", "mixed", "spammer"];
+
 /// Runs the 8-pCPU host under credit and rtcredit at every period for seeds
-/// `1..=seeds` and pools `io-a`'s and `io-b`'s lateness histograms per policy.
-pub fn pooled_io_tails(seeds: u64) -> Result<Vec<PooledTail>, ScenarioError> {
+/// `1..=seeds`; pools `io-a`'s and `io-b`'s lateness histograms per policy and
+/// averages every non-RT domain's share.
+pub fn pooled(seeds: u64) -> Result<Pooled, ScenarioError> {
     let mut tails = Vec::new();
+    let mut shares = Vec::new();
     for period_us in PERIODS_US {
-        let mut pooled: Vec<(String, String, LatencyHistogram)> = Vec::new();
+        let mut hists: Vec<(String, String, LatencyHistogram)> = Vec::new();
+        // (domain, sum of credit shares, sum of rtcredit shares)
+        let mut share_sums: Vec<(String, f64, f64)> = Vec::new();
         for seed in 1..=seeds {
             let text = scenario_text("8cpu", period_us, seed).replacen(
                 "[\"credit\", \"credit2\", \"rtds\", \"rtcredit\"]",
@@ -140,17 +166,31 @@ pub fn pooled_io_tails(seeds: u64) -> Result<Vec<PooledTail>, ScenarioError> {
             let name = format!("periods-8cpu-{period_us}us-seed{seed}");
             let results = Scenario::parse(&text, &name)?.run(&name)?;
             for run in &results.runs {
+                for d in run.domains.iter().filter(|d| !RT_DOMAINS.contains(&d.name.as_str())) {
+                    let index = match share_sums.iter().position(|(n, _, _)| *n == d.name) {
+                        Some(index) => index,
+                        None => {
+                            share_sums.push((d.name.clone(), 0.0, 0.0));
+                            share_sums.len() - 1
+                        }
+                    };
+                    if run.policy == "credit" {
+                        share_sums[index].1 += d.cpu_share_pct;
+                    } else {
+                        share_sums[index].2 += d.cpu_share_pct;
+                    }
+                }
                 for d in run.domains.iter().filter(|d| d.name.starts_with("io-")) {
                     let Some(hist) = &d.lateness_hist else { continue };
-                    match pooled.iter_mut().find(|(p, n, _)| *p == run.policy && *n == d.name) {
+                    match hists.iter_mut().find(|(p, n, _)| *p == run.policy && *n == d.name) {
                         Some((_, _, all)) => all.merge(hist),
-                        None => pooled.push((run.policy.clone(), d.name.clone(), hist.clone())),
+                        None => hists.push((run.policy.clone(), d.name.clone(), hist.clone())),
                     }
                 }
             }
         }
         for domain in ["io-a", "io-b"] {
-            let policies = pooled
+            let policies = hists
                 .iter()
                 .filter(|(_, n, _)| n == domain)
                 .map(|(p, _, h)| {
@@ -160,27 +200,32 @@ pub fn pooled_io_tails(seeds: u64) -> Result<Vec<PooledTail>, ScenarioError> {
                 .collect();
             tails.push(PooledTail { period_us, domain: domain.to_string(), seeds, policies });
         }
+        for (domain, credit, rtcredit) in share_sums {
+            shares.push(PooledShare {
+                period_us,
+                domain,
+                credit_pct: credit / seeds as f64,
+                rtcredit_pct: rtcredit / seeds as f64,
+            });
+        }
     }
-    Ok(tails)
+    Ok(Pooled { seeds, tails, shares })
 }
 
-/// `periods-pooled.md`: the I/O domains' pooled tails, credit against rtcredit.
-pub fn render_pooled_markdown(tails: &[PooledTail]) -> String {
-    let mut out = String::from(
-        "# rtcredit-sim periods --pool-seeds
-
-",
-    );
-    let seeds = tails.first().map_or(0, |t| t.seeds);
+/// `periods-pooled.md`: the I/O domains' pooled tails and the non-RT domains' mean
+/// shares, credit against rtcredit.
+pub fn render_pooled_markdown(pooled: &Pooled) -> String {
+    let mut out = String::from("# rtcredit-sim periods --pool-seeds\n\n");
     let _ = writeln!(
         out,
-        "The 8-pCPU host of `periods` under credit and rtcredit, seeds 1-{seeds} (3 s each), the I/O \
+        "The 8-pCPU host of `periods` under credit and rtcredit, seeds 1-{} (3 s each), the I/O \
          domains' wake-up lateness pooled over the seeds (ms). Target (RT v2): rtcredit's p99 at most \
-         1.25x credit's.\n"
+         1.25x credit's.\n",
+        pooled.seeds
     );
     out.push_str("| period ms | domain | wake-ups (credit / rtcredit) | credit p50 / p99 / max | rtcredit p50 / p99 / max | p99 ratio |\n");
     out.push_str("| ---: | --- | --- | --- | --- | ---: |\n");
-    for t in tails {
+    for t in &pooled.tails {
         let get = |name: &str| t.policies.iter().find(|p| p.0 == name);
         let (Some(c), Some(r)) = (get("credit"), get("rtcredit")) else { continue };
         let cells = [
@@ -190,6 +235,22 @@ pub fn render_pooled_markdown(tails: &[PooledTail]) -> String {
             format!("{} / {} / {}", ms(c.2), ms(c.3), ms(c.4)),
             format!("{} / {} / {}", ms(r.2), ms(r.3), ms(r.4)),
             format!("{:.2}", if c.3 > 0.0 { r.3 / c.3 } else { f64::NAN }),
+        ];
+        row(&mut out, &cells);
+    }
+    out.push_str(
+        "\nEvery non-RT domain's CPU share (% of one CPU), the mean over the seeds. Target (RT v2): \
+         within 1 point of credit's.\n\n",
+    );
+    out.push_str("| period ms | domain | credit % | rtcredit % | change (points) |\n");
+    out.push_str("| ---: | --- | ---: | ---: | ---: |\n");
+    for s in &pooled.shares {
+        let cells = [
+            (s.period_us as f64 / 1e3).to_string(),
+            s.domain.clone(),
+            format!("{:.2}", s.credit_pct),
+            format!("{:.2}", s.rtcredit_pct),
+            format!("{:+.2}", s.rtcredit_pct - s.credit_pct),
         ];
         row(&mut out, &cells);
     }

@@ -41,7 +41,7 @@ pub struct DomainSummary {
     /// Lateness of its jobs or packets, when it measures any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lateness_us: Option<LatencySummary>,
-    /// The same as a histogram (ns), for pooling runs (`periods::pooled_io_tails`); not
+    /// The same as a histogram (ns), for pooling runs (`periods::pooled`); not
     /// published.
     #[serde(skip)]
     pub lateness_hist: Option<LatencyHistogram>,

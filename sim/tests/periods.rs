@@ -136,7 +136,7 @@ fn at_every_period_io_domains_keep_their_boost_latency_beside_rt_domains() {
         }
     }
     let mut violations = Vec::new();
-    for tail in rtcredit_sim::periods::pooled_io_tails(100).unwrap() {
+    for tail in rtcredit_sim::periods::pooled(100).unwrap().tails {
         let p99 = |policy: &str| tail.policies.iter().find(|p| p.0 == policy).map(|p| p.3).unwrap();
         let (credit, rtcredit) = (p99("credit"), p99("rtcredit"));
         if rtcredit > 1.25 * credit {
