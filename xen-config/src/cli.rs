@@ -39,11 +39,14 @@ pub enum Command {
     Dom {
         /// Domains by name or id (all when none is given; exactly one to set).
         domains: Vec<String>,
-        /// Weight, 1..=65535.
-        #[arg(long)]
+        /// A domain, as `xl sched-credit -d DOMAIN` takes it (the same as a DOMAIN).
+        #[arg(short = 'd', long = "domain", value_name = "DOMAIN")]
+        domain_flags: Vec<String>,
+        /// Weight, 1..=65535 (`-w` as in `xl sched-credit`).
+        #[arg(short = 'w', long)]
         weight: Option<u64>,
-        /// Cap in percent of one CPU, 0 = none.
-        #[arg(long)]
+        /// Cap in percent of one CPU, 0 = none (`-c` as in `xl sched-credit`).
+        #[arg(short = 'c', long)]
         cap: Option<u64>,
         /// Whether the domain may request RT with SCHEDOP_rtsleep.
         #[arg(long, value_enum)]
@@ -60,6 +63,10 @@ pub enum Command {
     },
     /// Show or set the scheduler's global parameters (cpupool 0).
     Sched {
+        /// Accepted for `xl sched-credit -s` habits: this command is always the
+        /// scheduler-wide parameters.
+        #[arg(short = 's', long = "schedparam", hide_short_help = true)]
+        schedparam: bool,
         #[command(flatten)]
         timing: Timing,
         /// Maximum RT lead in ms, the minimum period..=60000.
@@ -104,11 +111,12 @@ pub enum Command {
 /// The global parameters `sched` sets at run time and `boot-args` at boot.
 #[derive(Clone, Copy, Debug, clap::Args)]
 pub struct Timing {
-    /// Time slice in ms, 1..=1000.
-    #[arg(long = "slice-ms")]
+    /// Time slice in ms, 1..=1000 (`-t` as in `xl sched-credit -s`).
+    #[arg(short = 't', long = "slice-ms")]
     pub slice_ms: Option<u64>,
-    /// Rate limit in us: 0 (off) or 100..=500000, at most the slice.
-    #[arg(long = "ratelimit-us")]
+    /// Rate limit in us: 0 (off) or 100..=500000, at most the slice (`-r` as in `xl
+    /// sched-credit -s`).
+    #[arg(short = 'r', long = "ratelimit-us")]
     pub ratelimit_us: Option<u64>,
     /// Minimum RT period in us, 100..=1000000 (default 1000): how far apart a VCPU's
     /// consecutive RT deadlines must be.
@@ -174,7 +182,8 @@ pub fn run(cli: Cli, open: Opener, out: &mut dyn Write) -> Result<i32> {
 
 fn run_on(command: Command, backend: &mut dyn Backend, out: &mut dyn Write) -> Result<i32> {
     match command {
-        Command::Dom { domains, weight, cap, rt, rt_budget, rt_rate, json } => {
+        Command::Dom { mut domains, domain_flags, weight, cap, rt, rt_budget, rt_rate, json } => {
+            domains.extend(domain_flags);
             let all = backend.domains()?;
             let change = DomChange {
                 weight,
@@ -217,6 +226,7 @@ fn run_on(command: Command, backend: &mut dyn Backend, out: &mut dyn Write) -> R
             Ok(0)
         }
         Command::Sched {
+            schedparam: _,
             timing: Timing { slice_ms, ratelimit_us, min_period_us, rt_capacity_pct },
             max_lead_ms,
             json,

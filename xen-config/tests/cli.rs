@@ -457,3 +457,25 @@ fn watch_poll_is_range_checked() {
         assert!(stderr.contains("--poll") && stderr.contains("1..=86400"), "{bad}: {stderr}");
     }
 }
+
+/// An administrator's `xl sched-credit` habits work: `-d DOMAIN -w WEIGHT -c CAP` for a
+/// domain, `-s -t SLICE -r RATELIMIT` for the scheduler.
+#[test]
+fn xl_style_flags_set_the_same_parameters() {
+    let mut fake = host();
+    let (status, out) = ctl(&mut fake, &["dom", "-d", "audio-1", "-w", "512", "-c", "50"]);
+    assert_eq!(status, Ok(0), "{out}");
+    assert_eq!(out, "audio-1 (id 1): weight 256 -> 512, cap 0 -> 50\n");
+    assert_eq!((fake.domains[1].1.weight, fake.domains[1].1.cap), (512, 50));
+    let (status, out) = ctl(&mut fake, &["dom", "-d", "audio-1", "-d", "0", "-w", "300"]);
+    assert_eq!(status, Err("setting parameters needs exactly one DOMAIN (name or id)".to_string()), "{out}");
+    let (status, _) = ctl(&mut fake, &["sched", "-s", "-t", "20", "-r", "500"]);
+    assert_eq!(status, Ok(0));
+    assert_eq!((fake.globals.tslice_ms, fake.globals.ratelimit_us), (20, 500));
+}
+
+#[test]
+fn the_command_line_definition_is_consistent() {
+    use clap::CommandFactory;
+    Cli::command().debug_assert();
+}
