@@ -27,9 +27,18 @@ pub struct BenchArgs {
     /// Period of the loop.
     #[arg(long, value_parser = duration_arg, default_value = "10ms")]
     period: Duration,
-    /// Number of wake-ups to measure (per run).
-    #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    /// The period in microseconds, as cyclictest's `-i`/`--interval` takes it (instead
+    /// of --period).
+    #[arg(short = 'i', long = "interval", value_name = "US", conflicts_with = "period",
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    interval_us: Option<u64>,
+    /// Number of wake-ups to measure (per run; `-l` as in cyclictest).
+    #[arg(short = 'l', long, default_value_t = 3000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     loops: u64,
+    /// No progress line on stderr while measuring (cyclictest's `-q`); the report comes
+    /// at the end either way.
+    #[arg(short = 'q', long)]
+    quiet: bool,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -78,7 +87,10 @@ struct Report {
     runs: Vec<RunReport>,
 }
 
-pub fn bench(args: BenchArgs) -> Result<(), CliError> {
+pub fn bench(mut args: BenchArgs) -> Result<(), CliError> {
+    if let Some(us) = args.interval_us {
+        args.period = Duration::from_micros(us);
+    }
     if args.period < Duration::from_micros(1) {
         return Err(CliError::PeriodTooShort(args.period));
     }
@@ -104,7 +116,7 @@ pub fn bench(args: BenchArgs) -> Result<(), CliError> {
 fn measure(name: &'static str, sleeper: &Sleeper, args: &BenchArgs) -> Result<RunReport, CliError> {
     let info = sleeper.info();
     tracing::info!(run = name, backend = ?info.backend, "measuring {} wake-ups every {:?}", args.loops, args.period);
-    let progress = std::io::stderr().is_terminal();
+    let progress = !args.quiet && std::io::stderr().is_terminal();
     let mut last_progress = Instant::now();
     let mut lateness_ns = Vec::with_capacity(usize::try_from(args.loops).unwrap_or(0));
     let started = Instant::now();

@@ -200,3 +200,19 @@ fn a_closed_stdout_ends_quietly() {
         assert!(!stderr(&out).contains("panicked") && !stderr(&out).contains("Broken pipe"), "{args:?}");
     }
 }
+
+/// A latency tester's cyclictest habits: `-i INTERVAL_US -l LOOPS -q`.
+#[test]
+fn bench_takes_cyclictests_interval_loops_and_quiet_flags() {
+    let report = json(&rtsleep(&["bench", "-i", "2000", "-l", "12", "-q", "--json"]));
+    assert_eq!(report["period_ns"], 2_000_000);
+    assert_eq!(report["loops"], 12);
+    assert_eq!(report["runs"][0]["loops"], 12);
+    // -i and --period are the same setting: both at once is a usage error.
+    let output = rtsleep(&["bench", "-i", "2000", "--period", "1ms", "-l", "1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--interval") && stderr(&output).contains("--period"), "{}", stderr(&output));
+    let output = rtsleep(&["bench", "-i", "0", "-l", "1"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--interval"), "{}", stderr(&output));
+}
