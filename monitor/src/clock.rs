@@ -42,10 +42,24 @@ pub struct Clock {
     pub source: ClockSource,
 }
 
-/// A `--cpu-hz` value that could not be read.
+/// A `--cpu-hz` value that could not be read, or that no TSC runs at.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("cannot read CPU frequency {0:?}: give a number of Hz, optionally with a k/M/G suffix (2.4GHz, 2400MHz)")]
-pub struct BadFrequency(pub String);
+pub enum BadFrequency {
+    /// Not a number with an optional k/M/G(Hz) suffix, or out of 1 Hz..=1 THz.
+    #[error("cannot read CPU frequency {0:?}: give a number of Hz, optionally with a k/M/G suffix (2.4GHz, 2400MHz)")]
+    Unreadable(String),
+    /// Below 1 MHz, which no TSC runs at; a bare number is most likely `xl info`'s
+    /// `cpu_mhz` given without its unit (the hint says so).
+    #[error("CPU frequency {text:?} is {hz} Hz, below any TSC (at least 1 MHz){hint}")]
+    TooLow {
+        /// What was given.
+        text: String,
+        /// What it means in Hz.
+        hz: u64,
+        /// The likely intent, or empty.
+        hint: String,
+    },
+}
 
 impl Clock {
     /// A known rate from the command line.
@@ -124,7 +138,7 @@ impl fmt::Display for Clock {
 
 /// Reads `2400000000`, `2.4GHz`, `2400MHz`, `2400M`, `2.4 G`, `3000000kHz`.
 pub fn parse_hz(text: &str) -> Result<u64, BadFrequency> {
-    let bad = || BadFrequency(text.to_string());
+    let bad = || BadFrequency::Unreadable(text.to_string());
     let lower = text.trim().to_ascii_lowercase();
     let without_hz = lower.strip_suffix("hz").unwrap_or(&lower).trim_end();
     let (number, scale) = match without_hz.chars().last() {
@@ -137,6 +151,15 @@ pub fn parse_hz(text: &str) -> Result<u64, BadFrequency> {
     let hz = (value * scale).round();
     if !(1.0..=1e12).contains(&hz) {
         return Err(bad());
+    }
+    if hz < 1e6 {
+        let bare = without_hz.chars().all(|c| c.is_ascii_digit() || c == '.');
+        let hint = if bare {
+            format!("; `xl info` prints cpu_mhz in MHz: did you mean --cpu-hz {}MHz?", text.trim())
+        } else {
+            String::new()
+        };
+        return Err(BadFrequency::TooLow { text: text.trim().to_string(), hz: hz as u64, hint });
     }
     Ok(hz as u64)
 }
@@ -155,6 +178,20 @@ mod tests {
         assert!(parse_hz("fast").is_err());
         assert!(parse_hz("0").is_err());
         assert!(parse_hz("-3GHz").is_err());
+    }
+
+    /// `xl info` prints `cpu_mhz : 2100`; given as is, it would be 2100 Hz and the
+    /// report would span 1.8 million seconds of an 11-minute trace.
+    #[test]
+    fn a_frequency_below_a_megahertz_is_refused_with_the_likely_unit() {
+        let err = parse_hz("2100").unwrap_err();
+        assert!(matches!(err, BadFrequency::TooLow { hz: 2100, .. }), "{err:?}");
+        assert!(err.to_string().contains("is 2100 Hz, below any TSC"), "{err}");
+        assert!(err.to_string().contains("did you mean --cpu-hz 2100MHz?"), "{err}");
+        let err = parse_hz("500kHz").unwrap_err();
+        assert!(matches!(err, BadFrequency::TooLow { hz: 500_000, .. }), "{err:?}");
+        assert!(!err.to_string().contains("did you mean"), "a unit was given: {err}");
+        assert_eq!(parse_hz("1MHz"), Ok(1_000_000));
     }
 
     #[test]
