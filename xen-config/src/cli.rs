@@ -76,6 +76,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check a policy file without Xen: syntax, every value's range, duplicate rules
+    /// (what `apply` checks before it asks Xen anything).
+    Check { policy: PathBuf },
     /// Make the running system match a policy file (idempotent).
     Apply {
         policy: PathBuf,
@@ -150,6 +153,12 @@ impl Error {
 /// found problems). Errors are for the caller to print.
 pub fn run(cli: Cli, open: Opener, out: &mut dyn Write) -> Result<i32> {
     match cli.command {
+        Command::Check { policy } => {
+            let policy = Policy::load(&policy)?;
+            let global = if policy.global.is_empty() { "no [global] changes" } else { "[global] changes" };
+            emit(out, &format!("{}: OK: {} rule(s), {global}\n", policy.file, policy.rules.len()))?;
+            Ok(0)
+        }
         Command::BootArgs { timing, dom0_rt, check_grub: grub } => {
             let Timing { slice_ms, ratelimit_us, min_period_us, rt_capacity_pct } = timing;
             let choice = BootChoice { slice_ms, ratelimit_us, min_period_us, rt_capacity_pct, dom0_rt };
@@ -265,7 +274,7 @@ fn run_on(command: Command, backend: &mut dyn Backend, out: &mut dyn Write) -> R
                 }
             }
         }
-        Command::BootArgs { .. } => Ok(0),
+        Command::BootArgs { .. } | Command::Check { .. } => Ok(0),
     }
 }
 

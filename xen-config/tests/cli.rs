@@ -479,3 +479,24 @@ fn the_command_line_definition_is_consistent() {
     use clap::CommandFactory;
     Cli::command().debug_assert();
 }
+
+/// `check` reads a policy as `apply` does, without Xen: the binary itself, on a host
+/// where no Xen runs (this one), accepts a good policy and names a bad value's line.
+#[test]
+fn check_validates_a_policy_without_xen() {
+    let good =
+        policy("[global]\nslice_ms = 20\n\n[[domain]]\nmatch = \"audio-*\"\nrt = \"allow\"\nrt_budget_pct = 20\n");
+    let path = good.path().to_str().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_rtcredit-ctl")).args(["check", path]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout} {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(stdout, format!("{path}: OK: 1 rule(s), [global] changes\n"));
+    let bad = policy("[[domain]]\nmatch = \"audio-*\"\nrt = \"allow\"\nrt_budget_pct = 500\n");
+    let output = Command::new(env!("CARGO_BIN_EXE_rtcredit-ctl"))
+        .args(["check", bad.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(":4:") && stderr.contains("rt_budget_pct"), "{stderr}");
+}
