@@ -62,6 +62,16 @@ fn bounds(series: &[Series], include_zero: bool) -> ((f64, f64), (f64, f64)) {
     (x, (y.0, y.1 + pad))
 }
 
+/// An axis tick: a whole number without ".0" (plotters' default prints `500.0`), else
+/// at most three decimals without trailing zeros.
+fn tick_label(value: &f64) -> String {
+    if (value - value.round()).abs() < 1e-9 {
+        return format!("{:.0}", value.round());
+    }
+    let text = format!("{value:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// Line chart of several series on one set of axes, with markers when `markers`.
 pub fn line_chart(
     figure: &'static str,
@@ -84,7 +94,14 @@ pub fn line_chart(
             .y_label_area_size(70)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(|e| fail(e.to_string()))?;
-        chart.configure_mesh().x_desc(x_label).y_desc(y_label).draw().map_err(|e| fail(e.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .x_label_formatter(&tick_label)
+            .y_label_formatter(&tick_label)
+            .draw()
+            .map_err(|e| fail(e.to_string()))?;
         for (index, line) in series.iter().enumerate() {
             let style = colour(index);
             chart
@@ -136,7 +153,14 @@ pub fn stacked_series(
                 .y_label_area_size(60)
                 .build_cartesian_2d(x0..x1, y0..y1)
                 .map_err(|e| fail(e.to_string()))?;
-            chart.configure_mesh().x_desc(x_label).y_desc(y_label).draw().map_err(|e| fail(e.to_string()))?;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(y_label)
+                .x_label_formatter(&tick_label)
+                .y_label_formatter(&tick_label)
+                .draw()
+                .map_err(|e| fail(e.to_string()))?;
             chart
                 .draw_series(line.points.iter().map(|&(x, y)| Circle::new((x, y), 1, style.filled())))
                 .map_err(|e| fail(e.to_string()))?;
@@ -144,4 +168,19 @@ pub fn stacked_series(
         root.present().map_err(|e| fail(e.to_string()))?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tick_label;
+
+    #[test]
+    fn whole_ticks_have_no_decimals_and_others_no_trailing_zeros() {
+        assert_eq!(tick_label(&500.0), "500");
+        assert_eq!(tick_label(&0.0), "0");
+        assert_eq!(tick_label(&-20.0), "-20");
+        assert_eq!(tick_label(&2.5), "2.5");
+        assert_eq!(tick_label(&0.007), "0.007");
+        assert_eq!(tick_label(&0.30000000000000004), "0.3");
+    }
 }
