@@ -3,6 +3,7 @@
 //! Each function renders into a string (so the caller decides where it goes and the
 //! output is byte-for-byte reproducible) and returns it. Colours are fixed per policy.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 /// A plot could not be drawn.
@@ -72,6 +73,22 @@ fn tick_label(value: &f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// The grid, axis descriptions and tick labels of a chart.
+fn draw_mesh(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    x_label: &str,
+    y_label: &str,
+) -> Result<(), String> {
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .x_label_formatter(&tick_label)
+        .y_label_formatter(&tick_label)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 /// Line chart of several series on one set of axes, with markers when `markers`.
 pub fn line_chart(
     figure: &'static str,
@@ -94,14 +111,7 @@ pub fn line_chart(
             .y_label_area_size(70)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(|e| fail(e.to_string()))?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .x_label_formatter(&tick_label)
-            .y_label_formatter(&tick_label)
-            .draw()
-            .map_err(|e| fail(e.to_string()))?;
+        draw_mesh(&mut chart, x_label, y_label).map_err(fail)?;
         for (index, line) in series.iter().enumerate() {
             let style = colour(index);
             chart
@@ -153,14 +163,7 @@ pub fn stacked_series(
                 .y_label_area_size(60)
                 .build_cartesian_2d(x0..x1, y0..y1)
                 .map_err(|e| fail(e.to_string()))?;
-            chart
-                .configure_mesh()
-                .x_desc(x_label)
-                .y_desc(y_label)
-                .x_label_formatter(&tick_label)
-                .y_label_formatter(&tick_label)
-                .draw()
-                .map_err(|e| fail(e.to_string()))?;
+            draw_mesh(&mut chart, x_label, y_label).map_err(fail)?;
             chart
                 .draw_series(line.points.iter().map(|&(x, y)| Circle::new((x, y), 1, style.filled())))
                 .map_err(|e| fail(e.to_string()))?;
