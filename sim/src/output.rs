@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::paper::{release_name, PaperConfig, PaperOutcome, PaperResults};
-use crate::plot::{line_chart, stacked_series, PlotError, Series};
+use crate::plot::{line_chart, stacked_series, PlotError, Series, YAxis};
 use crate::stats::{ns_to_ms, round3};
 
 /// Writing results failed.
@@ -59,6 +59,7 @@ pub fn write_paper(dir: &Path, config: &PaperConfig, results: &PaperResults) -> 
             "fraction of periods",
             &cdfs,
             false,
+            YAxis::FromZero,
         )?,
     )?;
     write(dir, "fig6.csv", &fig6_csv(&results.fig6))?;
@@ -72,6 +73,7 @@ pub fn write_paper(dir: &Path, config: &PaperConfig, results: &PaperResults) -> 
             "p99 lateness (ms)",
             &per_policy(&results.fig6, |o| o.outcome.summary.lateness_us.p99 / 1000.0, None),
             true,
+            YAxis::FromZero,
         )?,
     )?;
     write(dir, "fig7.csv", &fig7_csv(&results.fig7))?;
@@ -94,6 +96,7 @@ pub fn write_paper(dir: &Path, config: &PaperConfig, results: &PaperResults) -> 
             "completion time (s)",
             &fig7,
             true,
+            YAxis::Fit,
         )?,
     )?;
     write(dir, "summary.md", &summary_md(config, results))?;

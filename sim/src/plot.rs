@@ -89,6 +89,17 @@ fn draw_mesh(
         .map_err(|e| e.to_string())
 }
 
+/// Where a line chart's y axis starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum YAxis {
+    /// At 0 (fractions, latencies: the distance from nothing is the point).
+    FromZero,
+    /// At the data (completion times around 30 s, where 30 against 37.6 is the point),
+    /// with room above it for the legend (one row per series), which would otherwise
+    /// sit on the lines.
+    Fit,
+}
+
 /// Line chart of several series on one set of axes, with markers when `markers`.
 pub fn line_chart(
     figure: &'static str,
@@ -97,13 +108,17 @@ pub fn line_chart(
     y_label: &str,
     series: &[Series],
     markers: bool,
+    y_axis: YAxis,
 ) -> Result<String, PlotError> {
     let fail = |reason: String| PlotError { figure, reason };
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
-        let ((x0, x1), (y0, y1)) = bounds(series, true);
+        let ((x0, x1), (y0, mut y1)) = bounds(series, y_axis == YAxis::FromZero);
+        if y_axis == YAxis::Fit {
+            y1 += (y1 - y0) * 0.05 * series.len() as f64;
+        }
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 20))
             .margin(15)

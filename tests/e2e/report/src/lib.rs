@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use rtcredit_sim::plot::{line_chart, PlotError, Series};
+use rtcredit_sim::plot::{line_chart, PlotError, Series, YAxis};
 use serde::Serialize;
 
 use results::{Config, Hogs, Mode, ResultError, RunResult};
@@ -557,7 +557,10 @@ pub fn plots(boots: &[Boot]) -> Result<Vec<(String, String)>, ReportError> {
         }
         let title = format!("Lateness CDF, hogs {}", config.label());
         let name = format!("cdf-{}.svg", config.slug());
-        out.push((name, line_chart("e2e-cdf", &title, "lateness (ms)", "fraction of wake-ups", &series, false)?));
+        out.push((
+            name,
+            line_chart("e2e-cdf", &title, "lateness (ms)", "fraction of wake-ups", &series, false, YAxis::FromZero)?,
+        ));
     }
     // Against the cap: uncapped is drawn at 100%; mixed work has no cap to draw it at.
     // One line per scheduler, mode, boot and period.
@@ -598,6 +601,7 @@ pub fn plots(boots: &[Boot]) -> Result<Vec<(String, String)>, ReportError> {
                 "p99 lateness (ms)",
                 &p99,
                 true,
+                YAxis::FromZero,
             )?,
         ));
         let completion = series_of(|r| r.completion_s);
@@ -610,6 +614,7 @@ pub fn plots(boots: &[Boot]) -> Result<Vec<(String, String)>, ReportError> {
                 "completion (s)",
                 &completion,
                 true,
+                YAxis::Fit,
             )?,
         ));
     }
