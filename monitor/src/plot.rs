@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::clock::Clock;
 use crate::format::DOMID_IDLE;
@@ -214,6 +215,9 @@ pub fn latencies_by_domain(model: &Model) -> BTreeMap<u32, Vec<u64>> {
     by_domain
 }
 
+/// What the CDF says when the trace has no measured wake (a wake followed by its run).
+pub const NO_WAKES_NOTE: &str = "no wake-ups measured in this trace (no wake followed by its run)";
+
 /// The CDF of wake-to-run latency, one line per domain.
 pub fn latency_cdf_svg(model: &Model, clock: &Clock) -> Result<String, PlotError> {
     let fail = |e: String| PlotError { figure: "latency CDF", reason: e };
@@ -267,6 +271,14 @@ pub fn latency_cdf_svg(model: &Model, clock: &Clock) -> Result<String, PlotError
                 .border_style(BLACK)
                 .draw()
                 .map_err(|e| fail(e.to_string()))?;
+        } else {
+            // An empty chart is easy to misread as "no latency": say why it is empty.
+            root.draw(&Text::new(
+                NO_WAKES_NOTE,
+                (450, 280),
+                ("sans-serif", 18).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Center)),
+            ))
+            .map_err(|e| fail(e.to_string()))?;
         }
         root.present().map_err(|e| fail(e.to_string()))?;
     }

@@ -41,3 +41,13 @@ proptest! {
         check(&bytes[..len]);
     }
 }
+
+/// A trace without a measured wake gives a CDF that says so, not a blank chart that
+/// reads as "no latency".
+#[test]
+fn an_empty_latency_cdf_says_there_were_no_wake_ups() {
+    let analysis = analyze(&[][..], true, |_| {});
+    let report = Report::build(&analysis, None);
+    let svg = plot::latency_cdf_svg(&analysis.model, &report.clock).unwrap();
+    assert!(svg.contains(plot::NO_WAKES_NOTE), "{svg}");
+}
