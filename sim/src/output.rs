@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::paper::{release_name, PaperConfig, PaperOutcome, PaperResults};
-use crate::plot::{line_chart, stacked_series, PlotError, Series, YAxis};
+use crate::plot::{line_chart, stacked_series, Legend, PlotError, Series, YAxis};
 use crate::stats::{ns_to_ms, round3};
 
 /// Writing results failed.
@@ -60,6 +60,7 @@ pub fn write_paper(dir: &Path, config: &PaperConfig, results: &PaperResults) -> 
             &cdfs,
             false,
             YAxis::FromZero,
+            Legend::LowerRight,
         )?,
     )?;
     write(dir, "fig6.csv", &fig6_csv(&results.fig6))?;
@@ -74,6 +75,7 @@ pub fn write_paper(dir: &Path, config: &PaperConfig, results: &PaperResults) -> 
             &per_policy(&results.fig6, |o| o.outcome.summary.lateness_us.p99 / 1000.0, None),
             true,
             YAxis::FromZero,
+            Legend::UpperLeft,
         )?,
     )?;
     write(dir, "fig7.csv", &fig7_csv(&results.fig7))?;
@@ -97,6 +99,7 @@ pub fn write_paper(dir: &Path, config: &PaperConfig, results: &PaperResults) -> 
             &fig7,
             true,
             YAxis::Fit,
+            Legend::UpperLeft,
         )?,
     )?;
     write(dir, "summary.md", &summary_md(config, results))?;

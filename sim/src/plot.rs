@@ -100,6 +100,15 @@ pub enum YAxis {
     Fit,
 }
 
+/// Where a line chart's legend goes: where its lines are not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Legend {
+    /// Rising lines that start low (latency or completion against a share).
+    UpperLeft,
+    /// CDFs, which fill the upper left and leave the lower right empty.
+    LowerRight,
+}
+
 /// Line chart of several series on one set of axes, with markers when `markers`.
 pub fn line_chart(
     figure: &'static str,
@@ -109,6 +118,7 @@ pub fn line_chart(
     series: &[Series],
     markers: bool,
     y_axis: YAxis,
+    legend: Legend,
 ) -> Result<String, PlotError> {
     let fail = |reason: String| PlotError { figure, reason };
     let mut svg = String::new();
@@ -142,7 +152,10 @@ pub fn line_chart(
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(match legend {
+                Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+                Legend::LowerRight => SeriesLabelPosition::LowerRight,
+            })
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use rtcredit_sim::plot::{line_chart, PlotError, Series, YAxis};
+use rtcredit_sim::plot::{line_chart, Legend, PlotError, Series, YAxis};
 use serde::Serialize;
 
 use results::{Config, Hogs, Mode, ResultError, RunResult};
@@ -559,7 +559,16 @@ pub fn plots(boots: &[Boot]) -> Result<Vec<(String, String)>, ReportError> {
         let name = format!("cdf-{}.svg", config.slug());
         out.push((
             name,
-            line_chart("e2e-cdf", &title, "lateness (ms)", "fraction of wake-ups", &series, false, YAxis::FromZero)?,
+            line_chart(
+                "e2e-cdf",
+                &title,
+                "lateness (ms)",
+                "fraction of wake-ups",
+                &series,
+                false,
+                YAxis::FromZero,
+                Legend::LowerRight,
+            )?,
         ));
     }
     // Against the cap: uncapped is drawn at 100%; mixed work has no cap to draw it at.
@@ -602,6 +611,7 @@ pub fn plots(boots: &[Boot]) -> Result<Vec<(String, String)>, ReportError> {
                 &p99,
                 true,
                 YAxis::FromZero,
+                Legend::UpperLeft,
             )?,
         ));
         let completion = series_of(|r| r.completion_s);
@@ -615,6 +625,7 @@ pub fn plots(boots: &[Boot]) -> Result<Vec<(String, String)>, ReportError> {
                 &completion,
                 true,
                 YAxis::Fit,
+                Legend::UpperLeft,
             )?,
         ));
     }
