@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::paper::{release_name, PaperConfig, PaperOutcome, PaperResults};
-use crate::plot::{line_chart, stacked_series, Legend, PlotError, Series, YAxis};
+use crate::plot::{line_chart, stacked_series, Legend, Look, PlotError, Series, YAxis};
 use crate::stats::{ns_to_ms, round3};
 
 /// Writing results failed.
@@ -58,9 +58,7 @@ pub fn write_paper(dir: &Path, config: &PaperConfig, results: &PaperResults) -> 
             "arrival interval (ms)",
             "fraction of periods",
             &cdfs,
-            false,
-            YAxis::FromZero,
-            Legend::LowerRight,
+            Look { markers: false, y_axis: YAxis::FromZero, legend: Legend::LowerRight },
         )?,
     )?;
     write(dir, "fig6.csv", &fig6_csv(&results.fig6))?;
@@ -73,9 +71,7 @@ pub fn write_paper(dir: &Path, config: &PaperConfig, results: &PaperResults) -> 
             "share of each hog (%)",
             "p99 lateness (ms)",
             &per_policy(&results.fig6, |o| o.outcome.summary.lateness_us.p99 / 1000.0, None),
-            true,
-            YAxis::FromZero,
-            Legend::UpperLeft,
+            Look { markers: true, y_axis: YAxis::FromZero, legend: Legend::UpperLeft },
         )?,
     )?;
     write(dir, "fig7.csv", &fig7_csv(&results.fig7))?;
@@ -97,9 +93,7 @@ pub fn write_paper(dir: &Path, config: &PaperConfig, results: &PaperResults) -> 
             "share of each hog (%)",
             "completion time (s)",
             &fig7,
-            true,
-            YAxis::Fit,
-            Legend::UpperLeft,
+            Look { markers: true, y_axis: YAxis::Fit, legend: Legend::UpperLeft },
         )?,
     )?;
     write(dir, "summary.md", &summary_md(config, results))?;

@@ -109,17 +109,27 @@ pub enum Legend {
     LowerRight,
 }
 
-/// Line chart of several series on one set of axes, with markers when `markers`.
+/// How a line chart looks beyond its data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Look {
+    /// A marker at each point (few points per line).
+    pub markers: bool,
+    /// Where the y axis starts.
+    pub y_axis: YAxis,
+    /// Where the legend goes.
+    pub legend: Legend,
+}
+
+/// Line chart of several series on one set of axes.
 pub fn line_chart(
     figure: &'static str,
     title: &str,
     x_label: &str,
     y_label: &str,
     series: &[Series],
-    markers: bool,
-    y_axis: YAxis,
-    legend: Legend,
+    look: Look,
 ) -> Result<String, PlotError> {
+    let Look { markers, y_axis, legend } = look;
     let fail = |reason: String| PlotError { figure, reason };
     let mut svg = String::new();
     {

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use rtcredit_sim::plot::{line_chart, Legend, PlotError, Series, YAxis};
+use rtcredit_sim::plot::{line_chart, Legend, Look, PlotError, Series, YAxis};
 use serde::Serialize;
 
 use results::{Config, Hogs, Mode, ResultError, RunResult};
@@ -565,9 +565,7 @@ pub fn plots(boots: &[Boot]) -> Result<Vec<(String, String)>, ReportError> {
                 "lateness (ms)",
                 "fraction of wake-ups",
                 &series,
-                false,
-                YAxis::FromZero,
-                Legend::LowerRight,
+                Look { markers: false, y_axis: YAxis::FromZero, legend: Legend::LowerRight },
             )?,
         ));
     }
@@ -609,9 +607,7 @@ pub fn plots(boots: &[Boot]) -> Result<Vec<(String, String)>, ReportError> {
                 "hog cap (%)",
                 "p99 lateness (ms)",
                 &p99,
-                true,
-                YAxis::FromZero,
-                Legend::UpperLeft,
+                Look { markers: true, y_axis: YAxis::FromZero, legend: Legend::UpperLeft },
             )?,
         ));
         let completion = series_of(|r| r.completion_s);
@@ -623,9 +619,7 @@ pub fn plots(boots: &[Boot]) -> Result<Vec<(String, String)>, ReportError> {
                 "hog cap (%)",
                 "completion (s)",
                 &completion,
-                true,
-                YAxis::Fit,
-                Legend::UpperLeft,
+                Look { markers: true, y_axis: YAxis::Fit, legend: Legend::UpperLeft },
             )?,
         ));
     }
