@@ -78,7 +78,7 @@ pub fn write_paper(dir: &Path, config: &PaperConfig, results: &PaperResults) -> 
             "share of each hog (%)",
             "p99 lateness (ms)",
             &per_policy(&results.fig6, |o| o.outcome.summary.lateness_us.p99 / 1000.0, None),
-            Look { markers: true, y_axis: YAxis::FromZero, legend: Legend::UpperLeft },
+            Look { markers: true, y_axis: YAxis::Log, legend: Legend::LowerRight },
         )?,
     )?;
     write(dir, "fig7.csv", &fig7_csv(&results.fig7))?;

@@ -3,6 +3,7 @@
 //! Each function renders into a string (so the caller decides where it goes and the
 //! output is byte-for-byte reproducible) and returns it. Colours are fixed per policy.
 
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
@@ -64,21 +65,25 @@ fn bounds(series: &[Series], include_zero: bool) -> ((f64, f64), (f64, f64)) {
 }
 
 /// An axis tick: a whole number without ".0" (plotters' default prints `500.0`), else
-/// at most three decimals without trailing zeros.
+/// at most three decimals (nine below 0.001) without trailing zeros.
 fn tick_label(value: &f64) -> String {
     if (value - value.round()).abs() < 1e-9 {
         return format!("{:.0}", value.round());
     }
-    let text = format!("{value:.3}");
+    // Three decimals, more for ticks below 0.001 (a log axis): never a tick "0" that is not 0.
+    let text = if value.abs() < 1e-3 { format!("{value:.9}") } else { format!("{value:.3}") };
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// The grid, axis descriptions and tick labels of a chart.
-fn draw_mesh(
-    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+fn draw_mesh<'a, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, Y>>,
     x_label: &str,
     y_label: &str,
-) -> Result<(), String> {
+) -> Result<(), String>
+where
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
     chart
         .configure_mesh()
         .x_desc(x_label)
@@ -94,6 +99,9 @@ fn draw_mesh(
 pub enum YAxis {
     /// At 0 (fractions, latencies: the distance from nothing is the point).
     FromZero,
+    /// Logarithmic, for values orders of magnitude apart (p99 latencies of 0.007 and
+    /// 40 ms on one chart).
+    Log,
     /// At the data (completion times around 30 s, where 30 against 37.6 is the point),
     /// with room above it for the legend (one row per series), which would otherwise
     /// sit on the lines.
@@ -139,40 +147,65 @@ pub fn line_chart(
         if y_axis == YAxis::Fit {
             y1 += (y1 - y0) * 0.05 * series.len() as f64;
         }
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(|e| fail(e.to_string()))?;
-        draw_mesh(&mut chart, x_label, y_label).map_err(fail)?;
-        for (index, line) in series.iter().enumerate() {
-            let style = colour(index);
-            chart
-                .draw_series(LineSeries::new(line.points.iter().copied(), style.stroke_width(2)))
-                .map_err(|e| fail(e.to_string()))?
-                .label(line.name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style.stroke_width(2)));
-            if markers {
-                chart
-                    .draw_series(line.points.iter().map(|&(x, y)| Circle::new((x, y), 4, style.filled())))
-                    .map_err(|e| fail(e.to_string()))?;
-            }
+        let mut builder = ChartBuilder::on(&root);
+        builder.caption(title, ("sans-serif", 20)).margin(15).x_label_area_size(40).y_label_area_size(70);
+        if y_axis == YAxis::Log {
+            // A log axis has no 0: from two decades below the smallest positive value
+            // (room for a lower legend under the lowest line) to twice the largest, so
+            // values 100x apart (0.007 against 0.6 ms) stay apart.
+            let smallest =
+                series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|y| *y > 0.0).fold(f64::MAX, f64::min);
+            let low = if smallest == f64::MAX { 1e-3 } else { smallest / 100.0 };
+            let mut chart = builder
+                .build_cartesian_2d(x0..x1, (low..(y1 * 2.0).max(low * 10.0)).log_scale())
+                .map_err(|e| fail(e.to_string()))?;
+            draw_lines(&mut chart, x_label, y_label, series, markers, legend).map_err(fail)?;
+        } else {
+            let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(|e| fail(e.to_string()))?;
+            draw_lines(&mut chart, x_label, y_label, series, markers, legend).map_err(fail)?;
         }
-        chart
-            .configure_series_labels()
-            .position(match legend {
-                Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
-                Legend::LowerRight => SeriesLabelPosition::LowerRight,
-            })
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| fail(e.to_string()))?;
         root.present().map_err(|e| fail(e.to_string()))?;
     }
     Ok(svg)
+}
+
+/// The mesh, the lines (with markers when `markers`) and the legend of a line chart,
+/// whatever its y coordinate (linear or log).
+fn draw_lines<'a, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, Y>>,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    markers: bool,
+    legend: Legend,
+) -> Result<(), String>
+where
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    draw_mesh(chart, x_label, y_label)?;
+    for (index, line) in series.iter().enumerate() {
+        let style = colour(index);
+        chart
+            .draw_series(LineSeries::new(line.points.iter().copied(), style.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(line.name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style.stroke_width(2)));
+        if markers {
+            chart
+                .draw_series(line.points.iter().map(|&(x, y)| Circle::new((x, y), 4, style.filled())))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(match legend {
+            Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+            Legend::LowerRight => SeriesLabelPosition::LowerRight,
+        })
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())
 }
 
 /// One panel per series, stacked (interval series of Fig. 1 and 2), same y range.
@@ -223,5 +256,7 @@ mod tests {
         assert_eq!(tick_label(&2.5), "2.5");
         assert_eq!(tick_label(&0.007), "0.007");
         assert_eq!(tick_label(&0.30000000000000004), "0.3");
+        assert_eq!(tick_label(&0.0001), "0.0001");
+        assert_eq!(tick_label(&0.00007), "0.00007");
     }
 }
