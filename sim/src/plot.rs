@@ -24,8 +24,8 @@ pub struct Series {
 
 /// Colour of the n-th series (the policies in report order).
 fn colour(index: usize) -> RGBColor {
-    // Ten, so that Fig. 7's eight series (four policies, two loops) stay distinct.
-    const COLOURS: [RGBColor; 10] = [
+    // Fourteen, so that Fig. 7's twelve series (six policies, two loops) stay distinct.
+    const COLOURS: [RGBColor; 14] = [
         RGBColor(214, 39, 40),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
@@ -36,6 +36,10 @@ fn colour(index: usize) -> RGBColor {
         RGBColor(127, 127, 127),
         RGBColor(188, 189, 34),
         RGBColor(23, 190, 207),
+        RGBColor(0, 0, 0),
+        RGBColor(31, 60, 110),
+        RGBColor(120, 20, 20),
+        RGBColor(20, 100, 60),
     ];
     COLOURS[index % COLOURS.len()]
 }
