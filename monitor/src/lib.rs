@@ -36,6 +36,7 @@ pub mod clock;
 pub mod format;
 pub mod merge;
 pub mod model;
+pub mod names;
 pub mod plot;
 pub mod reader;
 pub mod report;

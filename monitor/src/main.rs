@@ -15,6 +15,7 @@ use rtcredit_monitor::analysis::{analyze, Analysis, Problems, Unusable};
 use rtcredit_monitor::clock::{parse_hz, BadFrequency, Clock};
 use rtcredit_monitor::merge::{Merger, DEFAULT_LIMIT};
 use rtcredit_monitor::model::Model;
+use rtcredit_monitor::names::{parse_xl_list, BadNamesLine};
 use rtcredit_monitor::plot::{latency_cdf_svg, timeline_svg, PlotError};
 use rtcredit_monitor::reader::{ReadStats, Record, TraceError, TraceReader};
 use rtcredit_monitor::report::Report;
@@ -29,6 +30,10 @@ struct Cli {
     /// has enough, else times are reported in TSC cycles.
     #[arg(long, global = true, value_name = "HZ")]
     cpu_hz: Option<String>,
+    /// Domain names: a file holding `xl list`'s output from the traced host (the trace
+    /// has ids only); the table shows NAME(ID), JSON adds "name".
+    #[arg(long, global = true, value_name = "FILE")]
+    names: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -77,6 +82,10 @@ enum CliError {
     Write { path: PathBuf, source: io::Error },
     #[error(transparent)]
     Frequency(#[from] BadFrequency),
+    #[error("cannot read --names {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Names(#[from] BadNamesLine),
     #[error(transparent)]
     Plot(#[from] PlotError),
     #[error("cannot encode JSON: {0}")]
@@ -108,10 +117,17 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), CliError> {
     let clock = cli.cpu_hz.as_deref().map(parse_hz).transpose()?.map(Clock::given);
+    let names = match &cli.names {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| CliError::Read { path: path.clone(), source })?;
+            parse_xl_list(&path.display().to_string(), &text)?
+        }
+        None => Default::default(),
+    };
     match cli.command {
         Command::Report { trace, json, csv, idle } => {
             let analysis = read_trace(&trace, false)?;
-            let report = Report::build(&analysis, clock);
+            let report = Report::build(&analysis, clock).with_names(&names);
             let text = if json {
                 report.to_json()? + "\n"
             } else if csv {

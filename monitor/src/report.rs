@@ -80,6 +80,9 @@ pub struct Latency {
 pub struct Row {
     /// Domain id (32767 is the idle domain: its VCPU n is CPU n idling).
     pub dom: u32,
+    /// Its name, when `--names` gave one (the trace has ids only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// VCPU id, or `None` for the domain's total.
     pub vcpu: Option<u32>,
     /// CPU time.
@@ -257,6 +260,7 @@ impl Totals {
         let share = |c: u64| if total == 0 { 0.0 } else { c as f64 / total as f64 };
         Row {
             dom,
+            name: None,
             vcpu,
             cpu_time: clock.to_unit(total),
             cpu_share: if duration == 0 { 0.0 } else { total as f64 / duration as f64 },
@@ -352,6 +356,14 @@ impl Report {
         }
     }
 
+    /// The domains' names from `xl list` (see [`crate::names`]), shown beside their ids.
+    pub fn with_names(mut self, names: &std::collections::BTreeMap<u32, String>) -> Report {
+        for row in &mut self.rows {
+            row.name = names.get(&row.dom).cloned();
+        }
+        self
+    }
+
     /// The aligned text table with its notes.
     pub fn to_table(&self, include_idle: bool) -> String {
         let (cpu_unit, cpu_div, lat_unit, lat_div) = self.time_columns();
@@ -388,7 +400,11 @@ impl Report {
         let shown = self.rows.iter().filter(|r| include_idle || r.dom != DOMID_IDLE);
         for row in shown.filter(|r| r.vcpu.is_some() || vcpus_of(r.dom) > 1) {
             lines.push(vec![
-                if row.dom == DOMID_IDLE { "idle".to_string() } else { row.dom.to_string() },
+                match (&row.name, row.dom) {
+                    (_, DOMID_IDLE) => "idle".to_string(),
+                    (Some(name), dom) => format!("{name}({dom})"),
+                    (None, dom) => dom.to_string(),
+                },
                 row.vcpu.map_or("all".to_string(), |v| v.to_string()),
                 format!("{:.3}", row.cpu_time as f64 / cpu_div),
                 pct(row.cpu_share),

@@ -138,3 +138,31 @@ fn a_closed_stdout_ends_quietly() {
         assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{format}");
     }
 }
+
+/// `--names` takes `xl list`'s output: the table shows NAME(ID), JSON a "name"; a file
+/// that is not `xl list`'s output is refused with its line.
+#[test]
+fn names_from_xl_list_label_the_domains() {
+    let path = trace_file("names.bin", &common::synthetic_trace(64 * 1024, 2));
+    let path = path.to_str().expect("utf-8 path");
+    let json = monitor(&["--cpu-hz", "1GHz", "report", path, "--json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    let dom = value["rows"][0]["dom"].as_u64().expect("a row with a domain");
+    let list = format!("Name  ID   Mem VCPUs\tState\tTime(s)\nDomain-0  0  2048  2  r-----  3.4\naudio-1  {dom}  512  1  -b----  2.1\n");
+    let names = trace_file("names.txt", list.as_bytes());
+    let names = names.to_str().expect("utf-8 path");
+
+    let table = monitor(&["--cpu-hz", "1GHz", "--names", names, "report", path]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(table.status.success(), "{text}");
+    assert!(text.contains(&format!("audio-1({dom})")), "{text}");
+    let json = monitor(&["--cpu-hz", "1GHz", "--names", names, "report", path, "--json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    assert_eq!(value["rows"][0]["name"], "audio-1");
+
+    let bad = trace_file("bad-names.txt", b"Domain-0 0 2048\nnot a row\n");
+    let out = monitor(&["--names", bad.to_str().expect("utf-8"), "report", path]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad-names.txt:2: not a line of `xl list`"), "{stderr}");
+}
