@@ -51,10 +51,18 @@ fn periodic(name: &str, period_us: u64) -> String {
     )
 }
 
-/// The scenario file of `host` at `period_us`.
+/// The policies every `periods` scenario runs.
+const POLICIES: [&str; 4] = ["credit", "credit2", "rtds", "rtcredit"];
+
+/// The scenario file of `host` at `period_us`, under every policy.
 pub fn scenario_text(host: &str, period_us: u64, seed: u64) -> String {
-    let mut text =
-        format!("seed = {seed}\nduration_ms = 3000\npolicies = [\"credit\", \"credit2\", \"rtds\", \"rtcredit\"]\n\n");
+    scenario_text_for(host, period_us, seed, &POLICIES)
+}
+
+/// The same under `policies` only.
+fn scenario_text_for(host: &str, period_us: u64, seed: u64, policies: &[&str]) -> String {
+    let quoted: Vec<String> = policies.iter().map(|p| format!("\"{p}\"")).collect();
+    let mut text = format!("seed = {seed}\nduration_ms = 3000\npolicies = [{}]\n\n", quoted.join(", "));
     let pcpus = if host == "1cpu" { 1 } else { 8 };
     let _ = writeln!(text, "[host]\npcpus = {pcpus}\n");
     text.push_str(&periodic("rt", period_us));
@@ -158,11 +166,7 @@ pub fn pooled(seeds: u64) -> Result<Pooled, ScenarioError> {
         // (domain, sum of credit shares, sum of rtcredit shares)
         let mut share_sums: Vec<(String, f64, f64)> = Vec::new();
         for seed in 1..=seeds {
-            let text = scenario_text("8cpu", period_us, seed).replacen(
-                "[\"credit\", \"credit2\", \"rtds\", \"rtcredit\"]",
-                "[\"credit\", \"rtcredit\"]",
-                1,
-            );
+            let text = scenario_text_for("8cpu", period_us, seed, &["credit", "rtcredit"]);
             let name = format!("periods-8cpu-{period_us}us-seed{seed}");
             let results = Scenario::parse(&text, &name)?.run(&name)?;
             for run in &results.runs {
