@@ -63,22 +63,9 @@ XEN=${XEN:-$ROOT/.cache/xen-build/release/xen/xen}
 TIMEOUT=${TIMEOUT:-300}
 KO=$HERE/rtsleep.ko
 if [ -n "$DISTRO" ]; then
-    # Debian's kernel (a bzImage: Xen unpacks it for dom0) and the DKMS-built module,
-    # uncompressed for busybox's insmod.
     [ "$MODE" = native ] || [ "$SCHED$NOPERM" = rtcredit ] ||
         { echo "test-qemu: --distro-kernel runs under Xen with rtcredit only" >&2; exit 2; }
     MODE=xen SCHED=rtcredit WORK=$ROOT/.cache/guest-kmod/qemu-distro
-    distro=$("$HERE/build-distro.sh" --print) || { echo "test-qemu: FAIL run ./build-distro.sh first"; exit 1; }
-    DISTRO_VMLINUZ=$(sed -n 's/^vmlinuz=//p' <<< "$distro") KO=$(sed -n 's/^module=//p' <<< "$distro")
-    [ -f "$DISTRO_VMLINUZ" ] && [ -n "$KO" ] || { echo "test-qemu: FAIL no Debian kernel or module: run ./build-distro.sh"; exit 1; }
-    mkdir -p "$WORK.ko"
-    case $KO in
-        *.xz) xz -dc "$KO" > "$WORK.ko/rtsleep.ko" ;;
-        *.zst) zstd -dcq "$KO" > "$WORK.ko/rtsleep.ko" ;;
-        *.gz) gzip -dc "$KO" > "$WORK.ko/rtsleep.ko" ;;
-        *) cp "$KO" "$WORK.ko/rtsleep.ko" ;;
-    esac
-    KO=$WORK.ko/rtsleep.ko
 fi
 
 log() { printf '[test-qemu %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -88,6 +75,11 @@ die() { fail "$*"; }
 CACHE=$ROOT/.cache
 # shellcheck source=../hypervisor/xen/lib-initramfs.sh
 . "$ROOT/hypervisor/xen/lib-initramfs.sh"
+if [ -n "$DISTRO" ]; then
+    # Debian's kernel (a bzImage: Xen unpacks it for a PV domU) and the DKMS-built module.
+    distro_domu_kernel "$WORK.ko"
+    KO=$DISTRO_KO
+fi
 [ -n "$SHIFT" ] || SHIFT=$CLOCK_DEFAULT_SHIFT
 clock_check "$CLOCK" "$SHIFT"
 [ "$CLOCK" = icount ] && WORK+=-icount

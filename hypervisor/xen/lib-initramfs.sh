@@ -1,4 +1,4 @@
-# Sourced by smoke.sh, xl-smoke.sh and tests/e2e/run.sh: helpers to put a
+# Sourced by smoke.sh, xl-smoke.sh, fault-smoke.sh, guest-kmod/test-qemu.sh and tests/e2e/run.sh: helpers to put a
 # Debian 6.1 dom0 kernel's modules and the toolstack built by build-tools.sh into a
 # busybox initramfs. The caller defines CACHE (the repo's .cache), log() and die().
 #
@@ -18,7 +18,11 @@
 #                                        returns CMD's exit code (124: timeout)
 #   clock_check / clock_qemu_args / clock_describe CLOCK SHIFT
 #                                        QEMU's clock mode (--clock icount|host, --shift)
+#   distro_domu_kernel DIR               Debian's kernel and its DKMS-built module
+#                                        (guest-kmod/build-distro.sh): sets DISTRO_VMLINUZ,
+#                                        DISTRO_KVER, DISTRO_KO (uncompressed into DIR)
 
+LIB_INITRAMFS_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 XEN_TOOLS_DIST=${XEN_TOOLS_DIST:-$CACHE/xen-tools/dist}
 DOM0=${DOM0:-$CACHE/dom0-kernel}
 
@@ -200,6 +204,27 @@ clock_describe() {
     case $1 in
         host) echo "clock host (TCG, guest time follows the host's)" ;;
         icount) echo "clock icount shift=$2 ($((1 << $2)) ns per instruction, sleep=off)" ;;
+    esac
+}
+
+# --- Debian's own kernel for a domU (guest-kmod/build-distro.sh) -----------------------
+distro_domu_kernel() {
+    local dir=$1 print ko
+    print=$(bash "$LIB_INITRAMFS_REPO/guest-kmod/build-distro.sh" --print) ||
+        die "no Debian root with its kernel: run guest-kmod/build-distro.sh first"
+    DISTRO_VMLINUZ=$(sed -n 's/^vmlinuz=//p' <<< "$print")
+    DISTRO_KVER=$(sed -n 's/^kver=//p' <<< "$print")
+    ko=$(sed -n 's/^module=//p' <<< "$print")
+    [ -f "$DISTRO_VMLINUZ" ] && [ -f "$ko" ] ||
+        die "no Debian kernel or DKMS-built module in the root: run guest-kmod/build-distro.sh"
+    # busybox's insmod takes the module uncompressed.
+    mkdir -p "$dir"
+    DISTRO_KO=$dir/rtsleep.ko
+    case $ko in
+        *.xz) xz -dc "$ko" > "$DISTRO_KO" ;;
+        *.zst) zstd -dcq "$ko" > "$DISTRO_KO" ;;
+        *.gz) gzip -dc "$ko" > "$DISTRO_KO" ;;
+        *) cp "$ko" "$DISTRO_KO" ;;
     esac
 }
 

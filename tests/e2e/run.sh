@@ -237,23 +237,10 @@ measure_kernel() {
         MEASURE_KERNEL_DESC="ours: Linux $(make -s -C "$KDIR" kernelversion 2>/dev/null || echo 7.2) (guest-kmod/kernel.config)"
         return
     fi
-    local distro ko
-    distro=$(bash "$REPO/guest-kmod/build-distro.sh" --print) ||
-        die "--guest-kernel debian: no Debian root (run guest-kmod/build-distro.sh first)"
-    MEASURE_VMLINUZ=$(sed -n 's/^vmlinuz=//p' <<< "$distro")
-    ko=$(sed -n 's/^module=//p' <<< "$distro")
-    [ -f "$MEASURE_VMLINUZ" ] && [ -f "$ko" ] ||
-        die "--guest-kernel debian: no Debian kernel or DKMS-built module (run guest-kmod/build-distro.sh)"
-    # busybox's insmod takes the module uncompressed.
-    MEASURE_KO=$WORK/rtsleep-debian.ko
-    case $ko in
-        *.xz) xz -dc "$ko" > "$MEASURE_KO" ;;
-        *.zst) zstd -dcq "$ko" > "$MEASURE_KO" ;;
-        *.gz) gzip -dc "$ko" > "$MEASURE_KO" ;;
-        *) cp "$ko" "$MEASURE_KO" ;;
-    esac
+    distro_domu_kernel "$WORK/distro-ko"
+    MEASURE_VMLINUZ=$DISTRO_VMLINUZ MEASURE_KO=$DISTRO_KO
     MEASURE_MEM=256
-    MEASURE_KERNEL_DESC="debian: $(sed -n 's/^kver=//p' <<< "$distro") (linux-image-cloud-amd64, module built by DKMS)"
+    MEASURE_KERNEL_DESC="debian: $DISTRO_KVER (linux-image-cloud-amd64, module built by DKMS)"
 }
 
 build_images() {
