@@ -10,6 +10,7 @@
 #   tests/e2e/run.sh [--sched LIST] [--loops N | --paper | --soak MINUTES] [--configs LIST]
 #                    [--period US] [--workload W] [--boots K] [--jobs N] [--out DIR] [--trace-secs S] [--trace-config C]
 #                    [--timeout S] [--clock icount|host] [--shift N] [--guest-kernel ours|debian]
+#                    [--pin-bench CPU] [--trace-mask MASK]
 #                    [--report-only] [--verbose]
 #
 #   --sched LIST     comma-separated schedulers (default credit,credit2,rtcredit; rtds too)
@@ -21,7 +22,9 @@
 #                    the CPU, mixed = uncapped hogs and, inside the measuring domU, a CPU
 #                    burner at nice 19 beside the periodic task at SCHED_FIFO 50 (mixed
 #                    work), seven = seven uncapped hogs, 2cpu = two pCPUs, a 2-VCPU
-#                    measuring domain and six uncapped hogs (a boot of its own). Each may
+#                    measuring domain and six uncapped hogs (a boot of its own), 2vcpu =
+#                    one pCPU, a 2-VCPU measuring domain and three uncapped hogs (the
+#                    2-VCPU guest without QEMU's round-robin of two emulated CPUs). Each may
 #                    end in @US, its own period (e.g. mixed@2500); without, --period's.
 #   --period US      the measuring task's period in microseconds (default 10000; 1000..100000)
 #   --workload W     what the measuring domU runs: bench (`rtsleep bench`, default) or
@@ -35,6 +38,9 @@
 #   --trace-secs S   xentrace capture of an extra short run per scheduler (default 4; 0: none)
 #   --trace-config C the hog configuration of that run (default 20; any configuration,
 #                    2cpu included: the run then belongs to the two-pCPU boot)
+#   --trace-mask M   xentrace's event mask for that run (default 0x0002f000, the
+#                    scheduler's class; 0x0022f000 adds the PV class: every hypercall,
+#                    trap and emulated instruction of the guests, for a short capture)
 #   --timeout S      kill a QEMU boot after S seconds (default: from the run length)
 #   --clock MODE     QEMU's clock: icount (default: guest time advances per emulated
 #                    instruction, independent of the host's load) or host (the old
@@ -46,6 +52,9 @@
 #                    debian (Debian's cloud kernel and the module DKMS built for it, from
 #                    guest-kmod/build-distro.sh, which must have run; 256 MiB instead
 #                    of 96). The hogs always boot ours.
+#   --pin-bench CPU  run the measured program pinned to the measuring domU's CPU CPU
+#                    (busybox taskset; 1 only when every configuration is 2cpu), e.g.
+#                    to tell the guest's own task placement from the scheduler's
 #   --report-only    do not boot: rebuild the report from DIR/raw
 #   --notes FILE     markdown appended to summary.md (the explanation of a committed run)
 #   --no-build       use the cached Xen, toolstack and rtsleep.ko as they are (no
@@ -86,6 +95,8 @@ SOAK=
 TRACE_CONFIG=20
 JOBS=1
 GUEST_KERNEL=ours
+PIN_BENCH=none
+TRACE_MASK=0x0002f000
 while [ $# -gt 0 ]; do
     case $1 in
         --sched) SCHEDS=${2:?--sched needs a list}; shift ;;
@@ -108,6 +119,8 @@ while [ $# -gt 0 ]; do
         --soak) SOAK=${2:?--soak needs minutes}; shift ;;
         --trace-config) TRACE_CONFIG=${2:?--trace-config needs a configuration}; shift ;;
         --guest-kernel) GUEST_KERNEL=${2:?--guest-kernel needs ours or debian}; shift ;;
+        --pin-bench) PIN_BENCH=${2:?--pin-bench needs a guest CPU}; shift ;;
+        --trace-mask) TRACE_MASK=${2:?--trace-mask needs a hex mask}; shift ;;
         -h|--help) sed -n '2,60p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -136,13 +149,13 @@ for s in ${SCHEDS//,/ }; do
 done
 # config_ok NAME: one of the hog configurations (without @US).
 config_ok() {
-    case $1 in alone|mixed|seven|2cpu) return 0 ;; esac
+    case $1 in alone|mixed|seven|2cpu|2vcpu) return 0 ;; esac
     [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -le 100 ]
 }
 CONFIGS_1CPU= CONFIGS_2CPU= HOGS_1CPU=3
 for c in ${CONFIGS//,/ }; do
     name=${c%@*}
-    config_ok "$name" || die "--configs: '$name' is none of 'alone', 'mixed', 'seven', '2cpu' or a cap in 0..100"
+    config_ok "$name" || die "--configs: '$name' is none of 'alone', 'mixed', 'seven', '2cpu', '2vcpu' or a cap in 0..100"
     if [ "$name" != "$c" ]; then
         p=${c#*@}
         [[ $p =~ ^[0-9]+$ ]] && [ "$p" -ge 1000 ] && [ "$p" -le 100000 ] ||
@@ -155,11 +168,20 @@ for c in ${CONFIGS//,/ }; do
     esac
 done
 config_ok "$TRACE_CONFIG" ||
-    die "--trace-config: '$TRACE_CONFIG' is not a configuration (alone, 0, a cap, mixed, seven, 2cpu)"
+    die "--trace-config: '$TRACE_CONFIG' is not a configuration (alone, 0, a cap, mixed, seven, 2cpu, 2vcpu)"
 [ "$TRACE_CONFIG" = seven ] && HOGS_1CPU=7
 [ -n "$TIMEOUT" ] && { [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout must be seconds (got '$TIMEOUT')"; }
 case $WORKLOAD in bench|threads) ;; *) die "--workload: '$WORKLOAD' is neither 'bench' nor 'threads'" ;; esac
 case $GUEST_KERNEL in ours|debian) ;; *) die "--guest-kernel: '$GUEST_KERNEL' is neither 'ours' nor 'debian'" ;; esac
+[[ $TRACE_MASK =~ ^0x[0-9a-fA-F]{1,8}$ ]] || die "--trace-mask must be a hex event mask such as 0x0002f000 (got '$TRACE_MASK')"
+case $PIN_BENCH in
+    none|0) ;;
+    1) for c in ${CONFIGS//,/ }; do
+           case ${c%@*} in 2cpu|2vcpu) ;; *) die "--pin-bench 1: only the 2cpu and 2vcpu configurations' measuring domU has a CPU 1 (configurations: $CONFIGS)" ;; esac
+       done
+       [ "$TRACE_SECS" = 0 ] || case $TRACE_CONFIG in 2cpu|2vcpu) ;; *) die "--pin-bench 1: the traced configuration '$TRACE_CONFIG' has one VCPU (--trace-secs 0, or --trace-config 2cpu/2vcpu)" ;; esac ;;
+    *) die "--pin-bench: '$PIN_BENCH' is not a guest CPU (0, or 1 with 2-VCPU configurations) nor 'none'" ;;
+esac
 case $OUT in /*) ;; *) OUT=$REPO/$OUT ;; esac
 if [ -n "$NOTES" ]; then
     case $NOTES in /*) ;; *) NOTES=$PWD/$NOTES ;; esac
@@ -317,7 +339,7 @@ boot() {
     xen_cmdline+=" dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=$sched"
     [ "$trace" -gt 0 ] && xen_cmdline+=" tbuf_size=64"
     local dom0_cmdline="console=hvc0 earlyprintk=xen quiet loglevel=3 rdinit=/init e2e_sched=$sched e2e_loops=$LOOPS"
-    dom0_cmdline+=" e2e_period_us=$PERIOD_US e2e_workload=$WORKLOAD"
+    dom0_cmdline+=" e2e_period_us=$PERIOD_US e2e_workload=$WORKLOAD e2e_pin=$PIN_BENCH e2e_trace_mask=$TRACE_MASK"
     dom0_cmdline+=" e2e_configs=$configs e2e_hogs=$hogs e2e_trace=$trace e2e_trace_config=$TRACE_CONFIG"
     # shellcheck disable=SC2207  # the accelerator's words
     local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1280 -smp "$pcpus"

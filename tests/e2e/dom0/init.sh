@@ -18,6 +18,7 @@
 #   e2e_hogs     how many hog domUs to create (the most any configuration uses)
 #   e2e_trace    seconds of xentrace during an extra short rtsleep run (0: none)
 #   e2e_workload bench (rtsleep bench, default) or threads (rtworker, see the guest's init)
+#   e2e_pin      the guest CPU the measured program is pinned to, or none (default)
 #   e2e_trace_config the hog configuration of that run (default 20)
 #
 # The hogs run only while a measuring loop runs: e2e-watch unpauses them at the guest's
@@ -104,7 +105,7 @@ measure() {
     name=measure$run
     log=/var/log/xen/console/guest-$name.log
     xl create -p /etc/xen/measure.cfg "name=\"$name\"" "vcpus=$vcpus" \
-        "extra=\"console=hvc0 quiet rdinit=/init clocksource=xen e2e_mode=$mode e2e_loops=$n e2e_period_us=$period_us e2e_burn=$burn e2e_workload=${e2e_workload:-bench}\"" > /tmp/create.out 2>&1 ||
+        "extra=\"console=hvc0 quiet rdinit=/init clocksource=xen e2e_mode=$mode e2e_loops=$n e2e_period_us=$period_us e2e_burn=$burn e2e_workload=${e2e_workload:-bench} e2e_pin=${e2e_pin:-none}\"" > /tmp/create.out 2>&1 ||
         die "xl create $name: $(tail -n 5 /tmp/create.out)"
     domid=$(xl domid "$name")
     if [ "$sched" = rtcredit ]; then
@@ -127,7 +128,7 @@ measure() {
     # E2E-BEGIN and E2E-END lines and returns at E2E-DONE; for the traced run it starts
     # xentrace at E2E-BEGIN, so the capture covers the loop.
     tracer=
-    [ "$trace" != 0 ] && tracer="xentrace -D -e 0x0002f000 -T $trace /tmp/trace.bin"
+    [ "$trace" != 0 ] && tracer="xentrace -D -e ${e2e_trace_mask:-0x0002f000} -T $trace /tmp/trace.bin"
     # shellcheck disable=SC2086
     # threads: the rtsleep run holds two loops (--all, then the default policy).
     loops_in_run=1; [ "${e2e_workload:-bench}" = threads ] && [ "$mode" = rtsleep ] && loops_in_run=2
@@ -162,7 +163,7 @@ hogs_for() {
         alone) use=0 cap=0 ;;
         seven) use=7 cap=0 ;;
         2cpu) use=6 cap=0 ;;
-        mixed|0) use=3 cap=0 ;;
+        mixed|0|2vcpu) use=3 cap=0 ;;
         *) use=3 cap=$1 ;;
     esac
     [ "$use" -le "$nhogs" ] || die "configuration $1 needs $use hogs, only $nhogs were created"
@@ -177,13 +178,14 @@ hogs_for() {
 for spec in $configs; do
     cfg=${spec%@*} p=$period_us
     [ "$cfg" != "$spec" ] && p=${spec#*@}
-    vcpus=1; [ "$cfg" = 2cpu ] && vcpus=2
+    vcpus=1; case $cfg in 2cpu|2vcpu) vcpus=2 ;; esac
     hogs_for "$cfg"
     measure "$cfg" plain "$loops" "$p" "$vcpus"
     measure "$cfg" rtsleep "$loops" "$p" "$vcpus"
 done
 if [ "${e2e_trace:-0}" != 0 ]; then
-    cfg=${e2e_trace_config:-20} vcpus=1; [ "$cfg" = 2cpu ] && vcpus=2
+    cfg=${e2e_trace_config:-20} vcpus=1
+    case $cfg in 2cpu|2vcpu) vcpus=2 ;; esac
     hogs_for "$cfg"
     measure trace rtsleep 500 "$period_us" "$vcpus" "$e2e_trace"
 fi

@@ -12,7 +12,10 @@
 # thread that sleeps relative periods; dynamic), unwrapped in plain mode and under
 # `rtsleep run` (default routing policy) in rtsleep mode; in rtsleep mode it first runs
 # once under `rtsleep run --all` too, reported on an E2E-GUEST line only. The JSON
-# reports follow between markers; then the domain powers off.
+# reports follow between markers; then the domain powers off. With e2e_pin=CPU the
+# measured program runs pinned to that CPU (taskset). The guest's own CPU accounting
+# (/proc/stat, /proc/interrupts) is printed around the loop, to tell the guest's work
+# from the scheduler's.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -48,12 +51,21 @@ if [ "${e2e_burn:-0}" = 1 ]; then
     burner=$!
     bench="rtprio 50 $bench"
 fi
+if [ "${e2e_pin:-none}" != none ]; then
+    bench="taskset -c $e2e_pin $bench"
+fi
+echo "E2E-GUEST cpustat-begin: $(grep '^cpu' /proc/stat | tr '\n' '|')"
+echo "E2E-GUEST softirqs-begin: $(tr -s ' ' < /proc/softirqs 2> /dev/null | tr '\n' '|' | head -c 1000)"
 echo "E2E-BEGIN"
 # shellcheck disable=SC2086  # the command's words
 $bench > /tmp/bench.json 2> /tmp/bench.err
 rc=$?
 [ -n "${burner:-}" ] && kill "$burner"
 echo "E2E-END rc=$rc"
+echo "E2E-GUEST cpustat-end: $(grep '^cpu' /proc/stat | tr '\n' '|')"
+echo "E2E-GUEST interrupts: $(tr -s ' ' < /proc/interrupts | tr '\n' '|' | head -c 3000)"
+echo "E2E-GUEST softirqs: $(tr -s ' ' < /proc/softirqs 2> /dev/null | tr '\n' '|' | head -c 1000)"
+echo "E2E-GUEST dmesg: $(dmesg 2> /dev/null | tail -n 8 | tr '\n' '|' | head -c 1500)"
 rtsleep status --json > /tmp/status.json 2>&1
 echo "E2E-GUEST bench rc=$rc stderr: $(tr '\n' ' ' < /tmp/bench.err)"
 [ -f /tmp/shim.stats ] && echo "E2E-GUEST shim: $(tr '\n' ' ' < /tmp/shim.stats)"

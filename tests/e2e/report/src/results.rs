@@ -115,6 +115,9 @@ pub enum Hogs {
     Seven,
     /// Two pCPUs, a 2-VCPU measuring domain and six uncapped hogs.
     TwoCpu,
+    /// One pCPU, a 2-VCPU measuring domain and three uncapped hogs: the 2-VCPU guest
+    /// without two emulated CPUs (QEMU's icount runs those round-robin in one thread).
+    TwoVcpu,
 }
 
 impl Hogs {
@@ -125,6 +128,7 @@ impl Hogs {
             "mixed" => Some(Hogs::Mixed),
             "seven" => Some(Hogs::Seven),
             "2cpu" => Some(Hogs::TwoCpu),
+            "2vcpu" => Some(Hogs::TwoVcpu),
             n => n.parse().ok().filter(|&n: &u32| (1..=100).contains(&n)).map(Hogs::Capped),
         }
     }
@@ -137,6 +141,7 @@ impl Hogs {
             Hogs::Mixed => "mixed work".into(),
             Hogs::Seven => "seven hogs".into(),
             Hogs::TwoCpu => "2 pCPUs, six hogs".into(),
+            Hogs::TwoVcpu => "1 pCPU, 2-VCPU guest".into(),
         }
     }
 
@@ -155,7 +160,7 @@ impl Hogs {
     pub fn share_pct(self) -> u32 {
         match self {
             Hogs::Alone => 0,
-            Hogs::Uncapped | Hogs::Mixed | Hogs::Seven | Hogs::TwoCpu => 100,
+            Hogs::Uncapped | Hogs::Mixed | Hogs::Seven | Hogs::TwoCpu | Hogs::TwoVcpu => 100,
             Hogs::Capped(n) => n,
         }
     }
@@ -389,6 +394,8 @@ mod tests {
         assert_eq!(Hogs::parse("2cpu"), Some(Hogs::TwoCpu));
         assert_eq!(Hogs::Seven.hog_count(), 7);
         assert_eq!(Hogs::TwoCpu.hog_count(), 6);
+        assert_eq!(Hogs::parse("2vcpu"), Some(Hogs::TwoVcpu));
+        assert_eq!(Hogs::TwoVcpu.hog_count(), 3);
     }
 
     #[test]

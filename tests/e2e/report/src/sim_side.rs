@@ -90,7 +90,7 @@ pub fn simulate(path: &Path, configs: &[Config]) -> Result<Vec<SimRow>, SimSideE
                         _ => 0,
                     };
                 }
-                if domain.name == MEASURE && hogs == Hogs::TwoCpu {
+                if domain.name == MEASURE && matches!(hogs, Hogs::TwoCpu | Hogs::TwoVcpu) {
                     domain.vcpus = 2;
                 }
                 if let WorkloadSection::Periodic { rtsleep, period_us, compute_us, start_ms, .. } = &mut domain.workload
