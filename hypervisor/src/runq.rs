@@ -136,7 +136,7 @@ impl Cpu {
         unsafe {
             let index = (*unit).prio.queue_index();
             let rt = (*unit).prio == Prio::Rt;
-            let key = |u: *const Unit| if rt { (*u).rt_last_deadline_ns } else { (*u).queue_ticket };
+            let key = |u: *const Unit| if rt { crate::rt::rt_order_ns(&*u) } else { (*u).queue_ticket };
             let own_key = key(unit);
             if let Some(queue) = self.queues.get_mut(index) {
                 let mut at = queue.back();
@@ -154,7 +154,7 @@ impl Cpu {
     pub(crate) fn rt_head_deadline(&self) -> Option<u64> {
         let head = self.queues[Prio::Rt.queue_index()].front();
         // SAFETY: queued links belong to live units.
-        (!head.is_null()).then(|| unsafe { (*unit_of_runq(head)).rt_last_deadline_ns })
+        (!head.is_null()).then(|| unsafe { crate::rt::rt_order_ns(&*unit_of_runq(head)) })
     }
 
     /// Removes `unit` from its queue.
@@ -227,7 +227,7 @@ impl Cpu {
         }
         if new_prio == Prio::Rt && current_prio == Prio::Rt {
             // SAFETY: as below.
-            let earlier = unsafe { (*unit).rt_last_deadline_ns < (*self.current).rt_last_deadline_ns };
+            let earlier = unsafe { crate::rt::rt_order_ns(&*unit) < crate::rt::rt_order_ns(&*self.current) };
             if !earlier {
                 // It waits behind the RT unit running here: a CPU in its affinity that
                 // runs no RT takes it (it steals RT work at its pass; see `crate::rt`).
@@ -241,7 +241,7 @@ impl Cpu {
         if new_prio > current_prio
             || (new_prio == Prio::Rt
                 && current_prio == Prio::Rt
-                && unsafe { (*unit).rt_last_deadline_ns < (*self.current).rt_last_deadline_ns })
+                && unsafe { crate::rt::rt_order_ns(&*unit) < crate::rt::rt_order_ns(&*self.current) })
         {
             return self.claim(shared, self.id);
         }

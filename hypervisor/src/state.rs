@@ -111,8 +111,11 @@ pub struct Unit {
     pub(crate) rt_last_deadline_ns: u64,
     /// When the deadline fired while the unit was blocked (`rt_pending`).
     pub(crate) rt_fired_at_ns: u64,
-    /// Time run at RT since its current RT grant began (RT ends at the RT quantum).
+    /// Time run at RT since its current RT grant began (past the RT quantum it is in
+    /// overtime; RT ends at `rt_limit_ns`).
     pub(crate) rt_used_ns: u64,
+    /// The most the current RT grant may run at RT (`crate::rt::grant_limit_ns`).
+    pub(crate) rt_limit_ns: u64,
     /// Until when a stay whose RT ended at `rtsleep` keeps the CPU at its credit class
     /// (the rest of the RT quantum: the guest's way from its `rtsleep` to its block,
     /// see `crate::rt`), 0 for none. Cleared when it is next switched in.
@@ -335,6 +338,7 @@ impl Unit {
             rt_last_deadline_ns: 0,
             rt_fired_at_ns: 0,
             rt_used_ns: 0,
+            rt_limit_ns: 0,
             queue_ticket: 0,
             ticket_cpu: u32::MAX,
             slice_used_ns: 0,

@@ -20,7 +20,7 @@ pub const RT_DEGRADE: u32 = 3;
 /// 2 running), lateness of the timer in ns (saturated to 32 bits).
 pub const RT_FIRE: u32 = 4;
 /// RT dropped (every end goes through `rt::end_rt`). Data: dom, unit, reason (1 blocked,
-/// 3 RT budget spent, 4 the VCPU called rtsleep, 5 RT quantum used; 0, the tick, was a
+/// 3 RT budget spent, 4 the VCPU called rtsleep, 5 the grant's RT limit used; 0, the tick, was a
 /// reason before RT v2). While the unit runs, a `PRIO_CHANGE` from RT follows.
 pub const RT_DEMOTE: u32 = 5;
 /// A unit starts running. Data: dom, unit, prio, cpu.

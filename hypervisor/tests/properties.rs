@@ -379,7 +379,7 @@ fn whole_cpu_for_rt() -> Params {
 }
 
 /// A periodic task whose RT budget (half a CPU, any rate) covers every period's RT: its
-/// RT time is at most `min(work, Q)` per period, below 50% at every period of 1 ms or more.
+/// RT time is at most its work per period, below 50% at every period of 1 ms or more.
 fn in_budget_task() -> DomainParams {
     DomainParams { rt_budget_pct: 50, rt_rate_per_s: 100_000, ..rt_allowed() }
 }
@@ -506,8 +506,9 @@ proptest! {
     /// RT covers the deadline's work (RT v2): for an in-budget task at a random period
     /// of 1-50 ms, with work below or above the quantum, beside hogs and an RT spammer,
     /// every steady-state period is served at RT, and its RT time never exceeds, per
-    /// grant, the period's work or the quantum, whichever is less (RT ends at its next
-    /// rtsleep or after `Q`; the tick never extends it).
+    /// grant, the period's work or the grant's limit, whichever is less (RT ends at its
+    /// next rtsleep or at the limit: the quantum, or the budget's share of the period
+    /// when longer, at most a slice; the tick never extends it).
     // Work up to 20% of the period: the task must fit its credit share (a quarter of the
     // CPU beside two hogs and a spammer), else it overruns and starts too few periods
     // in the simulated second (47.6 ms period, 49% work: 9 periods started).
@@ -536,7 +537,10 @@ proptest! {
         prop_assert!(steady.iter().all(|granted| *granted), "every steady-state period is served at RT");
         let view = sim.host.unit(t.unit).unwrap();
         let rt_ns = view.prio_ns[Prio::Rt as usize];
-        let per_grant = compute_ns.min(RT_QUANTUM_NS);
+        let limit_ns = (period_us * US * u64::from(in_budget_task().rt_budget_pct) / 100)
+            .min(Params::default().tslice_ns)
+            .max(RT_QUANTUM_NS);
+        let per_grant = compute_ns.min(limit_ns);
         prop_assert!(rt_ns <= view.rt_fires * per_grant, "RT {} ns over {} grants of at most {} ns", rt_ns, view.rt_fires, per_grant);
     }
 

@@ -241,7 +241,8 @@ fn an_rt_wake_prefers_an_idle_cpu_over_preempting() {
 #[test]
 fn rt_ends_after_the_quantum_and_when_the_unit_blocks_to_the_class_its_credit_earns() {
     let (mut host, dom, rt, _) = setup(0);
-    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    // Asked 1 ms ahead: its grant's limit is the quantum (10% of 1 ms is less).
+    host.rtsleep(rt, &deadline(10 * MS), 9 * MS).unwrap();
     host.rt_fire(rt, 10 * MS).unwrap();
     assert_eq!(host.unit(rt).unwrap().prio, Prio::Rt, "running: it just becomes RT");
     // Its slice ends at the quantum: 0.5 ms at RT.
@@ -567,10 +568,14 @@ fn after_rt_a_vcpu_gets_what_it_would_have_had_without_rt() {
     assert!(!fired.reschedule);
     host.rt_fire(rt, 45 * MS).unwrap();
     assert_eq!(host.schedule(0, 45 * MS, false).unwrap().run_ns, RT_QUANTUM_NS);
-    let after = host.schedule(0, 45 * MS + RT_QUANTUM_NS, false).unwrap();
-    assert_ne!(after.prio, Prio::Rt, "quantum used");
+    // Its grant's limit: 10% of the 35 ms since its previous deadline that came due
+    // (10 ms; the one at 20 ms was replaced before it did), 3.5 ms.
+    let overtime = host.schedule(0, 45 * MS + RT_QUANTUM_NS, false).unwrap();
+    assert_eq!((overtime.prio, overtime.run_ns), (Prio::Rt, 3 * MS), "past the quantum, to its limit");
+    let after = host.schedule(0, 48 * MS + RT_QUANTUM_NS, false).unwrap();
+    assert_ne!(after.prio, Prio::Rt, "limit used");
     assert_eq!((after.next, after.switched), (Some(rt), false), "it keeps its slice");
-    assert_eq!(after.run_ns, 40 * MS + 202_000 + 30 * MS - (45 * MS + RT_QUANTUM_NS), "to the end of its slice");
+    assert_eq!(after.run_ns, 40 * MS + 202_000 + 30 * MS - (48 * MS + RT_QUANTUM_NS), "to the end of its slice");
 }
 
 /// The way to sleep (issue #19 item 6): a VCPU whose credit is spent (OVER, below the
@@ -632,10 +637,11 @@ fn a_deadline_between_the_block_and_the_pass_is_served_at_the_wake() {
     assert_eq!((pass.next, pass.prio), (Some(rt), Prio::Rt), "RT at its wake");
 }
 
-/// A woken task whose work is longer than the RT quantum: its first 0.5 ms run at RT,
-/// the rest at BOOST, the class its wake would have given it without RT.
+/// A woken task whose work is longer than its grant's RT limit (10% of the 10 ms from
+/// its request to its deadline: 1 ms): its first 1 ms runs at RT (a pass at the quantum
+/// on the way), the rest at BOOST, the class its wake would have given it without RT.
 #[test]
-fn a_woken_task_longer_than_the_quantum_finishes_at_boost() {
+fn a_woken_task_longer_than_its_rt_limit_finishes_at_boost() {
     let (mut host, _, rt, hogs) = setup(1);
     host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
     host.sleep(rt).unwrap();
@@ -644,7 +650,9 @@ fn a_woken_task_longer_than_the_quantum_finishes_at_boost() {
     host.rt_fire(rt, 10 * MS).unwrap();
     host.wake(rt, 10 * MS).unwrap();
     assert_eq!(host.schedule(0, 10 * MS, false).unwrap().run_ns, RT_QUANTUM_NS);
-    let pass = host.schedule(0, 10 * MS + RT_QUANTUM_NS, false).unwrap();
+    let overtime = host.schedule(0, 10 * MS + RT_QUANTUM_NS, false).unwrap();
+    assert_eq!((overtime.next, overtime.prio, overtime.run_ns), (Some(rt), Prio::Rt, MS - RT_QUANTUM_NS));
+    let pass = host.schedule(0, 11 * MS, false).unwrap();
     assert_eq!((pass.next, pass.prio), (Some(rt), Prio::Boost), "ahead of the UNDER hog");
 }
 
@@ -844,4 +852,74 @@ fn a_unit_waiting_to_earn_credit_moves_and_is_removed_cleanly() {
     host.tick(0, 10 * MS).unwrap();
     assert!(!host.unit(a).unwrap().active, "a removed unit does not start earning");
     assert_eq!(host.weight_total(), 0, "no domain earns");
+}
+
+/// A task whose work per period is longer than the quantum gets all of it at RT when
+/// its budget's share of the period covers it (here 50% of 10 ms = 5 ms for 2 ms of
+/// work): past the quantum its RT goes on (overtime) until its next `rtsleep`, and the
+/// first grant measures its period from the request.
+#[test]
+fn work_longer_than_the_quantum_stays_at_rt_up_to_the_budget_share_of_the_period() {
+    let (mut host, dom, rt, hogs) = setup(1);
+    host.set_domain_params(dom, &DomainParams { rt_budget_pct: 50, ..rt_params() }).unwrap();
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.sleep(rt).unwrap();
+    assert_eq!(host.schedule(0, 0, false).unwrap().next, Some(hogs[0]));
+    host.rt_fire(rt, 10 * MS).unwrap();
+    host.wake(rt, 10 * MS).unwrap();
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().run_ns, RT_QUANTUM_NS);
+    let first = host.schedule(0, 10 * MS + RT_QUANTUM_NS, false).unwrap();
+    assert_eq!((first.next, first.prio), (Some(rt), Prio::Rt), "the first grant too: 10 ms from the request");
+    // The period's work done at 12 ms: the next deadline, and the task sleeps to it.
+    sleep_to(&mut host, rt, 12 * MS, 20 * MS);
+    host.rt_fire(rt, 20 * MS).unwrap();
+    host.wake(rt, 20 * MS).unwrap();
+    let first = host.schedule(0, 20 * MS, false).unwrap();
+    assert_eq!((first.next, first.prio, first.run_ns), (Some(rt), Prio::Rt, RT_QUANTUM_NS), "a pass at the quantum");
+    let overtime = host.schedule(0, 20 * MS + RT_QUANTUM_NS, false).unwrap();
+    assert_eq!((overtime.next, overtime.prio), (Some(rt), Prio::Rt), "past the quantum, still RT");
+    assert_eq!(overtime.run_ns, 5 * MS - RT_QUANTUM_NS, "to the grant's limit");
+    host.rtsleep(rt, &deadline(30 * MS), 22 * MS).unwrap();
+    assert_ne!(host.unit(rt).unwrap().prio, Prio::Rt, "the next rtsleep ends it");
+    let ends: Vec<u32> = host
+        .take_trace()
+        .iter()
+        .filter(|record| record.event == trace::RT_DEMOTE)
+        .map(|record| record.data[2])
+        .collect();
+    assert_eq!(ends, vec![4, 4], "both grants end at the task's rtsleep");
+}
+
+/// A unit in overtime (past the quantum, within its grant's limit) never delays a
+/// fired deadline beyond the quantum: B's deadline comes due during A's quantum and
+/// waits (A's deadline is earlier), then runs at A's quantum's end although A keeps RT;
+/// A resumes at RT when B is done and ends at its limit (10% of 10 ms = 1 ms).
+#[test]
+fn a_unit_in_overtime_lets_a_fired_deadline_go_first() {
+    let (mut host, a, b, _) = two_rt_domains(0);
+    host.rtsleep(a, &deadline(10 * MS), 0).unwrap();
+    host.sleep(a).unwrap();
+    assert_eq!(host.schedule(0, 100_000, false).unwrap().next, Some(b));
+    host.rtsleep(b, &deadline(20 * MS + 300_000), 100_000).unwrap();
+    host.sleep(b).unwrap();
+    host.schedule(0, 200_000, false).unwrap();
+    host.rt_fire(a, 10 * MS).unwrap();
+    host.wake(a, 10 * MS).unwrap();
+    host.schedule(0, 10 * MS, false).unwrap();
+    // A's second deadline, registered while it computes on (it never blocks here).
+    host.rtsleep(a, &deadline(20 * MS), 10 * MS + 100_000).unwrap();
+    host.schedule(0, 10 * MS + 100_000, false).unwrap();
+    host.rt_fire(a, 20 * MS).unwrap();
+    assert_eq!(host.schedule(0, 20 * MS, false).unwrap().run_ns, RT_QUANTUM_NS);
+    host.rt_fire(b, 20 * MS + 300_000).unwrap();
+    assert_eq!(host.wake(b, 20 * MS + 300_000).unwrap(), CpuMask::EMPTY, "A is within its quantum, deadline earlier");
+    let pass = host.schedule(0, 20 * MS + RT_QUANTUM_NS, false).unwrap();
+    assert_eq!((pass.next, pass.prio), (Some(b), Prio::Rt), "A is in overtime: B first, 0.2 ms late");
+    assert_eq!(host.unit(a).unwrap().prio, Prio::Rt, "A keeps RT, queued");
+    sleep_to(&mut host, b, 20 * MS + 600_000, 30 * MS + 300_000);
+    let resumed = host.schedule(0, 20 * MS + 600_000, false).unwrap();
+    assert_eq!((resumed.next, resumed.prio, resumed.run_ns), (Some(a), Prio::Rt, MS - RT_QUANTUM_NS));
+    let after = host.schedule(0, 20 * MS + 600_000 + MS - RT_QUANTUM_NS, false).unwrap();
+    assert_ne!(host.unit(a).unwrap().prio, Prio::Rt, "A's limit is used: RT ends");
+    assert_eq!(after.next, Some(a), "alone with B asleep, A runs on at its credit class");
 }
