@@ -211,7 +211,7 @@
 
 /*
  RT dropped (every end goes through `rt::end_rt`). Data: dom, unit, reason (1 blocked,
- 3 RT budget spent, 4 the VCPU called rtsleep, 5 RT quantum used; 0, the tick, was a
+ 3 RT budget spent, 4 the VCPU called rtsleep, 5 the grant's RT limit used; 0, the tick, was a
  reason before RT v2). While the unit runs, a `PRIO_CHANGE` from RT follows.
  */
 #define RTCREDIT_TRC_RT_DEMOTE 5

@@ -276,12 +276,14 @@ pub(crate) fn rt_order_ns(unit: &Unit) -> u64 {
 pub(crate) fn grant_limit_ns(shared: &Shared, unit: &Unit, since_ns: u64, deadline_ns: u64) -> u64 {
     let window_ns = shared.rt_window_ns.load(RELAXED).max(1);
     let period_ns = deadline_ns.saturating_sub(since_ns);
-    // allowance <= window <= 10 s and period <= the maximum lead (10 s): the product
-    // stays below 1e20 only in u128.
-    let share_ns = (u128::from(budget::rt_allowance_ns(shared, unit.live())) * u128::from(period_ns)
-        / u128::from(window_ns))
-    .min(u128::from(u64::MAX)) as u64;
-    share_ns.min(shared.tslice_ns.load(RELAXED)).max(RT_QUANTUM_NS)
+    let slice_ns = shared.tslice_ns.load(RELAXED);
+    // No u128 here: its division is a compiler_builtins routine the Xen build does not
+    // link. A product beyond u64 (allowance and period both seconds) is a share of
+    // seconds, which the slice bounds anyway.
+    let share_ns = budget::rt_allowance_ns(shared, unit.live())
+        .checked_mul(period_ns)
+        .map_or(slice_ns, |product| product / window_ns);
+    share_ns.min(slice_ns).max(RT_QUANTUM_NS)
 }
 
 impl Cpu {
