@@ -474,10 +474,6 @@ impl Cpu {
     pub fn nr_queued_at(&self, prio: Prio) -> u32 {
         self.queues.get(prio.queue_index()).map_or(0, ListHead::len)
     }
-    /// Units resident on this CPU (queued, running, blocked or parked).
-    pub fn nr_resident(&self) -> u32 {
-        self.resident
-    }
     /// Highest queued priority, `Idle` when nothing waits.
     pub fn best_queued(&self) -> Prio {
         for prio in crate::prio::QUEUED_DESC {
@@ -513,10 +509,6 @@ impl Accounting {
     /// Sum of weight x active units over active domains.
     pub fn weight_total(&self) -> u64 {
         self.weight_total
-    }
-    /// Credit balance left by the last accounting period.
-    pub fn credit_balance(&self) -> i64 {
-        self.credit_balance
     }
 }
 
