@@ -351,9 +351,17 @@ build_rust_core() {
     obj=$sched/rtcredit_core.rs.o
     ld -r $(printf -- '-u %s ' "${syms[@]}") -o "$obj.tmp" "$archive" ||
         die "ld -r of $archive failed"
+    # compiler_builtins is never part of the LTO: a routine the core calls from it (u128
+    # division, a float conversion) drags its whole object in, bitcode included, which
+    # Xen's link (and binutils' nm, through the LLVM plugin) cannot take.
+    # (grep without -q: with pipefail, -q's early exit would fail the pipe by SIGPIPE.)
+    if readelf -SW "$obj.tmp" | grep '_ZN17compiler_builtins' > /dev/null; then
+        rm -f "$obj.tmp"
+        die "the Rust core calls a compiler_builtins routine (u128 division or multiplication, float arithmetic?): make it plain u64 arithmetic"
+    fi
     # No panic reachable from the C ABI (docs/design.md): after LTO no function may still
     # call into core's panic machinery. Only the handler itself may remain.
-    if nm "$obj.tmp" | grep -q 'core9panicking'; then
+    if nm "$obj.tmp" | grep 'core9panicking' > /dev/null; then
         nm "$obj.tmp" | grep 'core9panicking' >&2
         rm -f "$obj.tmp"
         die "the Rust core still has a panic path (above); make the operation total"
