@@ -133,7 +133,7 @@ pub struct RtCounters {
     /// RT dropped (`RT_DEMOTE`).
     pub demotions: u64,
     /// Demotions by reason code (`rtcredit::trace::RT_DEMOTE`: 1 blocked, 3 RT budget
-    /// spent, 4 rtsleep, 5 the grant's RT limit (the quantum before overtime); 0, the tick, from cores before RT v2).
+    /// spent, 4 rtsleep, 5 the grant's RT limit (the quantum, or the budget's share of the period); 0, the tick, from cores before RT v2).
     pub demote_reasons: BTreeMap<u32, u64>,
     /// Wakes with BOOST (`BOOST`).
     pub boosts: u64,
