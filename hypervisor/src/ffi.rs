@@ -135,19 +135,23 @@ fn nonnull<T>(pointer: *mut T) -> Result<*mut T, RtcError> {
 /// # Safety
 /// Null or storage initialised by `rtcredit_init`.
 unsafe fn shared<'a>(pointer: *const rtcredit_shared) -> Result<&'a Shared, RtcError> {
-    // SAFETY: per the contract.
+    // SAFETY: null (`as_ref` gives `None`) or a `Shared` written by `rtcredit_init` into
+    // storage that fits it (the const asserts above); `Shared` is atomics and a trace
+    // hook written once at initialisation, so a shared reference needs no lock.
     unsafe { (pointer as *const Shared).as_ref().ok_or(RtcError::NullPointer) }
 }
 /// # Safety
 /// Null or storage initialised by `rtcredit_init`, private lock held.
 unsafe fn acct<'a>(pointer: *mut rtcredit_acct) -> Result<&'a mut Accounting, RtcError> {
-    // SAFETY: per the contract.
+    // SAFETY: null or an `Accounting` written by `rtcredit_init`; the caller holds the
+    // private lock, so this is the only reference while it lives.
     unsafe { (pointer as *mut Accounting).as_mut().ok_or(RtcError::NullPointer) }
 }
 /// # Safety
 /// Null or storage initialised by `rtcredit_cpu_init`, its lock held.
 unsafe fn cpu<'a>(pointer: *mut rtcredit_cpu) -> Result<&'a mut Cpu, RtcError> {
-    // SAFETY: per the contract.
+    // SAFETY: null or a `Cpu` written by `rtcredit_cpu_init`; the caller holds that CPU's
+    // schedule lock, so this is the only reference while it lives.
     unsafe { (pointer as *mut Cpu).as_mut().ok_or(RtcError::NullPointer) }
 }
 fn unit(pointer: *mut rtcredit_unit) -> Result<*mut Unit, RtcError> {
@@ -206,7 +210,9 @@ pub unsafe extern "C" fn rtcredit_cpu_add(
     acct_ptr: *mut rtcredit_acct,
     cpu_ptr: *mut rtcredit_cpu,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the private lock (the CPU is not online yet: no
+    // schedule path uses it), so the references made here are the only live ones.
     unsafe {
         let shared = try_c!(shared(shared_ptr));
         try_c!(try_c!(acct(acct_ptr)).add_cpu(shared, try_c!(cpu(cpu_ptr))));
@@ -224,7 +230,9 @@ pub unsafe extern "C" fn rtcredit_cpu_remove(
     acct_ptr: *mut rtcredit_acct,
     cpu_ptr: *mut rtcredit_cpu,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the private lock and then the CPU's lock, so the
+    // references made here are the only live ones.
     unsafe {
         let shared = try_c!(shared(shared_ptr));
         try_c!(try_c!(acct(acct_ptr)).remove_cpu(shared, try_c!(cpu(cpu_ptr))));
@@ -249,7 +257,8 @@ pub unsafe extern "C" fn rtcredit_dom_init(out: *mut rtcredit_dom, domid: u32) -
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_dom_removable(acct_ptr: *mut rtcredit_acct, dom: *const rtcredit_dom) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: `dom` is null or a `Domain` written by `rtcredit_dom_init`, read only; the
+    // caller holds the private lock, which `acct` needs.
     unsafe {
         let domain = try_c!((dom as *const Domain).as_ref().ok_or(RtcError::NullPointer));
         try_c!(try_c!(acct(acct_ptr)).domain_removable(domain));
@@ -287,7 +296,9 @@ pub unsafe extern "C" fn rtcredit_unit_insert(
     now: u64,
     tickle: *mut CpuMask,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the CPU's lock (the unit is resident nowhere
+    // yet), so the references made here are the only live ones.
     unsafe {
         let mask =
             try_c!(try_c!(cpu(cpu_ptr)).insert_unit(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr)), runnable, now));
@@ -307,7 +318,9 @@ pub unsafe extern "C" fn rtcredit_unit_remove(
     cpu_ptr: *mut rtcredit_cpu,
     unit_ptr: *mut rtcredit_unit,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the private lock and then the CPU's lock, so the
+    // references made here are the only live ones.
     unsafe {
         let shared = try_c!(shared(shared_ptr));
         try_c!(try_c!(acct(acct_ptr)).remove_unit(shared, try_c!(cpu(cpu_ptr)), try_c!(unit(unit_ptr))));
@@ -327,7 +340,9 @@ pub unsafe extern "C" fn rtcredit_wake(
     now: u64,
     tickle: *mut CpuMask,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the unit's CPU's lock, so the references made
+    // here are the only live ones.
     unsafe {
         let mask = try_c!(try_c!(cpu(cpu_ptr)).wake(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr)), now));
         try_c!(write(tickle, mask));
@@ -346,7 +361,9 @@ pub unsafe extern "C" fn rtcredit_sleep(
     unit_ptr: *mut rtcredit_unit,
     tickle: *mut CpuMask,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the unit's CPU's lock, so the references made
+    // here are the only live ones.
     unsafe {
         let mask = try_c!(try_c!(cpu(cpu_ptr)).sleep(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr))));
         try_c!(write(tickle, mask));
@@ -360,7 +377,9 @@ pub unsafe extern "C" fn rtcredit_sleep(
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_yield(cpu_ptr: *mut rtcredit_cpu, unit_ptr: *mut rtcredit_unit) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the CPU's lock, so the references made here are
+    // the only live ones.
     unsafe {
         try_c!(try_c!(cpu(cpu_ptr)).yield_unit(try_c!(unit(unit_ptr))));
     }
@@ -373,7 +392,9 @@ pub unsafe extern "C" fn rtcredit_yield(cpu_ptr: *mut rtcredit_cpu, unit_ptr: *m
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_context_saved(cpu_ptr: *mut rtcredit_cpu, unit_ptr: *mut rtcredit_unit) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the CPU's lock, so the references made here are
+    // the only live ones.
     unsafe {
         try_c!(try_c!(cpu(cpu_ptr)).context_saved(try_c!(unit(unit_ptr))));
     }
@@ -393,7 +414,9 @@ pub unsafe extern "C" fn rtcredit_schedule_begin(
     out: *mut ScheduleBegin,
 ) -> i32 {
     let out = try_c!(nonnull(out));
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the CPU's lock, until `rtcredit_schedule_finish`,
+    // so the references made here are the only live ones.
     unsafe {
         let begin = try_c!(cpu(cpu_ptr)).schedule_begin(try_c!(shared(shared_ptr)), now, force_idle);
         out.write(begin);
@@ -419,7 +442,9 @@ pub unsafe extern "C" fn rtcredit_steal(
     let Some(min_prio) = Prio::from_u8(min_prio) else {
         return ptr::null_mut();
     };
-    // SAFETY: per the contract; the two CPUs are distinct.
+    // SAFETY: the pointers are null (each helper refuses null) or initialised storage;
+    // the caller holds this CPU's lock and took the peer's with a try-lock, and the two
+    // CPUs are distinct (checked above), so the two `&mut Cpu` do not alias.
     unsafe {
         match (shared(shared_ptr), cpu(cpu_ptr), cpu(peer_ptr)) {
             (Ok(shared), Ok(local), Ok(peer)) => local.steal_from(shared, peer, min_prio) as *mut rtcredit_unit,
@@ -441,7 +466,9 @@ pub unsafe extern "C" fn rtcredit_schedule_finish(
     out: *mut Decision,
 ) -> i32 {
     let out = try_c!(nonnull(out));
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the CPU's lock since `rtcredit_schedule_begin`,
+    // so the references made here are the only live ones.
     unsafe {
         let decision = try_c!(cpu(cpu_ptr)).schedule_finish(try_c!(shared(shared_ptr)), stolen as *mut Unit, now);
         out.write(decision);
@@ -461,7 +488,9 @@ pub unsafe extern "C" fn rtcredit_tick(
     now: u64,
     next_ns: *mut u64,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the private lock and then the CPU's lock, so the
+    // references made here are the only live ones.
     unsafe {
         let shared = try_c!(shared(shared_ptr));
         let next = try_c!(acct(acct_ptr)).tick(shared, try_c!(cpu(cpu_ptr)), now);
@@ -479,7 +508,9 @@ pub unsafe extern "C" fn rtcredit_account_begin(
     shared_ptr: *const rtcredit_shared,
     acct_ptr: *mut rtcredit_acct,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the private lock, until `rtcredit_account_end`,
+    // so the references made here are the only live ones.
     unsafe {
         try_c!(acct(acct_ptr)).account_begin(try_c!(shared(shared_ptr)));
     }
@@ -499,7 +530,9 @@ pub unsafe extern "C" fn rtcredit_account_cpu(
     now: u64,
     tickle: *mut CpuMask,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the private lock and then this CPU's lock, so the
+    // references made here are the only live ones.
     unsafe {
         let shared = try_c!(shared(shared_ptr));
         let mask = try_c!(acct(acct_ptr)).account_cpu(shared, try_c!(cpu(cpu_ptr)), now);
@@ -519,7 +552,9 @@ pub unsafe extern "C" fn rtcredit_account_end(
     now: u64,
     next_ns: *mut u64,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the private lock, so the references made here are
+    // the only live ones.
     unsafe {
         let next = try_c!(acct(acct_ptr)).account_end(try_c!(shared(shared_ptr)), now);
         try_c!(write(next_ns, next));
@@ -541,7 +576,9 @@ pub unsafe extern "C" fn rtcredit_rtsleep(
     now: u64,
     out: *mut RtsleepOutcome,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the lock of the CPU the unit runs on, so the
+    // references made here are the only live ones.
     unsafe {
         let args = try_c!(args.as_ref().ok_or(RtcError::NullPointer));
         let out = try_c!(nonnull(out));
@@ -564,7 +601,9 @@ pub unsafe extern "C" fn rtcredit_rt_fire(
     now: u64,
     tickle: *mut CpuMask,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the unit's CPU's lock, so the references made
+    // here are the only live ones.
     unsafe {
         let mask = try_c!(try_c!(cpu(cpu_ptr)).rt_fire(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr)), now));
         try_c!(write(tickle, mask));
@@ -589,7 +628,9 @@ pub unsafe extern "C" fn rtcredit_migrate(
         try_c!(write(tickle, CpuMask::EMPTY));
         return 0;
     }
-    // SAFETY: per the contract; distinct CPUs.
+    // SAFETY: the pointers are null (each helper refuses null) or initialised storage;
+    // the caller holds both CPUs' locks, and `from != to` (returned above when equal), so
+    // the two `&mut Cpu` do not alias.
     unsafe {
         let mask =
             try_c!(try_c!(cpu(from)).migrate(try_c!(shared(shared_ptr)), try_c!(cpu(to)), try_c!(unit(unit_ptr))));
@@ -605,7 +646,9 @@ pub unsafe extern "C" fn rtcredit_migrate(
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_pick_cpu(shared_ptr: *const rtcredit_shared, unit_ptr: *const rtcredit_unit) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the unit's CPU's lock, so the references made
+    // here are the only live ones.
     unsafe {
         let shared = try_c!(shared(shared_ptr));
         let unit = try_c!((unit_ptr as *const Unit).as_ref().ok_or(RtcError::NullPointer));
@@ -623,7 +666,9 @@ pub unsafe extern "C" fn rtcredit_set_affinity(
     unit_ptr: *mut rtcredit_unit,
     affinity: *const CpuMask,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the unit's CPU's lock, so the references made
+    // here are the only live ones.
     unsafe {
         let affinity = try_c!(affinity.as_ref().ok_or(RtcError::NullPointer));
         let unit = &mut *try_c!(unit(unit_ptr));
@@ -645,7 +690,9 @@ pub unsafe extern "C" fn rtcredit_dom_set_params(
     dom: *mut rtcredit_dom,
     params: *const DomainParams,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the private lock, so the references made here are
+    // the only live ones.
     unsafe {
         let params = try_c!(params.as_ref().ok_or(RtcError::NullPointer));
         let domain = try_c!((dom as *mut Domain).as_mut().ok_or(RtcError::NullPointer));
@@ -665,7 +712,9 @@ pub unsafe extern "C" fn rtcredit_dom_release(
     acct_ptr: *mut rtcredit_acct,
     dom: *mut rtcredit_dom,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the private lock, so the references made here are
+    // the only live ones.
     unsafe {
         let domain = try_c!((dom as *mut Domain).as_mut().ok_or(RtcError::NullPointer));
         try_c!(acct(acct_ptr)).release_domain(try_c!(shared(shared_ptr)), domain);
@@ -681,7 +730,9 @@ pub unsafe extern "C" fn rtcredit_dom_release(
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_get_rt_capacity(acct_ptr: *mut rtcredit_acct, out: *mut RtCapacity) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the private lock, so the references made here are
+    // the only live ones.
     unsafe {
         let capacity = try_c!(acct(acct_ptr)).rt_capacity();
         try_c!(write(out, capacity));
@@ -699,7 +750,9 @@ pub unsafe extern "C" fn rtcredit_dom_get_params(
     dom: *const rtcredit_dom,
     out: *mut DomainParams,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the private lock, so the references made here are
+    // the only live ones.
     unsafe {
         let domain = try_c!((dom as *const Domain).as_ref().ok_or(RtcError::NullPointer));
         let params = try_c!(acct(acct_ptr)).domain_params(domain);
@@ -714,7 +767,8 @@ pub unsafe extern "C" fn rtcredit_dom_get_params(
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_dom_get_counters(dom: *const rtcredit_dom, out: *mut DomainCounters) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: `dom` is null or a `Domain` written by `rtcredit_dom_init`; only its atomic
+    // counters are read, so no lock is needed.
     unsafe {
         let domain = try_c!((dom as *const Domain).as_ref().ok_or(RtcError::NullPointer));
         try_c!(write(out, domain_counters(domain)));
@@ -732,7 +786,9 @@ pub unsafe extern "C" fn rtcredit_set_params(
     acct_ptr: *mut rtcredit_acct,
     params: *const Params,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the private lock, so the references made here are
+    // the only live ones.
     unsafe {
         let params = try_c!(params.as_ref().ok_or(RtcError::NullPointer));
         try_c!(try_c!(acct(acct_ptr)).set_params(try_c!(shared(shared_ptr)), params));
@@ -746,7 +802,9 @@ pub unsafe extern "C" fn rtcredit_set_params(
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_get_params(acct_ptr: *mut rtcredit_acct, out: *mut Params) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
+    // initialised, and the caller holds the private lock, so the references made here are
+    // the only live ones.
     unsafe {
         let params = try_c!(acct(acct_ptr)).params();
         try_c!(write(out, params));
@@ -766,9 +824,11 @@ pub unsafe extern "C" fn rtcredit_unit_add_prio_ns(
     unit_ptr: *const rtcredit_unit,
     out: *mut XenDomctlSchedRtcredit,
 ) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: null or a `Unit` written by `rtcredit_unit_init`; only its atomic times are
+    // read, so no lock is needed.
     let u = try_c!(unsafe { (unit_ptr as *const Unit).as_ref() }.ok_or(RtcError::NullPointer));
-    // SAFETY: per the contract.
+    // SAFETY: null or the caller's writable payload, which nothing else touches during
+    // the call.
     let out = try_c!(unsafe { out.as_mut() }.ok_or(RtcError::NullPointer));
     for (slot, prio) in [
         (DOMCTL_PRIO_RT, Prio::Rt),
@@ -787,7 +847,8 @@ pub unsafe extern "C" fn rtcredit_unit_add_prio_ns(
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_unit_get_info(unit_ptr: *const rtcredit_unit, out: *mut rtcredit_unit_info) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: null or a `Unit` written by `rtcredit_unit_init`; the caller holds its
+    // CPU's lock for a consistent view (the atomics are whole values without it).
     let u = try_c!(unsafe { (unit_ptr as *const Unit).as_ref() }.ok_or(RtcError::NullPointer));
     let prio_ns = |prio: Prio| u.stats.prio_ns[prio as usize].load(RELAXED);
     let info = rtcredit_unit_info {
@@ -818,7 +879,8 @@ pub unsafe extern "C" fn rtcredit_unit_get_info(unit_ptr: *const rtcredit_unit, 
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_cpu_get_info(cpu_ptr: *const rtcredit_cpu, out: *mut rtcredit_cpu_info) -> i32 {
-    // SAFETY: per the contract.
+    // SAFETY: null or a `Cpu` written by `rtcredit_cpu_init`, read only; the caller holds
+    // its lock.
     let c = try_c!(unsafe { (cpu_ptr as *const Cpu).as_ref() }.ok_or(RtcError::NullPointer));
     let current_host = if c.current.is_null() {
         ptr::null_mut()
