@@ -97,15 +97,17 @@ say "hogs created: $(xl list | awk 'NR > 1 {printf "%s=%s ", $1, $2}')"
 
 run=0
 # measure CONFIG MODE LOOPS PERIOD_US VCPUS [TRACE_SECS]: one boot of the measuring
-# domU; the hogs of $active (domain ids) run during its loop.
+# domU; the hogs of $active (domain ids) run during its loop. Its period is run_us, not
+# the global period_us (sh has no locals: a CONFIG@US once set every later
+# configuration's period).
 measure() {
-    cfg=$1 mode=$2 n=$3 period_us=$4 vcpus=$5 trace=${6:-0}
+    cfg=$1 mode=$2 n=$3 run_us=$4 vcpus=$5 trace=${6:-0}
     burn=0; [ "$cfg" = mixed ] && burn=1
     run=$((run + 1))
     name=measure$run
     log=/var/log/xen/console/guest-$name.log
     xl create -p /etc/xen/measure.cfg "name=\"$name\"" "vcpus=$vcpus" \
-        "extra=\"console=hvc0 quiet rdinit=/init clocksource=xen e2e_mode=$mode e2e_loops=$n e2e_period_us=$period_us e2e_burn=$burn e2e_workload=${e2e_workload:-bench} e2e_pin=${e2e_pin:-none}\"" > /tmp/create.out 2>&1 ||
+        "extra=\"console=hvc0 quiet rdinit=/init clocksource=xen e2e_mode=$mode e2e_loops=$n e2e_period_us=$run_us e2e_burn=$burn e2e_workload=${e2e_workload:-bench} e2e_pin=${e2e_pin:-none}\"" > /tmp/create.out 2>&1 ||
         die "xl create $name: $(tail -n 5 /tmp/create.out)"
     domid=$(xl domid "$name")
     if [ "$sched" = rtcredit ]; then
@@ -118,10 +120,10 @@ measure() {
         # RTDS as its documentation tells an administrator: the server's period is the
         # task's period, its budget what the domain may use each period (half of it,
         # as rtcredit's RT budget above), extra time on so that it is not capped.
-        xl sched-rtds -d "$name" -v all -p "$period_us" -b $((period_us / 2)) -e 1 > /tmp/grant.out 2>&1 ||
+        xl sched-rtds -d "$name" -v all -p "$run_us" -b $((run_us / 2)) -e 1 > /tmp/grant.out 2>&1 ||
             die "xl sched-rtds: $(cat /tmp/grant.out)"
     fi
-    say "run $run config=$cfg mode=$mode loops=$n period_us=$period_us vcpus=$vcpus domain=$name domid=$domid"
+    say "run $run config=$cfg mode=$mode loops=$n period_us=$run_us vcpus=$vcpus domain=$name domid=$domid"
     echo "E2E-DOMS run=$run $(xl list | awk 'NR > 1 {printf "%s=%s ", $1, $2}')"
     xl unpause "$name"
     # Waits without forking: the watcher samples every domain's CPU time at the guest's
@@ -132,7 +134,7 @@ measure() {
     # shellcheck disable=SC2086
     # threads: the rtsleep run holds two loops (--all, then the default policy).
     loops_in_run=1; [ "${e2e_workload:-bench}" = threads ] && [ "$mode" = rtsleep ] && loops_in_run=2
-    E2E_HOGS=$active e2e-watch "$log" "$run" "$domid" $((loops_in_run * n * period_us / 500000 + 240)) $tracer 2> /tmp/watch.err ||
+    E2E_HOGS=$active e2e-watch "$log" "$run" "$domid" $((loops_in_run * n * run_us / 500000 + 240)) $tracer 2> /tmp/watch.err ||
         say "run $run: watcher failed: $(cat /tmp/watch.err); guest said: $(tail -c 1500 "$log" | tr '\n' '|')"
     if [ "$sched" = rtcredit ]; then
         # The scheduler's view of every domain (time at each priority, RT counters).
