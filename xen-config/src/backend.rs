@@ -16,6 +16,9 @@ pub struct DomainId {
     /// From xenstore `/local/domain/<id>/name`; `Domain-0` for dom0 and `(null)` for a
     /// domain without a name (as `xl list`) when xenstore cannot be read.
     pub name: String,
+    /// Its VCPUs (`max_vcpu_id + 1`), 0 when not known: a cap above 100 per VCPU is
+    /// refused (`DomChange::check_for`), as libxl refuses it.
+    pub vcpus: u32,
 }
 
 /// Access to one Xen host's `sched=rtcredit`.

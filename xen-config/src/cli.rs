@@ -207,6 +207,7 @@ fn run_on(command: Command, backend: &mut dyn Backend, out: &mut dyn Write) -> R
                 };
                 change.validate()?;
                 let dom = resolve(&all, spec)?;
+                change.check_for(&dom)?;
                 let before = backend.get_dom(dom.id)?;
                 let diff = change.against(&before);
                 if diff.is_empty() {

@@ -23,6 +23,9 @@ pub enum Error {
     /// No running domain has this name or id.
     #[error("unknown domain '{0}': no running domain has that name or id (`rtcredit-ctl dom` lists them)")]
     UnknownDomain(String),
+    /// A cap above 100% per VCPU: more than the domain can use, and what libxl refuses.
+    #[error("{domain} (id {id}): cap = {cap} is out of range: a cap must be at most 100 x the domain's VCPUs ({vcpus} VCPU(s): at most {max}%)")]
+    CapAboveVcpus { domain: String, id: u32, cap: u64, vcpus: u32, max: u64 },
     /// A parameter is outside what the scheduler accepts.
     #[error("{what} = {value} is out of range: {rule}")]
     OutOfRange { what: &'static str, value: u64, rule: &'static str },

@@ -59,7 +59,7 @@ impl FakeBackend {
             domains: names
                 .iter()
                 .enumerate()
-                .map(|(id, name)| (DomainId { id: id as u32, name: name.to_string() }, new_domain_sched()))
+                .map(|(id, name)| (DomainId { id: id as u32, name: name.to_string(), vcpus: 1 }, new_domain_sched()))
                 .collect(),
             arriving: VecDeque::new(),
             puts: Vec::new(),

@@ -8,6 +8,7 @@ use serde::Serialize;
 use rtcredit::abi::RtcError;
 use rtcredit::{DomainParams, Params};
 
+use crate::backend::DomainId;
 use crate::error::{Error, Result};
 use crate::xen::{XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule, DOMCTL_KEEP_CAP, DOMCTL_KEEP_RT_ALLOWED};
 
@@ -113,6 +114,21 @@ impl DomChange {
             }
         }
         Ok(())
+    }
+
+    /// The rules that depend on the domain: a cap of at most 100 per VCPU (libxl's rule;
+    /// a domain of unknown VCPU count is not checked).
+    pub fn check_for(&self, dom: &DomainId) -> Result<()> {
+        match self.cap {
+            Some(cap) if dom.vcpus != 0 && cap > 100 * u64::from(dom.vcpus) => Err(Error::CapAboveVcpus {
+                domain: dom.name.clone(),
+                id: dom.id,
+                cap,
+                vcpus: dom.vcpus,
+                max: 100 * u64::from(dom.vcpus),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Only the fields that differ from `current`.

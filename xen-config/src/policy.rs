@@ -328,6 +328,12 @@ impl Plan {
                 other => other?,
             };
             let change = rule.change.against(&from);
+            change.check_for(&dom).map_err(|error| Error::Policy {
+                file: policy.file.clone(),
+                line: rule.line,
+                column: 1,
+                message: error.to_string(),
+            })?;
             if !change.is_empty() {
                 plan.domains.push(DomStep { dom, rule_line: rule.line, pattern: rule.pattern.clone(), from, change });
             }

@@ -251,7 +251,11 @@ impl Backend for XenBackend {
             }
             let got = &batch[..n as usize];
             for info in got.iter().filter(|info| info.flags & XEN_DOMINF_DYING == 0) {
-                out.push(DomainId { id: info.domain.into(), name: String::new() });
+                out.push(DomainId {
+                    id: info.domain.into(),
+                    name: String::new(),
+                    vcpus: info.max_vcpu_id.saturating_add(1),
+                });
             }
             match got.last() {
                 Some(last) if got.len() == batch.len() => first = u32::from(last.domain) + 1,

@@ -336,8 +336,8 @@ fn a_policy_that_moves_rt_budget_between_domains_applies_in_one_go() {
 #[test]
 fn watch_applies_to_domains_as_they_arrive() {
     let mut fake = host();
-    fake.arriving.push_back(DomainId { id: 7, name: "audio-2".into() });
-    fake.arriving.push_back(DomainId { id: 8, name: "db".into() });
+    fake.arriving.push_back(DomainId { id: 7, name: "audio-2".into(), vcpus: 1 });
+    fake.arriving.push_back(DomainId { id: 8, name: "db".into(), vcpus: 1 });
     let file = policy(POLICY);
     let (status, out) = ctl(&mut fake, &["watch", file.path().to_str().unwrap()]);
     assert_eq!(status, Ok(0));
@@ -499,4 +499,26 @@ fn check_validates_a_policy_without_xen() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(":4:") && stderr.contains("rt_budget_pct"), "{stderr}");
+}
+
+/// libxl refuses a cap above 100% per VCPU (more than the domain can use); so does
+/// `rtcredit-ctl`, naming the domain's VCPUs, for `dom` and for a policy, and changes
+/// nothing.
+#[test]
+fn a_cap_above_100_per_vcpu_is_refused_with_the_domains_vcpus() {
+    let mut fake = host();
+    fake.domains[1].0.vcpus = 2;
+    let (status, _) = ctl(&mut fake, &["dom", "audio-1", "--cap", "201"]);
+    assert_eq!(
+        status.unwrap_err(),
+        "audio-1 (id 1): cap = 201 is out of range: a cap must be at most 100 x the domain's VCPUs \
+         (2 VCPU(s): at most 200%)"
+    );
+    assert_eq!(ctl(&mut fake, &["dom", "audio-1", "--cap", "200"]).0, Ok(0), "two VCPUs, 200%");
+    fake.puts.clear();
+    let file = policy("[[domain]]\nmatch = \"audio-*\"\ncap = 300\n");
+    let (status, _) = ctl(&mut fake, &["apply", file.path().to_str().unwrap(), "--dry-run"]);
+    let error = status.unwrap_err();
+    assert!(error.ends_with(":2:1: audio-1 (id 1): cap = 300 is out of range: a cap must be at most 100 x the domain's VCPUs (2 VCPU(s): at most 200%)"), "{error}");
+    assert!(fake.puts.is_empty(), "nothing changed: {:?}", fake.puts);
 }
