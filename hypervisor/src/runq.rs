@@ -150,8 +150,9 @@ impl Cpu {
         shared.set_best_queued(self);
     }
 
-    /// The deadline of the RT unit at the head of this CPU's RT queue, if any.
-    pub(crate) fn rt_head_deadline(&self) -> Option<u64> {
+    /// The order key (`crate::rt::rt_order_ns`) of the RT unit at the head of this
+    /// CPU's RT queue, if any.
+    pub(crate) fn rt_head_order_ns(&self) -> Option<u64> {
         let head = self.queues[Prio::Rt.queue_index()].front();
         // SAFETY: queued links belong to live units.
         (!head.is_null()).then(|| unsafe { crate::rt::rt_order_ns(&*unit_of_runq(head)) })
@@ -225,24 +226,18 @@ impl Cpu {
             // Leave the running unit alone (it is cache-hot); an idler steals this one.
             return self.claim_idler(shared, &idle);
         }
-        if new_prio == Prio::Rt && current_prio == Prio::Rt {
-            // SAFETY: as below.
-            let earlier = unsafe { crate::rt::rt_order_ns(&*unit) < crate::rt::rt_order_ns(&*self.current) };
-            if !earlier {
-                // It waits behind the RT unit running here: a CPU in its affinity that
-                // runs no RT takes it (it steals RT work at its pass; see `crate::rt`).
-                let takers = shared.running_below_rt(self.id).and(&affinity);
-                if !takers.is_empty() {
-                    return self.claim_idler(shared, &takers);
-                }
+        let both_rt = new_prio == Prio::Rt && current_prio == Prio::Rt;
+        // SAFETY: `current` is live when `current_prio` is not IDLE (returned above).
+        let rt_first = both_rt && unsafe { crate::rt::rt_order_ns(&*unit) < crate::rt::rt_order_ns(&*self.current) };
+        if both_rt && !rt_first {
+            // It waits behind the RT unit running here: a CPU in its affinity that runs
+            // no RT takes it (it steals RT work at its pass; see `crate::rt`).
+            let takers = shared.running_below_rt(self.id).and(&affinity);
+            if !takers.is_empty() {
+                return self.claim_idler(shared, &takers);
             }
         }
-        // SAFETY: as above (`current` is live when `current_prio` is not IDLE).
-        if new_prio > current_prio
-            || (new_prio == Prio::Rt
-                && current_prio == Prio::Rt
-                && unsafe { crate::rt::rt_order_ns(&*unit) < crate::rt::rt_order_ns(&*self.current) })
-        {
+        if new_prio > current_prio || rt_first {
             return self.claim(shared, self.id);
         }
         CpuMask::EMPTY

@@ -239,7 +239,7 @@ impl Cpu {
             let higher_waiting = || {
                 crate::prio::QUEUED_DESC.iter().take_while(|p| **p > cur.prio).any(queued)
                     || (cur.prio == Prio::Rt
-                        && self.rt_head_deadline().is_some_and(|d| d < crate::rt::rt_order_ns(cur)))
+                        && self.rt_head_order_ns().is_some_and(|head| head < crate::rt::rt_order_ns(cur)))
             };
             let peer_waiting = || crate::prio::QUEUED_DESC.iter().take_while(|p| **p >= cur.prio).any(queued);
             // The current unit keeps the CPU (1) within the rate limit unless an RT unit

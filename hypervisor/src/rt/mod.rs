@@ -245,10 +245,8 @@ pub(crate) fn rt_slice(shared: &Shared, unit: &Unit, slice_ns: u64, now: u64) ->
     let limit_left_ns = unit.rt_limit_ns.saturating_sub(unit.rt_used_ns).max(1);
     // Within the quantum, a pass at its end: from there the unit is in overtime, and
     // that pass lets an RT unit waiting behind it go first.
-    let step_ns = match RT_QUANTUM_NS.checked_sub(unit.rt_used_ns) {
-        Some(quantum_left_ns) if quantum_left_ns > 0 => limit_left_ns.min(quantum_left_ns),
-        _ => limit_left_ns,
-    };
+    let quantum_left_ns = RT_QUANTUM_NS.saturating_sub(unit.rt_used_ns);
+    let step_ns = if quantum_left_ns > 0 { limit_left_ns.min(quantum_left_ns) } else { limit_left_ns };
     slice_ns.min(rt_budget_left_ns(shared, unit.live(), now).max(MIN_TIMER_NS)).min(step_ns)
 }
 
@@ -266,15 +264,16 @@ pub(crate) fn rt_order_ns(unit: &Unit) -> u64 {
 }
 
 /// The most a grant may run at RT: the RT quantum, or, when it is longer, the domain's
-/// RT budget share of the time from `since_ns` (the unit's previous deadline that came
-/// due; for its first, the request) to the deadline (a task granted 50% with a 10 ms
+/// RT budget share of its period: from the unit's previous deadline that came due (for
+/// its first deadline, from the request at `now`) to `deadline_ns` (a task granted 50% with a 10 ms
 /// period: 5 ms per period), at most one time slice. The share is what
 /// the administrator granted the domain per period, so a task whose work per period
 /// is longer than the quantum gets all of it at RT within its budget; the quantum
 /// alone served 0.5 ms and left the rest to credit's class, where a domain at OVER
 /// waited behind every hog's slice (tens of ms, two pCPUs on Xen).
-pub(crate) fn grant_limit_ns(shared: &Shared, unit: &Unit, since_ns: u64, deadline_ns: u64) -> u64 {
+pub(crate) fn grant_limit_ns(shared: &Shared, unit: &Unit, deadline_ns: u64, now: u64) -> u64 {
     let window_ns = shared.rt_window_ns.load(RELAXED).max(1);
+    let since_ns = if unit.rt_last_deadline_ns != 0 { unit.rt_last_deadline_ns } else { now };
     let period_ns = deadline_ns.saturating_sub(since_ns);
     let slice_ns = shared.tslice_ns.load(RELAXED);
     // No u128 here: its division is a compiler_builtins routine the Xen build does not
@@ -347,9 +346,7 @@ impl Cpu {
                 // 0 means "none": a deadline at time 0 (due) is kept as 1 ns.
                 let deadline_ns = args.deadline_ns.max(1);
                 u.rt_deadline_ns = deadline_ns;
-                // The period: since its previous deadline, or for its first, since now.
-                let since_ns = if u.rt_last_deadline_ns != 0 { u.rt_last_deadline_ns } else { now };
-                u.rt_limit_ns = grant_limit_ns(shared, u, since_ns, deadline_ns);
+                u.rt_limit_ns = grant_limit_ns(shared, u, deadline_ns, now);
                 live.rt_granted.fetch_add(1, RELAXED);
                 shared.emit(trace::RT_GRANT, &[u.domid(), u.unit_id, deadline_ns as u32, (deadline_ns >> 32) as u32]);
                 // A due deadline: the timer armed in the past fires at once.
