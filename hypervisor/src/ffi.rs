@@ -10,6 +10,13 @@
 //! Locks (see the crate docs): functions taking a `rtcredit_cpu` need that CPU's schedule
 //! lock; functions taking a `rtcredit_acct` need the private lock; functions taking both
 //! need both, the private lock taken first. `rtcredit_shared` needs no lock.
+//!
+//! **The wrapper rule**, which the `SAFETY` comments below refer to: every pointer a
+//! function takes is null (the helpers `shared`, `acct`, `cpu`, `unit` and `write`
+//! refuse null) or storage its `*_init` initialised, and the caller holds the locks the
+//! function's docs name; so each reference made from those pointers is the only live
+//! one to its object for the call. Where two `Cpu`s are involved, the comment also says
+//! why they are distinct.
 
 use core::ffi::c_void;
 use core::mem::{align_of, size_of};
@@ -210,9 +217,8 @@ pub unsafe extern "C" fn rtcredit_cpu_add(
     acct_ptr: *mut rtcredit_acct,
     cpu_ptr: *mut rtcredit_cpu,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the private lock (the CPU is not online yet: no
-    // schedule path uses it), so the references made here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock (the CPU
+    // is not online yet: no schedule path uses it).
     unsafe {
         let shared = try_c!(shared(shared_ptr));
         try_c!(try_c!(acct(acct_ptr)).add_cpu(shared, try_c!(cpu(cpu_ptr))));
@@ -230,9 +236,8 @@ pub unsafe extern "C" fn rtcredit_cpu_remove(
     acct_ptr: *mut rtcredit_acct,
     cpu_ptr: *mut rtcredit_cpu,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the private lock and then the CPU's lock, so the
-    // references made here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock and then
+    // the CPU's lock.
     unsafe {
         let shared = try_c!(shared(shared_ptr));
         try_c!(try_c!(acct(acct_ptr)).remove_cpu(shared, try_c!(cpu(cpu_ptr))));
@@ -296,9 +301,8 @@ pub unsafe extern "C" fn rtcredit_unit_insert(
     now: u64,
     tickle: *mut CpuMask,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the CPU's lock (the unit is resident nowhere
-    // yet), so the references made here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the CPU's lock (the unit
+    // is resident nowhere yet).
     unsafe {
         let mask =
             try_c!(try_c!(cpu(cpu_ptr)).insert_unit(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr)), runnable, now));
@@ -318,9 +322,8 @@ pub unsafe extern "C" fn rtcredit_unit_remove(
     cpu_ptr: *mut rtcredit_cpu,
     unit_ptr: *mut rtcredit_unit,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the private lock and then the CPU's lock, so the
-    // references made here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock and then
+    // the CPU's lock.
     unsafe {
         let shared = try_c!(shared(shared_ptr));
         try_c!(try_c!(acct(acct_ptr)).remove_unit(shared, try_c!(cpu(cpu_ptr)), try_c!(unit(unit_ptr))));
@@ -340,9 +343,7 @@ pub unsafe extern "C" fn rtcredit_wake(
     now: u64,
     tickle: *mut CpuMask,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the unit's CPU's lock, so the references made
-    // here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the unit's CPU's lock.
     unsafe {
         let mask = try_c!(try_c!(cpu(cpu_ptr)).wake(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr)), now));
         try_c!(write(tickle, mask));
@@ -361,9 +362,7 @@ pub unsafe extern "C" fn rtcredit_sleep(
     unit_ptr: *mut rtcredit_unit,
     tickle: *mut CpuMask,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the unit's CPU's lock, so the references made
-    // here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the unit's CPU's lock.
     unsafe {
         let mask = try_c!(try_c!(cpu(cpu_ptr)).sleep(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr))));
         try_c!(write(tickle, mask));
@@ -377,9 +376,7 @@ pub unsafe extern "C" fn rtcredit_sleep(
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_yield(cpu_ptr: *mut rtcredit_cpu, unit_ptr: *mut rtcredit_unit) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the CPU's lock, so the references made here are
-    // the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the CPU's lock.
     unsafe {
         try_c!(try_c!(cpu(cpu_ptr)).yield_unit(try_c!(unit(unit_ptr))));
     }
@@ -392,9 +389,7 @@ pub unsafe extern "C" fn rtcredit_yield(cpu_ptr: *mut rtcredit_cpu, unit_ptr: *m
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_context_saved(cpu_ptr: *mut rtcredit_cpu, unit_ptr: *mut rtcredit_unit) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the CPU's lock, so the references made here are
-    // the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the CPU's lock.
     unsafe {
         try_c!(try_c!(cpu(cpu_ptr)).context_saved(try_c!(unit(unit_ptr))));
     }
@@ -414,9 +409,8 @@ pub unsafe extern "C" fn rtcredit_schedule_begin(
     out: *mut ScheduleBegin,
 ) -> i32 {
     let out = try_c!(nonnull(out));
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the CPU's lock, until `rtcredit_schedule_finish`,
-    // so the references made here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the CPU's lock, until
+    // `rtcredit_schedule_finish`.
     unsafe {
         let begin = try_c!(cpu(cpu_ptr)).schedule_begin(try_c!(shared(shared_ptr)), now, force_idle);
         out.write(begin);
@@ -466,9 +460,8 @@ pub unsafe extern "C" fn rtcredit_schedule_finish(
     out: *mut Decision,
 ) -> i32 {
     let out = try_c!(nonnull(out));
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the CPU's lock since `rtcredit_schedule_begin`,
-    // so the references made here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the CPU's lock since
+    // `rtcredit_schedule_begin`.
     unsafe {
         let decision = try_c!(cpu(cpu_ptr)).schedule_finish(try_c!(shared(shared_ptr)), stolen as *mut Unit, now);
         out.write(decision);
@@ -488,9 +481,8 @@ pub unsafe extern "C" fn rtcredit_tick(
     now: u64,
     next_ns: *mut u64,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the private lock and then the CPU's lock, so the
-    // references made here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock and then
+    // the CPU's lock.
     unsafe {
         let shared = try_c!(shared(shared_ptr));
         let next = try_c!(acct(acct_ptr)).tick(shared, try_c!(cpu(cpu_ptr)), now);
@@ -508,9 +500,8 @@ pub unsafe extern "C" fn rtcredit_account_begin(
     shared_ptr: *const rtcredit_shared,
     acct_ptr: *mut rtcredit_acct,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the private lock, until `rtcredit_account_end`,
-    // so the references made here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock, until
+    // `rtcredit_account_end`.
     unsafe {
         try_c!(acct(acct_ptr)).account_begin(try_c!(shared(shared_ptr)));
     }
@@ -530,9 +521,8 @@ pub unsafe extern "C" fn rtcredit_account_cpu(
     now: u64,
     tickle: *mut CpuMask,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the private lock and then this CPU's lock, so the
-    // references made here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock and then
+    // this CPU's lock.
     unsafe {
         let shared = try_c!(shared(shared_ptr));
         let mask = try_c!(acct(acct_ptr)).account_cpu(shared, try_c!(cpu(cpu_ptr)), now);
@@ -552,9 +542,7 @@ pub unsafe extern "C" fn rtcredit_account_end(
     now: u64,
     next_ns: *mut u64,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the private lock, so the references made here are
-    // the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock.
     unsafe {
         let next = try_c!(acct(acct_ptr)).account_end(try_c!(shared(shared_ptr)), now);
         try_c!(write(next_ns, next));
@@ -576,9 +564,8 @@ pub unsafe extern "C" fn rtcredit_rtsleep(
     now: u64,
     out: *mut RtsleepOutcome,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the lock of the CPU the unit runs on, so the
-    // references made here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the lock of the CPU the
+    // unit runs on.
     unsafe {
         let args = try_c!(args.as_ref().ok_or(RtcError::NullPointer));
         let out = try_c!(nonnull(out));
@@ -601,9 +588,7 @@ pub unsafe extern "C" fn rtcredit_rt_fire(
     now: u64,
     tickle: *mut CpuMask,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the unit's CPU's lock, so the references made
-    // here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the unit's CPU's lock.
     unsafe {
         let mask = try_c!(try_c!(cpu(cpu_ptr)).rt_fire(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr)), now));
         try_c!(write(tickle, mask));
@@ -646,9 +631,7 @@ pub unsafe extern "C" fn rtcredit_migrate(
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_pick_cpu(shared_ptr: *const rtcredit_shared, unit_ptr: *const rtcredit_unit) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the unit's CPU's lock, so the references made
-    // here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the unit's CPU's lock.
     unsafe {
         let shared = try_c!(shared(shared_ptr));
         let unit = try_c!((unit_ptr as *const Unit).as_ref().ok_or(RtcError::NullPointer));
@@ -666,9 +649,7 @@ pub unsafe extern "C" fn rtcredit_set_affinity(
     unit_ptr: *mut rtcredit_unit,
     affinity: *const CpuMask,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the unit's CPU's lock, so the references made
-    // here are the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the unit's CPU's lock.
     unsafe {
         let affinity = try_c!(affinity.as_ref().ok_or(RtcError::NullPointer));
         let unit = &mut *try_c!(unit(unit_ptr));
@@ -690,9 +671,7 @@ pub unsafe extern "C" fn rtcredit_dom_set_params(
     dom: *mut rtcredit_dom,
     params: *const DomainParams,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the private lock, so the references made here are
-    // the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock.
     unsafe {
         let params = try_c!(params.as_ref().ok_or(RtcError::NullPointer));
         let domain = try_c!((dom as *mut Domain).as_mut().ok_or(RtcError::NullPointer));
@@ -712,9 +691,7 @@ pub unsafe extern "C" fn rtcredit_dom_release(
     acct_ptr: *mut rtcredit_acct,
     dom: *mut rtcredit_dom,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the private lock, so the references made here are
-    // the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock.
     unsafe {
         let domain = try_c!((dom as *mut Domain).as_mut().ok_or(RtcError::NullPointer));
         try_c!(acct(acct_ptr)).release_domain(try_c!(shared(shared_ptr)), domain);
@@ -730,9 +707,7 @@ pub unsafe extern "C" fn rtcredit_dom_release(
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_get_rt_capacity(acct_ptr: *mut rtcredit_acct, out: *mut RtCapacity) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the private lock, so the references made here are
-    // the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock.
     unsafe {
         let capacity = try_c!(acct(acct_ptr)).rt_capacity();
         try_c!(write(out, capacity));
@@ -750,9 +725,7 @@ pub unsafe extern "C" fn rtcredit_dom_get_params(
     dom: *const rtcredit_dom,
     out: *mut DomainParams,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the private lock, so the references made here are
-    // the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock.
     unsafe {
         let domain = try_c!((dom as *const Domain).as_ref().ok_or(RtcError::NullPointer));
         let params = try_c!(acct(acct_ptr)).domain_params(domain);
@@ -786,9 +759,7 @@ pub unsafe extern "C" fn rtcredit_set_params(
     acct_ptr: *mut rtcredit_acct,
     params: *const Params,
 ) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the private lock, so the references made here are
-    // the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock.
     unsafe {
         let params = try_c!(params.as_ref().ok_or(RtcError::NullPointer));
         try_c!(try_c!(acct(acct_ptr)).set_params(try_c!(shared(shared_ptr)), params));
@@ -802,9 +773,7 @@ pub unsafe extern "C" fn rtcredit_set_params(
 /// Pointers are null or initialised storage.
 #[no_mangle]
 pub unsafe extern "C" fn rtcredit_get_params(acct_ptr: *mut rtcredit_acct, out: *mut Params) -> i32 {
-    // SAFETY: the pointers are null (each helper refuses null) or storage their `*_init`
-    // initialised, and the caller holds the private lock, so the references made here are
-    // the only live ones.
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock.
     unsafe {
         let params = try_c!(acct(acct_ptr)).params();
         try_c!(write(out, params));
