@@ -78,6 +78,18 @@ fn two_rt_domains(hogs: usize) -> (Host, UnitId, UnitId, Vec<UnitId>) {
     (host, a, b, hog_units)
 }
 
+/// Both RT units of `two_rt_domains` register while they run and then block: A its
+/// deadline at 10 ms at time 0, B (which then runs) `b_deadline` at 0.1 ms. Returns what
+/// CPU 0 runs at 0.2 ms, after B's block.
+fn both_register_and_block(host: &mut Host, a: UnitId, b: UnitId, b_deadline: u64) -> Option<UnitId> {
+    host.rtsleep(a, &deadline(10 * MS), 0).unwrap();
+    host.sleep(a).unwrap();
+    assert_eq!(host.schedule(0, 100_000, false).unwrap().next, Some(b));
+    host.rtsleep(b, &deadline(b_deadline), 100_000).unwrap();
+    host.sleep(b).unwrap();
+    host.schedule(0, 200_000, false).unwrap().next
+}
+
 /// `ncpus` CPUs and two RT-allowed domains (ids 1, 2) with one runnable unit each on
 /// CPU 0.
 fn rt_pair(ncpus: u32) -> (Host, UnitId, UnitId) {
@@ -665,12 +677,7 @@ fn among_rt_units_the_earliest_deadline_runs_and_a_later_one_waits_at_most_a_qua
     let (mut host, a, b, hogs) = two_rt_domains(1);
     let hog = hogs[0];
     // Both register while they run, then B blocks and A keeps computing.
-    host.rtsleep(a, &deadline(10 * MS), 0).unwrap();
-    host.sleep(a).unwrap();
-    assert_eq!(host.schedule(0, 100_000, false).unwrap().next, Some(b));
-    host.rtsleep(b, &deadline(10 * MS + 100_000), 100_000).unwrap();
-    host.sleep(b).unwrap();
-    assert_eq!(host.schedule(0, 200_000, false).unwrap().next, Some(hog));
+    assert_eq!(both_register_and_block(&mut host, a, b, 10 * MS + 100_000), Some(hog));
     host.wake(a, 9 * MS).unwrap();
     host.schedule(0, 9 * MS, false).unwrap();
     host.rt_fire(a, 10 * MS).unwrap();
@@ -687,12 +694,7 @@ fn among_rt_units_the_earliest_deadline_runs_and_a_later_one_waits_at_most_a_qua
 #[test]
 fn an_rt_unit_with_an_earlier_deadline_preempts_a_running_rt_unit() {
     let (mut host, a, b, _) = two_rt_domains(0);
-    host.rtsleep(a, &deadline(10 * MS), 0).unwrap();
-    host.sleep(a).unwrap();
-    assert_eq!(host.schedule(0, 100_000, false).unwrap().next, Some(b));
-    host.rtsleep(b, &deadline(9 * MS + 900_000), 100_000).unwrap();
-    host.sleep(b).unwrap();
-    host.schedule(0, 200_000, false).unwrap();
+    both_register_and_block(&mut host, a, b, 9 * MS + 900_000);
     host.wake(a, 9 * MS).unwrap();
     assert_eq!(host.schedule(0, 9 * MS, false).unwrap().next, Some(a));
     host.rt_fire(b, 9 * MS + 900_000).unwrap();
@@ -897,12 +899,7 @@ fn work_longer_than_the_quantum_stays_at_rt_up_to_the_budget_share_of_the_period
 #[test]
 fn a_unit_in_overtime_lets_a_fired_deadline_go_first() {
     let (mut host, a, b, _) = two_rt_domains(0);
-    host.rtsleep(a, &deadline(10 * MS), 0).unwrap();
-    host.sleep(a).unwrap();
-    assert_eq!(host.schedule(0, 100_000, false).unwrap().next, Some(b));
-    host.rtsleep(b, &deadline(20 * MS + 300_000), 100_000).unwrap();
-    host.sleep(b).unwrap();
-    host.schedule(0, 200_000, false).unwrap();
+    both_register_and_block(&mut host, a, b, 20 * MS + 300_000);
     host.rt_fire(a, 10 * MS).unwrap();
     host.wake(a, 10 * MS).unwrap();
     host.schedule(0, 10 * MS, false).unwrap();
