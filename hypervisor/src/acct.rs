@@ -236,14 +236,14 @@ impl Accounting {
         // Units that ran at RT since the last tick earn credit from now on, as a unit the
         // tick finds running does (see "RT is seen by the tick" in `crate::rt`).
         loop {
-            let link = cpu.earn_pending.front();
+            // SAFETY: links on the list belong to live units resident here; both locks held.
+            let link = unsafe { cpu.earn_pending.pop_front() };
             if link.is_null() {
                 break;
             }
-            // SAFETY: links on the list belong to live units resident here; both locks held.
+            // SAFETY: as above; `link` is off the list now.
             unsafe {
                 let unit = unit_of_earn(link);
-                cpu.earn_pending.remove(link);
                 (*unit).earn_pending = false;
                 if !(*unit).active {
                     self.acct_start(cpu, unit);
