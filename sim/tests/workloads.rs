@@ -182,7 +182,7 @@ fn the_rt_spammer_asks_often_but_cannot_starve_the_others() {
 }
 
 /// Failed before the core demoted RT by credit and cut RT slices at the budget (44.0%
-/// against 43.3%): see `rt_demotion.rs`.
+/// against 43.3%): see `rt_demotion_returns_an_over_unit_to_over` in the core's rt_rules.rs.
 #[test]
 fn the_rt_spammer_gets_at_most_its_fair_share_plus_its_rt_budget() {
     let (report, fair, budget) = spammer_run(3_000 * MS);
