@@ -10,7 +10,7 @@
 #   tests/e2e/run.sh [--sched LIST] [--loops N | --paper | --soak MINUTES] [--configs LIST]
 #                    [--period US] [--workload W] [--boots K] [--jobs N] [--out DIR] [--trace-secs S] [--trace-config C]
 #                    [--timeout S] [--clock icount|host] [--shift N] [--guest-kernel ours|debian]
-#                    [--pin-bench CPU] [--trace-mask MASK]
+#                    [--pin-bench CPU] [--trace-mask MASK] [--rtc-tick HZ|off]
 #                    [--report-only] [--verbose]
 #
 #   --sched LIST     comma-separated schedulers (default credit,credit2,rtcredit; rtds too)
@@ -55,6 +55,12 @@
 #   --pin-bench CPU  run the measured program pinned to the measuring domU's CPU CPU
 #                    (busybox taskset; 1 only when every configuration is 2cpu), e.g.
 #                    to tell the guest's own task placement from the scheduler's
+#   --rtc-tick HZ    dom0 starts the emulated RTC's periodic timer at HZ (a power of two,
+#                    2..8192; default off) on QEMU's virtual clock (-rtc clock=vm). Under
+#                    icount QEMU runs the emulated CPUs in turn, each up to the time to the
+#                    next timer deadline over the number of CPUs; a timer no scheduler owns
+#                    bounds every turn alike (8192: 61 us on two pCPUs). Its interrupt
+#                    reaches nobody (dom0 unbinds rtc_cmos first; see dom0/rtc-tick.c)
 #   --report-only    do not boot: rebuild the report from DIR/raw
 #   --notes FILE     markdown appended to summary.md (the explanation of a committed run)
 #   --no-build       use the cached Xen, toolstack and rtsleep.ko as they are (no
@@ -97,6 +103,7 @@ JOBS=1
 GUEST_KERNEL=ours
 PIN_BENCH=none
 TRACE_MASK=0x0002f000
+RTC_TICK=off
 while [ $# -gt 0 ]; do
     case $1 in
         --sched) SCHEDS=${2:?--sched needs a list}; shift ;;
@@ -121,7 +128,8 @@ while [ $# -gt 0 ]; do
         --guest-kernel) GUEST_KERNEL=${2:?--guest-kernel needs ours or debian}; shift ;;
         --pin-bench) PIN_BENCH=${2:?--pin-bench needs a guest CPU}; shift ;;
         --trace-mask) TRACE_MASK=${2:?--trace-mask needs a hex mask}; shift ;;
-        -h|--help) sed -n '2,60p' "$0"; exit 0 ;;
+        --rtc-tick) RTC_TICK=${2:?--rtc-tick needs a rate in Hz or off}; shift ;;
+        -h|--help) sed -n '2,/^# Needs/p' "$0" | sed '$d'; exit 0 ;;
         *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -182,6 +190,12 @@ case $PIN_BENCH in
        [ "$TRACE_SECS" = 0 ] || case $TRACE_CONFIG in 2cpu|2vcpu) ;; *) die "--pin-bench 1: the traced configuration '$TRACE_CONFIG' has one VCPU (--trace-secs 0, or --trace-config 2cpu/2vcpu)" ;; esac ;;
     *) die "--pin-bench: '$PIN_BENCH' is not a guest CPU (0, or 1 with 2-VCPU configurations) nor 'none'" ;;
 esac
+# The RTC's rate select: HZ = 32768 >> (RATE - 1), RATE 3..15 (0: off).
+RTC_RATE=0
+if [ "$RTC_TICK" != off ]; then
+    for r in $(seq 3 15); do [ "$RTC_TICK" = $((32768 >> (r - 1))) ] && RTC_RATE=$r; done
+    [ "$RTC_RATE" != 0 ] || die "--rtc-tick must be off or a power of two in 2..8192 Hz (the RTC's rates; got '$RTC_TICK')"
+fi
 case $OUT in /*) ;; *) OUT=$REPO/$OUT ;; esac
 if [ -n "$NOTES" ]; then
     case $NOTES in /*) ;; *) NOTES=$PWD/$NOTES ;; esac
@@ -239,6 +253,7 @@ build_guest() {
     esac
     gcc -O2 -static -Wall -Wextra -Werror -o "$WORK/hog" "$HERE/guest/hog.c"
     gcc -O2 -static -Wall -Wextra -Werror -o "$WORK/rtprio" "$HERE/guest/rtprio.c"
+    gcc -O2 -static -Wall -Wextra -Werror -o "$WORK/rtc-tick" "$HERE/dom0/rtc-tick.c"
     # --workload threads: the dynamic rtworker, the shim beside rtsleep, and the loader and
     # libraries both need (rtsleep-cli/build-guest.sh --libs), at their own paths.
     GUEST_LIBS=
@@ -302,6 +317,7 @@ build_images() {
     install_xen_toolstack "$d"
     [ -n "$RTCTL_BIN" ] && install_elf "$d" "$RTCTL_BIN" usr/sbin/rtcredit-ctl "$TOOLS_DIST/usr/lib"
     install_elf "$d" "$WORK/e2e-watch" usr/sbin/e2e-watch "$TOOLS_DIST/usr/lib"
+    install -D -m 755 "$WORK/rtc-tick" "$d/usr/sbin/rtc-tick"
     cp "$KDIR/arch/x86/boot/bzImage" "$d/boot/domU-kernel"
     if [ "$GUEST_KERNEL" = ours ]; then
         ln -s domU-kernel "$d/boot/measure-kernel"
@@ -341,8 +357,11 @@ boot() {
     local dom0_cmdline="console=hvc0 earlyprintk=xen quiet loglevel=3 rdinit=/init e2e_sched=$sched e2e_loops=$LOOPS"
     dom0_cmdline+=" e2e_period_us=$PERIOD_US e2e_workload=$WORKLOAD e2e_pin=$PIN_BENCH e2e_trace_mask=$TRACE_MASK"
     dom0_cmdline+=" e2e_configs=$configs e2e_hogs=$hogs e2e_trace=$trace e2e_trace_config=$TRACE_CONFIG"
+    dom0_cmdline+=" e2e_rtc_rate=$RTC_RATE"
+    local rtc=()
+    [ "$RTC_RATE" = 0 ] || rtc=(-rtc clock=vm)
     # shellcheck disable=SC2207  # the accelerator's words
-    local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1280 -smp "$pcpus"
+    local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1280 -smp "$pcpus" "${rtc[@]}"
                 -nographic -no-reboot -kernel "$XEN_IMAGE" -append "$xen_cmdline"
                 -initrd "$DOM0_VMLINUZ $dom0_cmdline,$WORK/dom0.cpio.gz")
     echo "${qemu[*]}" > "$RAW/$tag.qemu-cmdline"
@@ -386,8 +405,8 @@ main() {
         qemu_version=$(qemu-system-x86_64 --version | head -n1 | awk '{print $4}')
         cat > "$RAW/run.json" <<JSON
 {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loops": $LOOPS, "soak_minutes": ${SOAK:-null}, "trace_config": "$TRACE_CONFIG", "period_us": $PERIOD_US, "configs": "$CONFIGS", "boots": $BOOTS, "workload": "$WORKLOAD",
- "schedulers": "$SCHEDS", "machine": "$(nproc) host cores, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo), QEMU $qemu_version TCG, $(clock_describe "$CLOCK" "$SHIFT"), one pCPU (2cpu: two)",
- "clock": "$CLOCK", "icount_shift": $([ "$CLOCK" = icount ] && echo "$SHIFT" || echo null), "qemu_version": "$qemu_version",
+ "schedulers": "$SCHEDS", "machine": "$(nproc) host cores, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo), QEMU $qemu_version TCG, $(clock_describe "$CLOCK" "$SHIFT")$([ "$RTC_RATE" = 0 ] || echo ", RTC tick $RTC_TICK Hz"), one pCPU (2cpu: two)",
+ "clock": "$CLOCK", "icount_shift": $([ "$CLOCK" = icount ] && echo "$SHIFT" || echo null), "qemu_version": "$qemu_version", "rtc_tick_hz": $([ "$RTC_RATE" = 0 ] && echo null || echo "$RTC_TICK"),
  "guest_kernel": "$MEASURE_KERNEL_DESC",
  "commit": "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)", "command_args": "$ARGS"}
 JSON

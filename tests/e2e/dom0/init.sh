@@ -20,6 +20,7 @@
 #   e2e_workload bench (rtsleep bench, default) or threads (rtworker, see the guest's init)
 #   e2e_pin      the guest CPU the measured program is pinned to, or none (default)
 #   e2e_trace_config the hog configuration of that run (default 20)
+#   e2e_rtc_rate the RTC's periodic rate select, 3..15 (0: off; run.sh --rtc-tick)
 #
 # The hogs run only while a measuring loop runs: e2e-watch unpauses them at the guest's
 # E2E-READY (two seconds before its loop starts, so every scheduler has settled) and
@@ -56,6 +57,18 @@ while [ ! -S /run/xenstored/socket ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1
 xen-init-dom0 > /var/log/xen/init-dom0.out 2>&1 || die "xen-init-dom0: $(cat /var/log/xen/init-dom0.out)"
 xenconsoled --log=guest --log-dir=/var/log/xen/console || die "xenconsoled"
 say "toolstack up: $(xl info | grep -E '^(xen_version|xen_scheduler|nr_cpus)' | tr -s ' ' | tr '\n' ' ')"
+
+# run.sh --rtc-tick: QEMU's RTC ticks on the virtual clock so that no emulated CPU's turn
+# outlasts the tick (dom0/rtc-tick.c says why). Linux's rtc_cmos would take every tick
+# as an interrupt into dom0: it is unbound first, and IRQ 8 must then be nobody's.
+if [ "${e2e_rtc_rate:-0}" != 0 ]; then
+    for dev in /sys/bus/pnp/drivers/rtc_cmos/* /sys/bus/platform/drivers/rtc_cmos/*; do
+        [ -L "$dev" ] && [ -e "$dev/driver" ] && echo "${dev##*/}" > "${dev%/*}/unbind"
+    done
+    grep -q rtc /proc/interrupts && die "rtc-tick: IRQ 8 is still bound: $(grep rtc /proc/interrupts)"
+    out=$(rtc-tick "$e2e_rtc_rate" 2>&1) || die "$out"
+    say "$out"
+fi
 
 # Prints file $2 on the console as block $1 (gzip, base64, size and MD5).
 emit() {

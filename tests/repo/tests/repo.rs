@@ -183,6 +183,26 @@ fn the_end_to_end_harness_names_a_bad_guest_kernel_before_it_builds_anything() {
 }
 
 #[test]
+fn the_end_to_end_harness_refuses_a_bad_rtc_tick_trace_mask_or_pinned_cpu_before_it_builds_anything() {
+    for (args, message) in [
+        (
+            &["--rtc-tick", "1000"][..],
+            "--rtc-tick must be off or a power of two in 2..8192 Hz (the RTC's rates; got '1000')",
+        ),
+        (&["--rtc-tick", "16384"][..], "got '16384'"),
+        (&["--trace-mask", "2f000"][..], "--trace-mask must be a hex event mask such as 0x0002f000 (got '2f000')"),
+        (
+            &["--pin-bench", "1", "--configs", "0"][..],
+            "--pin-bench 1: only the 2cpu and 2vcpu configurations' measuring domU has a CPU 1",
+        ),
+    ] {
+        let (code, stderr) = run_script("tests/e2e/run.sh", args);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
 fn settle_refuses_a_wait_that_is_not_a_whole_number() {
     for bad in ["ten", "-5", "1.5"] {
         let (code, stderr) = run_script("guest-kmod/test/settle.sh", &[bad]);
