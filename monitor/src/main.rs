@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use rtcredit_monitor::analysis::{analyze, Analysis, Problems, Unusable};
 use rtcredit_monitor::clock::{parse_hz, BadFrequency, Clock};
@@ -72,6 +72,14 @@ enum Command {
         #[arg(long)]
         idle: bool,
     },
+    /// Print a shell completion script (e.g. `rtcredit-monitor completions bash >
+    /// /usr/share/bash-completion/completions/rtcredit-monitor`).
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, rtcredit-monitor(1), as roff.
+    Man,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +169,19 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 return Err(CliError::BadInterval(interval));
             }
             live(Duration::from_secs_f64(interval), clock, idle)
+        }
+        Command::Completions { shell } => {
+            // Rendered first: clap_complete panics on a failed write (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "rtcredit-monitor", &mut script);
+            write_stdout(&String::from_utf8_lossy(&script))
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(|source| CliError::Write { path: PathBuf::from("standard output"), source })?;
+            write_stdout(&String::from_utf8_lossy(&page))
         }
     }
 }

@@ -13,8 +13,9 @@ mod bench;
 mod run;
 mod status;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use rtsleep::duration::{parse_duration, DurationError};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -74,6 +75,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script (e.g. `rtsleep completions bash >
+    /// /usr/share/bash-completion/completions/rtsleep`).
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, rtsleep(1), as roff (`rtsleep man > rtsleep.1`).
+    Man,
 }
 
 impl CliError {
@@ -85,6 +94,13 @@ impl CliError {
             _ => false,
         }
     }
+}
+
+/// Writes generated text (a completion script, the man page) to standard output.
+fn print_bytes(bytes: &[u8]) -> Result<ExitCode, CliError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes).and_then(|()| out.flush()).map_err(CliError::Output)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// clap value parser for human durations.
@@ -106,6 +122,19 @@ fn main() -> ExitCode {
         Command::Sleep { duration } => sleep(duration).map(|()| ExitCode::SUCCESS),
         Command::Bench(args) => bench::bench(args).map(|()| ExitCode::SUCCESS),
         Command::Status { json } => status::status(json).map(|()| ExitCode::SUCCESS),
+        Command::Completions { shell } => {
+            // Rendered first: clap_complete panics on a failed write (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "rtsleep", &mut script);
+            print_bytes(&script)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(CliError::Output)
+                .and_then(|()| print_bytes(&page))
+        }
     };
     match result {
         Ok(code) => code,

@@ -216,3 +216,24 @@ fn bench_takes_cyclictests_interval_loops_and_quiet_flags() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--interval"), "{}", stderr(&output));
 }
+
+/// `completions SHELL` and `man` print what a package installs, from the command line
+/// itself; an unknown shell is refused by name.
+#[test]
+fn completions_and_the_man_page_name_every_command() {
+    let bin = env!("CARGO_BIN_EXE_rtsleep");
+    let script = std::process::Command::new(bin).args(["completions", "bash"]).output().unwrap();
+    assert!(script.status.success());
+    let script = String::from_utf8(script.stdout).unwrap();
+    assert!(script.contains("-o default rtsleep"), "{script}");
+    let page = std::process::Command::new(bin).arg("man").output().unwrap();
+    assert!(page.status.success());
+    let page = String::from_utf8(page.stdout).unwrap();
+    assert!(page.contains(".TH rtsleep 1"), "{page}");
+    for command in ["run", "sleep", "bench", "status"] {
+        assert!(script.contains(command) && page.contains(command), "{command} missing");
+    }
+    let bad = std::process::Command::new(bin).args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid value 'tcsh'"));
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use rtcredit_sim::output::{write_paper, OutputError};
 use rtcredit_sim::paper::{paper_runs, run_paper, HogModel, PaperConfig};
 use rtcredit_sim::periods::{pooled, render_markdown, render_pooled_markdown, run_periods};
@@ -66,6 +66,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script (e.g. `rtcredit-sim completions bash >
+    /// /usr/share/bash-completion/completions/rtcredit-sim`).
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, rtcredit-sim(1), as roff.
+    Man,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -210,6 +218,19 @@ fn run(cli: Cli) -> Result<(), CliError> {
             } else {
                 print_stdout(&render_text(&results))
             }
+        }
+        Command::Completions { shell } => {
+            // Rendered first: clap_complete panics on a failed write (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "rtcredit-sim", &mut script);
+            print_stdout(&String::from_utf8_lossy(&script))
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(|e| CliError::Write("standard output".to_string(), e))?;
+            print_stdout(&String::from_utf8_lossy(&page))
         }
     }
 }

@@ -53,3 +53,24 @@ fn scenario_runs_keep_a_histogram_not_every_sample() {
     let lateness = results.runs[0].domains[0].lateness_us.expect("measured");
     assert!(lateness.p50 <= lateness.p99 && lateness.p99 <= lateness.max, "{lateness:?}");
 }
+
+/// `completions SHELL` and `man` print what a package installs, from the command line
+/// itself; an unknown shell is refused by name.
+#[test]
+fn completions_and_the_man_page_name_every_command() {
+    let bin = env!("CARGO_BIN_EXE_rtcredit-sim");
+    let script = std::process::Command::new(bin).args(["completions", "bash"]).output().unwrap();
+    assert!(script.status.success());
+    let script = String::from_utf8(script.stdout).unwrap();
+    assert!(script.contains("-o default rtcredit-sim"), "{script}");
+    let page = std::process::Command::new(bin).arg("man").output().unwrap();
+    assert!(page.status.success());
+    let page = String::from_utf8(page.stdout).unwrap();
+    assert!(page.contains(".TH rtcredit-sim 1"), "{page}");
+    for command in ["paper", "periods", "run"] {
+        assert!(script.contains(command) && page.contains(command), "{command} missing");
+    }
+    let bad = std::process::Command::new(bin).args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid value 'tcsh'"));
+}

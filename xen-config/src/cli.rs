@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use tracing::{info, warn};
 
 use crate::backend::{require_rtcredit, resolve, Backend};
@@ -109,6 +109,14 @@ pub enum Command {
         #[arg(long = "check-grub", value_name = "FILE")]
         check_grub: Option<PathBuf>,
     },
+    /// Print a shell completion script (e.g. `rtcredit-ctl completions bash >
+    /// /usr/share/bash-completion/completions/rtcredit-ctl`); needs no Xen.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, rtcredit-ctl(1), as roff; needs no Xen.
+    Man,
 }
 
 /// The global parameters `sched` sets at run time and `boot-args` at boot.
@@ -153,6 +161,20 @@ impl Error {
 /// found problems). Errors are for the caller to print.
 pub fn run(cli: Cli, open: Opener, out: &mut dyn Write) -> Result<i32> {
     match cli.command {
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "rtcredit-ctl", &mut script);
+            emit(out, &String::from_utf8_lossy(&script))?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(|source| Error::Io { path: STDOUT.to_string(), source })?;
+            emit(out, &String::from_utf8_lossy(&page))?;
+            Ok(0)
+        }
         Command::Check { policy } => {
             let policy = Policy::load(&policy)?;
             let global = if policy.global.is_empty() { "no [global] changes" } else { "[global] changes" };
@@ -275,7 +297,8 @@ fn run_on(command: Command, backend: &mut dyn Backend, out: &mut dyn Write) -> R
                 }
             }
         }
-        Command::BootArgs { .. } | Command::Check { .. } => Ok(0),
+        // Handled by `run` without opening Xen.
+        Command::BootArgs { .. } | Command::Check { .. } | Command::Completions { .. } | Command::Man => Ok(0),
     }
 }
 

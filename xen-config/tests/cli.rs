@@ -522,3 +522,25 @@ fn a_cap_above_100_per_vcpu_is_refused_with_the_domains_vcpus() {
     assert!(error.ends_with(":2:1: audio-1 (id 1): cap = 300 is out of range: a cap must be at most 100 x the domain's VCPUs (2 VCPU(s): at most 200%)"), "{error}");
     assert!(fake.puts.is_empty(), "nothing changed: {:?}", fake.puts);
 }
+
+/// Completions and the man page are generated from the command line itself, without Xen
+/// (this machine has none: a command that opened it would fail).
+#[test]
+fn completions_and_the_man_page_need_no_xen_and_name_every_command() {
+    let bin = env!("CARGO_BIN_EXE_rtcredit-ctl");
+    let bash = Command::new(bin).args(["completions", "bash"]).output().unwrap();
+    assert!(bash.status.success(), "{}", String::from_utf8_lossy(&bash.stderr));
+    let script = String::from_utf8(bash.stdout).unwrap();
+    assert!(script.contains("-o default rtcredit-ctl"), "{script}");
+    for command in ["dom", "sched", "apply", "watch", "check", "boot-args"] {
+        assert!(script.contains(command), "{command} missing from the completion script");
+    }
+    let man = Command::new(bin).arg("man").output().unwrap();
+    assert!(man.status.success(), "{}", String::from_utf8_lossy(&man.stderr));
+    let page = String::from_utf8(man.stdout).unwrap();
+    assert!(page.contains(".TH rtcredit-ctl 1"), "{page}");
+    assert!(page.contains("boot\\-args"), "{page}");
+    let bad = Command::new(bin).args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid value 'tcsh'"));
+}
