@@ -34,11 +34,11 @@ fn build(name: &str, link: &[&str]) -> PathBuf {
     out
 }
 
-fn run(program: &Path, device: &str) -> String {
+fn run(program: &Path, device: &str, library_dir: &Path) -> String {
     let output = Command::new(program)
         .args(["2000", "5"])
         .env("RTSLEEP_DEVICE", device)
-        .env("LD_LIBRARY_PATH", deps_dir())
+        .env("LD_LIBRARY_PATH", library_dir)
         .output()
         .expect("run the example");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -53,19 +53,43 @@ fn c_example_links_statically_and_falls_back_without_a_device() {
     let mut link = vec![archive.to_str().expect("UTF-8 path")];
     link.extend_from_slice(STATIC_LIBS);
     let program = build("periodic-static", &link);
-    let stdout = run(&program, "/nonexistent/rtsleep");
+    let stdout = run(&program, "/nonexistent/rtsleep", &deps_dir());
     assert!(stdout.contains("backend: fallback (no /dev/rtsleep"), "{stdout}");
     assert!(stdout.contains("loops: 5 period_us: 2000"), "{stdout}");
 }
 
+/// The ABI version in the shared library's SONAME (build.rs: `0.MINOR` before 1.0).
+fn soname() -> String {
+    let minor = env!("CARGO_PKG_VERSION_MINOR");
+    match env!("CARGO_PKG_VERSION_MAJOR") {
+        "0" => format!("librtsleep.so.0.{minor}"),
+        major => format!("librtsleep.so.{major}"),
+    }
+}
+
+/// Installed as a distribution would (the file, the SONAME link the loader follows, the
+/// development link `-lrtsleep` finds), linked, and run from there.
 #[test]
 fn c_example_links_dynamically_and_reports_a_wrong_device() {
-    let deps = deps_dir();
-    assert!(deps.join("librtsleep.so").exists(), "librtsleep.so missing: cargo test builds it from crate-type cdylib");
-    let search = format!("-L{}", deps.display());
+    let built = deps_dir().join("librtsleep.so");
+    assert!(built.exists(), "librtsleep.so missing: cargo test builds it from crate-type cdylib");
+    let lib = Path::new(env!("CARGO_TARGET_TMPDIR")).join("installed-lib");
+    let _ = std::fs::remove_dir_all(&lib);
+    std::fs::create_dir_all(&lib).expect("library directory");
+    let file = format!("librtsleep.so.{}", env!("CARGO_PKG_VERSION"));
+    std::fs::copy(&built, lib.join(&file)).expect("install the library");
+    std::os::unix::fs::symlink(&file, lib.join(soname())).expect("SONAME link");
+    std::os::unix::fs::symlink(&file, lib.join("librtsleep.so")).expect("development link");
+    let search = format!("-L{}", lib.display());
     let program = build("periodic-shared", &[&search, "-lrtsleep"]);
+    let dynamic = Command::new("readelf").arg("-d").arg(&program).output().expect("run readelf (binutils)");
+    let dynamic = String::from_utf8_lossy(&dynamic.stdout);
+    assert!(
+        dynamic.contains(&format!("Shared library: [{}]", soname())),
+        "the program must need the SONAME:\n{dynamic}"
+    );
     // /dev/null opens but does not answer RTSLEEP_IOC_INFO: "unusable", with ENOTTY.
-    let stdout = run(&program, "/dev/null");
+    let stdout = run(&program, "/dev/null", &lib);
     assert!(stdout.contains("backend: fallback (the rtsleep device could not be used"), "{stdout}");
     assert!(stdout.contains("ioctl"), "{stdout}");
 }
