@@ -67,19 +67,35 @@ fn soname() -> String {
     }
 }
 
-/// Installed as a distribution would (the file, the SONAME link the loader follows, the
-/// development link `-lrtsleep` finds), linked, and run from there.
+/// Installed by `install.sh` into a staging directory (the versioned file, the SONAME
+/// link the loader follows, the development link `-lrtsleep` finds, the .pc), linked
+/// against that tree, and run from there.
 #[test]
 fn c_example_links_dynamically_and_reports_a_wrong_device() {
-    let built = deps_dir().join("librtsleep.so");
-    assert!(built.exists(), "librtsleep.so missing: cargo test builds it from crate-type cdylib");
-    let lib = Path::new(env!("CARGO_TARGET_TMPDIR")).join("installed-lib");
-    let _ = std::fs::remove_dir_all(&lib);
-    std::fs::create_dir_all(&lib).expect("library directory");
-    let file = format!("librtsleep.so.{}", env!("CARGO_PKG_VERSION"));
-    std::fs::copy(&built, lib.join(&file)).expect("install the library");
-    std::os::unix::fs::symlink(&file, lib.join(soname())).expect("SONAME link");
-    std::os::unix::fs::symlink(&file, lib.join("librtsleep.so")).expect("development link");
+    assert!(
+        deps_dir().join("librtsleep.so").exists(),
+        "librtsleep.so missing: cargo test builds it from crate-type cdylib"
+    );
+    let stage = Path::new(env!("CARGO_TARGET_TMPDIR")).join("install-stage");
+    let _ = std::fs::remove_dir_all(&stage);
+    let install = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("install.sh"))
+        .args(["--prefix", "/opt/rtsleep", "--destdir"])
+        .arg(&stage)
+        .arg("--from")
+        .arg(deps_dir())
+        .output()
+        .expect("run install.sh");
+    assert!(install.status.success(), "install.sh: {}", String::from_utf8_lossy(&install.stderr));
+    let lib = stage.join("opt/rtsleep/lib");
+    let pc = std::fs::read_to_string(lib.join("pkgconfig/rtsleep.pc")).expect("rtsleep.pc installed");
+    assert!(pc.contains("prefix=/opt/rtsleep\n"), "{pc}");
+    assert!(pc.contains(&format!("Version: {}\n", env!("CARGO_PKG_VERSION"))) && !pc.contains('@'), "{pc}");
+    assert!(stage.join("opt/rtsleep/include/rtsleep.h").exists());
+    assert_eq!(
+        std::fs::read_link(lib.join(soname())).expect("SONAME link").to_str(),
+        Some(&*format!("librtsleep.so.{}", env!("CARGO_PKG_VERSION")))
+    );
     let search = format!("-L{}", lib.display());
     let program = build("periodic-shared", &[&search, "-lrtsleep"]);
     let dynamic = Command::new("readelf").arg("-d").arg(&program).output().expect("run readelf (binutils)");

@@ -203,6 +203,16 @@ fn the_end_to_end_harness_refuses_a_bad_rtc_tick_trace_mask_or_pinned_cpu_before
 }
 
 #[test]
+fn the_c_library_installer_refuses_a_relative_prefix_and_a_missing_build() {
+    let (code, stderr) = run_script("rtsleep-lib/install.sh", &["--prefix", "usr/local"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("--prefix must be an absolute path (got 'usr/local')"), "{stderr}");
+    let (code, stderr) = run_script("rtsleep-lib/install.sh", &["--from", "/nonexistent", "--destdir", "/nonexistent"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("no /nonexistent/librtsleep.so (build it, or give --from)"), "{stderr}");
+}
+
+#[test]
 fn settle_refuses_a_wait_that_is_not_a_whole_number() {
     for bad in ["ten", "-5", "1.5"] {
         let (code, stderr) = run_script("guest-kmod/test/settle.sh", &[bad]);
