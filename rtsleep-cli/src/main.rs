@@ -33,8 +33,10 @@ pub enum CliError {
     ShimMissing(PathBuf),
     #[error("RTSLEEP_SHIM={0}: no such file; unset it or point it at librtsleep_preload.so")]
     ShimEnvMissing(PathBuf),
-    #[error("librtsleep_preload.so not found (looked in {searched}); build it with `cargo build --release -p rtsleep-preload`, install it beside the rtsleep binary, or pass --shim PATH")]
+    #[error("librtsleep_preload.so not found (looked in {searched}) and this rtsleep has none embedded; build it with `cargo build --release -p rtsleep-preload`, install it beside the rtsleep binary, or pass --shim PATH")]
     ShimNotFound { searched: String },
+    #[error("librtsleep_preload.so not found (looked in {searched}), and the copy embedded in rtsleep cannot be written to the first of {dirs}: {source}; pass --shim PATH", dirs = run::EMBEDDED_DIRS)]
+    ShimEmbeddedWrite { searched: String, source: std::io::Error },
     #[error("rtsleep run needs a program: rtsleep run [OPTIONS] -- CMD [ARGS]")]
     NoCommand,
     #[error("cannot run {command:?}: {source}")]

@@ -4,7 +4,9 @@
 //!
 //! The shim is looked for in this order: `--shim`, `$RTSLEEP_SHIM`, beside the `rtsleep`
 //! binary, in `deps/` beside it (cargo's target directory, where `cargo build -p
-//! rtsleep-cli` puts it), then `../lib/` and `../lib/rtsleep/` (an installed prefix).
+//! rtsleep-cli` puts it), then `../lib/` and `../lib/rtsleep/` (an installed prefix);
+//! when none is there (a `cargo install`), the copy embedded at build time (build.rs) is
+//! written once to a per-user directory ([`EMBEDDED_DIRS`]) and used from there.
 //! The exit status is the program's, or 128 + the signal number if a signal killed it,
 //! as a shell reports it. While the program runs, `rtsleep` ignores SIGINT and SIGQUIT
 //! (the terminal sends them to the program too), so the program decides what they do.
@@ -89,7 +91,53 @@ pub fn find_shim(explicit: Option<&Path>) -> Result<PathBuf, CliError> {
             searched.push(candidate.display().to_string());
         }
     }
-    Err(CliError::ShimNotFound { searched: searched.join(", ") })
+    match write_embedded_shim() {
+        Ok(Some(path)) => Ok(path),
+        Ok(None) => Err(CliError::ShimNotFound { searched: searched.join(", ") }),
+        Err(source) => Err(CliError::ShimEmbeddedWrite { searched: searched.join(", "), source }),
+    }
+}
+
+/// The shim built with this binary (empty when the build embedded none: a cross build).
+static EMBEDDED_SHIM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/embedded_shim.so"));
+
+/// Where the embedded shim is written, first that exists: `$XDG_RUNTIME_DIR/rtsleep`
+/// (per user, mode 0700 by systemd), then `$XDG_CACHE_HOME/rtsleep`, then
+/// `$HOME/.cache/rtsleep`. Never a shared directory such as /tmp, where another user
+/// could have put a file of that name first.
+pub const EMBEDDED_DIRS: &str = "$XDG_RUNTIME_DIR/rtsleep, $XDG_CACHE_HOME/rtsleep, $HOME/.cache/rtsleep";
+
+/// Writes [`EMBEDDED_SHIM`] out (once per content: the file name holds its hash) and
+/// returns its path, or `None` when this binary has none.
+fn write_embedded_shim() -> std::io::Result<Option<PathBuf>> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if EMBEDDED_SHIM.is_empty() {
+        return Ok(None);
+    }
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let dir = var("XDG_RUNTIME_DIR")
+        .map(|d| d.join("rtsleep"))
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("rtsleep")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache/rtsleep")))
+        .ok_or_else(|| std::io::Error::other("none of their variables is set"))?;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir)?;
+    let path = dir.join(format!("librtsleep_preload-{:016x}.so", fnv1a(EMBEDDED_SHIM)));
+    if std::fs::read(&path).is_ok_and(|on_disk| on_disk == EMBEDDED_SHIM) {
+        return Ok(Some(path));
+    }
+    // Written beside and renamed: a program starting at the same time never loads half.
+    let partial = dir.join(format!(".{}.{}", SHIM_NAME, std::process::id()));
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o755).open(&partial)?;
+    std::io::Write::write_all(&mut file, EMBEDDED_SHIM)?;
+    file.sync_all()?;
+    std::fs::rename(&partial, &path)?;
+    Ok(Some(path))
+}
+
+/// FNV-1a, 64 bits: names the written copy by its content (not a security check: the
+/// content itself is compared before a copy is reused).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
 fn absolute(path: &Path) -> PathBuf {

@@ -237,3 +237,50 @@ fn completions_and_the_man_page_name_every_command() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid value 'tcsh'"));
 }
+
+/// A `cargo install` puts `rtsleep` alone in a bin directory: no shim beside it, none in
+/// a prefix. `rtsleep run` then writes the copy embedded at build time to the user's
+/// cache directory and the program runs with it (the shim's own counters prove it
+/// loaded); with nowhere to write it says so.
+#[test]
+fn an_installed_rtsleep_alone_runs_with_its_embedded_shim() {
+    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("installed-alone");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    let bin = root.join("bin/rtsleep");
+    std::fs::copy(env!("CARGO_BIN_EXE_rtsleep"), &bin).unwrap();
+    let stats = root.join("stats.txt");
+    let out = std::process::Command::new(&bin)
+        .args(["run", "--stats"])
+        .arg(&stats)
+        .args(["--", "sleep", "0.01"])
+        .env("HOME", root.join("home"))
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("RTSLEEP_SHIM")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let counters = std::fs::read_to_string(&stats).expect("the shim wrote its counters");
+    assert!(counters.contains("intercepted=1"), "{counters}");
+    let written: Vec<_> =
+        std::fs::read_dir(root.join("home/.cache/rtsleep")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert!(written[0].to_string_lossy().starts_with("librtsleep_preload-"), "{written:?}");
+
+    let out = std::process::Command::new(&bin)
+        .args(["run", "--", "true"])
+        .env_remove("HOME")
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("RTSLEEP_SHIM")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the copy embedded in rtsleep cannot be written")
+            && stderr.contains("none of their variables is set"),
+        "{stderr}"
+    );
+}
