@@ -101,7 +101,7 @@ pub fn find_shim(explicit: Option<&Path>) -> Result<PathBuf, CliError> {
 /// The shim built with this binary (empty when the build embedded none: a cross build).
 static EMBEDDED_SHIM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/embedded_shim.so"));
 
-/// Where the embedded shim is written, first that exists: `$XDG_RUNTIME_DIR/rtsleep`
+/// Where the embedded shim is written, the first whose variable is set: `$XDG_RUNTIME_DIR/rtsleep`
 /// (per user, mode 0700 by systemd), then `$XDG_CACHE_HOME/rtsleep`, then
 /// `$HOME/.cache/rtsleep`. Never a shared directory such as /tmp, where another user
 /// could have put a file of that name first.
