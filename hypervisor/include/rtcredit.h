@@ -1226,6 +1226,16 @@ int32_t rtcredit_dom_get_counters(const struct rtcredit_dom *dom,
                                   struct rtcredit_dom_counters *out);
 
 /*
+ Writes the core's default parameters (`Params::default`) to `out`: the shim starts
+ from these and overrides only what the boot command line gives, so the defaults live
+ in the core alone. No lock: nothing shared is read.
+
+ # Safety
+ `out` is null or points to writable storage for the struct.
+ */
+int32_t rtcredit_params_default(struct rtcredit_params *out);
+
+/*
  Sets the global parameters (validated; nothing changes on error). Private lock.
 
  # Safety

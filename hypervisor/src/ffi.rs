@@ -749,6 +749,19 @@ pub unsafe extern "C" fn rtcredit_dom_get_counters(dom: *const rtcredit_dom, out
     0
 }
 
+/// Writes the core's default parameters (`Params::default`) to `out`: the shim starts
+/// from these and overrides only what the boot command line gives, so the defaults live
+/// in the core alone. No lock: nothing shared is read.
+///
+/// # Safety
+/// `out` is null or points to writable storage for the struct.
+#[no_mangle]
+pub unsafe extern "C" fn rtcredit_params_default(out: *mut Params) -> i32 {
+    // `write` checks `out` for null; the caller's contract above covers the rest.
+    try_c!(write(out, Params::default()));
+    0
+}
+
 /// Sets the global parameters (validated; nothing changes on error). Private lock.
 ///
 /// # Safety

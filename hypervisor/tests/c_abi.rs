@@ -191,6 +191,21 @@ fn null_pointers_and_bad_arguments_are_error_codes() {
     assert_eq!(rtcredit_errno(0), 0);
 }
 
+/// The shim starts from the core's defaults (sched_rtcredit.c has none of its own).
+#[test]
+fn the_default_parameters_come_from_the_core_and_pass_its_own_validation() {
+    let mut out = std::mem::MaybeUninit::<Params>::uninit();
+    // SAFETY: `out` is writable storage for one Params; null is refused.
+    unsafe {
+        assert_eq!(rtcredit_params_default(out.as_mut_ptr()), 0);
+        assert_eq!(rtcredit_params_default(ptr::null_mut()), RtcError::NullPointer.to_c());
+    }
+    // SAFETY: written by the call above (it returned 0).
+    let params = unsafe { out.assume_init() };
+    assert_eq!(params, Params::default());
+    assert_eq!(params.validate(), Ok(()));
+}
+
 #[test]
 fn a_grant_over_the_pools_rt_capacity_is_refused_with_enospc_and_the_capacity_says_what_is_left() {
     let mut s = Storage::new();

@@ -50,12 +50,17 @@
 #include "private.h"
 #include "rtcredit.h"
 
-/* Boot parameters (the sysctl can change them later). */
-static unsigned int __read_mostly opt_tslice_ms = 30;
+/*
+ * Boot parameters (the sysctl can change them later). OPT_UNSET: not on the command
+ * line, the core's default (rtcredit_params_default) stands; 0 is a real value for the
+ * rate limit (off), so it cannot mean "unset".
+ */
+#define OPT_UNSET UINT_MAX
+static unsigned int __read_mostly opt_tslice_ms = OPT_UNSET;
 integer_param("rtcredit_tslice_ms", opt_tslice_ms);
-static unsigned int __read_mostly opt_ratelimit_us = 1000;
+static unsigned int __read_mostly opt_ratelimit_us = OPT_UNSET;
 integer_param("rtcredit_ratelimit_us", opt_ratelimit_us);
-static unsigned int __read_mostly opt_min_period_us = 1000;
+static unsigned int __read_mostly opt_min_period_us = OPT_UNSET;
 integer_param("rtcredit_min_period_us", opt_min_period_us);
 /*
  * RT capacity of every cpupool at boot, in percent of each of its CPUs (the RT
@@ -173,22 +178,17 @@ static void rtcx_mask_from_xen(struct rtcredit_cpumask *out, const cpumask_t *in
 
 static struct rtcredit_params rtcx_boot_params(void)
 {
-    struct rtcredit_params p = {
-        .tslice_ns = MILLISECS(30),
-        .ratelimit_ns = MICROSECS(1000),
-        .rt_min_period_ns = MILLISECS(1),
-        .rt_max_lead_ns = SECONDS(10),
-        .rt_budget_window_ns = SECONDS(1),
-        .charge_mode = 0,
-        .rt_capacity_pct = RTCREDIT_DEFAULT_RT_CAPACITY_PCT,
-    };
-    struct rtcredit_params wanted = p;
+    struct rtcredit_params p;
 
-    wanted.tslice_ns = MILLISECS(opt_tslice_ms);
-    wanted.ratelimit_ns = MICROSECS(opt_ratelimit_us);
-    wanted.rt_min_period_ns = MICROSECS(opt_min_period_us);
-    wanted.rt_capacity_pct = opt_rt_capacity_pct;
-    return wanted;
+    BUG_ON(rtcredit_params_default(&p) < 0);
+    if ( opt_tslice_ms != OPT_UNSET )
+        p.tslice_ns = MILLISECS(opt_tslice_ms);
+    if ( opt_ratelimit_us != OPT_UNSET )
+        p.ratelimit_ns = MICROSECS(opt_ratelimit_us);
+    if ( opt_min_period_us != OPT_UNSET )
+        p.rt_min_period_ns = MICROSECS(opt_min_period_us);
+    p.rt_capacity_pct = opt_rt_capacity_pct;
+    return p;
 }
 
 /* ---- accounting and ticks ------------------------------------------------ */
@@ -344,10 +344,7 @@ static int cf_check rtcx_init(struct scheduler *ops)
     {
         printk(XENLOG_WARNING "rtcredit: bad boot parameters (error %d), "
                "using the defaults\n", rc);
-        params.tslice_ns = MILLISECS(30);
-        params.ratelimit_ns = MICROSECS(1000);
-        params.rt_min_period_ns = MILLISECS(1);
-        params.rt_capacity_pct = RTCREDIT_DEFAULT_RT_CAPACITY_PCT;
+        BUG_ON(rtcredit_params_default(&params) < 0);
         rc = rtcredit_init(&prv->shared, &prv->acct, &params, rtcx_trace, NULL);
         BUG_ON(rc < 0);
     }
