@@ -962,12 +962,12 @@ static int cf_check rtcx_adjust(const struct scheduler *ops, struct domain *d,
     switch ( op->cmd )
     {
     case XEN_DOMCTL_SCHEDOP_putinfo:
-        /* 0 (and ~0 for the cap and RT switch) leave a value as it is. */
+        /* 0 (and the KEEP markers for the cap and RT switch) leave a value as it is. */
         if ( arg->weight != 0 )
             params.weight = arg->weight;
-        if ( arg->cap != (uint16_t)~0U )
+        if ( arg->cap != RTCREDIT_DOMCTL_KEEP_CAP )
             params.cap = arg->cap;
-        if ( arg->rt_allowed != (uint8_t)~0U )
+        if ( arg->rt_allowed != RTCREDIT_DOMCTL_KEEP_RT_ALLOWED )
         {
             if ( arg->rt_allowed > 1 )
             {
