@@ -31,9 +31,7 @@ die() { echo "install.sh: $*" >&2; exit 1; }
 case $PREFIX in /*) ;; *) die "--prefix must be an absolute path (got '$PREFIX')" ;; esac
 
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' "$HERE/Cargo.toml" | head -n1)
-[[ $VERSION =~ ^([0-9]+)\.([0-9]+)\.[0-9]+ ]] || die "no version in $HERE/Cargo.toml"
-# The SONAME's ABI version, as build.rs gives it (0.MINOR before 1.0).
-if [ "${BASH_REMATCH[1]}" = 0 ]; then ABI=0.${BASH_REMATCH[2]}; else ABI=${BASH_REMATCH[1]}; fi
+[ -n "$VERSION" ] || die "no version in $HERE/Cargo.toml"
 
 if [ -z "$FROM" ]; then
     cargo build --release --quiet -p rtsleep --manifest-path "$HERE/../Cargo.toml"
@@ -41,15 +39,16 @@ if [ -z "$FROM" ]; then
         sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release
 fi
 for f in librtsleep.so librtsleep.a; do [ -f "$FROM/$f" ] || die "no $FROM/$f (build it, or give --from)"; done
+# The SONAME (its ABI version) is build.rs's to choose: read it, do not recompute it.
 soname=$(readelf -d "$FROM/librtsleep.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
-[ "$soname" = "librtsleep.so.$ABI" ] || die "$FROM/librtsleep.so has SONAME '$soname', not librtsleep.so.$ABI (an old build?)"
+case $soname in librtsleep.so.?*) ;; *) die "$FROM/librtsleep.so has no SONAME librtsleep.so.N (got '$soname'; an old build?)" ;; esac
 
 root=$DESTDIR$PREFIX
 install -d "$root/lib/pkgconfig" "$root/include"
 install -m 644 "$HERE/include/rtsleep.h" "$root/include/rtsleep.h"
 install -m 644 "$FROM/librtsleep.a" "$root/lib/librtsleep.a"
 install -m 755 "$FROM/librtsleep.so" "$root/lib/librtsleep.so.$VERSION"
-ln -sfn "librtsleep.so.$VERSION" "$root/lib/librtsleep.so.$ABI"
+ln -sfn "librtsleep.so.$VERSION" "$root/lib/$soname"
 ln -sfn "librtsleep.so.$VERSION" "$root/lib/librtsleep.so"
 sed -e "s|@PREFIX@|$PREFIX|" -e "s|@VERSION@|$VERSION|" -e '1,/^prefix=/{/^#/d}' "$HERE/rtsleep.pc.in" > "$root/lib/pkgconfig/rtsleep.pc"
-echo "installed librtsleep $VERSION (SONAME librtsleep.so.$ABI) under $root"
+echo "installed librtsleep $VERSION (SONAME $soname) under $root"
