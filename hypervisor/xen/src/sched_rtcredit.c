@@ -67,7 +67,7 @@ integer_param("rtcredit_min_period_us", opt_min_period_us);
  * budgets granted in a pool may add up to this x its CPUs, in % of one CPU); the
  * sysctl changes it per pool.
  */
-static unsigned int __read_mostly opt_rt_capacity_pct = RTCREDIT_DEFAULT_RT_CAPACITY_PCT;
+static unsigned int __read_mostly opt_rt_capacity_pct = OPT_UNSET;
 integer_param("rtcredit_rt_capacity_pct", opt_rt_capacity_pct);
 /* Allow dom0 RT from boot (testing); otherwise only a domctl grants RT. */
 static bool __read_mostly opt_dom0_rt;
@@ -187,7 +187,8 @@ static struct rtcredit_params rtcx_boot_params(void)
         p.ratelimit_ns = MICROSECS(opt_ratelimit_us);
     if ( opt_min_period_us != OPT_UNSET )
         p.rt_min_period_ns = MICROSECS(opt_min_period_us);
-    p.rt_capacity_pct = opt_rt_capacity_pct;
+    if ( opt_rt_capacity_pct != OPT_UNSET )
+        p.rt_capacity_pct = opt_rt_capacity_pct;
     return p;
 }
 
