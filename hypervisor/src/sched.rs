@@ -181,9 +181,9 @@ impl Cpu {
             if (*unit).queued {
                 self.dequeue(shared, unit);
             }
-            // The rest of a slice RT cut is for the stay it interrupted; a unit that
-            // stops waiting starts its next stay with a whole slice.
-            (*unit).slice_used_ns = 0;
+            // A slice RT cut is for the stay it interrupted; a unit that stops waiting
+            // starts its next stay with a whole slice.
+            (*unit).resume_slice_end_ns = 0;
         }
         Ok(CpuMask::EMPTY)
     }
@@ -243,28 +243,27 @@ impl Cpu {
             };
             let peer_waiting = || crate::prio::QUEUED_DESC.iter().take_while(|p| **p >= cur.prio).any(queued);
             // The current unit keeps the CPU (1) within the rate limit unless an RT unit
-            // waits, or (2) if its deadline fired while it was running this stay, for the
-            // rest of its slice when no higher class waits: the passes RT makes (the
-            // fire's own, the end of an RT slice or of RT) do not send it behind its
-            // equals mid-slice, so RT on a unit that was running anyway changes nothing
-            // outside RT. Not when its stay was RT's doing and RT is over (`rt_ended`):
+            // waits, or (2) if its deadline fired while it was running this stay, to the
+            // end of the slice the last pass that picked it gave it (`slice_end_ns`, not
+            // one slice from the stay's start: a unit alone renews its slice at each
+            // pass) when no higher class waits: the passes RT makes (the fire's own, the
+            // end of an RT slice or of RT) neither send it behind its equals mid-slice
+            // nor give it a new slice, so RT on a unit that was running anyway changes
+            // nothing outside RT. Not when its stay was RT's doing and RT is over (`rt_ended`):
             // then it waits behind its equals as it would have without RT, except (3)
             // for the rest of its quantum after its `rtsleep`, to reach its block ("the
             // way to sleep" in `crate::rt`; `rt_grace_until_ns` is only set with
             // `rt_ended`), unless RT waits.
             let in_ratelimit = ratelimit_ns != 0 && ran_ns < ratelimit_ns && !rt_waiting();
-            let mid_slice = cur.rt_in_stay && ran_ns < shared.tslice_ns.load(RELAXED) && !higher_waiting();
+            let slice_left_ns = self.slice_end_ns.saturating_sub(now);
+            let mid_slice = cur.rt_in_stay && slice_left_ns > 0 && !higher_waiting();
             let keep_ns = if now < cur.rt_grace_until_ns {
                 (!rt_waiting()).then(|| cur.rt_grace_until_ns - now)
             } else if !cur.rt_ended && (in_ratelimit || mid_slice) {
                 // Within the rate limit with a unit of its class or higher waiting: that
                 // turn is deferred to the rate limit's end (as in Xen). Else, and after
                 // RT's own passes, the rest of the slice.
-                Some(if !mid_slice && peer_waiting() {
-                    ratelimit_ns - ran_ns
-                } else {
-                    shared.tslice_ns.load(RELAXED).saturating_sub(ran_ns)
-                })
+                Some(if !mid_slice && peer_waiting() { ratelimit_ns - ran_ns } else { slice_left_ns })
             } else {
                 None
             };
@@ -280,14 +279,14 @@ impl Cpu {
             // have been without RT: (1) a unit whose stay RT got it (it fired while
             // queued, or woke at RT) goes back to its place in its class when RT is
             // over; (2) a unit below RT that an RT unit preempts goes back to the head
-            // of its class (it was running), with the rest of its slice, not a new one.
+            // of its class (it was running), to the end of its slice, not a new one.
             // Otherwise a mixed-work VCPU (a periodic task beside a CPU burner) lost its
             // place every period, and its share with it: 12.6% instead of 25% beside
             // three hogs in the simulator.
             let preempted_by_rt = stays && !cur.yielding && cur.prio < Prio::Rt && rt_waiting();
             let in_place = cur.rt_ended || preempted_by_rt;
             if preempted_by_rt {
-                cur.slice_used_ns = ran_ns.min(shared.tslice_ns.load(RELAXED));
+                cur.resume_slice_end_ns = self.slice_end_ns.max(1);
             }
             if !stays {
                 // RT is a one-shot grant: it ends when the unit blocks.
@@ -504,8 +503,11 @@ impl Cpu {
             let unit = unsafe { &mut *next };
             unit.running = true;
             self.current = next;
-            // A unit an RT unit preempted resumes its slice: it has used part of it.
-            let slice_used_ns = core::mem::take(&mut unit.slice_used_ns);
+            // A unit an RT unit preempted resumes its slice, to the slice's end.
+            let slice_ns = shared.tslice_ns.load(RELAXED);
+            let resume_end_ns = core::mem::take(&mut unit.resume_slice_end_ns);
+            let slice_used_ns =
+                if resume_end_ns == 0 { 0 } else { slice_ns.saturating_sub(resume_end_ns.saturating_sub(now)) };
             if switched {
                 self.current_since_ns = now.saturating_sub(slice_used_ns);
                 unit.rt_ended = false;
@@ -524,8 +526,8 @@ impl Cpu {
                 decision.tick = TickCmd::Start;
                 decision.tick_at_ns = now.saturating_add(tick_ns - now % tick_ns);
             }
-            let slice_ns = shared.tslice_ns.load(RELAXED);
             let slice_left_ns = if switched { slice_ns.saturating_sub(slice_used_ns) } else { slice_ns };
+            self.slice_end_ns = now.saturating_add(slice_left_ns);
             decision.run_ns = rt_slice(shared, unit, slice_left_ns.max(MIN_TIMER_NS), now);
             decision
         };

@@ -83,7 +83,7 @@ pub struct Unit {
     /// Its current stay on the CPU began at RT (RT got it the CPU).
     pub(crate) switched_in_at_rt: bool,
     /// Its deadline fired during its current stay, which began below RT: RT did not get
-    /// it the CPU, so RT's own passes leave it the rest of its slice.
+    /// it the CPU, so RT's own passes leave it its slice (`Cpu::slice_end_ns`).
     pub(crate) rt_in_stay: bool,
     /// The RT that got it this stay has ended: the rate limit does not keep it on the
     /// CPU for the rest of the stay. Cleared when it is next switched in.
@@ -126,9 +126,11 @@ pub struct Unit {
     pub(crate) queue_ticket: u64,
     /// The CPU whose counter issued `queue_ticket` (tickets of two CPUs do not compare).
     pub(crate) ticket_cpu: u32,
-    /// The part of its slice it had run when an RT unit preempted it: its next stay is
-    /// the rest of that slice, not a new one (set at the preemption, used at switch-in).
-    pub(crate) slice_used_ns: u64,
+    /// The end of the slice an RT unit preempted, 0 for none: its next stay lasts to
+    /// there, not a new slice (set at the preemption, used at switch-in). The time at
+    /// RT comes out of it, as any preemption's does in credit, so slices keep their
+    /// places in time: a VCPU that waits for it starts when it would have without RT.
+    pub(crate) resume_slice_end_ns: u64,
     /// When its last `RT_DENY` record was emitted, 0 for none (refusal records are rate
     /// limited: `rt::deny`).
     pub(crate) rt_deny_traced_ns: u64,
@@ -205,8 +207,13 @@ pub struct Cpu {
     pub(crate) resident: u32,
     pub(crate) current: *mut Unit,
     /// When `current` was switched in (for the rate limit), moved back by the part of
-    /// its slice it had already run when it resumes a slice RT cut.
+    /// its slice already gone when it resumes a slice RT cut.
     pub(crate) current_since_ns: u64,
+    /// When the slice that credit's rule gave `current` ends (set by every pass that
+    /// picks it; RT's own passes that keep it leave it alone). A unit that was running
+    /// anyway when its deadline fired keeps the CPU to here through RT's passes, so
+    /// that RT neither cuts its slice nor renews it (see `Cpu::schedule_begin`).
+    pub(crate) slice_end_ns: u64,
     /// The last queue ticket issued here (`Unit::queue_ticket`).
     pub(crate) last_ticket: u64,
     /// Set between `schedule_begin` and `schedule_finish`: the local candidate.
@@ -341,7 +348,7 @@ impl Unit {
             rt_limit_ns: 0,
             queue_ticket: 0,
             ticket_cpu: u32::MAX,
-            slice_used_ns: 0,
+            resume_slice_end_ns: 0,
             rt_deny_traced_ns: 0,
             rt_deny_untraced: 0,
             affinity: CpuMask::first_n(MAX_CPUS),
@@ -452,6 +459,7 @@ impl Cpu {
             resident: 0,
             current: ptr::null_mut(),
             current_since_ns: 0,
+            slice_end_ns: 0,
             last_ticket: 0,
             pending_pick: ptr::null_mut(),
             yielder: ptr::null_mut(),
