@@ -1115,7 +1115,10 @@ int32_t rtcredit_account_end(const struct rtcredit_shared *shared_ptr,
 
 /*
  `SCHEDOP_rtsleep` from the unit running on `cpu`. CPU lock. On success writes the
- outcome (hypercall result, timer to arm) and returns 0; on refusal returns `-code`.
+ outcome (hypercall result, timer to arm) and returns 0; on refusal returns `-code`
+ and still writes the outcome, with the hypercall's `-errno` as `result`, `arm_at_ns`
+ 0 (the unit's timer stays as it was) and `reschedule` set if the call ended the
+ caller's RT: the host runs that pass either way.
 
  # Safety
  Pointers are null or initialised storage; `args` was copied from the guest.

@@ -551,7 +551,10 @@ pub unsafe extern "C" fn rtcredit_account_end(
 }
 
 /// `SCHEDOP_rtsleep` from the unit running on `cpu`. CPU lock. On success writes the
-/// outcome (hypercall result, timer to arm) and returns 0; on refusal returns `-code`.
+/// outcome (hypercall result, timer to arm) and returns 0; on refusal returns `-code`
+/// and still writes the outcome, with the hypercall's `-errno` as `result`, `arm_at_ns`
+/// 0 (the unit's timer stays as it was) and `reschedule` set if the call ended the
+/// caller's RT: the host runs that pass either way.
 ///
 /// # Safety
 /// Pointers are null or initialised storage; `args` was copied from the guest.
@@ -569,9 +572,14 @@ pub unsafe extern "C" fn rtcredit_rtsleep(
     unsafe {
         let args = try_c!(args.as_ref().ok_or(RtcError::NullPointer));
         let out = try_c!(nonnull(out));
-        let outcome =
-            try_c!(try_c!(cpu(cpu_ptr)).rtsleep(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr)), args, now));
-        out.write(outcome);
+        match try_c!(cpu(cpu_ptr)).rtsleep(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr)), args, now) {
+            Ok(outcome) => out.write(outcome),
+            Err(refused) => {
+                let result = -refused.error.errno();
+                out.write(RtsleepOutcome { result, reschedule: refused.reschedule, arm_at_ns: 0 });
+                return refused.error.to_c();
+            }
+        }
     }
     0
 }

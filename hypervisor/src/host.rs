@@ -13,7 +13,7 @@ use crate::cpumask::{CpuMask, MAX_CPUS};
 use crate::params::Params;
 use crate::prio::{Prio, NR_PRIOS};
 use crate::rt::budget::RtCapacity;
-use crate::rt::RtsleepOutcome;
+use crate::rt::{RtsleepOutcome, RtsleepRefused};
 use crate::runq::unit_of_runq;
 use crate::sched::TickCmd;
 use crate::state::{Accounting, Cpu, Domain, Shared, TraceHook, Unit, RELAXED};
@@ -257,9 +257,21 @@ impl Host {
 
     /// `SCHEDOP_rtsleep` from `unit` (which must be running).
     pub fn rtsleep(&mut self, unit: UnitId, args: &SchedRtsleep, now: u64) -> Result<RtsleepOutcome, RtcError> {
-        let (ptr, cpu) = self.unit_ptr(unit)?;
+        self.rtsleep_call(unit, args, now).map_err(|refused| refused.error)
+    }
+
+    /// The same with the whole answer: a refusal says whether the host must still run
+    /// the pass (`RtsleepRefused::reschedule`), as Xen's shim does.
+    pub fn rtsleep_call(
+        &mut self,
+        unit: UnitId,
+        args: &SchedRtsleep,
+        now: u64,
+    ) -> Result<RtsleepOutcome, RtsleepRefused> {
+        let refused = |error| RtsleepRefused { error, reschedule: false };
+        let (ptr, cpu) = self.unit_ptr(unit).map_err(refused)?;
         let shared: &Shared = &self.shared;
-        let cpu = self.cpus.get_mut(cpu).ok_or(RtcError::CpuOutOfRange)?;
+        let cpu = self.cpus.get_mut(cpu).ok_or(refused(RtcError::CpuOutOfRange))?;
         // SAFETY: as in `wake`.
         unsafe { cpu.rtsleep(shared, ptr, args, now) }
     }

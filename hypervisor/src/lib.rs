@@ -94,7 +94,7 @@ pub use cpumask::{CpuMask, MAX_CPUS};
 pub use params::{ChargeMode, Params};
 pub use prio::Prio;
 pub use rt::budget::RtCapacity;
-pub use rt::RtsleepOutcome;
+pub use rt::{RtsleepOutcome, RtsleepRefused};
 pub use sched::{pick_cpu, set_affinity, Decision, ScheduleBegin, TickCmd};
 pub use state::{Accounting, Cpu, Domain, Shared, TraceHook, Unit};
 

@@ -277,6 +277,12 @@ fn a_scheduling_round_trip_through_the_c_abi() {
         );
         let bad = SchedRtsleep { flags: 0x80, ..args };
         assert_eq!(rtcredit_rtsleep(sh, cpu, u1, &bad, 0, outcome.as_mut_ptr()), RtcError::UnknownFlags.to_c());
+        // A refusal still writes the outcome: the hypercall's -errno, no timer, and
+        // whether the pass is due (not here: the caller was not at RT).
+        assert_eq!(
+            outcome.assume_init(),
+            RtsleepOutcome { result: -RtcError::UnknownFlags.errno(), reschedule: false, arm_at_ns: 0 }
+        );
         assert_eq!(rtcredit_rtsleep(sh, cpu, u1, &args, 0, outcome.as_mut_ptr()), RtcError::NotRunning.to_c());
         let mut next = 0u64;
         assert_eq!(rtcredit_tick(sh, acct, cpu, 10_000_000, &mut next), 0);

@@ -4,7 +4,7 @@
 use rtcredit::abi::{RTSLEEP_CANCELLED, RTSLEEP_DEGRADED, RTSLEEP_FLAG_CANCEL, RTSLEEP_GRANTED};
 use rtcredit::host::{DomId, Host, Scheduled, UnitId};
 use rtcredit::params::RT_QUANTUM_NS;
-use rtcredit::{trace, CpuMask, DomainParams, Params, Prio, RtcError, SchedRtsleep};
+use rtcredit::{trace, CpuMask, DomainParams, Params, Prio, RtcError, RtsleepRefused, SchedRtsleep};
 
 const MS: u64 = 1_000_000;
 
@@ -613,6 +613,28 @@ fn rt_passes_keep_the_slice_a_running_unit_had_without_cutting_or_renewing_it() 
     assert_eq!((quantum_end.next, quantum_end.switched), (Some(rt), false), "the rest of its slice");
     assert_eq!(quantum_end.run_ns, 60 * MS - (40 * MS + RT_QUANTUM_NS), "to its end, not renewed");
     assert_eq!(host.schedule(0, 60 * MS, false).unwrap().next, Some(peer), "then the peer, at 60 ms");
+}
+
+/// A refused `rtsleep` from a unit at RT ends its RT all the same (its task has reached
+/// its sleep whatever it asked) and asks for the same pass as an accepted one, which
+/// sends it behind the hog it preempted. The refusal used to drop the pass: the unit
+/// then kept the CPU, without RT, to the end of its RT slice.
+#[test]
+fn a_refused_rtsleep_still_ends_rt_and_asks_for_the_pass() {
+    let (mut host, _, rt, hogs) = setup(1);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.tick(0, MS).unwrap();
+    assert_eq!(host.schedule(0, MS, false).unwrap().next, Some(hogs[0]));
+    host.rt_fire(rt, 10 * MS).unwrap();
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().prio, Prio::Rt);
+    // 0.5 ms after the deadline that came due: closer than the 1 ms minimum period.
+    let refused = host.rtsleep_call(rt, &deadline(10 * MS + 500_000), 10 * MS + 200_000).unwrap_err();
+    assert_eq!(refused, RtsleepRefused { error: RtcError::PeriodTooShort, reschedule: true });
+    assert_ne!(host.unit(rt).unwrap().prio, Prio::Rt, "RT ended");
+    assert_eq!(host.schedule(0, 10 * MS + 202_000, false).unwrap().next, Some(hogs[0]), "behind the hog");
+    // A refused call from a unit that is not at RT asks for nothing.
+    let not_rt = host.rtsleep_call(hogs[0], &deadline(30 * MS), 20 * MS).unwrap_err();
+    assert_eq!(not_rt, RtsleepRefused { error: RtcError::NotPermitted, reschedule: false });
 }
 
 /// The way to sleep (issue #19 item 6): a VCPU whose credit is spent (OVER, below the

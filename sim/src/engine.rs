@@ -51,7 +51,7 @@
 
 use rtcredit::host::{Host, Scheduled, UnitId};
 use rtcredit::prio::NR_PRIOS;
-use rtcredit::{CpuMask, DomainParams, Params, RtcError, SchedRtsleep, TickCmd};
+use rtcredit::{CpuMask, DomainParams, Params, RtcError, RtsleepRefused, SchedRtsleep, TickCmd};
 
 use crate::credit2::Credit2;
 use crate::queue::EventQueue;
@@ -649,8 +649,21 @@ impl Simulator {
     /// `SCHEDOP_rtsleep` from the running `vcpu`; arms or cancels its RT timer.
     fn rtsleep(&mut self, vcpu: usize, deadline_ns: u64) -> Result<(), SimError> {
         let args = SchedRtsleep { deadline_ns, flags: 0, pad: 0 };
+        let unit = self.vcpus[vcpu].unit;
+        let answer = self.sched.rtsleep(unit, &args, self.now);
+        let reschedule = match answer {
+            Ok(outcome) => outcome.reschedule,
+            Err(refused) => refused.reschedule,
+        };
+        if reschedule {
+            // The call ended the VCPU's RT, refused or not: a pass on its CPU (a local
+            // softirq), as the shim raises.
+            if let Some(view) = self.sched.unit_stats(unit) {
+                self.raise(CpuMask::single(view.cpu));
+            }
+        }
         let v = &mut self.vcpus[vcpu];
-        match self.sched.rtsleep(v.unit, &args, self.now) {
+        match answer {
             Ok(outcome) => {
                 v.rt_timer_generation += 1;
                 if outcome.arm_at_ns != 0 {
@@ -660,22 +673,18 @@ impl Simulator {
                         Event::RtTimer { vcpu, generation: v.rt_timer_generation },
                     );
                 }
-                if outcome.reschedule {
-                    // The call ended the VCPU's RT: a pass on its CPU (a local softirq).
-                    if let Some(view) = self.sched.unit_stats(v.unit) {
-                        self.raise(CpuMask::single(view.cpu));
-                    }
-                }
                 Ok(())
             }
             // The hypercall failed: the guest library falls back to a plain sleep.
-            Err(
-                RtcError::NotPermitted | RtcError::PeriodTooShort | RtcError::DeadlineTooFar | RtcError::DeadlineDue,
-            ) => {
+            Err(RtsleepRefused {
+                error:
+                    RtcError::NotPermitted | RtcError::PeriodTooShort | RtcError::DeadlineTooFar | RtcError::DeadlineDue,
+                ..
+            }) => {
                 v.rtsleep_errors += 1;
                 Ok(())
             }
-            Err(error) => Err(SimError::Core { operation: "rtsleep", error }),
+            Err(refused) => Err(SimError::Core { operation: "rtsleep", error: refused.error }),
         }
     }
 

@@ -16,7 +16,7 @@
 
 use rtcredit::host::{DomId, Host, Scheduled, UnitId};
 use rtcredit::prio::NR_PRIOS;
-use rtcredit::{CpuMask, DomainCounters, Prio, RtCapacity, RtcError, RtsleepOutcome, SchedRtsleep};
+use rtcredit::{CpuMask, DomainCounters, Prio, RtCapacity, RtcError, RtsleepOutcome, RtsleepRefused, SchedRtsleep};
 
 use crate::engine::DomainSpec;
 
@@ -70,8 +70,8 @@ pub trait Scheduler: std::fmt::Debug {
     }
     /// `SCHEDOP_rtsleep`; only the core has it (the models refuse, and their policies
     /// never let a guest call it).
-    fn rtsleep(&mut self, _unit: UnitId, _args: &SchedRtsleep, _now: u64) -> Result<RtsleepOutcome, RtcError> {
-        Err(RtcError::NotPermitted)
+    fn rtsleep(&mut self, _unit: UnitId, _args: &SchedRtsleep, _now: u64) -> Result<RtsleepOutcome, RtsleepRefused> {
+        Err(RtsleepRefused { error: RtcError::NotPermitted, reschedule: false })
     }
     /// Our per-unit RT timer; only the core has it.
     fn rt_fire(&mut self, _unit: UnitId, _now: u64) -> Result<CpuMask, RtcError> {
@@ -131,8 +131,8 @@ impl Scheduler for Host {
     fn account(&mut self, now: u64) -> (u64, CpuMask) {
         Host::account(self, now)
     }
-    fn rtsleep(&mut self, unit: UnitId, args: &SchedRtsleep, now: u64) -> Result<RtsleepOutcome, RtcError> {
-        Host::rtsleep(self, unit, args, now)
+    fn rtsleep(&mut self, unit: UnitId, args: &SchedRtsleep, now: u64) -> Result<RtsleepOutcome, RtsleepRefused> {
+        Host::rtsleep_call(self, unit, args, now)
     }
     fn rt_fire(&mut self, unit: UnitId, now: u64) -> Result<CpuMask, RtcError> {
         Host::rt_fire(self, unit, now)

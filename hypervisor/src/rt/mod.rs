@@ -197,6 +197,18 @@ pub struct RtsleepOutcome {
     pub arm_at_ns: u64,
 }
 
+/// A refused `rtsleep`: why, and whether the call ended the caller's RT all the same
+/// (whatever it asked, its task has reached its sleep), in which case the host runs
+/// the same pass as for an accepted call (`RtsleepOutcome::reschedule`). Dropping that
+/// pass left the unit on the CPU, without RT and without the rate limit's protection,
+/// until its RT slice's timer: up to its grant's limit (one 30 ms slice at most).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RtsleepRefused {
+    pub error: RtcError,
+    /// As `RtsleepOutcome::reschedule`.
+    pub reschedule: bool,
+}
+
 /// Why RT ended: the `RT_DEMOTE` trace word (see [`crate::trace::RT_DEMOTE`]; 0, the
 /// tick, is no longer a reason: the tick does not end RT).
 #[repr(u32)]
@@ -296,7 +308,9 @@ impl Cpu {
     /// `SCHEDOP_rtsleep` from `unit`, which must be the unit running on this CPU.
     /// Checks, in order: padding, flags, that the caller runs here, cancel, permission,
     /// minimum period, maximum lead, then the budget (which degrades a future deadline
-    /// and refuses a due one). A new deadline replaces the unit's previous one.
+    /// and refuses a due one). A new deadline replaces the unit's previous one; a
+    /// refused one leaves it as it was. Accepted or refused, a call from a unit at RT
+    /// ends its RT first (see `RtsleepRefused`).
     ///
     /// # Safety
     /// `unit` is live.
@@ -306,7 +320,7 @@ impl Cpu {
         unit: *mut Unit,
         args: &SchedRtsleep,
         now: u64,
-    ) -> Result<RtsleepOutcome, RtcError> {
+    ) -> Result<RtsleepOutcome, RtsleepRefused> {
         let mut reschedule = false;
         // SAFETY: per the contract; the unit's fields are ours under this CPU's lock.
         if self.current == unit && unsafe { (*unit).running && (*unit).prio == Prio::Rt } {
@@ -337,7 +351,7 @@ impl Cpu {
         match result {
             Err(error) => {
                 deny(shared, u, error, now);
-                Err(error)
+                Err(RtsleepRefused { error, reschedule })
             }
             Ok(()) if cancel => {
                 u.rt_deadline_ns = 0;

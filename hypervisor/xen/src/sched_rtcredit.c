@@ -300,7 +300,7 @@ static int cf_check rtcx_rtsleep(const struct scheduler *ops,
         .flags = arg->flags,
         .pad = arg->pad,
     };
-    struct rtcredit_rtsleep_outcome outcome;
+    struct rtcredit_rtsleep_outcome outcome = { 0 };
     int rc;
 
     if ( svc->idle )
@@ -310,11 +310,12 @@ static int cf_check rtcx_rtsleep(const struct scheduler *ops,
         return -EOPNOTSUPP;
     rc = rtcredit_rtsleep(&prv->shared, &RTCX_PCPU(sched_unit_master(unit))->core,
                      &svc->core, &args, NOW(), &outcome);
-    if ( rc < 0 )
-        return -rtcredit_errno(rc);
-    /* The call ended the caller's RT: a pass here puts it behind its equals. */
+    /* The call ended the caller's RT (refused or not: its task has reached its
+     * sleep): a pass here puts it behind its equals. */
     if ( outcome.reschedule )
         raise_softirq(SCHEDULE_SOFTIRQ);
+    if ( rc < 0 )
+        return -rtcredit_errno(rc);
     /* A deadline already due comes back with arm_at_ns in the past: the
      * timer fires at once and the core serves the deadline at RT there. */
     if ( outcome.arm_at_ns )
