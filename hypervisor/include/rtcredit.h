@@ -1131,7 +1131,10 @@ int32_t rtcredit_rtsleep(const struct rtcredit_shared *shared_ptr,
                          struct rtcredit_rtsleep_outcome *out);
 
 /*
- The unit's RT timer fired. CPU lock. Writes the CPUs to tickle.
+ The unit's RT timer fired. CPU lock. Writes the CPUs to tickle and `rearm_at_ns`:
+ when to arm the unit's RT timer again (0: leave it stopped). A timer that came
+ early or for a deadline no longer registered returns `-STALE_TIMER` and still
+ writes `rearm_at_ns` (the registered deadline, or 0).
 
  # Safety
  Pointers are null or initialised storage.
@@ -1140,7 +1143,8 @@ int32_t rtcredit_rt_fire(const struct rtcredit_shared *shared_ptr,
                          struct rtcredit_cpu *cpu_ptr,
                          struct rtcredit_unit *unit_ptr,
                          uint64_t now,
-                         struct rtcredit_cpumask *tickle);
+                         struct rtcredit_cpumask *tickle,
+                         uint64_t *rearm_at_ns);
 
 /*
  Moves a unit that is not running from `from` to `to`. Both CPUs' locks.

@@ -584,7 +584,10 @@ pub unsafe extern "C" fn rtcredit_rtsleep(
     0
 }
 
-/// The unit's RT timer fired. CPU lock. Writes the CPUs to tickle.
+/// The unit's RT timer fired. CPU lock. Writes the CPUs to tickle and `rearm_at_ns`:
+/// when to arm the unit's RT timer again (0: leave it stopped). A timer that came
+/// early or for a deadline no longer registered returns `-STALE_TIMER` and still
+/// writes `rearm_at_ns` (the registered deadline, or 0).
 ///
 /// # Safety
 /// Pointers are null or initialised storage.
@@ -595,11 +598,18 @@ pub unsafe extern "C" fn rtcredit_rt_fire(
     unit_ptr: *mut rtcredit_unit,
     now: u64,
     tickle: *mut CpuMask,
+    rearm_at_ns: *mut u64,
 ) -> i32 {
     // SAFETY: the wrapper rule (module docs); the caller holds the unit's CPU's lock.
     unsafe {
-        let mask = try_c!(try_c!(cpu(cpu_ptr)).rt_fire(try_c!(shared(shared_ptr)), try_c!(unit(unit_ptr)), now));
-        try_c!(write(tickle, mask));
+        let unit_ptr = try_c!(unit(unit_ptr));
+        let fired = try_c!(cpu(cpu_ptr)).rt_fire(try_c!(shared(shared_ptr)), unit_ptr, now);
+        let rearm = match fired {
+            Err(RtcError::StaleTimer) => Cpu::rt_rearm_at_ns(&*unit_ptr),
+            _ => 0,
+        };
+        try_c!(write(rearm_at_ns, rearm));
+        try_c!(write(tickle, try_c!(fired)));
     }
     0
 }

@@ -287,7 +287,15 @@ fn a_scheduling_round_trip_through_the_c_abi() {
         let mut next = 0u64;
         assert_eq!(rtcredit_tick(sh, acct, cpu, 10_000_000, &mut next), 0);
         assert_eq!(next, 20_000_000);
-        assert_eq!(rtcredit_rt_fire(sh, cpu, u0, 10_000_000, &mut tickle), 0);
+        let mut rearm = u64::MAX;
+        // 1 ns early (Xen's timers may be): stale, and armed again for the deadline.
+        assert_eq!(rtcredit_rt_fire(sh, cpu, u0, 9_999_999, &mut tickle, &mut rearm), RtcError::StaleTimer.to_c());
+        assert_eq!(rearm, 10_000_000);
+        assert_eq!(rtcredit_rt_fire(sh, cpu, u0, 10_000_000, &mut tickle, &mut rearm), 0);
+        assert_eq!(rearm, 0);
+        // Served: nothing registered any more, so a second expiry leaves the timer off.
+        assert_eq!(rtcredit_rt_fire(sh, cpu, u0, 10_000_001, &mut tickle, &mut rearm), RtcError::StaleTimer.to_c());
+        assert_eq!(rearm, 0);
         let mut info = MaybeUninit::<rtcredit_unit_info>::uninit();
         assert_eq!(rtcredit_unit_get_info(u0, info.as_mut_ptr()), 0);
         let info = info.assume_init();

@@ -21,8 +21,11 @@
 //! * **Accounting timer** (credit's `master_ticker`): every time slice, host-wide,
 //!   [`Host::account`], whose tickle mask is served like any other.
 //! * **RT timer** (our per-unit `realtime_ticker`): armed at `RtsleepOutcome::arm_at_ns`
-//!   after `SCHEDOP_rtsleep` (0 cancels it); expiry calls [`Host::rt_fire`]; a stale
-//!   timer (`RtcError::StaleTimer`) is ignored, as the shim does.
+//!   after `SCHEDOP_rtsleep` (0 cancels it); expiry calls [`Host::rt_fire`]. A stale
+//!   expiry (`RtcError::StaleTimer`) is dropped: these timers never fire early and only
+//!   the latest arming fires, so the core never has a deadline left to re-arm for,
+//!   which is what the shim asks it on a stale expiry (`rtcredit_rt_fire`'s
+//!   `rearm_at_ns`, for Xen's early timers).
 //! * **Guest timer** (the PV singleshot timer, `VCPUOP_set_singleshot_timer`) and
 //!   **event channels**: they wake a blocked VCPU ([`Host::wake`]). A VCPU blocks
 //!   (`SCHEDOP_block` -> [`Host::sleep`]) when its guest has nothing to do.

@@ -413,7 +413,8 @@ impl Cpu {
     /// The unit's RT timer expired. Gives RT as the module docs say, or serves the
     /// deadline as a normal wake when the domain is over budget, was denied RT since,
     /// or is capped out. Returns the CPUs to tickle. A timer for a deadline that is not
-    /// (or no longer) registered, or that fires early, is `StaleTimer`: re-arm or drop.
+    /// (or no longer) registered, or that fires early, is `StaleTimer`; then
+    /// [`Cpu::rt_rearm_at_ns`] says whether to arm it again.
     ///
     /// # Safety
     /// `unit` is live.
@@ -474,6 +475,14 @@ impl Cpu {
             u.rt_fired_at_ns = now;
             Ok(CpuMask::EMPTY)
         }
+    }
+
+    /// After a `StaleTimer` from [`Cpu::rt_fire`]: when to arm `unit`'s RT timer again,
+    /// its registered deadline (the timer fired early: the host's timers may, Xen's
+    /// slop), or 0 to leave it stopped (nothing is registered: the deadline was
+    /// replaced, cancelled or served since the timer was set).
+    pub fn rt_rearm_at_ns(unit: &Unit) -> u64 {
+        unit.rt_deadline_ns
     }
 
     /// Gives `unit` RT wherever it is (running, queued, or about to be queued by a

@@ -264,6 +264,7 @@ static void cf_check rtcx_rt_timer(void *data)
     struct rtcx_private *prv = svc->prv;
     struct rtcx_pcpu *spc;
     struct rtcredit_cpumask tickle;
+    uint64_t rearm_at_ns = 0;
     unsigned long flags;
     spinlock_t *lock;
     int rc;
@@ -273,15 +274,10 @@ static void cf_check rtcx_rt_timer(void *data)
     /* A unit being moved to another pool or destroyed: remove_unit cleared it. */
     rc = spc == NULL ? -RTCREDIT_ERROR_WRONG_CPU
                      : rtcredit_rt_fire(&prv->shared, &spc->core, &svc->core, NOW(),
-                                        &tickle);
-    if ( rc == -RTCREDIT_ERROR_STALE_TIMER )
-    {
-        struct rtcredit_unit_info info;
-
-        /* Fired early (timer slop): re-arm for the registered deadline. */
-        if ( rtcredit_unit_get_info(&svc->core, &info) == 0 && info.rt_deadline_ns )
-            set_timer(&svc->rt_timer, info.rt_deadline_ns);
-    }
+                                        &tickle, &rearm_at_ns);
+    /* Fired early (timer slop): the core names the deadline to wait for. */
+    if ( rearm_at_ns )
+        set_timer(&svc->rt_timer, rearm_at_ns);
     unit_schedule_unlock_irqrestore(lock, flags, unit);
 
     if ( rc == 0 )
