@@ -417,6 +417,11 @@ enum rtcredit_error
    */
   RTCREDIT_ERROR_RT_CAPACITY_EXCEEDED = 24,
   /*
+   A domctl putinfo with a reserved field (`pad`, `pad2`) not zero, or an
+   `rt_allowed` other than 0, 1 and [`DOMCTL_KEEP_RT_ALLOWED`].
+   */
+  RTCREDIT_ERROR_BAD_DOMCTL = 25,
+  /*
    CPU id at or above `MAX_CPUS`.
    */
   RTCREDIT_ERROR_CPU_OUT_OF_RANGE = 30,
@@ -686,44 +691,6 @@ typedef struct rtcredit_dom_params {
 } rtcredit_dom_params;
 
 /*
- A pool's RT capacity and what is granted of it, all in percent of one CPU.
- */
-typedef struct rtcredit_rt_capacity {
-  /*
-   Percent of each CPU RT may take (`Params::rt_capacity_pct`).
-   */
-  uint32_t per_cpu_pct;
-  /*
-   CPUs in the pool.
-   */
-  uint32_t nr_cpus;
-  /*
-   The capacity: `per_cpu_pct x nr_cpus`.
-   */
-  uint32_t capacity_pct;
-  /*
-   Sum of the RT budgets of the domains allowed RT.
-   */
-  uint32_t granted_pct;
-} rtcredit_rt_capacity;
-
-/*
- Counters of a domain, summed over its units where per unit.
- */
-typedef struct rtcredit_dom_counters {
-  uint64_t rt_requests;
-  uint64_t rt_granted;
-  uint64_t rt_degraded;
-  uint64_t rt_denied;
-  uint64_t rt_fires;
-  uint64_t rt_demotions;
-  /*
-   RT CPU time used in the current budget window.
-   */
-  uint64_t window_rt_ns;
-} rtcredit_dom_counters;
-
-/*
  `struct xen_domctl_sched_rtcredit`: the payload of `XEN_DOMCTL_scheduler_op` for
  `sched=rtcredit` (the `u.rtcredit` member of `struct xen_domctl_scheduler_op`), as
  the Xen patch adds it to `public/domctl.h` with `uint64_aligned_t` for the `u64`s.
@@ -808,6 +775,44 @@ typedef struct rtcredit_domctl_sched {
    */
   uint32_t rt_pool_granted_pct;
 } rtcredit_domctl_sched;
+
+/*
+ A pool's RT capacity and what is granted of it, all in percent of one CPU.
+ */
+typedef struct rtcredit_rt_capacity {
+  /*
+   Percent of each CPU RT may take (`Params::rt_capacity_pct`).
+   */
+  uint32_t per_cpu_pct;
+  /*
+   CPUs in the pool.
+   */
+  uint32_t nr_cpus;
+  /*
+   The capacity: `per_cpu_pct x nr_cpus`.
+   */
+  uint32_t capacity_pct;
+  /*
+   Sum of the RT budgets of the domains allowed RT.
+   */
+  uint32_t granted_pct;
+} rtcredit_rt_capacity;
+
+/*
+ Counters of a domain, summed over its units where per unit.
+ */
+typedef struct rtcredit_dom_counters {
+  uint64_t rt_requests;
+  uint64_t rt_granted;
+  uint64_t rt_degraded;
+  uint64_t rt_denied;
+  uint64_t rt_fires;
+  uint64_t rt_demotions;
+  /*
+   RT CPU time used in the current budget window.
+   */
+  uint64_t window_rt_ns;
+} rtcredit_dom_counters;
 
 /*
  What a dump (Xen's debug key 'r') prints for a unit.
@@ -1191,6 +1196,35 @@ int32_t rtcredit_dom_set_params(const struct rtcredit_shared *shared_ptr,
                                 struct rtcredit_acct *acct_ptr,
                                 struct rtcredit_dom *dom,
                                 const struct rtcredit_dom_params *params);
+
+/*
+ `XEN_DOMCTL_SCHEDOP_putinfo` for `dom`: reads the payload as
+ [`DomainParams::with_domctl`] says and sets the result (as `rtcredit_dom_set_params`:
+ nothing changes on error), then writes the answer as `rtcredit_domctl_getinfo`. A
+ grant over the pool's RT capacity returns `-RTCREDIT_ERROR_RT_CAPACITY_EXCEEDED`
+ with the pool fields written (Xen copies the payload back on error too). Private
+ lock.
+
+ # Safety
+ Pointers are null or initialised storage; `arg` was copied from the caller.
+ */
+int32_t rtcredit_domctl_putinfo(const struct rtcredit_shared *shared_ptr,
+                                struct rtcredit_acct *acct_ptr,
+                                struct rtcredit_dom *dom,
+                                struct rtcredit_domctl_sched *arg);
+
+/*
+ `XEN_DOMCTL_SCHEDOP_getinfo` for `dom` (and putinfo's answer): the parameters in
+ force, the six RT counters and the pool's RT capacity, the reserved fields and
+ `prio_ns` zeroed; the caller adds each unit's times with
+ `rtcredit_unit_add_prio_ns` (the host knows the domain's units). Private lock.
+
+ # Safety
+ Pointers are null or initialised storage.
+ */
+int32_t rtcredit_domctl_getinfo(struct rtcredit_acct *acct_ptr,
+                                const struct rtcredit_dom *dom,
+                                struct rtcredit_domctl_sched *arg);
 
 /*
  The domain leaves this scheduler (Xen's `free_domdata`, also when it moves to another

@@ -214,6 +214,9 @@ pub enum RtcError {
     /// Granting this RT budget would take the RT budgets granted in the pool above the
     /// pool's RT capacity.
     RtCapacityExceeded = 24,
+    /// A domctl putinfo with a reserved field (`pad`, `pad2`) not zero, or an
+    /// `rt_allowed` other than 0, 1 and [`DOMCTL_KEEP_RT_ALLOWED`].
+    BadDomctl = 25,
     /// CPU id at or above `MAX_CPUS`.
     CpuOutOfRange = 30,
     /// The CPU still has a running, queued or resident unit.
@@ -277,6 +280,7 @@ impl RtcError {
             RtcError::BadRtBudget => "RT CPU budget must be in 1..=100 percent of one CPU",
             RtcError::BadRtRate => "RT request rate must be in 1..=100000 per second",
             RtcError::RtCapacityExceeded => "RT budget refused: the pool's RT capacity would be exceeded",
+            RtcError::BadDomctl => "domctl: pad and pad2 must be zero, rt_allowed 0, 1 or the keep marker",
             RtcError::CpuOutOfRange => "CPU id is at or above MAX_CPUS",
             RtcError::CpuNotEmpty => "CPU still has units",
             RtcError::CpuNotOnline => "CPU is not online in this scheduler",

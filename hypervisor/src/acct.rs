@@ -47,7 +47,7 @@
 
 use core::ptr;
 
-use crate::abi::RtcError;
+use crate::abi::{RtcError, XenDomctlSchedRtcredit, DOMCTL_KEEP_CAP, DOMCTL_KEEP_RT_ALLOWED};
 use crate::cpumask::{CpuMask, MAX_CPUS};
 use crate::list::container_of;
 use crate::params::{ChargeMode, Params};
@@ -74,6 +74,41 @@ pub struct DomainParams {
 }
 
 impl DomainParams {
+    /// What a domctl putinfo asks of a domain whose parameters are `self`: the one
+    /// reading of the payload, for Xen's shim (`rtcredit_domctl_putinfo`) and for
+    /// `rtcredit-ctl`'s checks. 0 (`weight`, `rt_budget_pct`, `rt_rate_per_s`) and the
+    /// keep markers (`cap`, `rt_allowed`) leave a value as it is; `pad` and `pad2` must
+    /// be zero and `rt_allowed` 0, 1 or its marker (`BadDomctl`); the result must pass
+    /// [`DomainParams::validate`]. The pool's RT capacity is checked where the
+    /// parameters are set, not here.
+    pub fn with_domctl(&self, put: &XenDomctlSchedRtcredit) -> Result<DomainParams, RtcError> {
+        if put.pad != 0 || put.pad2 != 0 || (put.rt_allowed > 1 && put.rt_allowed != DOMCTL_KEEP_RT_ALLOWED) {
+            return Err(RtcError::BadDomctl);
+        }
+        let keep_zero = |asked: u32, current: u32| if asked == 0 { current } else { asked };
+        let params = DomainParams {
+            weight: keep_zero(put.weight.into(), self.weight),
+            cap: if put.cap == DOMCTL_KEEP_CAP { self.cap } else { put.cap.into() },
+            rt_allowed: if put.rt_allowed == DOMCTL_KEEP_RT_ALLOWED { self.rt_allowed } else { put.rt_allowed == 1 },
+            rt_budget_pct: keep_zero(put.rt_budget_pct.into(), self.rt_budget_pct),
+            rt_rate_per_s: keep_zero(put.rt_rate_per_s, self.rt_rate_per_s),
+        };
+        params.validate()?;
+        Ok(params)
+    }
+
+    /// The parameter fields of a getinfo or putinfo answer (the reserved fields
+    /// zeroed); valid parameters fit the payload's narrower fields.
+    pub fn write_domctl(&self, out: &mut XenDomctlSchedRtcredit) {
+        out.weight = self.weight.min(u32::from(u16::MAX)) as u16;
+        out.cap = self.cap.min(u32::from(u16::MAX)) as u16;
+        out.rt_allowed = u8::from(self.rt_allowed);
+        out.pad = 0;
+        out.rt_budget_pct = self.rt_budget_pct.min(u32::from(u16::MAX)) as u16;
+        out.rt_rate_per_s = self.rt_rate_per_s;
+        out.pad2 = 0;
+    }
+
     /// Checks every rule; the first broken one is returned.
     pub fn validate(&self) -> Result<(), RtcError> {
         if !(1..=65_535).contains(&self.weight) {
@@ -526,6 +561,19 @@ impl Accounting {
 }
 
 /// A domain's RT counters (no lock needed).
+impl DomainCounters {
+    /// The six RT counters of a getinfo or putinfo answer (`window_rt_ns` is not in
+    /// the payload).
+    pub fn write_domctl(&self, out: &mut XenDomctlSchedRtcredit) {
+        out.rt_requests = self.rt_requests;
+        out.rt_granted = self.rt_granted;
+        out.rt_degraded = self.rt_degraded;
+        out.rt_denied = self.rt_denied;
+        out.rt_fires = self.rt_fires;
+        out.rt_demotions = self.rt_demotions;
+    }
+}
+
 pub fn domain_counters(domain: &Domain) -> DomainCounters {
     let live = &domain.live;
     DomainCounters {

@@ -698,6 +698,65 @@ pub unsafe extern "C" fn rtcredit_dom_set_params(
     0
 }
 
+/// `XEN_DOMCTL_SCHEDOP_putinfo` for `dom`: reads the payload as
+/// [`DomainParams::with_domctl`] says and sets the result (as `rtcredit_dom_set_params`:
+/// nothing changes on error), then writes the answer as `rtcredit_domctl_getinfo`. A
+/// grant over the pool's RT capacity returns `-RTCREDIT_ERROR_RT_CAPACITY_EXCEEDED`
+/// with the pool fields written (Xen copies the payload back on error too). Private
+/// lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage; `arg` was copied from the caller.
+#[no_mangle]
+pub unsafe extern "C" fn rtcredit_domctl_putinfo(
+    shared_ptr: *const rtcredit_shared,
+    acct_ptr: *mut rtcredit_acct,
+    dom: *mut rtcredit_dom,
+    arg: *mut XenDomctlSchedRtcredit,
+) -> i32 {
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock.
+    unsafe {
+        let out = try_c!(arg.as_mut().ok_or(RtcError::NullPointer));
+        let domain = try_c!((dom as *mut Domain).as_mut().ok_or(RtcError::NullPointer));
+        let accounting = try_c!(acct(acct_ptr));
+        let params = try_c!(accounting.domain_params(domain).with_domctl(out));
+        if let Err(error) = accounting.set_domain_params(try_c!(shared(shared_ptr)), domain, &params) {
+            if error == RtcError::RtCapacityExceeded {
+                accounting.rt_capacity().write_domctl(out);
+            }
+            return error.to_c();
+        }
+    }
+    // SAFETY: as above.
+    unsafe { rtcredit_domctl_getinfo(acct_ptr, dom, arg) }
+}
+
+/// `XEN_DOMCTL_SCHEDOP_getinfo` for `dom` (and putinfo's answer): the parameters in
+/// force, the six RT counters and the pool's RT capacity, the reserved fields and
+/// `prio_ns` zeroed; the caller adds each unit's times with
+/// `rtcredit_unit_add_prio_ns` (the host knows the domain's units). Private lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtcredit_domctl_getinfo(
+    acct_ptr: *mut rtcredit_acct,
+    dom: *const rtcredit_dom,
+    arg: *mut XenDomctlSchedRtcredit,
+) -> i32 {
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock.
+    unsafe {
+        let out = try_c!(arg.as_mut().ok_or(RtcError::NullPointer));
+        let domain = try_c!((dom as *const Domain).as_ref().ok_or(RtcError::NullPointer));
+        let accounting = try_c!(acct(acct_ptr));
+        accounting.domain_params(domain).write_domctl(out);
+        domain_counters(domain).write_domctl(out);
+        accounting.rt_capacity().write_domctl(out);
+        out.prio_ns = [0; 4];
+    }
+    0
+}
+
 /// The domain leaves this scheduler (Xen's `free_domdata`, also when it moves to another
 /// cpupool): its RT share goes back to the pool. Private lock.
 ///
@@ -916,7 +975,7 @@ pub extern "C" fn rtcredit_errno(code: i32) -> i32 {
 /// The `RtcError` a negative code stands for.
 pub fn error_from_code(code: i32) -> Option<RtcError> {
     use RtcError::*;
-    const ALL: [RtcError; 30] = [
+    const ALL: [RtcError; 31] = [
         BadPadding,
         UnknownFlags,
         NotPermitted,
@@ -937,6 +996,7 @@ pub fn error_from_code(code: i32) -> Option<RtcError> {
         BadRtBudget,
         BadRtRate,
         RtCapacityExceeded,
+        BadDomctl,
         CpuOutOfRange,
         CpuNotEmpty,
         CpuNotOnline,

@@ -9,8 +9,8 @@ use std::process::Command;
 use std::ptr;
 
 use rtcredit::abi::{
-    RtcError, SchedRtsleep, XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule, RTSLEEP_GRANTED, SCHEDOP_RTSLEEP,
-    XEN_SCHEDULER_RTCREDIT,
+    RtcError, SchedRtsleep, XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule, DOMCTL_KEEP_CAP, DOMCTL_KEEP_RT_ALLOWED,
+    RTSLEEP_GRANTED, SCHEDOP_RTSLEEP, XEN_SCHEDULER_RTCREDIT,
 };
 use rtcredit::ffi::*;
 use rtcredit::rt::budget::RtCapacity;
@@ -206,19 +206,79 @@ fn the_default_parameters_come_from_the_core_and_pass_its_own_validation() {
     assert_eq!(params.validate(), Ok(()));
 }
 
-#[test]
-fn a_grant_over_the_pools_rt_capacity_is_refused_with_enospc_and_the_capacity_says_what_is_left() {
-    let mut s = Storage::new();
-    let params = Params::default();
-    let mut other = Box::new(MaybeUninit::<rtcredit_dom>::uninit());
+/// One CPU with the default parameters and two domains (ids 1 and 2, `s.dom` and
+/// `other`), for the pool-capacity tests; the shared, accounting and domain pointers.
+///
+/// # Safety
+/// The storage is used only through the returned pointers afterwards.
+unsafe fn one_cpu_two_domains(
+    s: &mut Storage,
+    other: &mut MaybeUninit<rtcredit_dom>,
+) -> (*mut rtcredit_shared, *mut rtcredit_acct, *mut rtcredit_dom, *mut rtcredit_dom) {
     let (sh, acct, cpu, dom, other) =
         (s.shared.as_mut_ptr(), s.acct.as_mut_ptr(), s.cpu.as_mut_ptr(), s.dom.as_mut_ptr(), other.as_mut_ptr());
+    // SAFETY: each pointer is storage of its type; the calls initialise it in order.
     unsafe {
-        assert_eq!(rtcredit_init(sh, acct, &params, None, ptr::null_mut()), 0);
+        assert_eq!(rtcredit_init(sh, acct, &Params::default(), None, ptr::null_mut()), 0);
         assert_eq!(rtcredit_cpu_init(cpu, 0), 0);
         assert_eq!(rtcredit_cpu_add(sh, acct, cpu), 0);
         assert_eq!(rtcredit_dom_init(dom, 1), 0);
         assert_eq!(rtcredit_dom_init(other, 2), 0);
+    }
+    (sh, acct, dom, other)
+}
+
+/// The domctl as the shim passes it: the core reads the payload (keep markers, reserved
+/// fields, ranges, the pool's capacity) and writes the answer; the shim adds only its
+/// units' times.
+#[test]
+fn the_domctl_payload_is_read_and_answered_by_the_core() {
+    let mut s = Storage::new();
+    let mut other = Box::new(MaybeUninit::<rtcredit_dom>::uninit());
+    // SAFETY: storage of the right types, initialised by the helper's calls.
+    let (sh, acct, dom, other) = unsafe { one_cpu_two_domains(&mut s, &mut other) };
+    let keep_all =
+        XenDomctlSchedRtcredit { cap: DOMCTL_KEEP_CAP, rt_allowed: DOMCTL_KEEP_RT_ALLOWED, ..Default::default() };
+    unsafe {
+        let mut answer = XenDomctlSchedRtcredit { prio_ns: [7; 4], pad: 9, ..Default::default() };
+        assert_eq!(rtcredit_domctl_getinfo(acct, dom, &mut answer), 0);
+        assert_eq!((answer.weight, answer.cap, answer.rt_allowed, answer.rt_budget_pct), (256, 0, 0, 10));
+        assert_eq!((answer.pad, answer.prio_ns, answer.rt_pool_capacity_pct), (0, [0; 4], 50), "zeroed, pool filled");
+        // Everything kept but the weight and an RT grant of 40%.
+        let mut put = XenDomctlSchedRtcredit { weight: 512, rt_allowed: 1, rt_budget_pct: 40, ..keep_all };
+        assert_eq!(rtcredit_domctl_putinfo(sh, acct, dom, &mut put), 0);
+        assert_eq!((put.weight, put.cap, put.rt_allowed, put.rt_budget_pct), (512, 0, 1, 40));
+        assert_eq!((put.rt_pool_capacity_pct, put.rt_pool_granted_pct), (50, 40));
+        // Refusals change nothing: a reserved field, an rt_allowed of 2, a range.
+        for bad in [
+            XenDomctlSchedRtcredit { pad2: 1, ..keep_all },
+            XenDomctlSchedRtcredit { rt_allowed: 2, ..keep_all },
+            XenDomctlSchedRtcredit { rt_budget_pct: 101, ..keep_all },
+        ] {
+            let mut arg = bad;
+            assert!(rtcredit_domctl_putinfo(sh, acct, dom, &mut arg) < 0, "{bad:?}");
+        }
+        let mut pad = XenDomctlSchedRtcredit { pad: 1, ..keep_all };
+        assert_eq!(rtcredit_domctl_putinfo(sh, acct, dom, &mut pad), RtcError::BadDomctl.to_c());
+        assert_eq!(rtcredit_errno(RtcError::BadDomctl.to_c()), 22, "EINVAL");
+        let mut after = keep_all;
+        assert_eq!(rtcredit_domctl_getinfo(acct, dom, &mut after), 0);
+        assert_eq!((after.weight, after.rt_budget_pct), (512, 40), "unchanged by the refusals");
+        // Over the pool's capacity: ENOSPC, and the answer says what is left.
+        let mut greedy = XenDomctlSchedRtcredit { rt_allowed: 1, rt_budget_pct: 20, ..keep_all };
+        assert_eq!(rtcredit_domctl_putinfo(sh, acct, other, &mut greedy), RtcError::RtCapacityExceeded.to_c());
+        assert_eq!((greedy.rt_pool_capacity_pct, greedy.rt_pool_granted_pct), (50, 40));
+        assert_eq!(rtcredit_domctl_getinfo(acct, ptr::null(), &mut after), RtcError::NullPointer.to_c());
+    }
+}
+
+#[test]
+fn a_grant_over_the_pools_rt_capacity_is_refused_with_enospc_and_the_capacity_says_what_is_left() {
+    let mut s = Storage::new();
+    let mut other = Box::new(MaybeUninit::<rtcredit_dom>::uninit());
+    // SAFETY: storage of the right types, initialised by the helper's calls.
+    let (sh, acct, dom, other) = unsafe { one_cpu_two_domains(&mut s, &mut other) };
+    unsafe {
         let mut dp = MaybeUninit::<DomainParams>::uninit();
         assert_eq!(rtcredit_dom_get_params(acct, dom, dp.as_mut_ptr()), 0);
         let grant = |pct| DomainParams { rt_allowed: true, rt_budget_pct: pct, ..dp.assume_init() };

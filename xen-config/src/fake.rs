@@ -15,9 +15,7 @@ use rtcredit::{DomainParams, RtCapacity};
 use crate::backend::{Backend, DomainId};
 use crate::error::{Error, Result};
 use crate::params::{core_params, default_globals};
-use crate::xen::{
-    XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule, DOMCTL_KEEP_CAP, DOMCTL_KEEP_RT_ALLOWED, XEN_SCHEDULER_RTCREDIT,
-};
+use crate::xen::{XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule, XEN_SCHEDULER_RTCREDIT};
 
 /// A host with some domains. Fields are public so tests can arrange and inspect.
 #[derive(Clone, Debug)]
@@ -109,34 +107,15 @@ impl Backend for FakeBackend {
     fn put_dom(&mut self, id: u32, put: &XenDomctlSchedRtcredit) -> Result<XenDomctlSchedRtcredit> {
         let op = "XEN_DOMCTL_scheduler_op putinfo";
         let current = *self.dom_mut(id)?;
-        let mut params = DomainParams {
+        let in_force = DomainParams {
             weight: current.weight.into(),
             cap: current.cap.into(),
             rt_allowed: current.rt_allowed != 0,
             rt_budget_pct: current.rt_budget_pct.into(),
             rt_rate_per_s: current.rt_rate_per_s,
         };
-        if put.weight != 0 {
-            params.weight = put.weight.into();
-        }
-        if put.cap != DOMCTL_KEEP_CAP {
-            params.cap = put.cap.into();
-        }
-        if put.rt_allowed != DOMCTL_KEEP_RT_ALLOWED {
-            if put.rt_allowed > 1 {
-                return Err(einval(op));
-            }
-            params.rt_allowed = put.rt_allowed == 1;
-        }
-        if put.rt_budget_pct != 0 {
-            params.rt_budget_pct = put.rt_budget_pct.into();
-        }
-        if put.rt_rate_per_s != 0 {
-            params.rt_rate_per_s = put.rt_rate_per_s;
-        }
-        if put.pad != 0 || put.pad2 != 0 || params.validate().is_err() {
-            return Err(einval(op));
-        }
+        // The core's reading of the payload, as Xen's shim uses it.
+        let params = in_force.with_domctl(put).map_err(|_| einval(op))?;
         let capacity = self.rt_capacity();
         let old_share = rt_share_pct(current.rt_allowed != 0, current.rt_budget_pct.into());
         if admit(&capacity, old_share, rt_share_pct(params.rt_allowed, params.rt_budget_pct)).is_err() {
@@ -150,11 +129,7 @@ impl Backend for FakeBackend {
         }
         self.puts.push(format!("dom {id}"));
         let sched = self.dom_mut(id)?;
-        sched.weight = params.weight as u16;
-        sched.cap = params.cap as u16;
-        sched.rt_allowed = params.rt_allowed.into();
-        sched.rt_budget_pct = params.rt_budget_pct as u16;
-        sched.rt_rate_per_s = params.rt_rate_per_s;
+        params.write_domctl(sched);
         Ok(*sched)
     }
 

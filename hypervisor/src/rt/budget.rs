@@ -39,7 +39,7 @@
 
 use core::sync::atomic::Ordering;
 
-use crate::abi::RtcError;
+use crate::abi::{RtcError, XenDomctlSchedRtcredit};
 use crate::state::{DomainLive, Shared, RELAXED};
 
 /// A pool's RT capacity and what is granted of it, all in percent of one CPU.
@@ -54,6 +54,15 @@ pub struct RtCapacity {
     pub capacity_pct: u32,
     /// Sum of the RT budgets of the domains allowed RT.
     pub granted_pct: u32,
+}
+
+impl RtCapacity {
+    /// The pool fields of a getinfo or putinfo answer, also written when a putinfo is
+    /// refused for capacity, so that the caller can say what is left.
+    pub fn write_domctl(&self, out: &mut XenDomctlSchedRtcredit) {
+        out.rt_pool_capacity_pct = self.capacity_pct;
+        out.rt_pool_granted_pct = self.granted_pct;
+    }
 }
 
 impl RtCapacity {

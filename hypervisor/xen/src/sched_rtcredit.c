@@ -901,118 +901,48 @@ static void cf_check rtcx_schedule(const struct scheduler *ops,
 /* ---- control: domctl, sysctl --------------------------------------------- */
 
 /*
- * The counters half of struct xen_domctl_sched_rtcredit: the domain's RT
- * counters and its units' time at each priority, summed. Both are atomics in
- * the core, so no CPU lock is needed; the domctl lock keeps the unit list.
+ * XEN_DOMCTL_scheduler_op. The core reads and answers the payload (the keep
+ * markers, the reserved fields, the ranges, the counters, the pool's RT
+ * capacity); the shim adds its units' time at each priority, as it holds the
+ * domain's unit list (the domctl lock keeps it; the times are atomics, so no CPU
+ * lock is needed).
  */
-static void rtcx_dom_counters(const struct rtcx_dom *sdom,
-                              struct xen_domctl_sched_rtcredit *arg)
-{
-    struct rtcredit_dom_counters counters = { 0 };
-    struct sched_unit *unit;
-    unsigned int i;
-
-    /* The public struct and the core's view of it are the same 104 bytes. */
-    BUILD_BUG_ON(sizeof(*arg) != sizeof(struct rtcredit_domctl_sched));
-    BUILD_BUG_ON(offsetof(struct xen_domctl_sched_rtcredit, prio_ns) !=
-                 offsetof(struct rtcredit_domctl_sched, prio_ns));
-    BUILD_BUG_ON(offsetof(struct xen_domctl_sched_rtcredit, rt_demotions) !=
-                 offsetof(struct rtcredit_domctl_sched, rt_demotions));
-    for ( i = 0; i < ARRAY_SIZE(arg->prio_ns); i++ )
-        arg->prio_ns[i] = 0;
-    for_each_sched_unit ( sdom->dom, unit )
-        rtcredit_unit_add_prio_ns(&RTCX_UNIT(unit)->core,
-                                  (struct rtcredit_domctl_sched *)arg);
-    BUILD_BUG_ON(offsetof(struct xen_domctl_sched_rtcredit, rt_pool_granted_pct) !=
-                 offsetof(struct rtcredit_domctl_sched, rt_pool_granted_pct));
-    rtcredit_dom_get_counters(&sdom->core, &counters);
-    arg->rt_requests = counters.rt_requests;
-    arg->rt_granted = counters.rt_granted;
-    arg->rt_degraded = counters.rt_degraded;
-    arg->rt_denied = counters.rt_denied;
-    arg->rt_fires = counters.rt_fires;
-    arg->rt_demotions = counters.rt_demotions;
-}
-
-/* The pool's RT capacity into the domctl's output fields. Private lock. */
-static void rtcx_pool_capacity(struct rtcx_private *prv,
-                               struct xen_domctl_sched_rtcredit *arg)
-{
-    struct rtcredit_rt_capacity capacity;
-
-    rtcredit_get_rt_capacity(&prv->acct, &capacity);
-    arg->rt_pool_capacity_pct = capacity.capacity_pct;
-    arg->rt_pool_granted_pct = capacity.granted_pct;
-}
-
 static int cf_check rtcx_adjust(const struct scheduler *ops, struct domain *d,
                                 struct xen_domctl_scheduler_op *op)
 {
     struct rtcx_private *prv = RTCX_PRIV(ops);
     struct rtcx_dom *sdom = d->sched_priv;
-    struct xen_domctl_sched_rtcredit *arg = &op->u.rtcredit;
-    struct rtcredit_dom_params params;
+    struct rtcredit_domctl_sched *arg =
+        (struct rtcredit_domctl_sched *)&op->u.rtcredit;
+    struct sched_unit *unit;
     unsigned long flags;
-    int rc = 0;
+    int rc;
+
+    /* The public struct and the core's view of it are the same 104 bytes. */
+    BUILD_BUG_ON(sizeof(op->u.rtcredit) != sizeof(*arg));
+    BUILD_BUG_ON(offsetof(struct xen_domctl_sched_rtcredit, prio_ns) !=
+                 offsetof(struct rtcredit_domctl_sched, prio_ns));
+    BUILD_BUG_ON(offsetof(struct xen_domctl_sched_rtcredit, rt_demotions) !=
+                 offsetof(struct rtcredit_domctl_sched, rt_demotions));
+    BUILD_BUG_ON(offsetof(struct xen_domctl_sched_rtcredit, rt_pool_granted_pct) !=
+                 offsetof(struct rtcredit_domctl_sched, rt_pool_granted_pct));
+    if ( op->cmd != XEN_DOMCTL_SCHEDOP_putinfo &&
+         op->cmd != XEN_DOMCTL_SCHEDOP_getinfo )
+        return -EINVAL;
 
     spin_lock_irqsave(&prv->lock, flags);
-    rtcredit_dom_get_params(&prv->acct, &sdom->core, &params);
-    switch ( op->cmd )
-    {
-    case XEN_DOMCTL_SCHEDOP_putinfo:
-        /* 0 (and the KEEP markers for the cap and RT switch) leave a value as it is. */
-        if ( arg->weight != 0 )
-            params.weight = arg->weight;
-        if ( arg->cap != RTCREDIT_DOMCTL_KEEP_CAP )
-            params.cap = arg->cap;
-        if ( arg->rt_allowed != RTCREDIT_DOMCTL_KEEP_RT_ALLOWED )
-        {
-            if ( arg->rt_allowed > 1 )
-            {
-                rc = -EINVAL;
-                break;
-            }
-            params.rt_allowed = arg->rt_allowed;
-        }
-        if ( arg->rt_budget_pct != 0 )
-            params.rt_budget_pct = arg->rt_budget_pct;
-        if ( arg->rt_rate_per_s != 0 )
-            params.rt_rate_per_s = arg->rt_rate_per_s;
-        if ( arg->pad != 0 || arg->pad2 != 0 )
-        {
-            rc = -EINVAL;
-            break;
-        }
-        rc = rtcredit_dom_set_params(&prv->shared, &prv->acct, &sdom->core,
-                                     &params);
-        if ( rc < 0 )
-        {
-            /*
-             * Over the pool's RT capacity (-ENOSPC): Xen copies the domctl back
-             * even on error, so the caller learns what is left.
-             */
-            if ( rc == -RTCREDIT_ERROR_RT_CAPACITY_EXCEEDED )
-                rtcx_pool_capacity(prv, arg);
-            rc = -rtcredit_errno(rc);
-            break;
-        }
-        /* Fall through: report what is now in force. */
-    case XEN_DOMCTL_SCHEDOP_getinfo:
-        arg->weight = params.weight;
-        arg->cap = params.cap;
-        arg->rt_allowed = params.rt_allowed;
-        arg->pad = 0;
-        arg->rt_budget_pct = params.rt_budget_pct;
-        arg->rt_rate_per_s = params.rt_rate_per_s;
-        arg->pad2 = 0;
-        rtcx_dom_counters(sdom, arg);
-        rtcx_pool_capacity(prv, arg);
-        break;
-    default:
-        rc = -EINVAL;
-    }
+    /*
+     * A grant over the pool's RT capacity fails with the pool's fields written:
+     * Xen copies the domctl back even on error, so the caller learns what is left.
+     */
+    rc = op->cmd == XEN_DOMCTL_SCHEDOP_putinfo
+         ? rtcredit_domctl_putinfo(&prv->shared, &prv->acct, &sdom->core, arg)
+         : rtcredit_domctl_getinfo(&prv->acct, &sdom->core, arg);
+    if ( rc == 0 )
+        for_each_sched_unit ( sdom->dom, unit )
+            rtcredit_unit_add_prio_ns(&RTCX_UNIT(unit)->core, arg);
     spin_unlock_irqrestore(&prv->lock, flags);
-    return rc;
+    return rc < 0 ? -rtcredit_errno(rc) : 0;
 }
 
 static int cf_check rtcx_adjust_global(const struct scheduler *ops,
