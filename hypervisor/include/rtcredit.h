@@ -815,6 +815,48 @@ typedef struct rtcredit_dom_counters {
 } rtcredit_dom_counters;
 
 /*
+ `struct xen_sysctl_rtcredit_schedule`: the payload of `XEN_SYSCTL_scheduler_op`
+ for `sched=rtcredit` (`u.sched_rtcredit`), for one cpupool. Putinfo sets the first
+ five (read them first to change one; the last three are output only); both return
+ the values in force. Ranges: `params::Params::validate`; lowering the RT capacity
+ below what the pool has granted is refused with `-EBUSY`.
+ */
+typedef struct rtcredit_sysctl_sched {
+  /*
+   Time slice, 1..=1000 ms.
+   */
+  uint32_t tslice_ms;
+  /*
+   0, or 100..=500000 us and at most the slice.
+   */
+  uint32_t ratelimit_us;
+  /*
+   Minimum RT period (spacing of a VCPU's consecutive deadlines), 100..=1000000 us.
+   */
+  uint32_t rt_min_period_us;
+  /*
+   Maximum RT lead, min period..=60000 ms.
+   */
+  uint32_t rt_max_lead_ms;
+  /*
+   The pool's RT capacity in percent of each of its CPUs, 0..=100.
+   */
+  uint32_t rt_capacity_pct;
+  /*
+   Output: CPUs in the pool.
+   */
+  uint32_t rt_pool_cpus;
+  /*
+   Output: the pool's RT capacity, percent of one CPU (`rt_capacity_pct` x CPUs).
+   */
+  uint32_t rt_pool_capacity_pct;
+  /*
+   Output: the RT budgets granted in the pool, summed, percent of one CPU.
+   */
+  uint32_t rt_pool_granted_pct;
+} rtcredit_sysctl_sched;
+
+/*
  What a dump (Xen's debug key 'r') prints for a unit.
  */
 typedef struct rtcredit_unit_info {
@@ -861,48 +903,6 @@ typedef struct rtcredit_cpu_info {
    */
   void *current_host;
 } rtcredit_cpu_info;
-
-/*
- `struct xen_sysctl_rtcredit_schedule`: the payload of `XEN_SYSCTL_scheduler_op`
- for `sched=rtcredit` (`u.sched_rtcredit`), for one cpupool. Putinfo sets the first
- five (read them first to change one; the last three are output only); both return
- the values in force. Ranges: `params::Params::validate`; lowering the RT capacity
- below what the pool has granted is refused with `-EBUSY`.
- */
-typedef struct rtcredit_sysctl_sched {
-  /*
-   Time slice, 1..=1000 ms.
-   */
-  uint32_t tslice_ms;
-  /*
-   0, or 100..=500000 us and at most the slice.
-   */
-  uint32_t ratelimit_us;
-  /*
-   Minimum RT period (spacing of a VCPU's consecutive deadlines), 100..=1000000 us.
-   */
-  uint32_t rt_min_period_us;
-  /*
-   Maximum RT lead, min period..=60000 ms.
-   */
-  uint32_t rt_max_lead_ms;
-  /*
-   The pool's RT capacity in percent of each of its CPUs, 0..=100.
-   */
-  uint32_t rt_capacity_pct;
-  /*
-   Output: CPUs in the pool.
-   */
-  uint32_t rt_pool_cpus;
-  /*
-   Output: the pool's RT capacity, percent of one CPU (`rt_capacity_pct` x CPUs).
-   */
-  uint32_t rt_pool_capacity_pct;
-  /*
-   Output: the RT budgets granted in the pool, summed, percent of one CPU.
-   */
-  uint32_t rt_pool_granted_pct;
-} rtcredit_sysctl_sched;
 
 /*
  Initialises the shared and accounting state with `params` (validated) and the
@@ -1285,6 +1285,28 @@ int32_t rtcredit_params_default(struct rtcredit_params *out);
 int32_t rtcredit_set_params(const struct rtcredit_shared *shared_ptr,
                             struct rtcredit_acct *acct_ptr,
                             const struct rtcredit_params *params);
+
+/*
+ `XEN_SYSCTL_SCHEDOP_putinfo`: the five settable parameters from the payload in its
+ units ([`Params::with_sysctl`]), set as `rtcredit_set_params` does (validated,
+ nothing changes on error), then the answer as `rtcredit_sysctl_getinfo`. Private
+ lock.
+
+ # Safety
+ Pointers are null or initialised storage; `arg` was copied from the caller.
+ */
+int32_t rtcredit_sysctl_putinfo(const struct rtcredit_shared *shared_ptr,
+                                struct rtcredit_acct *acct_ptr,
+                                struct rtcredit_sysctl_sched *arg);
+
+/*
+ `XEN_SYSCTL_SCHEDOP_getinfo` (and putinfo's answer): the parameters in force in the
+ payload's units and the pool's CPUs, RT capacity and grants. Private lock.
+
+ # Safety
+ Pointers are null or initialised storage.
+ */
+int32_t rtcredit_sysctl_getinfo(struct rtcredit_acct *acct_ptr, struct rtcredit_sysctl_sched *arg);
 
 /*
  Reads the global parameters. Private lock.

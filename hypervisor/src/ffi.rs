@@ -23,8 +23,8 @@ use core::mem::{align_of, size_of};
 use core::ptr;
 
 use crate::abi::{
-    RtcError, SchedRtsleep, XenDomctlSchedRtcredit, DOMCTL_PRIO_BOOST, DOMCTL_PRIO_OVER, DOMCTL_PRIO_RT,
-    DOMCTL_PRIO_UNDER,
+    RtcError, SchedRtsleep, XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule, DOMCTL_PRIO_BOOST, DOMCTL_PRIO_OVER,
+    DOMCTL_PRIO_RT, DOMCTL_PRIO_UNDER,
 };
 use crate::acct::{domain_counters, DomainCounters, DomainParams};
 use crate::cpumask::CpuMask;
@@ -853,6 +853,50 @@ pub unsafe extern "C" fn rtcredit_set_params(
     unsafe {
         let params = try_c!(params.as_ref().ok_or(RtcError::NullPointer));
         try_c!(try_c!(acct(acct_ptr)).set_params(try_c!(shared(shared_ptr)), params));
+    }
+    0
+}
+
+/// `XEN_SYSCTL_SCHEDOP_putinfo`: the five settable parameters from the payload in its
+/// units ([`Params::with_sysctl`]), set as `rtcredit_set_params` does (validated,
+/// nothing changes on error), then the answer as `rtcredit_sysctl_getinfo`. Private
+/// lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage; `arg` was copied from the caller.
+#[no_mangle]
+pub unsafe extern "C" fn rtcredit_sysctl_putinfo(
+    shared_ptr: *const rtcredit_shared,
+    acct_ptr: *mut rtcredit_acct,
+    arg: *mut XenSysctlRtcreditSchedule,
+) -> i32 {
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock.
+    unsafe {
+        let put = try_c!(arg.as_ref().ok_or(RtcError::NullPointer));
+        let accounting = try_c!(acct(acct_ptr));
+        let params = accounting.params().with_sysctl(put);
+        try_c!(accounting.set_params(try_c!(shared(shared_ptr)), &params));
+    }
+    // SAFETY: as above.
+    unsafe { rtcredit_sysctl_getinfo(acct_ptr, arg) }
+}
+
+/// `XEN_SYSCTL_SCHEDOP_getinfo` (and putinfo's answer): the parameters in force in the
+/// payload's units and the pool's CPUs, RT capacity and grants. Private lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtcredit_sysctl_getinfo(
+    acct_ptr: *mut rtcredit_acct,
+    arg: *mut XenSysctlRtcreditSchedule,
+) -> i32 {
+    // SAFETY: the wrapper rule (module docs); the caller holds the private lock.
+    unsafe {
+        let out = try_c!(arg.as_mut().ok_or(RtcError::NullPointer));
+        let accounting = try_c!(acct(acct_ptr));
+        accounting.params().write_sysctl(out);
+        accounting.rt_capacity().write_sysctl(out);
     }
     0
 }

@@ -4,7 +4,7 @@
 //! ranges follow Xen's credit scheduler where it has one (time slice 1..=1000 ms,
 //! rate limit 100 us..=500 ms and not above the slice); the RT ones are ours.
 
-use crate::abi::RtcError;
+use crate::abi::{RtcError, XenSysctlRtcreditSchedule};
 
 const US: u64 = 1_000;
 const MS: u64 = 1_000_000;
@@ -70,6 +70,32 @@ impl Default for Params {
 }
 
 impl Params {
+    /// What a sysctl putinfo asks of a pool whose parameters are `self`: its five
+    /// settable fields in their units (ms, us), the rest (the budget window, the charge
+    /// mode: boot parameters only) as they are. The one reading of the payload, for
+    /// Xen's shim (`rtcredit_sysctl_putinfo`) and `rtcredit-ctl`; validate the result.
+    pub fn with_sysctl(&self, put: &XenSysctlRtcreditSchedule) -> Params {
+        Params {
+            tslice_ns: u64::from(put.tslice_ms) * MS,
+            ratelimit_ns: u64::from(put.ratelimit_us) * US,
+            rt_min_period_ns: u64::from(put.rt_min_period_us) * US,
+            rt_max_lead_ns: u64::from(put.rt_max_lead_ms) * MS,
+            rt_capacity_pct: put.rt_capacity_pct,
+            ..*self
+        }
+    }
+
+    /// The five parameter fields of a sysctl answer, in its units (valid parameters
+    /// are whole ms and us where the payload says so, and fit its fields).
+    pub fn write_sysctl(&self, out: &mut XenSysctlRtcreditSchedule) {
+        let narrow = |value: u64| value.min(u64::from(u32::MAX)) as u32;
+        out.tslice_ms = narrow(self.tslice_ns / MS);
+        out.ratelimit_us = narrow(self.ratelimit_ns / US);
+        out.rt_min_period_us = narrow(self.rt_min_period_ns / US);
+        out.rt_max_lead_ms = narrow(self.rt_max_lead_ns / MS);
+        out.rt_capacity_pct = self.rt_capacity_pct;
+    }
+
     /// Checks every rule; the first broken one is returned.
     pub fn validate(&self) -> Result<(), RtcError> {
         if self.tslice_ns % MS != 0 || !(MS..=1000 * MS).contains(&self.tslice_ns) {

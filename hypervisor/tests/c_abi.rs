@@ -272,6 +272,51 @@ fn the_domctl_payload_is_read_and_answered_by_the_core() {
     }
 }
 
+/// The sysctl as the shim passes it: the core converts the payload's ms and us, checks
+/// the ranges and answers with the values in force and the pool's numbers.
+#[test]
+fn the_sysctl_payload_is_read_and_answered_by_the_core() {
+    let mut s = Storage::new();
+    let mut other = Box::new(MaybeUninit::<rtcredit_dom>::uninit());
+    // SAFETY: storage of the right types, initialised by the helper's calls.
+    let (sh, acct, dom, _) = unsafe { one_cpu_two_domains(&mut s, &mut other) };
+    unsafe {
+        let mut answer = XenSysctlRtcreditSchedule::default();
+        assert_eq!(rtcredit_sysctl_getinfo(acct, &mut answer), 0);
+        let defaults = XenSysctlRtcreditSchedule {
+            tslice_ms: 30,
+            ratelimit_us: 1000,
+            rt_min_period_us: 1000,
+            rt_max_lead_ms: 10_000,
+            rt_capacity_pct: 50,
+            rt_pool_cpus: 1,
+            rt_pool_capacity_pct: 50,
+            rt_pool_granted_pct: 0,
+        };
+        assert_eq!(answer, defaults);
+        let mut put = XenSysctlRtcreditSchedule { tslice_ms: 10, rt_min_period_us: 250, ..defaults };
+        assert_eq!(rtcredit_sysctl_putinfo(sh, acct, &mut put), 0);
+        assert_eq!((put.tslice_ms, put.rt_min_period_us, put.ratelimit_us), (10, 250, 1000));
+        let mut in_force = MaybeUninit::<Params>::uninit();
+        assert_eq!(rtcredit_get_params(acct, in_force.as_mut_ptr()), 0);
+        let in_force = in_force.assume_init();
+        assert_eq!((in_force.tslice_ns, in_force.rt_min_period_ns), (10_000_000, 250_000));
+        // A range broken: refused, nothing changes.
+        let mut bad = XenSysctlRtcreditSchedule { rt_min_period_us: 50, ..put };
+        assert_eq!(rtcredit_sysctl_putinfo(sh, acct, &mut bad), RtcError::BadMinPeriod.to_c());
+        // The capacity cannot go below what is granted (EBUSY).
+        let mut dp = MaybeUninit::<DomainParams>::uninit();
+        assert_eq!(rtcredit_dom_get_params(acct, dom, dp.as_mut_ptr()), 0);
+        let grant = DomainParams { rt_allowed: true, rt_budget_pct: 40, ..dp.assume_init() };
+        assert_eq!(rtcredit_dom_set_params(sh, acct, dom, &grant), 0);
+        let mut lower = XenSysctlRtcreditSchedule { rt_capacity_pct: 30, ..put };
+        assert_eq!(rtcredit_sysctl_putinfo(sh, acct, &mut lower), RtcError::RtCapacityBelowGranted.to_c());
+        assert_eq!(rtcredit_sysctl_getinfo(acct, &mut answer), 0);
+        assert_eq!((answer.rt_min_period_us, answer.rt_capacity_pct, answer.rt_pool_granted_pct), (250, 50, 40));
+        assert_eq!(rtcredit_sysctl_getinfo(acct, ptr::null_mut()), RtcError::NullPointer.to_c());
+    }
+}
+
 #[test]
 fn a_grant_over_the_pools_rt_capacity_is_refused_with_enospc_and_the_capacity_says_what_is_left() {
     let mut s = Storage::new();

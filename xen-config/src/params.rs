@@ -264,16 +264,8 @@ impl GlobalsChange {
 /// The core's `Params` for a sysctl payload (the window and charge mode are not part of
 /// the sysctl; their defaults are what Xen uses). The pool's output fields are ignored.
 pub fn core_params(g: &XenSysctlRtcreditSchedule) -> Params {
-    const US: u64 = 1_000;
-    const MS: u64 = 1_000_000;
-    Params {
-        tslice_ns: u64::from(g.tslice_ms) * MS,
-        ratelimit_ns: u64::from(g.ratelimit_us) * US,
-        rt_min_period_ns: u64::from(g.rt_min_period_us) * US,
-        rt_max_lead_ns: u64::from(g.rt_max_lead_ms) * MS,
-        rt_capacity_pct: g.rt_capacity_pct,
-        ..Params::default()
-    }
+    // The core's reading of the payload, as Xen's shim uses it.
+    Params::default().with_sysctl(g)
 }
 
 /// The values Xen starts with when no boot parameter changes them.

@@ -39,7 +39,7 @@
 
 use core::sync::atomic::Ordering;
 
-use crate::abi::{RtcError, XenDomctlSchedRtcredit};
+use crate::abi::{RtcError, XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule};
 use crate::state::{DomainLive, Shared, RELAXED};
 
 /// A pool's RT capacity and what is granted of it, all in percent of one CPU.
@@ -60,6 +60,13 @@ impl RtCapacity {
     /// The pool fields of a getinfo or putinfo answer, also written when a putinfo is
     /// refused for capacity, so that the caller can say what is left.
     pub fn write_domctl(&self, out: &mut XenDomctlSchedRtcredit) {
+        out.rt_pool_capacity_pct = self.capacity_pct;
+        out.rt_pool_granted_pct = self.granted_pct;
+    }
+
+    /// The pool fields of a sysctl answer.
+    pub fn write_sysctl(&self, out: &mut XenSysctlRtcreditSchedule) {
+        out.rt_pool_cpus = self.nr_cpus;
         out.rt_pool_capacity_pct = self.capacity_pct;
         out.rt_pool_granted_pct = self.granted_pct;
     }

@@ -945,50 +945,29 @@ static int cf_check rtcx_adjust(const struct scheduler *ops, struct domain *d,
     return rc < 0 ? -rtcredit_errno(rc) : 0;
 }
 
+/* XEN_SYSCTL_scheduler_op: the core reads and answers the payload (units, ranges). */
 static int cf_check rtcx_adjust_global(const struct scheduler *ops,
                                        struct xen_sysctl_scheduler_op *sc)
 {
     struct rtcx_private *prv = RTCX_PRIV(ops);
-    struct xen_sysctl_rtcredit_schedule *arg = &sc->u.sched_rtcredit;
-    struct rtcredit_params params;
-    struct rtcredit_rt_capacity capacity;
+    struct rtcredit_sysctl_sched *arg =
+        (struct rtcredit_sysctl_sched *)&sc->u.sched_rtcredit;
     unsigned long flags;
-    int rc = 0;
+    int rc;
+
+    BUILD_BUG_ON(sizeof(sc->u.sched_rtcredit) != sizeof(*arg));
+    BUILD_BUG_ON(offsetof(struct xen_sysctl_rtcredit_schedule, rt_pool_granted_pct) !=
+                 offsetof(struct rtcredit_sysctl_sched, rt_pool_granted_pct));
+    if ( sc->cmd != XEN_SYSCTL_SCHEDOP_putinfo &&
+         sc->cmd != XEN_SYSCTL_SCHEDOP_getinfo )
+        return -EINVAL;
 
     spin_lock_irqsave(&prv->lock, flags);
-    rtcredit_get_params(&prv->acct, &params);
-    switch ( sc->cmd )
-    {
-    case XEN_SYSCTL_SCHEDOP_putinfo:
-        params.tslice_ns = MILLISECS(arg->tslice_ms);
-        params.ratelimit_ns = MICROSECS(arg->ratelimit_us);
-        params.rt_min_period_ns = MICROSECS(arg->rt_min_period_us);
-        params.rt_max_lead_ns = MILLISECS(arg->rt_max_lead_ms);
-        params.rt_capacity_pct = arg->rt_capacity_pct;
-        rc = rtcredit_set_params(&prv->shared, &prv->acct, &params);
-        if ( rc < 0 )
-        {
-            rc = -rtcredit_errno(rc);
-            break;
-        }
-        /* Fall through. */
-    case XEN_SYSCTL_SCHEDOP_getinfo:
-        rtcredit_get_params(&prv->acct, &params);
-        arg->tslice_ms = params.tslice_ns / MILLISECS(1);
-        arg->ratelimit_us = params.ratelimit_ns / MICROSECS(1);
-        arg->rt_min_period_us = params.rt_min_period_ns / MICROSECS(1);
-        arg->rt_max_lead_ms = params.rt_max_lead_ns / MILLISECS(1);
-        arg->rt_capacity_pct = params.rt_capacity_pct;
-        rtcredit_get_rt_capacity(&prv->acct, &capacity);
-        arg->rt_pool_cpus = capacity.nr_cpus;
-        arg->rt_pool_capacity_pct = capacity.capacity_pct;
-        arg->rt_pool_granted_pct = capacity.granted_pct;
-        break;
-    default:
-        rc = -EINVAL;
-    }
+    rc = sc->cmd == XEN_SYSCTL_SCHEDOP_putinfo
+         ? rtcredit_sysctl_putinfo(&prv->shared, &prv->acct, arg)
+         : rtcredit_sysctl_getinfo(&prv->acct, arg);
     spin_unlock_irqrestore(&prv->lock, flags);
-    return rc;
+    return rc < 0 ? -rtcredit_errno(rc) : 0;
 }
 
 /* ---- debug key 'r' ------------------------------------------------------- */
