@@ -107,6 +107,15 @@ struct rtcx_unit {
 #define RTCX_UNIT(unit) ((struct rtcx_unit *)(unit)->priv)
 
 /*
+ * The locking rule the core relies on (its module docs): a call on a CPU's state
+ * holds that CPU's schedule lock, a call on the accounting the private lock. The
+ * hooks Xen calls with a lock already taken assert it (debug builds), as
+ * credit2.c does; the others take it themselves.
+ */
+#define RTCX_ASSERT_CPU_LOCKED(cpu) \
+    ASSERT(spin_is_locked(get_sched_res(cpu)->schedule_lock))
+
+/*
  * The CPU's data if the CPU is still this scheduler's; its schedule lock is held.
  * A timer handler can run on a CPU after schedule_cpu_rm() gave it to the idle
  * scheduler (sr->scheduler and sr->sched_priv replaced under the lock we now hold)
@@ -299,6 +308,7 @@ static int cf_check rtcx_rtsleep(const struct scheduler *ops,
     struct rtcredit_rtsleep_outcome outcome = { 0 };
     int rc;
 
+    RTCX_ASSERT_CPU_LOCKED(sched_unit_master(unit));
     if ( svc->idle )
         return -EINVAL;
     /* See rtcx_switch_sched: one deadline per unit cannot serve several VCPUs. */
@@ -716,6 +726,7 @@ static void cf_check rtcx_sleep(const struct scheduler *ops,
     struct rtcx_private *prv = RTCX_PRIV(ops);
     struct rtcredit_cpumask tickle;
 
+    RTCX_ASSERT_CPU_LOCKED(sched_unit_master(unit));
     if ( rtcredit_sleep(&prv->shared, &RTCX_PCPU(sched_unit_master(unit))->core,
                    &RTCX_UNIT(unit)->core, &tickle) == 0 )
         rtcx_tickle(&tickle);
@@ -727,6 +738,7 @@ static void cf_check rtcx_wake(const struct scheduler *ops,
     struct rtcx_private *prv = RTCX_PRIV(ops);
     struct rtcredit_cpumask tickle;
 
+    RTCX_ASSERT_CPU_LOCKED(sched_unit_master(unit));
     if ( rtcredit_wake(&prv->shared, &RTCX_PCPU(sched_unit_master(unit))->core,
                   &RTCX_UNIT(unit)->core, NOW(), &tickle) == 0 )
         rtcx_tickle(&tickle);
@@ -735,6 +747,7 @@ static void cf_check rtcx_wake(const struct scheduler *ops,
 static void cf_check rtcx_yield(const struct scheduler *ops,
                                 struct sched_unit *unit)
 {
+    RTCX_ASSERT_CPU_LOCKED(sched_unit_master(unit));
     rtcredit_yield(&RTCX_PCPU(sched_unit_master(unit))->core, &RTCX_UNIT(unit)->core);
 }
 
@@ -767,6 +780,8 @@ static void cf_check rtcx_migrate(const struct scheduler *ops,
     struct rtcredit_cpumask tickle;
     int rc;
 
+    RTCX_ASSERT_CPU_LOCKED(old_cpu);
+    RTCX_ASSERT_CPU_LOCKED(new_cpu);
     rc = rtcredit_migrate(&prv->shared, &RTCX_PCPU(old_cpu)->core,
                      &RTCX_PCPU(new_cpu)->core, &svc->core, &tickle);
     if ( rc < 0 )
@@ -809,6 +824,7 @@ static void cf_check rtcx_schedule(const struct scheduler *ops,
     struct rtcredit_unit *stolen = NULL;
     struct sched_unit *next;
 
+    RTCX_ASSERT_CPU_LOCKED(cpu);
     /*
      * A unit that blocked (SCHEDOP_block, vcpu_block()) is not reported through the
      * sleep hook: Xen only sets _VPF_blocked and raises the softirq, and expects the
