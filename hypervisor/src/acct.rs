@@ -560,7 +560,6 @@ impl Accounting {
     }
 }
 
-/// A domain's RT counters (no lock needed).
 impl DomainCounters {
     /// The six RT counters of a getinfo or putinfo answer (`window_rt_ns` is not in
     /// the payload).
@@ -574,6 +573,7 @@ impl DomainCounters {
     }
 }
 
+/// A domain's RT counters (no lock needed).
 pub fn domain_counters(domain: &Domain) -> DomainCounters {
     let live = &domain.live;
     DomainCounters {

@@ -503,13 +503,14 @@ impl Cpu {
             let unit = unsafe { &mut *next };
             unit.running = true;
             self.current = next;
-            // A unit an RT unit preempted resumes its slice, to the slice's end.
+            // A unit an RT unit preempted resumes its slice, to the slice's end; the part
+            // already gone counts for the rate limit.
             let slice_ns = shared.tslice_ns.load(RELAXED);
             let resume_end_ns = core::mem::take(&mut unit.resume_slice_end_ns);
-            let slice_used_ns =
-                if resume_end_ns == 0 { 0 } else { slice_ns.saturating_sub(resume_end_ns.saturating_sub(now)) };
+            let slice_left_ns =
+                if switched && resume_end_ns != 0 { resume_end_ns.saturating_sub(now) } else { slice_ns };
             if switched {
-                self.current_since_ns = now.saturating_sub(slice_used_ns);
+                self.current_since_ns = now.saturating_sub(slice_ns.saturating_sub(slice_left_ns));
                 unit.rt_ended = false;
                 unit.rt_in_stay = false;
                 unit.rt_grace_until_ns = 0;
@@ -526,7 +527,6 @@ impl Cpu {
                 decision.tick = TickCmd::Start;
                 decision.tick_at_ns = now.saturating_add(tick_ns - now % tick_ns);
             }
-            let slice_left_ns = if switched { slice_ns.saturating_sub(slice_used_ns) } else { slice_ns };
             self.slice_end_ns = now.saturating_add(slice_left_ns);
             decision.run_ns = rt_slice(shared, unit, slice_left_ns.max(MIN_TIMER_NS), now);
             decision

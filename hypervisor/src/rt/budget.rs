@@ -70,9 +70,7 @@ impl RtCapacity {
         out.rt_pool_capacity_pct = self.capacity_pct;
         out.rt_pool_granted_pct = self.granted_pct;
     }
-}
 
-impl RtCapacity {
     /// The capacity of a pool of `nr_cpus` CPUs at `per_cpu_pct`, with `granted_pct` granted.
     pub const fn new(per_cpu_pct: u32, nr_cpus: u32, granted_pct: u32) -> RtCapacity {
         RtCapacity { per_cpu_pct, nr_cpus, capacity_pct: per_cpu_pct.saturating_mul(nr_cpus), granted_pct }
