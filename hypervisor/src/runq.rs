@@ -229,9 +229,19 @@ impl Cpu {
         let both_rt = new_prio == Prio::Rt && current_prio == Prio::Rt;
         // SAFETY: `current` is live when `current_prio` is not IDLE (returned above).
         let rt_first = both_rt && unsafe { crate::rt::rt_order_ns(&*unit) < crate::rt::rt_order_ns(&*self.current) };
-        if both_rt && !rt_first {
-            // It waits behind the RT unit running here: a CPU in its affinity that runs
-            // no RT takes it (it steals RT work at its pass; see `crate::rt`).
+        // An RT unit queued here ahead of it has this CPU's next pass (the queue is in
+        // RT order, so a head that is not this unit comes first): it waits behind that
+        // one as behind a running RT unit. Without this, two deadlines due together on
+        // one CPU were served one after the other, the second up to an RT quantum late,
+        // while the other CPUs ran hogs.
+        // SAFETY: queued links belong to live units.
+        let behind_queued_rt = new_prio == Prio::Rt && {
+            let head = self.queues[Prio::Rt.queue_index()].front();
+            !head.is_null() && !ptr::eq(unsafe { unit_of_runq(head) }, unit)
+        };
+        if (both_rt && !rt_first) || behind_queued_rt {
+            // It waits behind the RT unit running or queued here: a CPU in its affinity
+            // that runs no RT takes it (it steals RT work at its pass; see `crate::rt`).
             let takers = shared.running_below_rt(self.id).and(&affinity);
             if !takers.is_empty() {
                 return self.claim_idler(shared, &takers);

@@ -229,10 +229,8 @@ impl Cpu {
             let ratelimit_ns = shared.ratelimit_ns.load(RELAXED);
             // RT waiting here, or (for a unit below RT) RT waiting on a peer for a CPU
             // that runs no RT, which is what this pass may have been tickled for.
-            let rt_waiting = || {
-                !self.queues[Prio::Rt.queue_index()].is_empty()
-                    || (cur.prio < Prio::Rt && !shared.rt_queued_elsewhere(self.id).is_empty())
-            };
+            let rt_waiting_elsewhere = || cur.prio < Prio::Rt && !shared.rt_queued_elsewhere(self.id).is_empty();
+            let rt_waiting = || !self.queues[Prio::Rt.queue_index()].is_empty() || rt_waiting_elsewhere();
             let queued = |p: &Prio| !self.queues[p.queue_index()].is_empty();
             // Above it: a higher class, or for an RT unit an RT unit with an earlier
             // deadline (EDF within RT, see `crate::rt`).
@@ -253,10 +251,11 @@ impl Cpu {
             // then it waits behind its equals as it would have without RT, except (3)
             // for the rest of its quantum after its `rtsleep`, to reach its block ("the
             // way to sleep" in `crate::rt`; `rt_grace_until_ns` is only set with
-            // `rt_ended`), unless RT waits.
+            // `rt_ended`), unless RT waits. Not mid-slice either while RT waits on a
+            // peer behind RT: this pass may be the tickle that asks this CPU to take it.
             let in_ratelimit = ratelimit_ns != 0 && ran_ns < ratelimit_ns && !rt_waiting();
             let slice_left_ns = self.slice_end_ns.saturating_sub(now);
-            let mid_slice = cur.rt_in_stay && slice_left_ns > 0 && !higher_waiting();
+            let mid_slice = cur.rt_in_stay && slice_left_ns > 0 && !higher_waiting() && !rt_waiting_elsewhere();
             let keep_ns = if now < cur.rt_grace_until_ns {
                 (!rt_waiting()).then(|| cur.rt_grace_until_ns - now)
             } else if !cur.rt_ended && (in_ratelimit || mid_slice) {
@@ -271,6 +270,11 @@ impl Cpu {
                 let mut decision = self.decision_for(current, false);
                 decision.run_ns = rt_slice(shared, cur, keep_ns.max(MIN_TIMER_NS), now);
                 decision.switched = false;
+                if cur.prio == Prio::Rt {
+                    // It stays at RT: pass on a tickle this CPU may have got for RT
+                    // waiting elsewhere.
+                    decision.tickle = self.tickle_for_waiting_rt(shared);
+                }
                 return ScheduleBegin { want_steal: false, min_prio: Prio::Idle, candidates: CpuMask::EMPTY, decision };
             }
             let stays = cur.runnable && !cur.parked;
@@ -282,7 +286,9 @@ impl Cpu {
             // of its class (it was running), to the end of its slice, not a new one.
             // Otherwise a mixed-work VCPU (a periodic task beside a CPU burner) lost its
             // place every period, and its share with it: 12.6% instead of 25% beside
-            // three hogs in the simulator.
+            // three hogs in the simulator. (Sending it behind its equals instead, as
+            // BOOST's preemption does in credit, with a new slice or with the rest of
+            // this one, was measured and is not better: sim/README.md.)
             let preempted_by_rt = stays && !cur.yielding && cur.prio < Prio::Rt && rt_waiting();
             let in_place = cur.rt_ended || preempted_by_rt;
             if preempted_by_rt {
@@ -332,16 +338,19 @@ impl Cpu {
             unsafe { (*candidate).prio }
         };
         self.pending_pick = candidate;
-        // Stealing: with OVER or nothing here, any more urgent work elsewhere (Xen's
-        // load balancing); with BOOST or UNDER here, RT work only: an RT unit waiting
-        // behind another RT unit on its CPU is taken by a CPU that runs no RT.
-        let steal_above = if candidate_prio > Prio::Over { Prio::Boost } else { candidate_prio };
-        let candidates = if candidate_prio == Prio::Rt {
-            CpuMask::EMPTY
-        } else if candidate_prio > Prio::Over {
-            shared.rt_queued_elsewhere(self.id)
+        // Stealing: RT work first: an RT unit waiting behind another RT unit on its CPU
+        // is taken by a CPU that runs no RT (tickled for it, see `Cpu::tickle`), from
+        // the CPUs that hold RT only, so that the first peer with anything better than
+        // OVER (the host tries peers in turn) does not hand over an UNDER unit instead.
+        // Else, with OVER or nothing here, any more urgent work elsewhere (Xen's load
+        // balancing); with BOOST or UNDER here, nothing.
+        let rt_elsewhere = shared.rt_queued_elsewhere(self.id);
+        let (steal_above, candidates) = if candidate_prio == Prio::Rt {
+            (candidate_prio, CpuMask::EMPTY)
+        } else if candidate_prio > Prio::Over || !rt_elsewhere.is_empty() {
+            (Prio::Boost, rt_elsewhere)
         } else {
-            self.steal_candidates(shared, steal_above)
+            (candidate_prio, self.steal_candidates(shared, candidate_prio))
         };
         if candidates.is_empty() {
             return ScheduleBegin {
@@ -534,6 +543,9 @@ impl Cpu {
         decision.switched = switched;
         shared.set_best_queued(self);
         decision.tickle = self.tickle_for_waiting_work(shared);
+        if decision.tickle.is_empty() && decision.prio == Prio::Rt {
+            decision.tickle = self.tickle_for_waiting_rt(shared);
+        }
         decision
     }
 
@@ -580,6 +592,22 @@ impl Cpu {
             }
         }
         CpuMask::EMPTY
+    }
+
+    /// This pass runs RT and another RT unit waits, here behind it or on a peer that
+    /// runs RT (this CPU may have been tickled to take that one and found its own RT
+    /// unit instead): tickle one CPU that runs no RT to take it, so that RT units due
+    /// together are served side by side instead of one RT turn after the other.
+    fn tickle_for_waiting_rt(&self, shared: &Shared) -> CpuMask {
+        let local = self.queues[Prio::Rt.queue_index()].front();
+        let mut takers = shared.running_below_rt(self.id);
+        if !local.is_null() {
+            // SAFETY: queued links belong to live units.
+            takers = takers.and(unsafe { &(*unit_of_runq(local)).affinity });
+        } else if shared.rt_queued_elsewhere(self.id).is_empty() {
+            return CpuMask::EMPTY;
+        }
+        self.claim_idler(shared, &takers)
     }
 
     /// The host finished switching `unit` out (Xen's `context_saved`): from now on

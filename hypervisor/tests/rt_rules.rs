@@ -1019,3 +1019,130 @@ fn rt_demotion_returns_an_over_unit_to_over() {
     assert!(after.credit < 0, "{after:?}");
     assert_eq!(after.prio, Prio::Over, "RT must fall back to the class its credit gives (OVER), got {after:?}");
 }
+
+/// `ncpus` CPUs; RT-allowed units `names.len()` on `cpu`, each of its own domain, that
+/// register `deadlines[i]` and block in turn, so that `cpu` ends idle. Returns them.
+fn rt_units_blocked_on(host: &mut Host, cpu: u32, first_domid: u32, deadlines: &[u64]) -> Vec<UnitId> {
+    let mut units = Vec::new();
+    for (index, _) in deadlines.iter().enumerate() {
+        let dom = host.add_domain(first_domid + index as u32);
+        host.set_domain_params(dom, &rt_params()).unwrap();
+        units.push(host.add_unit(dom, cpu, true, 0).unwrap().0);
+    }
+    for (unit, at) in units.iter().zip(deadlines) {
+        assert_eq!(host.schedule(cpu, 0, false).unwrap().next, Some(*unit));
+        assert_eq!(host.rtsleep(*unit, &deadline(*at), 0).unwrap().result, RTSLEEP_GRANTED);
+        host.sleep(*unit).unwrap();
+    }
+    assert_eq!(host.schedule(cpu, 0, false).unwrap().next, None);
+    units
+}
+
+/// A hog (own domain) running on `cpu`, past its boot BOOST.
+fn hog_running_on(host: &mut Host, cpu: u32, domid: u32) -> UnitId {
+    let dom = host.add_domain(domid);
+    let (hog, _) = host.add_unit(dom, cpu, true, 0).unwrap();
+    assert_eq!(host.schedule(cpu, 0, false).unwrap().next, Some(hog));
+    host.tick(cpu, 5 * MS).unwrap();
+    hog
+}
+
+/// Two deadlines due together on a CPU that runs no RT: that CPU takes one, and the
+/// second is not left behind it for an RT turn while another CPU runs a hog: its wake
+/// tickles that CPU, whose pass steals it.
+#[test]
+fn two_deadlines_due_together_on_one_cpu_are_served_side_by_side() {
+    let mut host = Host::new(Params::default(), 2, true).unwrap();
+    let rt = rt_units_blocked_on(&mut host, 0, 1, &[10 * MS, 10 * MS + 1_000]);
+    let hog0 = hog_running_on(&mut host, 0, 10);
+    hog_running_on(&mut host, 1, 11);
+    host.rt_fire(rt[0], 10 * MS).unwrap();
+    assert_eq!(host.wake(rt[0], 10 * MS).unwrap(), CpuMask::single(0), "the first preempts the hog here");
+    host.rt_fire(rt[1], 10 * MS + 1_000).unwrap();
+    assert_eq!(host.wake(rt[1], 10 * MS + 1_000).unwrap(), CpuMask::single(1), "the second: the other CPU");
+    let here = host.schedule(0, 10 * MS + 2_000, false).unwrap();
+    assert_eq!((here.next, here.prio), (Some(rt[0]), Prio::Rt));
+    let there = host.schedule(1, 10 * MS + 2_000, false).unwrap();
+    assert_eq!((there.next, there.prio, there.migrated), (Some(rt[1]), Prio::Rt, true));
+    assert_eq!(host.queue(0), vec![hog0]);
+}
+
+/// A CPU with nothing better than OVER to run steals RT work before anything else:
+/// the host tries peers in turn, and the first peer holding an UNDER unit must not hand
+/// that one over while an RT unit waits behind RT on a later peer.
+#[test]
+fn a_stealing_cpu_takes_rt_work_before_a_nearer_peers_under_unit() {
+    let mut host = Host::new(Params::default(), 3, true).unwrap();
+    let rt = rt_units_blocked_on(&mut host, 1, 1, &[10 * MS, 10 * MS + 100_000]);
+    hog_running_on(&mut host, 0, 10);
+    // CPU 2 is idle; a second hog waits on CPU 0 (its wake tickled CPU 2, whose pass
+    // has not run yet).
+    assert_eq!(host.schedule(2, 0, false).unwrap().next, None);
+    let hog_dom = host.add_domain(11);
+    let (waiting_hog, _) = host.add_unit(hog_dom, 0, true, 0).unwrap();
+    host.tick(0, 5 * MS).unwrap();
+    assert_eq!(host.queue(0), vec![waiting_hog]);
+    // CPU 1 runs the first RT unit; the second's deadline comes while it runs.
+    host.rt_fire(rt[0], 10 * MS).unwrap();
+    host.wake(rt[0], 10 * MS).unwrap();
+    assert_eq!(host.schedule(1, 10 * MS, false).unwrap().next, Some(rt[0]));
+    host.rt_fire(rt[1], 10 * MS + 100_000).unwrap();
+    host.wake(rt[1], 10 * MS + 100_000).unwrap();
+    let pass = host.schedule(2, 10 * MS + 102_000, false).unwrap();
+    assert_eq!((pass.next, pass.prio, pass.migrated), (Some(rt[1]), Prio::Rt, true));
+    assert_eq!(host.queue(0), vec![waiting_hog], "the hog is left for a later pass");
+}
+
+/// A CPU tickled to take an RT unit waiting elsewhere that finds an RT unit of its own
+/// runs that one and passes the tickle on to a CPU that runs no RT.
+#[test]
+fn a_cpu_that_runs_its_own_rt_passes_the_tickle_on() {
+    let mut host = Host::new(Params::default(), 3, true).unwrap();
+    let on0 = rt_units_blocked_on(&mut host, 0, 1, &[10 * MS, 10 * MS + 100_000]);
+    let on1 = rt_units_blocked_on(&mut host, 1, 3, &[10 * MS + 100_000]);
+    hog_running_on(&mut host, 1, 10);
+    hog_running_on(&mut host, 2, 11);
+    host.rt_fire(on0[0], 10 * MS).unwrap();
+    host.wake(on0[0], 10 * MS).unwrap();
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().next, Some(on0[0]));
+    // The second unit of CPU 0 waits behind RT there: CPU 1 or 2 is tickled; make it
+    // CPU 1 by firing CPU 1's own RT unit first.
+    host.rt_fire(on1[0], 10 * MS + 100_000).unwrap();
+    host.wake(on1[0], 10 * MS + 100_000).unwrap();
+    host.rt_fire(on0[1], 10 * MS + 100_000).unwrap();
+    host.wake(on0[1], 10 * MS + 100_000).unwrap();
+    let pass = host.schedule(1, 10 * MS + 102_000, false).unwrap();
+    assert_eq!((pass.next, pass.prio), (Some(on1[0]), Prio::Rt));
+    assert_eq!(pass.tickle, CpuMask::single(2), "the tickle goes on to the CPU running a hog");
+    let taken = host.schedule(2, 10 * MS + 104_000, false).unwrap();
+    assert_eq!((taken.next, taken.prio, taken.migrated), (Some(on0[1]), Prio::Rt, true));
+}
+
+/// A unit that was running when its deadline fired keeps its CPU to its slice's end
+/// after its RT ends, but not while an RT unit waits behind RT on another CPU: that
+/// pass is the chance to take it.
+#[test]
+fn a_unit_kept_to_its_slice_end_gives_way_to_rt_waiting_elsewhere() {
+    let mut host = Host::new(Params::default(), 2, true).unwrap();
+    let on0 = rt_units_blocked_on(&mut host, 0, 1, &[10 * MS, 10 * MS + 50_000]);
+    let dom = host.add_domain(5);
+    host.set_domain_params(dom, &rt_params()).unwrap();
+    let (mixed, _) = host.add_unit(dom, 1, true, 0).unwrap();
+    assert_eq!(host.schedule(1, 0, false).unwrap().next, Some(mixed));
+    host.tick(1, 5 * MS).unwrap();
+    assert_eq!(host.rtsleep(mixed, &deadline(10 * MS), 5 * MS).unwrap().result, RTSLEEP_GRANTED);
+    // Its deadline fires while it runs (its burner keeps the VCPU busy): RT on CPU 1.
+    assert_eq!(host.rt_fire(mixed, 10 * MS).unwrap(), CpuMask::single(1));
+    assert_eq!(host.schedule(1, 10 * MS, false).unwrap().prio, Prio::Rt);
+    // CPU 0 serves one deadline; the second waits behind it.
+    host.rt_fire(on0[0], 10 * MS).unwrap();
+    host.wake(on0[0], 10 * MS).unwrap();
+    assert_eq!(host.schedule(0, 10 * MS, false).unwrap().next, Some(on0[0]));
+    host.rt_fire(on0[1], 10 * MS + 50_000).unwrap();
+    host.wake(on0[1], 10 * MS + 50_000).unwrap();
+    // The mixed task's work is done: it registers its next deadline and RT ends.
+    assert!(host.rtsleep(mixed, &deadline(20 * MS), 10 * MS + 100_000).unwrap().reschedule);
+    let pass = host.schedule(1, 10 * MS + 100_000, false).unwrap();
+    assert_eq!((pass.next, pass.prio, pass.migrated), (Some(on0[1]), Prio::Rt, true));
+    assert_eq!(host.queue(1), vec![mixed], "it resumes after, first in its class");
+}

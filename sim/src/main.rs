@@ -122,9 +122,11 @@ fn write_periods(out: &std::path::Path, seed: u64) -> Result<(), CliError> {
 }
 
 /// Seeds `paper` pools the I/O domains' tails over (`periods --pool-seeds`): a single
-/// 3 s run's p99 is bimodal, pooled ratios settle within about 0.15 by 50-100 seeds
-/// (most of the main job's 23 s for 100).
-const PAPER_POOL_SEEDS: u64 = 100;
+/// 3 s run's p99 is bimodal, and 100 seeds were not enough: credit's own pooled p99 of
+/// two identical I/O domains differed by 12.1 against 17.4 ms at 10 ms, which put one
+/// rtcredit ratio at 1.43; over 300 seeds every ratio is within 0.86-1.09 (most of the
+/// main job's time).
+const PAPER_POOL_SEEDS: u64 = 300;
 
 /// Writes `periods-pooled.md` and `periods-pooled.json` (seeds `1..=seeds`) into `out`.
 fn write_pooled(out: &std::path::Path, seeds: u64) -> Result<(), CliError> {
