@@ -61,6 +61,9 @@ DOMU_KERNEL=${DOMU_KERNEL:-$CACHE/linux-7.2/linux-source-7.2/arch/x86/boot/bzIma
 CAP=20
 WEIGHT=512
 WEIGHT2=300        # set afterwards with `xl sched-*`: the cap must stay
+RT_BUDGET=20       # xl.cfg's rtcredit_rt_budget (with rtcredit_rt = 1), ignored by credit/credit2
+RT_RATE=500        # xl.cfg's rtcredit_rt_rate
+RT_BUDGET2=30      # set afterwards with `xl sched-rtcredit -b`
 MARKER=XLSMOKE-DOMU-ALIVE
 
 log() { echo "[xl-smoke.sh] $*" >&2; }
@@ -114,6 +117,9 @@ vif = []
 disk = []
 cap = $CAP
 cpu_weight = $WEIGHT
+rtcredit_rt = 1
+rtcredit_rt_budget = $RT_BUDGET
+rtcredit_rt_rate = $RT_RATE
 on_crash = "preserve"
 CFG
     write_init > "$root/init"
@@ -137,11 +143,20 @@ case $xlsmoke_sched in
 esac
 step sched-get xl $SCHED_CMD -d domu
 [ "$xlsmoke_sched" = rtcredit ] && step domctl-get schedop rtcredit-dom "$DOMID" get
-step list-l sh -c 'xl list -l domu | grep -A10 "\"sched_params\""'
+step list-l sh -c 'xl list -l domu | grep -A14 "\"sched_params\""'
 # Change only the weight: the cap must stay as it was.
 step sched-set-weight xl $SCHED_CMD -d domu -w "$xlsmoke_weight2"
 step sched-get2 xl $SCHED_CMD -d domu
 [ "$xlsmoke_sched" = rtcredit ] && step domctl-get2 schedop rtcredit-dom "$DOMID" get
+if [ "$xlsmoke_sched" = rtcredit ]; then
+    # RT from xl: deny, then a budget out of range (refused, nothing changes), then a
+    # new budget (the permission stays denied).
+    step sched-rt-deny xl sched-rtcredit -d domu --rt=deny
+    step sched-bad-budget xl sched-rtcredit -d domu -b 150
+    step sched-budget xl sched-rtcredit -d domu -b "$xlsmoke_rt_budget2"
+    step sched-get3 xl sched-rtcredit -d domu
+    step domctl-get3 schedop rtcredit-dom "$DOMID" get
+fi
 # Wait for the guest's marker in xenconsoled's log (the guest boots under TCG).
 GLOG=/var/log/xen/console/guest-domu.log
 i=0
@@ -168,7 +183,7 @@ boot() {
     xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
     xen_cmdline+=" dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=$SCHED tbuf_size=64"
     dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init xlsmoke_sched=$SCHED"
-    dom0_cmdline+=" xlsmoke_weight2=$WEIGHT2 xlsmoke_marker=$MARKER"
+    dom0_cmdline+=" xlsmoke_weight2=$WEIGHT2 xlsmoke_marker=$MARKER xlsmoke_rt_budget2=$RT_BUDGET2"
     # shellcheck disable=SC2207  # the accelerator's words
     local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1024 -smp 1
                 -nographic -no-reboot
@@ -189,8 +204,10 @@ pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 S() { grep -a "^XLSMOKE: $1" "$RUN/serial.txt" || true; }          # lines of one step
 rc_of() { S "$1 rc=" | tail -n1 | sed 's/.* rc=//'; }
-# Weight and cap columns of `xl sched-* -d domu` (Name ID Weight Cap).
-sched_row() { S "$1| domu " | tail -n1 | awk '{print $(NF-1), $NF}'; }
+# Weight and cap columns of `xl sched-* -d domu` (Name ID Weight Cap ...).
+sched_row() { S "$1| domu " | tail -n1 | sed 's/.*| //' | awk '{print $3, $4}'; }
+# RT, Budget and Rate columns of `xl sched-rtcredit -d domu` (... Cap RT Budget Rate).
+rt_row() { S "$1| domu " | tail -n1 | sed 's/.*| //' | awk '{print $5, $6, $7}'; }
 
 judge() {
     local txt=$RUN/serial.txt bad
@@ -215,7 +232,7 @@ judge() {
     if S "xl-info-sched| xen_scheduler *: $SCHED\$" | grep -q .; then
         pass "xl info: xen_scheduler = $SCHED"
     else fail "xl info: $(S 'xl-info-sched')"; fi
-    if [ "$(rc_of xl-create)" = 0 ]; then pass "xl create domu (cap=$CAP cpu_weight=$WEIGHT) rc=0"
+    if [ "$(rc_of xl-create)" = 0 ]; then pass "xl create domu (cap=$CAP cpu_weight=$WEIGHT rtcredit_rt=1 rtcredit_rt_budget=$RT_BUDGET rtcredit_rt_rate=$RT_RATE) rc=0"
     else fail "xl create: $(S 'xl-create' | tail -n 8)"; fi
     if S 'xl-list| domu ' | grep -q .; then pass "xl list shows domu: $(S 'xl-list| domu ' | sed 's/.*| //' | tr -s ' ')"
     else fail "xl list does not show domu: $(S 'xl-list')"; fi
@@ -237,9 +254,28 @@ judge() {
         f() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
         if [ "$(f weight "$d1")" = "$WEIGHT" ] && [ "$(f cap "$d1")" = "$CAP" ] && [ "$(f rc "$d1")" = 0 ] &&
            [ "$(f weight "$d2")" = "$WEIGHT2" ] && [ "$(f cap "$d2")" = "$CAP" ] &&
-           [ "$(f rt_allowed "$d1")" = 0 ] && [ "$(f rt_allowed "$d2")" = 0 ]; then
-            pass "domctl (schedop): weight $WEIGHT cap $CAP, then weight $WEIGHT2 cap $CAP; RT left off (rt_allowed=0, budget $(f rt_budget_pct "$d2")%, rate $(f rt_rate_per_s "$d2")/s)"
+           [ "$(f rt_allowed "$d1")" = 1 ] && [ "$(f rt_budget_pct "$d1")" = "$RT_BUDGET" ] &&
+           [ "$(f rt_rate_per_s "$d1")" = "$RT_RATE" ] && [ "$(f rt_allowed "$d2")" = 1 ] &&
+           [ "$(f rt_budget_pct "$d2")" = "$RT_BUDGET" ]; then
+            pass "domctl (schedop): the xl.cfg keys are in Xen from xl create (rt_allowed=1, budget $RT_BUDGET%, rate $RT_RATE/s, weight $WEIGHT, cap $CAP); after -w $WEIGHT2 only the weight changed"
         else fail "domctl (schedop): '$d1' / '$d2'"; fi
+        row=$(rt_row sched-get)
+        if [ "$row" = "allow $RT_BUDGET $RT_RATE" ]; then pass "xl sched-rtcredit -d domu: RT allow, budget $RT_BUDGET, rate $RT_RATE"
+        else fail "xl sched-rtcredit -d domu RT columns: expected 'allow $RT_BUDGET $RT_RATE', got '$row'"; fi
+        if S 'list-l| *"rtcredit_rt": "True",\?$' | grep -q . && S 'list-l| *"rtcredit_rt_budget": '"$RT_BUDGET"',\?$' | grep -q . &&
+           S 'list-l| *"rtcredit_rt_rate": '"$RT_RATE"',\?$' | grep -q .; then
+            pass "xl list -l: sched_params rtcredit_rt True, rtcredit_rt_budget $RT_BUDGET, rtcredit_rt_rate $RT_RATE"
+        else fail "xl list -l RT sched_params: $(S 'list-l' | tr -s ' ' | tr '\n' ' ')"; fi
+        local d3
+        d3=$(S 'domctl-get3| schedop: rtcredit-dom' | tail -n1)
+        row=$(rt_row sched-get3)
+        if [ "$(rc_of sched-rt-deny)" = 0 ] && [ "$(rc_of sched-budget)" = 0 ] && [ "$row" = "deny $RT_BUDGET2 $RT_RATE" ] &&
+           [ "$(f rt_allowed "$d3")" = 0 ] && [ "$(f rt_budget_pct "$d3")" = "$RT_BUDGET2" ] && [ "$(f weight "$d3")" = "$WEIGHT2" ]; then
+            pass "xl sched-rtcredit --rt=deny then -b $RT_BUDGET2: $row (domctl: rt_allowed=0, budget $RT_BUDGET2%, weight still $WEIGHT2)"
+        else fail "xl sched-rtcredit --rt=deny / -b: rc=$(rc_of sched-rt-deny)/$(rc_of sched-budget), row '$row', domctl '$d3'"; fi
+        if [ "$(rc_of sched-bad-budget)" != 0 ] && S 'sched-bad-budget| .*RT budget out of range' | grep -q .; then
+            pass "xl sched-rtcredit -b 150 refused: $(S 'sched-bad-budget| .*out of range' | head -n1 | sed 's/.*| //')"
+        else fail "xl sched-rtcredit -b 150: rc=$(rc_of sched-bad-budget) $(S 'sched-bad-budget|' | tr '\n' ' ')"; fi
     fi
     if S "guestlog| .*$MARKER" | grep -q .; then
         pass "domU marker in xenconsoled's guest-domu.log: $(S "guestlog| .*$MARKER" | head -n1 | sed 's/.*| //') ($(S 'waited' | sed 's/.*waited //'))"
