@@ -12,7 +12,8 @@
 //!   mixed-work domain.
 //!
 //! Every periodic task does 100 us of work per period and its domain is allowed RT with
-//! a 20% budget (in budget at every period: 10% at 1 ms). Under RTDS the same domains
+//! a 20% budget (in budget at every period: 10% at 1 ms) and twice the requests its
+//! task makes (at least the default 1000/s). Under RTDS the same domains
 //! (`rt`, `rt-b`, `mixed`) get the reservation an administrator would give the task: a
 //! period equal to the task's and a budget of 20% of it (extratime on); every other
 //! domain keeps RTDS's defaults (4 ms every 10 ms, extratime). Each run is 3 s of simulated
@@ -38,9 +39,16 @@ pub struct PeriodsRun {
 }
 
 /// The RT settings of a domain that runs a task of `period_us`: RT with a 20% budget
-/// under rtcredit, an RTDS reservation of 20% at the task's period under RTDS.
+/// and a request rate of twice the task's (at least the default 1000/s) under rtcredit,
+/// an RTDS reservation of 20% at the task's period under RTDS. The rate's headroom
+/// matters at 1 ms: the budget's windows are fixed, so one window can hold 1001 of a
+/// 1 ms task's requests, and the default 1000/s degraded one of them in some seeds.
 fn rt_settings(period_us: u64) -> String {
-    format!("rt_allowed = true\nrt_budget_pct = 20\nrtds_period_us = {period_us}\nrtds_budget_us = {}\n", period_us / 5)
+    let rate_per_s = (2_000_000 / period_us.max(1)).max(1000);
+    format!(
+        "rt_allowed = true\nrt_budget_pct = 20\nrt_rate_per_s = {rate_per_s}\nrtds_period_us = {period_us}\nrtds_budget_us = {}\n",
+        period_us / 5
+    )
 }
 
 fn periodic(name: &str, period_us: u64) -> String {
