@@ -147,14 +147,14 @@ fi
 # kernel of that release in a chroot).
 stamp=$DROOT/.dkms-done
 src_sum=$(cd "$ROOT" && { echo "${GUEST_PKGS[*]}"; cat guest-kmod/{Kbuild,Makefile,dkms.conf,check-rustc.sh,dkms-install.sh,debian-rust-headers.sh,rtsleep_main.rs,rtsleep_xen.c,rtsleep_xen.h} \
-          guest-kmod/dist/* rtsleep-lib/src/abi.rs; } | sha256sum | cut -c1-16)
+          guest-kmod/dist/* abi/src/ioctl.rs abi/src/hypercall.rs; } | sha256sum | cut -c1-16)
 if [ -n "$REBUILD" ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$kver $src_sum" ]; then
-    # What a user copies into the guest: guest-kmod/ beside rtsleep-lib/ (the ABI file).
+    # What a user copies into the guest: guest-kmod/ beside abi/ (the ABI files).
     stage=$DROOT/root/rtsleep-src
-    rm -rf "$stage"; mkdir -p "$stage/guest-kmod/dist" "$stage/rtsleep-lib/src"
+    rm -rf "$stage"; mkdir -p "$stage/guest-kmod/dist" "$stage/abi/src"
     cp "$HERE"/{Kbuild,Makefile,dkms.conf,check-rustc.sh,dkms-install.sh,debian-rust-headers.sh,rtsleep_main.rs,rtsleep_xen.c,rtsleep_xen.h} "$stage/guest-kmod/"
     cp "$HERE"/dist/* "$stage/guest-kmod/dist/"
-    cp "$ROOT/rtsleep-lib/src/abi.rs" "$stage/rtsleep-lib/src/"
+    cp "$ROOT/abi/src/ioctl.rs" "$ROOT/abi/src/hypercall.rs" "$stage/abi/src/"
     log "DKMS build of rtsleep for $kver in the root"
     t0=$(date +%s)
     in_root /root/rtsleep-src/guest-kmod/dkms-install.sh --kernel "$kver" > "$CACHE/distro-root/dkms-install.log" 2>&1 ||

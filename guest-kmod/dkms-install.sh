@@ -6,7 +6,7 @@
 #   1. checks that the kernel's headers are there and that the rustc on PATH is the
 #      kernel's own (check-rustc.sh: the message says what to install otherwise);
 #   2. copies the module's sources to /usr/src/rtsleep-<version>/ (guest-kmod/ and
-#      rtsleep-lib/src/abi.rs, as in the repository) and runs dkms add, build and
+#      abi/src/{ioctl,hypercall}.rs, as in the repository) and runs dkms add, build and
 #      install for the kernel (a re-run replaces the same version);
 #   3. installs the udev rule (dist/99-rtsleep.rules -> /etc/udev/rules.d/, creating the
 #      system group it names, if any) and the boot-time load (dist/rtsleep.conf ->
@@ -54,15 +54,17 @@ sh "$HERE/check-rustc.sh" "$kdir" || die "the module cannot be built for $kver w
 
 # A re-run installs the current sources: drop the same version first.
 if dkms status "$name/$version" | grep -q .; then dkms remove "$name/$version" --all; fi
-# The repository's layout (dkms.conf): the module and the ABI file it compiles.
-abi=$HERE/../rtsleep-lib/src/abi.rs
-[ -f "$abi" ] || die "no $abi: run this from a clone of the repository (guest-kmod/ beside rtsleep-lib/)"
-rm -rf "$src"; mkdir -p "$src/guest-kmod" "$src/rtsleep-lib/src"
+# The repository's layout (dkms.conf): the module and the ABI files it compiles.
+abi=$HERE/../abi/src
+for f in ioctl.rs hypercall.rs; do
+    [ -f "$abi/$f" ] || die "no $abi/$f: run this from a clone of the repository (guest-kmod/ beside abi/)"
+done
+rm -rf "$src"; mkdir -p "$src/guest-kmod" "$src/abi/src"
 cp "$HERE/dkms.conf" "$src/dkms.conf"
 for f in Kbuild Makefile check-rustc.sh rtsleep_main.rs rtsleep_xen.c rtsleep_xen.h; do
     cp "$HERE/$f" "$src/guest-kmod/$f"
 done
-cp "$abi" "$src/rtsleep-lib/src/abi.rs"
+cp "$abi/ioctl.rs" "$abi/hypercall.rs" "$src/abi/src/"
 dkms add "$name/$version"
 dkms build "$name/$version" -k "$kver" ||
     die "dkms build failed: see /var/lib/dkms/$name/$version/$kver/$(uname -m)/log/make.log"

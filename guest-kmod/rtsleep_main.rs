@@ -5,8 +5,8 @@
 //!
 //! # Contract (what user space sees)
 //!
-//! The ABI is `rtsleep-lib/src/abi.rs` (included below by source, defined only there;
-//! its module doc is the full contract and shows the C view):
+//! The ABI is `abi/src/ioctl.rs` (crate `rtcredit-abi`, included below by source, defined
+//! only there; its module doc is the full contract and shows the C view):
 //!
 //! * `RTSLEEP_IOC_SLEEP` (`0xC018E201`, `struct rtsleep_sleep_args`, 24 bytes): sleep
 //!   interruptibly until `deadline_ns`, an absolute `CLOCK_MONOTONIC` time with
@@ -98,8 +98,13 @@ use kernel::{
 
 /// The ioctl ABI, shared with user space (`include!` cannot take it: it starts with `//!`).
 #[allow(dead_code, missing_docs, unreachable_pub)]
-#[path = "../rtsleep-lib/src/abi.rs"]
+#[path = "../abi/src/ioctl.rs"]
 mod abi;
+
+/// The hypercall ABI, shared with Xen's side (the same file the core uses).
+#[allow(dead_code, missing_docs, unreachable_pub)]
+#[path = "../abi/src/hypercall.rs"]
+mod hypercall;
 
 module! {
     type: RtSleepModule,
@@ -113,24 +118,23 @@ module! {
 /// period, not by lead). Reported in `RTSLEEP_IOC_INFO`'s `min_lead_ns`.
 const MIN_LEAD_NS: u64 = 0;
 /// Largest lead for which we ask Xen for RT: the hypervisor's default maximum lead.
-const MAX_LEAD_NS: u64 = 10_000_000_000;
+const MAX_LEAD_NS: u64 = hypercall::DEFAULT_MAX_LEAD_NS;
 /// After Xen refused RT (`-EPERM`) or does not support it (`-ENOSYS`, `-EOPNOTSUPP`),
 /// how long no hypercall is made; the next sleep then asks again. The same interval as
 /// `rtsleep-lib`'s `refusal::REPROBE_INTERVAL`.
 const REPROBE_NS: u64 = 1_000_000_000;
-/// `RTSLEEP_FLAG_CANCEL` of `hypervisor/src/abi.rs`.
-const XEN_FLAG_CANCEL: u32 = 1;
-/// Hypercall results (`hypervisor/src/abi.rs`) and the errnos it can return (Xen's
-/// `public/errno.h`, the same numbers as Linux x86).
-const XEN_GRANTED: i32 = 0;
-const XEN_DEGRADED: i32 = 1;
-const XEN_EPERM: i32 = -1;
-const XEN_ENOSYS: i32 = -38;
-const XEN_EOPNOTSUPP: i32 = -95;
+/// The hypercall's results and the errnos it can return, as `HYPERVISOR_sched_op`
+/// returns them (negated).
+const XEN_GRANTED: i32 = hypercall::RTSLEEP_GRANTED;
+const XEN_DEGRADED: i32 = hypercall::RTSLEEP_DEGRADED;
+const XEN_EPERM: i32 = -hypercall::errno::EPERM;
+const XEN_ENOSYS: i32 = -hypercall::errno::ENOSYS;
+const XEN_EOPNOTSUPP: i32 = -hypercall::errno::EOPNOTSUPP;
 
 const _: () = assert!(core::mem::size_of::<abi::SleepArgs>() == 24);
 const _: () = assert!(core::mem::size_of::<abi::DeviceInfo>() == 64);
 const _: () = assert!(core::mem::size_of::<abi::DeviceInfoExt>() == 112);
+const _: () = assert!(core::mem::size_of::<hypercall::SchedRtsleep>() == 16);
 
 // SAFETY: `SleepArgs` is `#[repr(C)]` with integer fields only: every bit pattern is a
 // valid value and it has no interior mutability.
@@ -150,7 +154,8 @@ mod c {
     extern "C" {
         pub(super) fn rtsleep_c_on_xen() -> bool;
         pub(super) fn rtsleep_c_now_ns() -> u64;
-        pub(super) fn rtsleep_c_sched_rtsleep(cpu: u32, deadline_ns: u64, flags: u32, result: *mut i32) -> i32;
+        pub(super) fn rtsleep_c_mono_to_xen(cpu: u32, mono_deadline_ns: u64, xen_ns: *mut u64) -> i32;
+        pub(super) fn rtsleep_c_sched_op(cpu: u32, cmd: u32, arg: *mut core::ffi::c_void, result: *mut i32) -> i32;
         pub(super) fn rtsleep_c_sleep_until(deadline_ns: i64, pinned: bool) -> i32;
         pub(super) fn rtsleep_c_pin_cpu() -> u32;
         pub(super) fn rtsleep_c_unpin_cpu();
@@ -211,12 +216,25 @@ impl Drop for CpuPin {
 }
 
 /// `SCHEDOP_rtsleep` for the pinned VCPU: `Some(result)` if the hypercall was made, `None`
-/// if the deadline could not be converted to Xen time here.
+/// if the deadline could not be converted to Xen time here. `deadline_ns` is
+/// `CLOCK_MONOTONIC` (ignored for a cancel).
 fn sched_rtsleep(pin: &CpuPin, deadline_ns: u64, flags: u32) -> Option<i32> {
+    let mut arg = hypercall::SchedRtsleep { deadline_ns: 0, flags, pad: 0 };
+    if flags & hypercall::RTSLEEP_FLAG_CANCEL == 0 {
+        // SAFETY: `arg.deadline_ns` is a valid, writable `u64` for the duration of the
+        // call; the task is pinned to `pin.cpu`, which the helper checks again with
+        // preemption disabled.
+        let ret = unsafe { c::rtsleep_c_mono_to_xen(pin.cpu, deadline_ns, &mut arg.deadline_ns) };
+        if ret != 0 {
+            return None;
+        }
+    }
     let mut result = 0i32;
-    // SAFETY: `result` is a valid, writable `i32` for the duration of the call; the task
-    // is pinned to `pin.cpu`, which the helper checks again with preemption disabled.
-    let ret = unsafe { c::rtsleep_c_sched_rtsleep(pin.cpu, deadline_ns, flags, &mut result) };
+    // SAFETY: `arg` is the `#[repr(C)]` argument SCHEDOP_rtsleep reads and `result` a
+    // writable `i32`, both alive for the duration of the call; pinned as above.
+    let ret = unsafe {
+        c::rtsleep_c_sched_op(pin.cpu, hypercall::SCHEDOP_RTSLEEP, core::ptr::addr_of_mut!(arg).cast(), &mut result)
+    };
     if ret == 0 {
         STATE.hypercalls.fetch_add(1, Relaxed);
     }
@@ -436,7 +454,7 @@ fn leave(pin: &CpuPin, ticket: u64, interrupted: bool) -> bool {
     // Nothing took over. After an on-time wake-up Xen has consumed our deadline; after a
     // signal it is still pending and must go.
     if interrupted {
-        if let Some(result) = sched_rtsleep(pin, 0, XEN_FLAG_CANCEL) {
+        if let Some(result) = sched_rtsleep(pin, 0, hypercall::RTSLEEP_FLAG_CANCEL) {
             STATE.last_result.store(result, Relaxed);
             STATE.rt_cancels.fetch_add(1, Relaxed);
         }

@@ -46,14 +46,6 @@
 
 #include "rtsleep_xen.h"
 
-/* hypervisor/src/abi.rs: SCHEDOP_RTSLEEP and struct SchedRtsleep. */
-#define RTSLEEP_SCHEDOP 8
-struct rtsleep_sched_arg {
-	u64 deadline_ns;	/* absolute Xen system time */
-	u32 flags;		/* RTSLEEP_FLAG_CANCEL = 1 */
-	u32 pad;
-};
-
 /* Rust: extern "C" fn rtsleep_c_on_xen() -> bool */
 bool rtsleep_c_on_xen(void)
 {
@@ -118,32 +110,55 @@ static int rtsleep_mono_to_xen(u64 mono_deadline_ns, u64 *xen_ns)
 }
 
 /*
- * Rust: extern "C" fn rtsleep_c_sched_rtsleep(cpu: u32, mono_deadline_ns: u64, flags: u32,
- *                                             result: *mut i32) -> i32
- * Returns 0 when the hypercall was issued for @cpu (its result in *result), -EOPNOTSUPP
- * when the deadline cannot be converted here (not on Xen, clocksource not Xen), -EXDEV
- * when the caller is not on @cpu (it must be pinned there: a bug otherwise).
+ * Rust: extern "C" fn rtsleep_c_mono_to_xen(cpu: u32, mono_deadline_ns: u64,
+ *                                           xen_ns: *mut u64) -> i32
+ * Writes the Xen system time of the CLOCK_MONOTONIC deadline. 0, -EOPNOTSUPP when it
+ * cannot be converted here (not on Xen, clocksource not Xen), -EXDEV when the caller is
+ * not on @cpu (it must be pinned there: a bug otherwise).
  */
-int rtsleep_c_sched_rtsleep(u32 cpu, u64 mono_deadline_ns, u32 flags, int *result)
+int rtsleep_c_mono_to_xen(u32 cpu, u64 mono_deadline_ns, u64 *xen_ns)
 {
-	struct rtsleep_sched_arg arg = { .flags = flags };
+	int ret;
+
+	if (!xen_domain())
+		return -EOPNOTSUPP;
+	preempt_disable();
+	ret = WARN_ON_ONCE(smp_processor_id() != cpu) ? -EXDEV
+						       : rtsleep_mono_to_xen(mono_deadline_ns, xen_ns);
+	preempt_enable();
+	return ret;
+}
+
+/*
+ * Rust: extern "C" fn rtsleep_c_sched_op(cpu: u32, cmd: u32, arg: *mut c_void,
+ *                                        result: *mut i32) -> i32
+ * HYPERVISOR_sched_op(@cmd, @arg) on @cpu's VCPU: the command and its argument are the
+ * Rust half's (abi/src/hypercall.rs), this helper only reaches the hypercall page.
+ * Returns 0 when the hypercall was issued (its result in *result), -EOPNOTSUPP when not
+ * on Xen, -EXDEV when the caller is not on @cpu.
+ */
+int rtsleep_c_sched_op(u32 cpu, u32 cmd, void *arg, int *result)
+{
 	int ret = 0;
 
 	if (!xen_domain())
 		return -EOPNOTSUPP;
-	/* The hypercall applies to the calling VCPU: convert and call on the same one. */
+	/* SCHEDOP_rtsleep applies to the calling VCPU: issue it on the pinned one. */
 	preempt_disable();
 	if (WARN_ON_ONCE(smp_processor_id() != cpu))
 		ret = -EXDEV;
-	else if (!(flags & 1))
-		ret = rtsleep_mono_to_xen(mono_deadline_ns, &arg.deadline_ns);
-	if (!ret)
-		*result = HYPERVISOR_sched_op(RTSLEEP_SCHEDOP, &arg);
+	else
+		*result = HYPERVISOR_sched_op(cmd, arg);
 	preempt_enable();
 	return ret;
 }
 #else
-int rtsleep_c_sched_rtsleep(u32 cpu, u64 mono_deadline_ns, u32 flags, int *result)
+int rtsleep_c_mono_to_xen(u32 cpu, u64 mono_deadline_ns, u64 *xen_ns)
+{
+	return -EOPNOTSUPP;
+}
+
+int rtsleep_c_sched_op(u32 cpu, u32 cmd, void *arg, int *result)
 {
 	return -EOPNOTSUPP;
 }

@@ -2,7 +2,7 @@
 /*
  * In-guest test of /dev/rtsleep (static; run by test-qemu.sh from the initramfs).
  * Prints one "PASS: ..." or "FAIL: ..." line per check and exits non-zero on any
- * failure. The ioctl numbers and layouts are those of rtsleep-lib/src/abi.rs (its
+ * failure. The ioctl numbers and layouts are those of abi/src/ioctl.rs (its
  * module doc shows this same C view); the checks below also verify the sizes.
  *
  * What the environment should give is taken from the environment variable

@@ -17,85 +17,6 @@
 #endif
 
 /*
- `SCHEDOP_*` number of the new scheduler hypercall (0..=7 are Xen's own in 4.17).
- */
-#define RTCREDIT_SCHEDOP_RTSLEEP 8
-
-/*
- `XEN_SCHEDULER_*` id of `sched=rtcredit` (5..=9 are Xen's own in 4.17).
- */
-#define RTCREDIT_XEN_SCHEDULER_RTCREDIT 10
-
-/*
- Cancel the calling VCPU's pending deadline; `deadline_ns` is ignored.
- */
-#define RTCREDIT_RTSLEEP_FLAG_CANCEL (1 << 0)
-
-/*
- Every flag this version understands.
- */
-#define RTCREDIT_RTSLEEP_FLAGS_KNOWN RTCREDIT_RTSLEEP_FLAG_CANCEL
-
-/*
- Hypercall result: the deadline is registered and will be served at RT priority (a
- deadline already due: at once).
- */
-#define RTCREDIT_RTSLEEP_GRANTED 0
-
-/*
- Hypercall result: accepted, but the domain is over its RT budget, so the VCPU will
- wake as any other (BOOST if it has credit), not at RT.
- */
-#define RTCREDIT_RTSLEEP_DEGRADED 1
-
-/*
- Hypercall result of a cancel.
- */
-#define RTCREDIT_RTSLEEP_CANCELLED 2
-
-/*
- On putinfo, this `cap` leaves the cap unchanged (0 is "no cap", a real value).
- */
-#define RTCREDIT_DOMCTL_KEEP_CAP UINT16_MAX
-
-/*
- On putinfo, this `rt_allowed` leaves the RT permission unchanged.
- */
-#define RTCREDIT_DOMCTL_KEEP_RT_ALLOWED UINT8_MAX
-
-/*
- Index of RT time in [`XenDomctlSchedRtcredit::prio_ns`].
- */
-#define RTCREDIT_DOMCTL_PRIO_RT 0
-
-/*
- Index of BOOST time in [`XenDomctlSchedRtcredit::prio_ns`].
- */
-#define RTCREDIT_DOMCTL_PRIO_BOOST 1
-
-/*
- Index of UNDER time in [`XenDomctlSchedRtcredit::prio_ns`].
- */
-#define RTCREDIT_DOMCTL_PRIO_UNDER 2
-
-/*
- Index of OVER time in [`XenDomctlSchedRtcredit::prio_ns`].
- */
-#define RTCREDIT_DOMCTL_PRIO_OVER 3
-
-/*
- Xen's scheduler trace class (`TRC_SCHED_CLASS` in `public/trace.h`).
- */
-#define RTCREDIT_TRC_SCHED_CLASS 139264
-
-/*
- Our scheduler's index within that class (`TRC_SCHED_CSCHED` is 0 ... `SNULL` 5).
- */
-#define RTCREDIT_TRC_SCHED_RTCREDIT 6
-
-#define ETIME 62
-
-/*
  Largest number of CPUs (ids `0..MAX_CPUS`) the core accepts.
  */
 #define RTCREDIT_MAX_CPUS 256
@@ -126,16 +47,10 @@
 #define RTCREDIT_SHARED_WORDS 128
 
 /*
- The shortest minimum period there may be (100 us): below it the RT timer's
- interrupts alone would cost more than the work they serve.
- */
-#define MIN_PERIOD_FLOOR_NS (100 * US)
-
-/*
  The RT quantum: the most a unit runs at RT per deadline (500 us). See `crate::rt`
  for how it is derived.
  */
-#define RT_QUANTUM_NS (500 * US)
+#define RTCREDIT_RT_QUANTUM_NS 500000
 
 /*
  Credits per millisecond of CPU (Xen's `CSCHED_CREDITS_PER_MSEC`).
@@ -181,7 +96,101 @@
 /*
  The shortest time between two `RT_DENY` records of one unit.
  */
-#define DENY_TRACE_INTERVAL_NS 100000000
+#define RTCREDIT_DENY_TRACE_INTERVAL_NS 100000000
+
+/*
+ `XEN_SCHEDULER_*` id of `sched=rtcredit` (5..=9 are Xen's own in 4.17).
+ */
+#define RTCREDIT_XEN_SCHEDULER_RTCREDIT 10
+
+/*
+ On putinfo, this `cap` leaves the cap unchanged (0 is "no cap", a real value).
+ */
+#define RTCREDIT_DOMCTL_KEEP_CAP UINT16_MAX
+
+/*
+ On putinfo, this `rt_allowed` leaves the RT permission unchanged.
+ */
+#define RTCREDIT_DOMCTL_KEEP_RT_ALLOWED UINT8_MAX
+
+/*
+ Index of RT time in [`XenDomctlSchedRtcredit::prio_ns`].
+ */
+#define RTCREDIT_DOMCTL_PRIO_RT 0
+
+/*
+ Index of BOOST time in [`XenDomctlSchedRtcredit::prio_ns`].
+ */
+#define RTCREDIT_DOMCTL_PRIO_BOOST 1
+
+/*
+ Index of UNDER time in [`XenDomctlSchedRtcredit::prio_ns`].
+ */
+#define RTCREDIT_DOMCTL_PRIO_UNDER 2
+
+/*
+ Index of OVER time in [`XenDomctlSchedRtcredit::prio_ns`].
+ */
+#define RTCREDIT_DOMCTL_PRIO_OVER 3
+
+/*
+ `SCHEDOP_*` number of the new scheduler hypercall (0..=7 are Xen's own in 4.17).
+ */
+#define RTCREDIT_SCHEDOP_RTSLEEP 8
+
+/*
+ Cancel the calling VCPU's pending deadline; `deadline_ns` is ignored.
+ */
+#define RTCREDIT_RTSLEEP_FLAG_CANCEL (1 << 0)
+
+/*
+ Every flag this version understands.
+ */
+#define RTCREDIT_RTSLEEP_FLAGS_KNOWN RTCREDIT_RTSLEEP_FLAG_CANCEL
+
+/*
+ Hypercall result: the deadline is registered and will be served at RT priority (a
+ deadline already due: at once).
+ */
+#define RTCREDIT_RTSLEEP_GRANTED 0
+
+/*
+ Hypercall result: accepted, but the domain is over its RT budget, so the VCPU will
+ wake as any other (BOOST if it has credit), not at RT.
+ */
+#define RTCREDIT_RTSLEEP_DEGRADED 1
+
+/*
+ Hypercall result of a cancel.
+ */
+#define RTCREDIT_RTSLEEP_CANCELLED 2
+
+/*
+ Default minimum RT period: a VCPU's consecutive deadlines at least this far apart.
+ */
+#define RTCREDIT_DEFAULT_MIN_PERIOD_NS 1000000
+
+/*
+ The smallest minimum period an administrator may set (100 us): below it the RT
+ timer's interrupts alone would cost more than the work they serve.
+ */
+#define RTCREDIT_MIN_PERIOD_FLOOR_NS 100000
+
+/*
+ Default maximum lead: how far ahead of now a deadline may be. A guest that asks for
+ RT only within it never meets this refusal under the default parameters.
+ */
+#define RTCREDIT_DEFAULT_MAX_LEAD_NS 10000000000
+
+/*
+ Xen's scheduler trace class (`TRC_SCHED_CLASS` in `public/trace.h`).
+ */
+#define RTCREDIT_TRC_SCHED_CLASS 139264
+
+/*
+ Our scheduler's index within that class (`TRC_SCHED_CSCHED` is 0 ... `SNULL` 5).
+ */
+#define RTCREDIT_TRC_SCHED_RTCREDIT 6
 
 /*
  RT request registered. Data: dom, unit, deadline low 32 bits, deadline high 32 bits.
@@ -189,30 +198,28 @@
 #define RTCREDIT_TRC_RT_GRANT 1
 
 /*
- RT request (or, after RT was revoked, a fire) refused. Data: dom, unit, `RtcError`
- code, refusals of this unit since its previous `RT_DENY` record that were not traced.
- Rate limited: at most one record per unit per `rt::DENY_TRACE_INTERVAL_NS` (100 ms),
- so a guest without permission cannot flood xentrace; the domain's `rt_denied` counter
- counts every refusal.
+ RT request (or, after RT was revoked, a fire) refused. Data: dom, unit, the core's
+ error code, refusals of this unit since its previous `RT_DENY` record that were not
+ traced. Rate limited: at most one record per unit per 100 ms, so a guest without
+ permission cannot flood xentrace; the domain's `rt_denied` counter counts every one.
  */
 #define RTCREDIT_TRC_RT_DENY 2
 
 /*
  RT request or fire degraded to a normal wake (budget). Data: dom, unit, reason
- (1 = CPU share used up, 2 = request rate exceeded).
+ ([`DegradeReason`]).
  */
 #define RTCREDIT_TRC_RT_DEGRADE 3
 
 /*
- RT deadline reached and RT granted. Data: dom, unit, state (0 blocked, 1 queued,
- 2 running), lateness of the timer in ns (saturated to 32 bits).
+ RT deadline reached and RT granted. Data: dom, unit, state ([`FireState`]), lateness
+ of the timer in ns (saturated to 32 bits).
  */
 #define RTCREDIT_TRC_RT_FIRE 4
 
 /*
- RT dropped (every end goes through `rt::end_rt`). Data: dom, unit, reason (1 blocked,
- 3 RT budget spent, 4 the VCPU called rtsleep, 5 the grant's RT limit used; 0, the tick, was a
- reason before RT v2). While the unit runs, a `PRIO_CHANGE` from RT follows.
+ RT dropped (every end of RT). Data: dom, unit, reason ([`EndReason`]). While the
+ unit runs, a `PRIO_CHANGE` from RT follows.
  */
 #define RTCREDIT_TRC_RT_DEMOTE 5
 
@@ -620,14 +627,17 @@ typedef struct rtcredit_schedule_begin_out {
  `system_time` in the guest). It applies to the calling VCPU only.
 
  Admission is by period, not by lead: a deadline must be at least the minimum period
- (default 1 ms, sysctl and boot parameter, floor 100 us) after the last deadline of
- this VCPU that came due (`-ERANGE` otherwise), and at most the maximum lead (10 s)
+ (default [`DEFAULT_MIN_PERIOD_NS`], sysctl and boot parameter, floor
+ [`MIN_PERIOD_FLOOR_NS`]) after the last deadline of this VCPU that came due
+ (`-ERANGE` otherwise), and at most the maximum lead (default [`DEFAULT_MAX_LEAD_NS`])
  ahead (`-ERANGE`). How close to now it is does not matter, so a periodic task whose
  last period woke late can always register the next one. A deadline already due is
- served at once at RT (the result is `RTSLEEP_GRANTED`; the core asks the host to arm
- the RT timer in the past, which fires at once) if the domain's RT budget allows, and
- refused with `-ETIME` if not. The per-domain rate and CPU budget bound how much RT a
- domain gets; over them a future deadline is `RTSLEEP_DEGRADED`.
+ served at once at RT (the result is [`RTSLEEP_GRANTED`]) if the domain's RT budget
+ allows, and refused with `-ETIME` if not. The per-domain rate and CPU budget bound
+ how much RT a domain gets; over them a future deadline is [`RTSLEEP_DEGRADED`].
+ Other refusals: `-EPERM` (dom0 has not allowed the domain RT), `-EINVAL` (unknown
+ flag bits, `pad` not zero); a Xen without the scheduler answers `-ENOSYS` or
+ `-EOPNOTSUPP`.
  */
 typedef struct rtcredit_sched_rtsleep {
   /*
@@ -699,7 +709,7 @@ typedef struct rtcredit_dom_params {
  `rt_rate_per_s`) and [`DOMCTL_KEEP_CAP`] / [`DOMCTL_KEEP_RT_ALLOWED`] leave a value
  unchanged; `pad` and `pad2` must be zero (`-EINVAL` otherwise). Getinfo and putinfo
  both return the values in force and the counters; counters are ignored on input.
- 104 bytes, 8-byte aligned (checked by tests here and by `_Static_assert`s in C).
+ 104 bytes, 8-byte aligned.
  */
 typedef struct rtcredit_domctl_sched {
   /*
@@ -749,8 +759,8 @@ typedef struct rtcredit_domctl_sched {
    */
   uint64_t rt_degraded;
   /*
-   Requests refused (`-EPERM`, `-ERANGE`, `-ETIME`, `-EINVAL`), plus deadlines that came
-   due after RT had been revoked.
+   Requests refused (`-EPERM`, `-ERANGE`, `-ETIME`, `-EINVAL`), plus deadlines that
+   came due after RT had been revoked.
    */
   uint64_t rt_denied;
   /*
@@ -758,7 +768,7 @@ typedef struct rtcredit_domctl_sched {
    */
   uint64_t rt_fires;
   /*
-   RT runs ended (by the tick, by blocking or by a spent budget).
+   RT runs ended (by blocking, the next rtsleep, a spent budget or the grant's limit).
    */
   uint64_t rt_demotions;
   /*
@@ -771,7 +781,7 @@ typedef struct rtcredit_domctl_sched {
   /*
    The RT budgets granted in the domain's pool, summed, percent of one CPU. The
    remaining capacity is `rt_pool_capacity_pct - rt_pool_granted_pct` (none when
-   negative: a CPU left the pool, see the pool rule in `rt::budget`).
+   negative: a CPU left the pool).
    */
   uint32_t rt_pool_granted_pct;
 } rtcredit_domctl_sched;
@@ -818,7 +828,7 @@ typedef struct rtcredit_dom_counters {
  `struct xen_sysctl_rtcredit_schedule`: the payload of `XEN_SYSCTL_scheduler_op`
  for `sched=rtcredit` (`u.sched_rtcredit`), for one cpupool. Putinfo sets the first
  five (read them first to change one; the last three are output only); both return
- the values in force. Ranges: `params::Params::validate`; lowering the RT capacity
+ the values in force. Ranges: the core's `Params::validate`; lowering the RT capacity
  below what the pool has granted is refused with `-EBUSY`.
  */
 typedef struct rtcredit_sysctl_sched {

@@ -1,172 +1,14 @@
-//! Every number that crosses a boundary, defined once.
+//! The core's side of the wire ABIs.
 //!
-//! * The hypercall a guest uses to register a wake-up deadline (`SCHEDOP_rtsleep`), its
-//!   argument struct, flags and results. The Xen patch and the guest module use these
-//!   values; `rtcredit.h` (generated from this file) is what C includes.
-//! * The scheduler id for `XEN_DOMCTL/SYSCTL_scheduler_op` and the trace class.
-//! * The core's error codes and the errno each maps to at the hypercall.
-//!
-//! Layouts are `#[repr(C)]` with explicit padding and are checked by tests.
+//! The ABIs themselves (the `SCHEDOP_rtsleep` hypercall, the domctl and sysctl payloads,
+//! the scheduler id, the trace class) are defined once, in the MIT-licensed
+//! `rtcredit-abi` crate, and re-exported here so that cbindgen puts them in
+//! `rtcredit.h`, the header C includes. What is the core's own is below: its error codes
+//! and the errno each maps to at the hypercall.
 
-/// `SCHEDOP_*` number of the new scheduler hypercall (0..=7 are Xen's own in 4.17).
-pub const SCHEDOP_RTSLEEP: u32 = 8;
-
-/// `XEN_SCHEDULER_*` id of `sched=rtcredit` (5..=9 are Xen's own in 4.17).
-pub const XEN_SCHEDULER_RTCREDIT: u32 = 10;
-
-/// Argument of `HYPERVISOR_sched_op(SCHEDOP_rtsleep, &arg)`.
-///
-/// `deadline_ns` is absolute Xen system time (`NOW()` in Xen, the PV clock's
-/// `system_time` in the guest). It applies to the calling VCPU only.
-///
-/// Admission is by period, not by lead: a deadline must be at least the minimum period
-/// (default 1 ms, sysctl and boot parameter, floor 100 us) after the last deadline of
-/// this VCPU that came due (`-ERANGE` otherwise), and at most the maximum lead (10 s)
-/// ahead (`-ERANGE`). How close to now it is does not matter, so a periodic task whose
-/// last period woke late can always register the next one. A deadline already due is
-/// served at once at RT (the result is `RTSLEEP_GRANTED`; the core asks the host to arm
-/// the RT timer in the past, which fires at once) if the domain's RT budget allows, and
-/// refused with `-ETIME` if not. The per-domain rate and CPU budget bound how much RT a
-/// domain gets; over them a future deadline is `RTSLEEP_DEGRADED`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SchedRtsleep {
-    /// Absolute Xen system time, in nanoseconds, at which the VCPU must run.
-    pub deadline_ns: u64,
-    /// `RTSLEEP_FLAG_*`; unknown bits are rejected.
-    pub flags: u32,
-    /// Must be zero (reserved so the struct is the same size on 32- and 64-bit guests).
-    pub pad: u32,
-}
-
-/// Cancel the calling VCPU's pending deadline; `deadline_ns` is ignored.
-pub const RTSLEEP_FLAG_CANCEL: u32 = 1 << 0;
-/// Every flag this version understands.
-pub const RTSLEEP_FLAGS_KNOWN: u32 = RTSLEEP_FLAG_CANCEL;
-
-/// Hypercall result: the deadline is registered and will be served at RT priority (a
-/// deadline already due: at once).
-pub const RTSLEEP_GRANTED: i32 = 0;
-/// Hypercall result: accepted, but the domain is over its RT budget, so the VCPU will
-/// wake as any other (BOOST if it has credit), not at RT.
-pub const RTSLEEP_DEGRADED: i32 = 1;
-/// Hypercall result of a cancel.
-pub const RTSLEEP_CANCELLED: i32 = 2;
-
-/// On putinfo, this `cap` leaves the cap unchanged (0 is "no cap", a real value).
-pub const DOMCTL_KEEP_CAP: u16 = u16::MAX;
-/// On putinfo, this `rt_allowed` leaves the RT permission unchanged.
-pub const DOMCTL_KEEP_RT_ALLOWED: u8 = u8::MAX;
-/// Index of RT time in [`XenDomctlSchedRtcredit::prio_ns`].
-pub const DOMCTL_PRIO_RT: usize = 0;
-/// Index of BOOST time in [`XenDomctlSchedRtcredit::prio_ns`].
-pub const DOMCTL_PRIO_BOOST: usize = 1;
-/// Index of UNDER time in [`XenDomctlSchedRtcredit::prio_ns`].
-pub const DOMCTL_PRIO_UNDER: usize = 2;
-/// Index of OVER time in [`XenDomctlSchedRtcredit::prio_ns`].
-pub const DOMCTL_PRIO_OVER: usize = 3;
-
-/// `struct xen_domctl_sched_rtcredit`: the payload of `XEN_DOMCTL_scheduler_op` for
-/// `sched=rtcredit` (the `u.rtcredit` member of `struct xen_domctl_scheduler_op`), as
-/// the Xen patch adds it to `public/domctl.h` with `uint64_aligned_t` for the `u64`s.
-///
-/// Parameters (first 12 bytes): on putinfo, 0 (`weight`, `rt_budget_pct`,
-/// `rt_rate_per_s`) and [`DOMCTL_KEEP_CAP`] / [`DOMCTL_KEEP_RT_ALLOWED`] leave a value
-/// unchanged; `pad` and `pad2` must be zero (`-EINVAL` otherwise). Getinfo and putinfo
-/// both return the values in force and the counters; counters are ignored on input.
-/// 104 bytes, 8-byte aligned (checked by tests here and by `_Static_assert`s in C).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct XenDomctlSchedRtcredit {
-    /// 1..=65535.
-    pub weight: u16,
-    /// Percent of one CPU, 0 = no cap.
-    pub cap: u16,
-    /// 0 or 1: the domain may request RT with `SCHEDOP_rtsleep`.
-    pub rt_allowed: u8,
-    /// Must be zero.
-    pub pad: u8,
-    /// RT CPU budget, percent of one CPU, 1..=100.
-    pub rt_budget_pct: u16,
-    /// RT requests per second, 1..=100000.
-    pub rt_rate_per_s: u32,
-    /// Must be zero.
-    pub pad2: u32,
-    /// Nanoseconds run at RT, BOOST, UNDER, OVER (the `DOMCTL_PRIO_*` indices), summed
-    /// over the domain's VCPUs. Output only.
-    pub prio_ns: [u64; 4],
-    /// Valid `SCHEDOP_rtsleep` requests (cancels and refused ones excluded). Output
-    /// only, as the five below (the core's `DomainCounters`).
-    pub rt_requests: u64,
-    /// Requests granted (answered 0).
-    pub rt_granted: u64,
-    /// Requests or deadlines served as a normal wake: over the RT budget or capped.
-    pub rt_degraded: u64,
-    /// Requests refused (`-EPERM`, `-ERANGE`, `-ETIME`, `-EINVAL`), plus deadlines that came
-    /// due after RT had been revoked.
-    pub rt_denied: u64,
-    /// Deadlines served at RT.
-    pub rt_fires: u64,
-    /// RT runs ended (by the tick, by blocking or by a spent budget).
-    pub rt_demotions: u64,
-    /// The RT capacity of the domain's pool, percent of one CPU (its CPUs x the pool's
-    /// `rt_capacity_pct`). Output only, as the next, and also written when a putinfo
-    /// is refused with `-ENOSPC` (the grant would exceed it), so that the caller can
-    /// say what is left.
-    pub rt_pool_capacity_pct: u32,
-    /// The RT budgets granted in the domain's pool, summed, percent of one CPU. The
-    /// remaining capacity is `rt_pool_capacity_pct - rt_pool_granted_pct` (none when
-    /// negative: a CPU left the pool, see the pool rule in `rt::budget`).
-    pub rt_pool_granted_pct: u32,
-}
-
-/// `struct xen_sysctl_rtcredit_schedule`: the payload of `XEN_SYSCTL_scheduler_op`
-/// for `sched=rtcredit` (`u.sched_rtcredit`), for one cpupool. Putinfo sets the first
-/// five (read them first to change one; the last three are output only); both return
-/// the values in force. Ranges: `params::Params::validate`; lowering the RT capacity
-/// below what the pool has granted is refused with `-EBUSY`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct XenSysctlRtcreditSchedule {
-    /// Time slice, 1..=1000 ms.
-    pub tslice_ms: u32,
-    /// 0, or 100..=500000 us and at most the slice.
-    pub ratelimit_us: u32,
-    /// Minimum RT period (spacing of a VCPU's consecutive deadlines), 100..=1000000 us.
-    pub rt_min_period_us: u32,
-    /// Maximum RT lead, min period..=60000 ms.
-    pub rt_max_lead_ms: u32,
-    /// The pool's RT capacity in percent of each of its CPUs, 0..=100.
-    pub rt_capacity_pct: u32,
-    /// Output: CPUs in the pool.
-    pub rt_pool_cpus: u32,
-    /// Output: the pool's RT capacity, percent of one CPU (`rt_capacity_pct` x CPUs).
-    pub rt_pool_capacity_pct: u32,
-    /// Output: the RT budgets granted in the pool, summed, percent of one CPU.
-    pub rt_pool_granted_pct: u32,
-}
-
-/// Xen's scheduler trace class (`TRC_SCHED_CLASS` in `public/trace.h`).
-pub const TRC_SCHED_CLASS: u32 = 0x0002_2000;
-/// Our scheduler's index within that class (`TRC_SCHED_CSCHED` is 0 ... `SNULL` 5).
-pub const TRC_SCHED_RTCREDIT: u32 = 6;
-
-/// The full 32-bit trace event id of our event `event` (Xen's `TRC_SCHED_CLASS_EVT`:
-/// the scheduler index takes the 3 bits above the 9-bit event number).
-pub const fn trace_event_id(event: u32) -> u32 {
-    TRC_SCHED_CLASS | ((TRC_SCHED_RTCREDIT & 0x7) << 9) | (event & 0x1ff)
-}
-
-/// Errno values (Xen's `public/errno.h`, identical to Linux's for these).
-pub mod errno {
-    pub const EPERM: i32 = 1;
-    pub const EAGAIN: i32 = 11;
-    pub const EBUSY: i32 = 16;
-    pub const EINVAL: i32 = 22;
-    pub const ERANGE: i32 = 34;
-    pub const ENOSPC: i32 = 28;
-    pub const ETIME: i32 = 62;
-}
+pub use rtcredit_abi::control::*;
+pub use rtcredit_abi::hypercall::*;
+pub use rtcredit_abi::trace::{trace_event_id, TRC_SCHED_CLASS, TRC_SCHED_RTCREDIT};
 
 /// Why the core refused an operation. Each rule has its own code; the C ABI returns
 /// the negated code, and [`RtcError::errno`] gives the errno for the hypercall.
@@ -309,23 +151,6 @@ impl core::fmt::Display for RtcError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::mem::{align_of, offset_of, size_of};
-
-    #[test]
-    fn sched_rtsleep_layout_is_fixed() {
-        assert_eq!(size_of::<SchedRtsleep>(), 16);
-        assert_eq!(align_of::<SchedRtsleep>(), 8);
-        assert_eq!(offset_of!(SchedRtsleep, deadline_ns), 0);
-        assert_eq!(offset_of!(SchedRtsleep, flags), 8);
-        assert_eq!(offset_of!(SchedRtsleep, pad), 12);
-    }
-
-    #[test]
-    fn trace_ids_follow_xens_class_encoding() {
-        // TRC_SCHED_CLASS_EVT(6, 1) in Xen's public/trace.h.
-        assert_eq!(trace_event_id(1), 0x0002_2c01);
-        assert_eq!(trace_event_id(0x1ff) & !0x1ff, 0x0002_2c00);
-    }
 
     #[test]
     fn rtsleep_errors_map_to_the_documented_errnos() {
@@ -336,48 +161,5 @@ mod tests {
         assert_eq!(RtcError::DeadlineDue.errno(), errno::ETIME);
         assert_eq!(RtcError::DeadlineTooFar.errno(), errno::ERANGE);
         assert_eq!(RtcError::NotPermitted.to_c(), -3);
-    }
-
-    #[test]
-    fn domctl_and_sysctl_payload_layouts_are_fixed() {
-        type D = XenDomctlSchedRtcredit;
-        assert_eq!((size_of::<D>(), align_of::<D>()), (104, 8));
-        let offsets = [
-            offset_of!(D, weight),
-            offset_of!(D, cap),
-            offset_of!(D, rt_allowed),
-            offset_of!(D, pad),
-            offset_of!(D, rt_budget_pct),
-            offset_of!(D, rt_rate_per_s),
-            offset_of!(D, pad2),
-            offset_of!(D, prio_ns),
-            offset_of!(D, rt_requests),
-            offset_of!(D, rt_granted),
-            offset_of!(D, rt_degraded),
-            offset_of!(D, rt_denied),
-            offset_of!(D, rt_fires),
-            offset_of!(D, rt_demotions),
-            offset_of!(D, rt_pool_capacity_pct),
-            offset_of!(D, rt_pool_granted_pct),
-        ];
-        assert_eq!(offsets, [0, 2, 4, 5, 6, 8, 12, 16, 48, 56, 64, 72, 80, 88, 96, 100]);
-        type S = XenSysctlRtcreditSchedule;
-        assert_eq!((size_of::<S>(), align_of::<S>()), (32, 4));
-        assert_eq!(
-            [
-                offset_of!(S, tslice_ms),
-                offset_of!(S, ratelimit_us),
-                offset_of!(S, rt_min_period_us),
-                offset_of!(S, rt_max_lead_ms),
-                offset_of!(S, rt_capacity_pct),
-                offset_of!(S, rt_pool_cpus),
-                offset_of!(S, rt_pool_capacity_pct),
-                offset_of!(S, rt_pool_granted_pct),
-            ],
-            [0, 4, 8, 12, 16, 20, 24, 28]
-        );
-        // The domctl payload must fit Xen's scheduler_op union inside xen_domctl's
-        // 128-byte union: 8 bytes of sched_id/cmd, then the payload.
-        assert!(8 + size_of::<D>() <= 128);
     }
 }

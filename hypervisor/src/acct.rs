@@ -55,7 +55,7 @@ use crate::prio::Prio;
 use crate::rt::budget::{self, RtCapacity};
 use crate::runq::{burn_credits, set_running_prio, unit_of_active, unit_of_earn};
 use crate::state::{Accounting, Cpu, Domain, Shared, Unit, RELAXED};
-use crate::trace;
+use crate::trace::Event;
 
 /// Per-domain parameters (`XEN_DOMCTL_scheduler_op` for `sched=rtcredit`).
 #[repr(C)]
@@ -437,16 +437,12 @@ impl Accounting {
     pub fn account_end(&mut self, shared: &Shared, now: u64) -> u64 {
         self.credit_balance =
             if self.weight_total == 0 && self.active_domains.is_empty() { 0 } else { self.period_balance };
-        shared.emit(
-            trace::ACCOUNT,
-            &[
-                self.active_domains.len(),
-                self.weight_total.min(u64::from(u32::MAX)) as u32,
-                self.credit_balance as i32 as u32,
-                now as u32,
-                (now >> 32) as u32,
-            ],
-        );
+        shared.emit(Event::Account {
+            active_domains: self.active_domains.len(),
+            total_weight: self.weight_total.min(u64::from(u32::MAX)) as u32,
+            credit_balance: self.credit_balance as i32,
+            now_ns: now,
+        });
         now.saturating_add(shared.tslice_ns.load(RELAXED))
     }
 
@@ -454,7 +450,7 @@ impl Accounting {
         // SAFETY: `unit` is live and resident on `cpu`; both locks held.
         unsafe {
             (*unit).parked = true;
-            shared.emit(trace::PARK, &[(*unit).domid(), (*unit).unit_id, credit as u32]);
+            shared.emit(Event::Park { dom: (*unit).domid(), unit: (*unit).unit_id, credit });
             if (*unit).queued {
                 cpu.dequeue(shared, unit);
             }
@@ -469,7 +465,7 @@ impl Accounting {
         // SAFETY: `unit` is live and resident on `cpu`; both locks held.
         unsafe {
             (*unit).parked = false;
-            shared.emit(trace::UNPARK, &[(*unit).domid(), (*unit).unit_id, credit as u32]);
+            shared.emit(Event::Unpark { dom: (*unit).domid(), unit: (*unit).unit_id, credit });
             if (*unit).runnable && !(*unit).running && !(*unit).queued {
                 // Back without BOOST: it is catching up, not reacting to an event.
                 cpu.enqueue(shared, unit);

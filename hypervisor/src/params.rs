@@ -4,7 +4,9 @@
 //! ranges follow Xen's credit scheduler where it has one (time slice 1..=1000 ms,
 //! rate limit 100 us..=500 ms and not above the slice); the RT ones are ours.
 
-use crate::abi::{RtcError, XenSysctlRtcreditSchedule};
+use crate::abi::{
+    RtcError, XenSysctlRtcreditSchedule, DEFAULT_MAX_LEAD_NS, DEFAULT_MIN_PERIOD_NS, MIN_PERIOD_FLOOR_NS,
+};
 
 const US: u64 = 1_000;
 const MS: u64 = 1_000_000;
@@ -60,8 +62,8 @@ impl Default for Params {
         Params {
             tslice_ns: 30 * MS,
             ratelimit_ns: MS,
-            rt_min_period_ns: MS,
-            rt_max_lead_ns: 10 * S,
+            rt_min_period_ns: DEFAULT_MIN_PERIOD_NS,
+            rt_max_lead_ns: DEFAULT_MAX_LEAD_NS,
             rt_budget_window_ns: S,
             charge_mode: ChargeMode::Measured as u32,
             rt_capacity_pct: DEFAULT_RT_CAPACITY_PCT,
@@ -140,12 +142,9 @@ impl Params {
     }
 }
 
-/// The shortest minimum period there may be (100 us): below it the RT timer's
-/// interrupts alone would cost more than the work they serve.
-pub const MIN_PERIOD_FLOOR_NS: u64 = 100 * US;
 /// The RT quantum: the most a unit runs at RT per deadline (500 us). See `crate::rt`
 /// for how it is derived.
-pub const RT_QUANTUM_NS: u64 = 500 * US;
+pub const RT_QUANTUM_NS: u64 = 500_000;
 /// Credits per millisecond of CPU (Xen's `CSCHED_CREDITS_PER_MSEC`).
 pub const CREDITS_PER_MS: i32 = 10;
 /// Default domain weight (Xen's `CSCHED_DEFAULT_WEIGHT`).

@@ -25,7 +25,7 @@ use crate::cpumask::CpuMask;
 use crate::list::{container_of, Link};
 use crate::prio::Prio;
 use crate::state::{Cpu, Shared, Unit, RELAXED};
-use crate::trace;
+use crate::trace::Event;
 
 /// # Safety
 /// `link` is the `runq_link` of a live unit.
@@ -81,7 +81,12 @@ pub(crate) fn set_running_prio(shared: &Shared, unit: &mut Unit, prio: Prio, now
         return;
     }
     flush_prio_time(shared, unit, now);
-    shared.emit(trace::PRIO_CHANGE, &[unit.domid(), unit.unit_id, unit.prio as u32, prio as u32]);
+    shared.emit(Event::PrioChange {
+        dom: unit.domid(),
+        unit: unit.unit_id,
+        old_prio: unit.prio as u32,
+        new_prio: prio as u32,
+    });
     unit.prio = prio;
     shared.set_current_prio(unit.cpu, prio);
 }
@@ -256,7 +261,7 @@ impl Cpu {
     /// Tickles `cpu`: it leaves the idle set at once, so two wakers do not pick it.
     fn claim(&self, shared: &Shared, cpu: u32) -> CpuMask {
         shared.idlers.clear(cpu);
-        shared.emit(trace::TICKLE, &[cpu, self.id]);
+        shared.emit(Event::Tickle { cpu, from_cpu: self.id });
         CpuMask::single(cpu)
     }
 

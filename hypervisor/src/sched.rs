@@ -23,10 +23,12 @@ use core::ptr;
 use crate::cpumask::CpuMask;
 use crate::params::{ChargeMode, MIN_TIMER_NS};
 use crate::prio::Prio;
-use crate::rt::{rt_slice, RtEnd};
+use crate::rt::rt_slice;
 use crate::runq::{burn_credits, flush_prio_time, unit_of_runq};
 use crate::state::{bump, Cpu, Shared, Unit, RELAXED};
-use crate::{trace, RtcError};
+use crate::trace::EndReason;
+use crate::trace::Event;
+use crate::RtcError;
 
 /// What the host must do with the CPU's tick timer after a scheduling decision.
 #[repr(u32)]
@@ -157,7 +159,7 @@ impl Cpu {
             if !rt && boost {
                 u.prio = Prio::Boost;
                 bump(&u.stats.boosts, 1);
-                shared.emit(trace::BOOST, &[u.domid(), u.unit_id]);
+                shared.emit(Event::Boost { dom: u.domid(), unit: u.unit_id });
             }
             self.enqueue(shared, unit);
             Ok(self.tickle(shared, unit))
@@ -297,7 +299,7 @@ impl Cpu {
             if !stays {
                 // RT is a one-shot grant: it ends when the unit blocks.
                 // SAFETY: the current unit, live.
-                unsafe { self.end_rt(shared, current, RtEnd::Blocked, now) };
+                unsafe { self.end_rt(shared, current, EndReason::Blocked, now) };
             }
             // SAFETY: as above.
             let cur = unsafe { &mut *current };
@@ -432,7 +434,12 @@ impl Cpu {
                     if !(*unit).saving && (*unit).affinity.contains(self.id) {
                         peer.dequeue(shared, unit);
                         peer.move_resident(self, unit);
-                        shared.emit(trace::STEAL, &[peer.id, self.id, (*unit).domid(), (*unit).unit_id]);
+                        shared.emit(Event::Steal {
+                            from_cpu: peer.id,
+                            to_cpu: self.id,
+                            dom: (*unit).domid(),
+                            unit: (*unit).unit_id,
+                        });
                         return unit;
                     }
                 }
@@ -496,7 +503,7 @@ impl Cpu {
             }
             shared.set_current_prio(self.id, Prio::Idle);
             if switched {
-                shared.emit(trace::IDLE, &[self.id]);
+                shared.emit(Event::Idle { cpu: self.id });
             }
             let mut decision = Decision::idle();
             if self.tick_on {
@@ -525,7 +532,12 @@ impl Cpu {
                 unit.rt_grace_until_ns = 0;
                 unit.switched_in_at_rt = unit.prio == Prio::Rt;
                 bump(&unit.stats.runs, 1);
-                shared.emit(trace::SWITCH_IN, &[unit.domid(), unit.unit_id, unit.prio as u32, self.id]);
+                shared.emit(Event::SwitchIn {
+                    dom: unit.domid(),
+                    unit: unit.unit_id,
+                    prio: unit.prio as u32,
+                    cpu: self.id,
+                });
             }
             unit.charged_until_ns = now;
             unit.prio_since_ns = now;

@@ -577,11 +577,13 @@ impl Shared {
         self.online.load()
     }
 
-    pub(crate) fn emit(&self, event: u32, data: &[u32]) {
+    pub(crate) fn emit(&self, event: crate::trace::Event) {
         if let Some(func) = self.trace.func {
+            let record = event.encode();
+            let data = record.words();
             // SAFETY: the host registered `func` with `ctx` and promised it may be
             // called from any CPU; `data` is valid for `data.len()` words.
-            unsafe { func(self.trace.ctx, event, data.as_ptr(), data.len() as u32) };
+            unsafe { func(self.trace.ctx, record.event, data.as_ptr(), data.len() as u32) };
         }
     }
 

@@ -14,9 +14,9 @@
 //! during the trace has no runstate change at all, only `TRC_SCHED_CONTINUE_RUNNING`
 //! records: the first one makes it running since the trace began.
 //!
-//! **Priorities** come from our scheduler's events (`rtcredit::trace`): `SWITCH_IN`
-//! gives the priority a unit starts running at, `PRIO_CHANGE` a change while it runs
-//! (a BOOST or RT dropped at a tick). Running time is charged to the priority in
+//! **Priorities** come from our scheduler's events (`rtcredit_abi::trace`, decoded by
+//! its `Event::decode`): `SWITCH_IN` gives the priority a unit starts running at,
+//! `PRIO_CHANGE` a change while it runs (RT given at a deadline or ended, BOOST lost). Running time is charged to the priority in
 //! force; a run that began without a `SWITCH_IN` (another scheduler, lost records, the
 //! start of the trace) is charged to "unknown", and so is the rest of a run after an
 //! `RT_DEMOTE` that no `PRIO_CHANGE` follows (older cores dropped RT that way when the
@@ -53,9 +53,8 @@
 
 use std::collections::BTreeMap;
 
-use rtcredit::abi::trace_event_id;
 use rtcredit::prio::Prio;
-use rtcredit::trace as rt_events;
+use rtcredit_abi::trace::{our_event_number, DecodeError, Event, FireState};
 
 use crate::format::{
     class_name, event_class, runstate_change, Runstate, DOMID_IDLE, TRC_LOST_RECORDS, TRC_SCHED_CONTINUE_RUNNING,
@@ -90,10 +89,6 @@ pub struct TooManyVcpus {
 pub const PRIO_SLOTS: usize = 6;
 /// The slot of time whose priority is not known.
 pub const UNKNOWN_PRIO: usize = 5;
-/// Our scheduler's event ids are `OUR_EVENT_BASE | event` (9-bit event number).
-pub const OUR_EVENT_BASE: u32 = trace_event_id(0);
-/// The bits that select an event among our scheduler's.
-const OUR_EVENT_MASK: u32 = 0x1ff;
 
 /// Name of a priority slot.
 pub const fn slot_name(slot: usize) -> &'static str {
@@ -132,8 +127,9 @@ pub struct RtCounters {
     pub max_fire_lateness_ns: u64,
     /// RT dropped (`RT_DEMOTE`).
     pub demotions: u64,
-    /// Demotions by reason code (`rtcredit::trace::RT_DEMOTE`: 1 blocked, 3 RT budget
-    /// spent, 4 rtsleep, 5 the grant's RT limit (the quantum, or the budget's share of the period); 0, the tick, from cores before RT v2).
+    /// Demotions by reason code (`rtcredit_abi::trace::EndReason`: 1 blocked, 3 RT
+    /// budget spent, 4 rtsleep, 5 the grant's RT limit; 0, the tick, and 2 only in traces
+    /// of cores before RT v2).
     pub demote_reasons: BTreeMap<u32, u64>,
     /// Wakes with BOOST (`BOOST`).
     pub boosts: u64,
@@ -298,9 +294,6 @@ fn count_reason(reasons: &mut BTreeMap<u32, u64>, reason: u32, n: u64, untracked
     *reasons.entry(reason).or_insert(0) += n;
 }
 
-/// `RT_FIRE`'s state word for a VCPU that is running (0 blocked, 1 queued).
-const FIRE_STATE_RUNNING: u32 = 2;
-
 /// Adds time, saturating (a corrupted trace can have absurd timestamps).
 fn add(total: &mut u64, more: u64) {
     *total = total.saturating_add(more);
@@ -398,9 +391,9 @@ impl Model {
             }
             (0x002, 0x2) => {
                 let scheduler = (record.event >> 9) & 0x7;
-                if record.event & !OUR_EVENT_MASK == OUR_EVENT_BASE {
+                if let Some(number) = our_event_number(record.event) {
                     self.counts.rtcredit_events += 1;
-                    self.ours(record, now);
+                    self.ours(record, number, now);
                 } else {
                     *self.counts.other_schedulers.entry(scheduler).or_insert(0) += 1;
                 }
@@ -518,33 +511,32 @@ impl Model {
         }
     }
 
-    fn ours(&mut self, record: &Record, now: u64) {
-        let event = record.event & OUR_EVENT_MASK;
-        let data = record.data();
-        // How many data words each event must have (rtcredit::trace's docs).
-        let needed = match event {
-            rt_events::RT_GRANT | rt_events::SWITCH_IN | rt_events::PRIO_CHANGE | rt_events::RT_FIRE => 4,
-            rt_events::RT_DENY | rt_events::RT_DEGRADE | rt_events::RT_DEMOTE => 3,
-            rt_events::BOOST => 2,
-            rt_events::PARK
-            | rt_events::UNPARK
-            | rt_events::ACCOUNT
-            | rt_events::TICKLE
-            | rt_events::STEAL
-            | rt_events::IDLE => 0,
-            _ => {
+    fn ours(&mut self, record: &Record, number: u32, now: u64) {
+        let event = match Event::decode(number, record.data()) {
+            Ok(event) => event,
+            Err(DecodeError::UnknownEvent(_)) => {
                 self.anomaly(record, "unknown RT-Credit event id");
                 return;
             }
+            Err(DecodeError::TooFewWords { .. }) => {
+                self.anomaly(record, "too few data words");
+                return;
+            }
         };
-        if data.len() < needed {
-            self.anomaly(record, "too few data words");
+        // Parking, stealing, ticks and idle CPUs carry nothing the model keeps.
+        if matches!(
+            event,
+            Event::Park { .. }
+                | Event::Unpark { .. }
+                | Event::Steal { .. }
+                | Event::Account { .. }
+                | Event::Tickle { .. }
+                | Event::Idle { .. }
+        ) {
             return;
         }
-        if needed == 0 {
-            return;
-        }
-        let id = VcpuId { dom: data[0], vcpu: data[1] };
+        let Some((dom, vcpu)) = event.vcpu() else { return };
+        let id = VcpuId { dom, vcpu };
         if !plausible(id) {
             self.anomaly(record, "domain or VCPU id out of range");
             return;
@@ -553,56 +545,56 @@ impl Model {
             return;
         }
         match event {
-            rt_events::SWITCH_IN | rt_events::PRIO_CHANGE => {
-                let value = if event == rt_events::SWITCH_IN { data[2] } else { data[3] };
+            Event::SwitchIn { prio: value, .. } | Event::PrioChange { new_prio: value, .. } => {
                 let Some(prio) = u8::try_from(value).ok().and_then(Prio::from_u8) else {
                     self.anomaly(record, "priority value out of range");
                     return;
                 };
-                if event == rt_events::PRIO_CHANGE {
+                let switch_in = matches!(event, Event::SwitchIn { .. });
+                if !switch_in {
                     self.vcpus.entry(id).or_default().rt.prio_changes += 1;
                 }
-                self.set_prio(id, prio, now, event == rt_events::SWITCH_IN);
+                self.set_prio(id, prio, now, switch_in);
             }
             _ => {
                 let v = self.vcpus.entry(id).or_default();
                 match event {
-                    rt_events::RT_GRANT => {
+                    Event::RtGrant { deadline_ns, .. } => {
                         v.rt.grants += 1;
-                        v.last_deadline_ns = Some(u64::from(data[2]) | (u64::from(data[3]) << 32));
+                        v.last_deadline_ns = Some(deadline_ns);
                     }
-                    rt_events::RT_DENY => {
-                        // Word 3 (newer cores): refusals not traced since the previous
-                        // record (the core rate-limits RT_DENY); counted with the reason.
-                        let n = 1 + data.get(3).map_or(0, |&untraced| u64::from(untraced));
+                    Event::RtDeny { error_code, untraced, .. } => {
+                        // The core rate-limits RT_DENY; each record carries the refusals
+                        // not traced since the previous one, counted with its reason.
+                        let n = 1 + u64::from(untraced);
                         v.rt.denies += n;
-                        count_reason(&mut v.rt.deny_reasons, data[2], n, &mut self.counts.untracked);
+                        count_reason(&mut v.rt.deny_reasons, error_code, n, &mut self.counts.untracked);
                     }
-                    rt_events::RT_DEGRADE => v.rt.degrades += 1,
-                    rt_events::RT_FIRE => {
+                    Event::RtDegrade { .. } => v.rt.degrades += 1,
+                    Event::RtFire { state, late_ns, .. } => {
                         v.rt.fires += 1;
-                        let late = u64::from(data[3]);
+                        let late = u64::from(late_ns);
                         v.rt.max_fire_lateness_ns = v.rt.max_fire_lateness_ns.max(late);
                         // Deadline to run: now if it runs, else at its next start.
                         if v.fired.take().is_some() {
                             v.deadline_unmatched += 1;
                         }
-                        if data[3] == u32::MAX {
+                        if late_ns == u32::MAX {
                             v.deadline_unmatched += 1;
-                        } else if data[2] == FIRE_STATE_RUNNING && v.state == Some(Runstate::Running) {
+                        } else if state == FireState::Running as u32 && v.state == Some(Runstate::Running) {
                             v.deadline_runs.push(DeadlineRun { fire_late_ns: late, cycles_to_run: 0 });
                         } else {
                             v.fired = Some((now, late));
                         }
                         if let Some(deadline) = v.last_deadline_ns.take() {
-                            if data[3] != u32::MAX {
+                            if late_ns != u32::MAX {
                                 self.fire_points.push((now, deadline.saturating_add(late)));
                             }
                         }
                     }
-                    rt_events::RT_DEMOTE => {
+                    Event::RtDemote { reason, .. } => {
                         v.rt.demotions += 1;
-                        count_reason(&mut v.rt.demote_reasons, data[2], 1, &mut self.counts.untracked);
+                        count_reason(&mut v.rt.demote_reasons, reason, 1, &mut self.counts.untracked);
                         // RT ends here even if no PRIO_CHANGE follows (the core drops
                         // RT without one when the RT budget runs out): until one says
                         // which class it fell to, the priority is unknown.
@@ -611,7 +603,7 @@ impl Model {
                             v.run_slot = UNKNOWN_PRIO;
                         }
                     }
-                    rt_events::BOOST => v.rt.boosts += 1,
+                    Event::Boost { .. } => v.rt.boosts += 1,
                     _ => {}
                 }
             }

@@ -12,11 +12,56 @@
 #define RTSLEEP_H
 
 #include <stdint.h>
-/* The ioctl numbers of /dev/rtsleep (src/abi.rs): _IOWR(0xE2, 1, struct rtsleep_sleep_args)
+/* The ioctl numbers of /dev/rtsleep (rtcredit-abi's src/ioctl.rs): _IOWR(0xE2, 1, struct rtsleep_sleep_args)
    and _IOR(0xE2, 2, struct rtsleep_device_info). */
 #define RTSLEEP_IOC_SLEEP 0xC018E201u
 #define RTSLEEP_IOC_INFO 0x8040E202u
 
+
+/*
+ `rtsleep_info.backend`: sleeps go through `/dev/rtsleep`.
+ */
+#define RTSLEEP_BACKEND_DEVICE 1
+
+/*
+ `rtsleep_info.backend`: sleeps use `clock_nanosleep`; see `fallback_reason`.
+ */
+#define RTSLEEP_BACKEND_FALLBACK 2
+
+/*
+ `rtsleep_info.fallback_reason`: not falling back.
+ */
+#define RTSLEEP_REASON_NONE 0
+
+/*
+ The device node does not exist (guest module not loaded).
+ */
+#define RTSLEEP_REASON_NO_DEVICE 1
+
+/*
+ The device could not be opened or is not an rtsleep device; see `fallback_errno`.
+ */
+#define RTSLEEP_REASON_DEVICE_UNUSABLE 2
+
+/*
+ The guest does not run on Xen.
+ */
+#define RTSLEEP_REASON_NOT_XEN 3
+
+/*
+ Xen does not run the `rtcredit` scheduler.
+ */
+#define RTSLEEP_REASON_NO_RT_SCHEDULER 4
+
+/*
+ Dom0 has not allowed this domain RT.
+ */
+#define RTSLEEP_REASON_NOT_PERMITTED 5
+
+/*
+ The program asked for the fallback.
+ */
+#define RTSLEEP_REASON_REQUESTED 6
 
 /*
  Version of this ABI; [`DeviceInfo::version`] must equal it.
@@ -67,51 +112,6 @@
  Dom0 has not allowed this domain RT: the hypercall said `-EPERM`.
  */
 #define RTSLEEP_RT_EPERM 4
-
-/*
- `rtsleep_info.backend`: sleeps go through `/dev/rtsleep`.
- */
-#define RTSLEEP_BACKEND_DEVICE 1
-
-/*
- `rtsleep_info.backend`: sleeps use `clock_nanosleep`; see `fallback_reason`.
- */
-#define RTSLEEP_BACKEND_FALLBACK 2
-
-/*
- `rtsleep_info.fallback_reason`: not falling back.
- */
-#define RTSLEEP_REASON_NONE 0
-
-/*
- The device node does not exist (guest module not loaded).
- */
-#define RTSLEEP_REASON_NO_DEVICE 1
-
-/*
- The device could not be opened or is not an rtsleep device; see `fallback_errno`.
- */
-#define RTSLEEP_REASON_DEVICE_UNUSABLE 2
-
-/*
- The guest does not run on Xen.
- */
-#define RTSLEEP_REASON_NOT_XEN 3
-
-/*
- Xen does not run the `rtcredit` scheduler.
- */
-#define RTSLEEP_REASON_NO_RT_SCHEDULER 4
-
-/*
- Dom0 has not allowed this domain RT.
- */
-#define RTSLEEP_REASON_NOT_PERMITTED 5
-
-/*
- The program asked for the fallback.
- */
-#define RTSLEEP_REASON_REQUESTED 6
 
 /*
  An open library handle (opaque to C).

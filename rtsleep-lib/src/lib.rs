@@ -17,13 +17,14 @@
 //! not drift. A [`Sleeper`] is `Send + Sync`: threads may share one.
 //!
 //! The pieces:
-//! * [`abi`]: the ioctl ABI of `/dev/rtsleep` (shared by source with the guest module);
+//! * [`abi`]: the ioctl ABI of `/dev/rtsleep` (`rtcredit-abi`'s `ioctl`, which the guest
+//!   module compiles from the same file);
 //! * [`device`]: the device itself, one ioctl per call, for the preload shim and tools;
 //! * [`capi`]: the C API (`include/rtsleep.h`, `librtsleep.so`/`librtsleep.a`);
 //! * [`duration`]: the human duration syntax (`10ms`, `1.5s`) of the command and the shim;
 //! * [`refusal`]: how long a refusal of RT holds before the device is tried again.
 
-pub mod abi;
+pub use rtcredit_abi::ioctl as abi;
 pub mod capi;
 pub mod device;
 pub mod duration;

@@ -37,6 +37,7 @@
 //!   `set_domain_params`, and a refusal leaves the domain without RT there (and says
 //!   so in Xen's log).
 
+use crate::trace::DegradeReason;
 use core::sync::atomic::Ordering;
 
 use crate::abi::{RtcError, XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule};
@@ -108,14 +109,6 @@ pub(crate) fn publish_capacity(shared: &Shared, capacity: &RtCapacity) {
     shared.rt_granted_pct.store(capacity.granted_pct, RELAXED);
 }
 
-/// Why a request or a fire is served as a normal wake (the `RT_DEGRADE` trace word).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Degrade {
-    CpuShare = 1,
-    Rate = 2,
-    Capped = 3,
-}
-
 /// Starts a new budget window for the domain if `now` is past its window.
 fn roll_window(shared: &Shared, live: &DomainLive, now: u64) {
     let window_ns = shared.rt_window_ns.load(RELAXED).max(1);
@@ -171,13 +164,13 @@ pub(crate) fn share_exhausted(shared: &Shared, live: &DomainLive, now: u64) -> b
 
 /// Counts one request against the window's rate; says why it cannot be served at RT
 /// (rate exceeded, or CPU share used up), if it cannot.
-pub(crate) fn count_request(shared: &Shared, live: &DomainLive, now: u64) -> Option<Degrade> {
+pub(crate) fn count_request(shared: &Shared, live: &DomainLive, now: u64) -> Option<DegradeReason> {
     roll_window(shared, live, now);
     let requests = live.window_requests.fetch_add(1, RELAXED).saturating_add(1);
     if requests > live.rt_rate_per_s.load(RELAXED).saturating_mul(windows_per_second(shared)) {
-        Some(Degrade::Rate)
+        Some(DegradeReason::Rate)
     } else if share_exhausted(shared, live, now) {
-        Some(Degrade::CpuShare)
+        Some(DegradeReason::CpuShare)
     } else {
         None
     }

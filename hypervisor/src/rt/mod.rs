@@ -187,11 +187,12 @@ use crate::params::{MIN_TIMER_NS, RT_QUANTUM_NS};
 use crate::prio::Prio;
 use crate::runq::flush_prio_time;
 use crate::state::{bump, Cpu, Shared, Unit, RELAXED};
-use crate::{trace, RtcError};
+use crate::trace::{DegradeReason, EndReason, Event, FireState};
+use crate::RtcError;
 
 pub mod budget;
 
-use budget::{count_request, rt_budget_left_ns, share_exhausted, Degrade};
+use budget::{count_request, rt_budget_left_ns, share_exhausted};
 
 /// What an accepted `rtsleep` means for the host.
 #[repr(C)]
@@ -219,25 +220,9 @@ pub struct RtsleepRefused {
     pub reschedule: bool,
 }
 
-/// Why RT ended: the `RT_DEMOTE` trace word (see [`crate::trace::RT_DEMOTE`]; 0, the
-/// tick, is no longer a reason: the tick does not end RT).
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum RtEnd {
-    /// It blocked (or was parked) while RT.
-    Blocked = 1,
-    /// Its domain's RT CPU budget for the window is spent.
-    BudgetSpent = 3,
-    /// It called `rtsleep` (its next deadline, or a cancel): its period's work is done.
-    Rtsleep = 4,
-    /// It ran its grant's RT limit at RT (`grant_limit_ns`: the RT quantum, or the
-    /// domain's budget share of its period when that is longer).
-    Limit = 5,
-}
-
-fn degrade(shared: &Shared, unit: &Unit, reason: Degrade) {
+fn degrade(shared: &Shared, unit: &Unit, reason: DegradeReason) {
     unit.live().rt_degraded.fetch_add(1, RELAXED);
-    shared.emit(trace::RT_DEGRADE, &[unit.domid(), unit.unit_id, reason as u32]);
+    shared.emit(Event::RtDegrade { dom: unit.domid(), unit: unit.unit_id, reason: reason as u32 });
 }
 
 /// The shortest time between two `RT_DENY` records of one unit.
@@ -257,7 +242,12 @@ fn deny(shared: &Shared, unit: &mut Unit, error: RtcError, now: u64) {
         unit.rt_deny_untraced = unit.rt_deny_untraced.saturating_add(1);
         return;
     }
-    shared.emit(trace::RT_DENY, &[unit.domid(), unit.unit_id, error as u32, unit.rt_deny_untraced]);
+    shared.emit(Event::RtDeny {
+        dom: unit.domid(),
+        unit: unit.unit_id,
+        error_code: error as u32,
+        untraced: unit.rt_deny_untraced,
+    });
     // 0 means "never": a record at time 0 is kept as 1 ns.
     unit.rt_deny_traced_ns = now.max(1);
     unit.rt_deny_untraced = 0;
@@ -338,7 +328,7 @@ impl Cpu {
             // done, and so is its RT (RT covers the deadline's work, not the VCPU's).
             // SAFETY: the current unit, live.
             unsafe {
-                self.end_rt(shared, unit, RtEnd::Rtsleep, now);
+                self.end_rt(shared, unit, EndReason::Rtsleep, now);
                 // A pass: to wait behind its equals (its stay was RT's doing), or to
                 // take an RT unit waiting behind RT on a peer (no taker was free when
                 // it fired: this CPU ran RT).
@@ -382,7 +372,7 @@ impl Cpu {
                 u.rt_deadline_ns = deadline_ns;
                 u.rt_limit_ns = grant_limit_ns(shared, u, deadline_ns, now);
                 live.rt_granted.fetch_add(1, RELAXED);
-                shared.emit(trace::RT_GRANT, &[u.domid(), u.unit_id, deadline_ns as u32, (deadline_ns >> 32) as u32]);
+                shared.emit(Event::RtGrant { dom: u.domid(), unit: u.unit_id, deadline_ns });
                 // A due deadline: the timer armed in the past fires at once.
                 Ok(RtsleepOutcome { result: RTSLEEP_GRANTED, reschedule, arm_at_ns: deadline_ns })
             }
@@ -449,11 +439,11 @@ impl Cpu {
             return Ok(CpuMask::EMPTY);
         }
         if u.parked {
-            degrade(shared, u, Degrade::Capped);
+            degrade(shared, u, DegradeReason::Capped);
             return Ok(CpuMask::EMPTY);
         }
         if share_exhausted(shared, live, now) {
-            degrade(shared, u, Degrade::CpuShare);
+            degrade(shared, u, DegradeReason::CpuShare);
             return Ok(CpuMask::EMPTY);
         }
         live.rt_fires.fetch_add(1, RELAXED);
@@ -464,14 +454,19 @@ impl Cpu {
         // wake, instead of starting now and ending at that pass with its deadline spent.
         let running = u.running && u.runnable;
         let state = if running {
-            2
+            FireState::Running
         } else if u.queued {
-            1
+            FireState::Queued
         } else {
-            0
+            FireState::Blocked
         };
         let late_ns = now - deadline_ns;
-        shared.emit(trace::RT_FIRE, &[u.domid(), u.unit_id, state, late_ns.min(u64::from(u32::MAX)) as u32]);
+        shared.emit(Event::RtFire {
+            dom: u.domid(),
+            unit: u.unit_id,
+            state: state as u32,
+            late_ns: late_ns.min(u64::from(u32::MAX)) as u32,
+        });
         if running {
             // SAFETY: running here.
             unsafe { self.start_rt(shared, unit, now) };
@@ -549,7 +544,7 @@ impl Cpu {
     ///
     /// # Safety
     /// `unit` is live and resident here.
-    pub(crate) unsafe fn end_rt(&mut self, shared: &Shared, unit: *mut Unit, reason: RtEnd, now: u64) {
+    pub(crate) unsafe fn end_rt(&mut self, shared: &Shared, unit: *mut Unit, reason: EndReason, now: u64) {
         // SAFETY: per the contract.
         unsafe {
             if (*unit).prio != Prio::Rt {
@@ -566,7 +561,7 @@ impl Cpu {
             }
             let u = &*unit;
             u.live().rt_demotions.fetch_add(1, RELAXED);
-            shared.emit(trace::RT_DEMOTE, &[u.domid(), u.unit_id, reason as u32]);
+            shared.emit(Event::RtDemote { dom: u.domid(), unit: u.unit_id, reason: reason as u32 });
             let class = match u.credit_class() {
                 Prio::Under if u.rt_instead_of_boost => Prio::Boost,
                 class => class,
@@ -574,11 +569,12 @@ impl Cpu {
             self.set_prio(shared, unit, class, now);
             // After its `rtsleep`, the rest of the quantum to reach its block (see "the
             // way to sleep" in the module docs); `set_prio` has charged its RT time.
-            (*unit).rt_grace_until_ns = if reason == RtEnd::Rtsleep && (*unit).rt_ended && (*unit).slept_since_rtsleep {
-                now.saturating_add(RT_QUANTUM_NS.saturating_sub((*unit).rt_used_ns))
-            } else {
-                0
-            };
+            (*unit).rt_grace_until_ns =
+                if reason == EndReason::Rtsleep && (*unit).rt_ended && (*unit).slept_since_rtsleep {
+                    now.saturating_add(RT_QUANTUM_NS.saturating_sub((*unit).rt_used_ns))
+                } else {
+                    0
+                };
         }
     }
 
@@ -596,9 +592,9 @@ impl Cpu {
         }
         flush_prio_time(shared, u, now);
         let reason = if rt_budget_left_ns(shared, u.live(), now) == 0 {
-            RtEnd::BudgetSpent
+            EndReason::BudgetSpent
         } else if u.rt_used_ns >= u.rt_limit_ns {
-            RtEnd::Limit
+            EndReason::Limit
         } else {
             return;
         };

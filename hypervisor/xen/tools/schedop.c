@@ -104,7 +104,7 @@ _Static_assert(sizeof(struct runstate_info) == 48, "vcpu_runstate_info size");
 
 /* struct xen_domctl_sched_rtcredit and struct xen_sysctl_rtcredit_schedule, as
  * patches/0001 adds them to public/{domctl,sysctl}.h, are rtcredit.h's
- * rtcredit_domctl_sched and rtcredit_sysctl_sched (hypervisor/src/abi.rs). */
+ * rtcredit_domctl_sched and rtcredit_sysctl_sched (abi/src/control.rs). */
 _Static_assert(sizeof(struct rtcredit_domctl_sched) == 104, "domctl rtcredit size");
 _Static_assert(_Alignof(struct rtcredit_domctl_sched) == 8, "domctl rtcredit alignment");
 _Static_assert(offsetof(struct rtcredit_domctl_sched, prio_ns) == 16, "domctl rtcredit layout");

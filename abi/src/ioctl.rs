@@ -1,11 +1,11 @@
 //! The ioctl ABI of `/dev/rtsleep`, defined once, for both sides.
 //!
-//! This file is the contract between user space (this library, the preload shim, the
+//! This file is the contract between user space (`rtsleep-lib`, its preload shim, the
 //! `rtsleep` command) and the guest kernel module (`guest-kmod`, Rust-for-Linux), which
-//! compiles this same file as a module (`#[path = "..."] mod abi;`). It therefore uses nothing but `core` types:
-//! `#[repr(C)]` structs of fixed-width integers, `pub const` numbers, and the Linux
-//! `_IOC` encoding written as `const fn`s below. No `use`, no attributes beyond
-//! `repr`/`derive` of core traits, no dependency.
+//! compiles this same file as a module (`#[path = "../abi/src/ioctl.rs"] mod abi;`). It
+//! therefore uses nothing but `core` types: `#[repr(C)]` structs of fixed-width
+//! integers, `pub const` numbers, and the Linux `_IOC` encoding written as `const fn`s
+//! below. No `use`, no attributes beyond `repr`/`derive` of core traits, no dependency.
 //!
 //! # The contract, as a user-space C program sees it
 //!
