@@ -52,8 +52,28 @@ pub struct XenDomctlSchedRtcredit {
     /// Nanoseconds run at RT, BOOST, UNDER, OVER (the `DOMCTL_PRIO_*` indices), summed
     /// over the domain's VCPUs. Output only.
     pub prio_ns: [u64; 4],
-    /// Valid `SCHEDOP_rtsleep` requests (cancels and refused ones excluded). Output
-    /// only, as the five below (the core's `DomainCounters`).
+    /// The domain's RT counters. Output only.
+    pub rt_counters: RtCounters,
+    /// The RT capacity of the domain's pool, percent of one CPU (its CPUs x the pool's
+    /// `rt_capacity_pct`). Output only, as the next, and also written when a putinfo
+    /// is refused with `-ENOSPC` (the grant would exceed it), so that the caller can
+    /// say what is left.
+    pub rt_pool_capacity_pct: u32,
+    /// The RT budgets granted in the domain's pool, summed, percent of one CPU. The
+    /// remaining capacity is `rt_pool_capacity_pct - rt_pool_granted_pct` (none when
+    /// negative: a CPU left the pool).
+    pub rt_pool_granted_pct: u32,
+}
+
+/// A domain's RT counters since it was created, summed over its VCPUs: the one
+/// declaration that the core keeps, the domctl carries (the Xen patch's public header
+/// spells its six fields out in place, the same layout) and `rtcredit-ctl` and the
+/// end-to-end report print, under [`RtCounters::NAMES`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RtCounters {
+    /// Valid `SCHEDOP_rtsleep` requests (cancels and refused ones excluded).
     pub rt_requests: u64,
     /// Requests granted (answered 0).
     pub rt_granted: u64,
@@ -66,15 +86,17 @@ pub struct XenDomctlSchedRtcredit {
     pub rt_fires: u64,
     /// RT runs ended (by blocking, the next rtsleep, a spent budget or the grant's limit).
     pub rt_demotions: u64,
-    /// The RT capacity of the domain's pool, percent of one CPU (its CPUs x the pool's
-    /// `rt_capacity_pct`). Output only, as the next, and also written when a putinfo
-    /// is refused with `-ENOSPC` (the grant would exceed it), so that the caller can
-    /// say what is left.
-    pub rt_pool_capacity_pct: u32,
-    /// The RT budgets granted in the domain's pool, summed, percent of one CPU. The
-    /// remaining capacity is `rt_pool_capacity_pct - rt_pool_granted_pct` (none when
-    /// negative: a CPU left the pool).
-    pub rt_pool_granted_pct: u32,
+}
+
+impl RtCounters {
+    /// The counters' names, in the order of [`RtCounters::values`] and of the fields.
+    pub const NAMES: [&'static str; 6] =
+        ["rt_requests", "rt_granted", "rt_degraded", "rt_denied", "rt_fires", "rt_demotions"];
+
+    /// The values, in the order of [`RtCounters::NAMES`].
+    pub const fn values(&self) -> [u64; 6] {
+        [self.rt_requests, self.rt_granted, self.rt_degraded, self.rt_denied, self.rt_fires, self.rt_demotions]
+    }
 }
 
 /// `struct xen_sysctl_rtcredit_schedule`: the payload of `XEN_SYSCTL_scheduler_op`

@@ -172,12 +172,12 @@ mod control {
             offset_of!(D, rt_rate_per_s),
             offset_of!(D, pad2),
             offset_of!(D, prio_ns),
-            offset_of!(D, rt_requests),
-            offset_of!(D, rt_granted),
-            offset_of!(D, rt_degraded),
-            offset_of!(D, rt_denied),
-            offset_of!(D, rt_fires),
-            offset_of!(D, rt_demotions),
+            offset_of!(D, rt_counters.rt_requests),
+            offset_of!(D, rt_counters.rt_granted),
+            offset_of!(D, rt_counters.rt_degraded),
+            offset_of!(D, rt_counters.rt_denied),
+            offset_of!(D, rt_counters.rt_fires),
+            offset_of!(D, rt_counters.rt_demotions),
             offset_of!(D, rt_pool_capacity_pct),
             offset_of!(D, rt_pool_granted_pct),
         ];
@@ -201,6 +201,18 @@ mod control {
         // 128-byte union: 8 bytes of sched_id/cmd, then the payload.
         assert!(8 + size_of::<D>() <= 128);
         assert_eq!(XEN_SCHEDULER_RTCREDIT, 10, "5..=9 are Xen's own in 4.17");
+        assert_eq!((size_of::<RtCounters>(), align_of::<RtCounters>()), (48, 8));
+    }
+
+    #[test]
+    fn the_counters_names_and_values_follow_the_fields() {
+        let c =
+            RtCounters { rt_requests: 1, rt_granted: 2, rt_degraded: 3, rt_denied: 4, rt_fires: 5, rt_demotions: 6 };
+        assert_eq!(c.values(), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(
+            RtCounters::NAMES,
+            ["rt_requests", "rt_granted", "rt_degraded", "rt_denied", "rt_fires", "rt_demotions"]
+        );
     }
 }
 

@@ -701,6 +701,40 @@ typedef struct rtcredit_dom_params {
 } rtcredit_dom_params;
 
 /*
+ A domain's RT counters since it was created, summed over its VCPUs: the one
+ declaration that the core keeps, the domctl carries (the Xen patch's public header
+ spells its six fields out in place, the same layout) and `rtcredit-ctl` and the
+ end-to-end report print, under [`RtCounters::NAMES`].
+ */
+typedef struct rtcredit_rt_counters {
+  /*
+   Valid `SCHEDOP_rtsleep` requests (cancels and refused ones excluded).
+   */
+  uint64_t rt_requests;
+  /*
+   Requests granted (answered 0).
+   */
+  uint64_t rt_granted;
+  /*
+   Requests or deadlines served as a normal wake: over the RT budget or capped.
+   */
+  uint64_t rt_degraded;
+  /*
+   Requests refused (`-EPERM`, `-ERANGE`, `-ETIME`, `-EINVAL`), plus deadlines that
+   came due after RT had been revoked.
+   */
+  uint64_t rt_denied;
+  /*
+   Deadlines served at RT.
+   */
+  uint64_t rt_fires;
+  /*
+   RT runs ended (by blocking, the next rtsleep, a spent budget or the grant's limit).
+   */
+  uint64_t rt_demotions;
+} rtcredit_rt_counters;
+
+/*
  `struct xen_domctl_sched_rtcredit`: the payload of `XEN_DOMCTL_scheduler_op` for
  `sched=rtcredit` (the `u.rtcredit` member of `struct xen_domctl_scheduler_op`), as
  the Xen patch adds it to `public/domctl.h` with `uint64_aligned_t` for the `u64`s.
@@ -746,31 +780,9 @@ typedef struct rtcredit_domctl_sched {
    */
   uint64_t prio_ns[4];
   /*
-   Valid `SCHEDOP_rtsleep` requests (cancels and refused ones excluded). Output
-   only, as the five below (the core's `DomainCounters`).
+   The domain's RT counters. Output only.
    */
-  uint64_t rt_requests;
-  /*
-   Requests granted (answered 0).
-   */
-  uint64_t rt_granted;
-  /*
-   Requests or deadlines served as a normal wake: over the RT budget or capped.
-   */
-  uint64_t rt_degraded;
-  /*
-   Requests refused (`-EPERM`, `-ERANGE`, `-ETIME`, `-EINVAL`), plus deadlines that
-   came due after RT had been revoked.
-   */
-  uint64_t rt_denied;
-  /*
-   Deadlines served at RT.
-   */
-  uint64_t rt_fires;
-  /*
-   RT runs ended (by blocking, the next rtsleep, a spent budget or the grant's limit).
-   */
-  uint64_t rt_demotions;
+  struct rtcredit_rt_counters rt_counters;
   /*
    The RT capacity of the domain's pool, percent of one CPU (its CPUs x the pool's
    `rt_capacity_pct`). Output only, as the next, and also written when a putinfo
@@ -812,12 +824,10 @@ typedef struct rtcredit_rt_capacity {
  Counters of a domain, summed over its units where per unit.
  */
 typedef struct rtcredit_dom_counters {
-  uint64_t rt_requests;
-  uint64_t rt_granted;
-  uint64_t rt_degraded;
-  uint64_t rt_denied;
-  uint64_t rt_fires;
-  uint64_t rt_demotions;
+  /*
+   The RT counters the domctl reports.
+   */
+  struct rtcredit_rt_counters rt;
   /*
    RT CPU time used in the current budget window.
    */

@@ -47,7 +47,7 @@
 
 use core::ptr;
 
-use crate::abi::{RtcError, XenDomctlSchedRtcredit, DOMCTL_KEEP_CAP, DOMCTL_KEEP_RT_ALLOWED};
+use crate::abi::{RtCounters, RtcError, XenDomctlSchedRtcredit, DOMCTL_KEEP_CAP, DOMCTL_KEEP_RT_ALLOWED};
 use crate::cpumask::{CpuMask, MAX_CPUS};
 use crate::list::container_of;
 use crate::params::{ChargeMode, Params};
@@ -131,12 +131,8 @@ impl DomainParams {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DomainCounters {
-    pub rt_requests: u64,
-    pub rt_granted: u64,
-    pub rt_degraded: u64,
-    pub rt_denied: u64,
-    pub rt_fires: u64,
-    pub rt_demotions: u64,
+    /// The RT counters the domctl reports.
+    pub rt: RtCounters,
     /// RT CPU time used in the current budget window.
     pub window_rt_ns: u64,
 }
@@ -556,29 +552,18 @@ impl Accounting {
     }
 }
 
-impl DomainCounters {
-    /// The six RT counters of a getinfo or putinfo answer (`window_rt_ns` is not in
-    /// the payload).
-    pub fn write_domctl(&self, out: &mut XenDomctlSchedRtcredit) {
-        out.rt_requests = self.rt_requests;
-        out.rt_granted = self.rt_granted;
-        out.rt_degraded = self.rt_degraded;
-        out.rt_denied = self.rt_denied;
-        out.rt_fires = self.rt_fires;
-        out.rt_demotions = self.rt_demotions;
-    }
-}
-
 /// A domain's RT counters (no lock needed).
 pub fn domain_counters(domain: &Domain) -> DomainCounters {
     let live = &domain.live;
     DomainCounters {
-        rt_requests: live.rt_requests.load(RELAXED),
-        rt_granted: live.rt_granted.load(RELAXED),
-        rt_degraded: live.rt_degraded.load(RELAXED),
-        rt_denied: live.rt_denied.load(RELAXED),
-        rt_fires: live.rt_fires.load(RELAXED),
-        rt_demotions: live.rt_demotions.load(RELAXED),
+        rt: RtCounters {
+            rt_requests: live.rt_requests.load(RELAXED),
+            rt_granted: live.rt_granted.load(RELAXED),
+            rt_degraded: live.rt_degraded.load(RELAXED),
+            rt_denied: live.rt_denied.load(RELAXED),
+            rt_fires: live.rt_fires.load(RELAXED),
+            rt_demotions: live.rt_demotions.load(RELAXED),
+        },
         window_rt_ns: live.window_rt_ns.load(RELAXED),
     }
 }

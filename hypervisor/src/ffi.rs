@@ -750,7 +750,7 @@ pub unsafe extern "C" fn rtcredit_domctl_getinfo(
         let domain = try_c!((dom as *const Domain).as_ref().ok_or(RtcError::NullPointer));
         let accounting = try_c!(acct(acct_ptr));
         accounting.domain_params(domain).write_domctl(out);
-        domain_counters(domain).write_domctl(out);
+        out.rt_counters = domain_counters(domain).rt;
         accounting.rt_capacity().write_domctl(out);
         out.prio_ns = [0; 4];
     }

@@ -9,8 +9,8 @@ use std::process::Command;
 use std::ptr;
 
 use rtcredit::abi::{
-    RtcError, SchedRtsleep, XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule, DOMCTL_KEEP_CAP, DOMCTL_KEEP_RT_ALLOWED,
-    RTSLEEP_GRANTED, SCHEDOP_RTSLEEP, XEN_SCHEDULER_RTCREDIT,
+    RtCounters, RtcError, SchedRtsleep, XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule, DOMCTL_KEEP_CAP,
+    DOMCTL_KEEP_RT_ALLOWED, RTSLEEP_GRANTED, SCHEDOP_RTSLEEP, XEN_SCHEDULER_RTCREDIT,
 };
 use rtcredit::ffi::*;
 use rtcredit::rt::budget::RtCapacity;
@@ -73,8 +73,9 @@ fn c_and_rust_agree_on_every_layout_and_constant() {
     expect("rtcredit_domctl_sched.rt_rate_per_s", &[offset_of!(D, rt_rate_per_s)]);
     expect("rtcredit_domctl_sched.pad2", &[offset_of!(D, pad2)]);
     expect("rtcredit_domctl_sched.prio_ns", &[offset_of!(D, prio_ns)]);
-    expect("rtcredit_domctl_sched.rt_requests", &[offset_of!(D, rt_requests)]);
-    expect("rtcredit_domctl_sched.rt_demotions", &[offset_of!(D, rt_demotions)]);
+    expect("rtcredit_domctl_sched.rt_counters.rt_requests", &[offset_of!(D, rt_counters.rt_requests)]);
+    expect("rtcredit_domctl_sched.rt_counters.rt_demotions", &[offset_of!(D, rt_counters.rt_demotions)]);
+    expect("rtcredit_rt_counters", &[size_of::<RtCounters>(), align_of::<RtCounters>()]);
     expect("rtcredit_domctl_sched.rt_pool_capacity_pct", &[offset_of!(D, rt_pool_capacity_pct)]);
     expect("rtcredit_domctl_sched.rt_pool_granted_pct", &[offset_of!(D, rt_pool_granted_pct)]);
     type S = XenSysctlRtcreditSchedule;
@@ -417,7 +418,7 @@ fn a_scheduling_round_trip_through_the_c_abi() {
         let mut counters = MaybeUninit::<DomainCounters>::uninit();
         assert_eq!(rtcredit_dom_get_counters(dom, counters.as_mut_ptr()), 0);
         let counters = counters.assume_init();
-        assert_eq!((counters.rt_granted, counters.rt_fires, counters.rt_denied), (1, 1, 2));
+        assert_eq!((counters.rt.rt_granted, counters.rt.rt_fires, counters.rt.rt_denied), (1, 1, 2));
         assert_eq!(rtcredit_dom_removable(acct, dom), RtcError::DomainBusy.to_c());
         assert_eq!(rtcredit_cpu_remove(sh, acct, cpu), RtcError::CpuNotEmpty.to_c());
     }

@@ -129,7 +129,7 @@ fn each_validation_rule_has_its_own_error() {
     host.set_domain_params(dom, &params).unwrap();
     assert_eq!(host.rtsleep(rt, &deadline(now + 10 * MS), now), Err(RtcError::NotPermitted));
     // The NotRunning refusal is counted against the hog's domain.
-    assert_eq!(host.domain_counters(dom).unwrap().rt_denied, 5);
+    assert_eq!(host.domain_counters(dom).unwrap().rt.rt_denied, 5);
     // All six at one instant: one record per unit (rate limited), the others counted in
     // the record's fourth word until the next one.
     let records: Vec<_> = host.take_trace().into_iter().filter(|r| r.event == trace::RT_DENY).collect();
@@ -163,7 +163,7 @@ fn refusal_records_are_rate_limited_per_unit_and_carry_the_untraced_count() {
     assert!(records.iter().all(|r| r.data[2] == RtcError::NotPermitted as u32));
     let covered: u64 = records.iter().map(|r| 1 + u64::from(r.data[3])).sum();
     assert_eq!(covered, 10_001, "each record counts the refusals it stands for");
-    assert_eq!(host.domain_counters(dom).unwrap().rt_denied, 10_001, "the counter counts every refusal");
+    assert_eq!(host.domain_counters(dom).unwrap().rt.rt_denied, 10_001, "the counter counts every refusal");
 }
 
 #[test]
@@ -196,7 +196,7 @@ fn a_deadline_reached_while_blocked_makes_the_wake_rt_and_preempts_hogs() {
     // The hog was switched in 9.9 ms ago, so the rate limit does not matter here.
     let decision = host.schedule(0, 10 * MS + 10_000, false).unwrap();
     assert_eq!((decision.next, decision.prio), (Some(rt), Prio::Rt));
-    assert_eq!(host.domain_counters(dom).unwrap().rt_fires, 1);
+    assert_eq!(host.domain_counters(dom).unwrap().rt.rt_fires, 1);
 }
 
 #[test]
@@ -276,7 +276,7 @@ fn rt_ends_after_the_quantum_and_when_the_unit_blocks_to_the_class_its_credit_ea
     let view = host.unit(rt).unwrap();
     assert!(view.credit >= 0);
     assert_eq!(view.prio, Prio::Under, "blocked with credit left: UNDER");
-    assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 2);
+    assert_eq!(host.domain_counters(dom).unwrap().rt.rt_demotions, 2);
     let demotions: Vec<u32> =
         host.take_trace().iter().filter(|r| r.event == trace::RT_DEMOTE).map(|r| r.data[2]).collect();
     assert_eq!(demotions, vec![5, 1], "reason: quantum, then block");
@@ -310,7 +310,7 @@ fn over_the_request_rate_a_request_degrades_to_a_normal_wake() {
     assert_eq!(host.unit(rt).unwrap().rt_deadline_ns, None, "the degraded request replaced the old one");
     // A new window (1 s) restores the allowance.
     assert_eq!(host.rtsleep(rt, &deadline(1_020 * MS), 1_000 * MS).unwrap().result, RTSLEEP_GRANTED);
-    assert_eq!(host.domain_counters(dom).unwrap().rt_degraded, 1);
+    assert_eq!(host.domain_counters(dom).unwrap().rt.rt_degraded, 1);
 }
 
 #[test]
@@ -345,7 +345,7 @@ fn a_fire_after_rt_permission_was_revoked_does_not_grant_rt() {
     host.set_domain_params(dom, &params).unwrap();
     host.rt_fire(rt, 10 * MS).unwrap();
     assert_ne!(host.unit(rt).unwrap().prio, Prio::Rt);
-    assert_eq!(host.domain_counters(dom).unwrap().rt_fires, 0);
+    assert_eq!(host.domain_counters(dom).unwrap().rt.rt_fires, 0);
 }
 
 #[test]
@@ -408,7 +408,7 @@ fn the_tick_does_not_end_rt_but_the_next_rtsleep_does_while_the_vcpu_keeps_runni
     assert_eq!(view.prio_ns[Prio::Rt as usize], 300_000, "RT covered the 0.3 ms of the deadline's work");
     let demote = host.take_trace().into_iter().find(|r| r.event == trace::RT_DEMOTE).unwrap();
     assert_eq!(demote.data[2], 4, "reason: rtsleep");
-    assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 1);
+    assert_eq!(host.domain_counters(dom).unwrap().rt.rt_demotions, 1);
 }
 
 /// The RT fire on a unit that is already running asks for a pass (to cut its slice to
@@ -470,7 +470,7 @@ fn every_end_of_rt_is_traced_the_same_way() {
     let mut want = vec![5; 18];
     want.extend([4, 1, 5, 3]);
     assert_eq!(ends, want, "reasons: quantum, rtsleep, blocked, quantum, budget spent");
-    assert_eq!(host.domain_counters(dom).unwrap().rt_demotions, 22);
+    assert_eq!(host.domain_counters(dom).unwrap().rt.rt_demotions, 22);
 }
 
 /// Admission by period (RT v2): a deadline only 2 ms ahead is granted (the old 5 ms
@@ -488,7 +488,7 @@ fn a_deadline_2_ms_ahead_is_granted_and_a_1_ms_period_gets_every_grant() {
         host.rt_fire(rt, k * MS).unwrap();
     }
     let counters = host.domain_counters(dom).unwrap();
-    assert_eq!((counters.rt_granted, counters.rt_fires, counters.rt_denied), (98, 98, 0));
+    assert_eq!((counters.rt.rt_granted, counters.rt.rt_fires, counters.rt.rt_denied), (98, 98, 0));
 }
 
 /// A deadline less than the minimum period after the last one that came due is refused
@@ -551,7 +551,7 @@ fn a_deadline_already_due_is_served_at_once_or_refused_with_its_own_error() {
     assert_eq!(RtcError::DeadlineDue.errno(), 62, "-ETIME");
     assert_eq!(host.unit(rt).unwrap().rt_deadline_ns, None, "nothing registered");
     let counters = host.domain_counters(dom).unwrap();
-    assert_eq!((counters.rt_requests, counters.rt_denied, counters.rt_fires), (3, 1, 1));
+    assert_eq!((counters.rt.rt_requests, counters.rt.rt_denied, counters.rt.rt_fires), (3, 1, 1));
 }
 
 /// Outside RT, RT changes nothing. A VCPU that RT put on the CPU (it was queued behind

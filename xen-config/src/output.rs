@@ -1,5 +1,6 @@
 //! Aligned tables like `xl`'s, and JSON.
 
+use rtcredit_abi::control::RtCounters;
 use serde::Serialize;
 
 use crate::backend::DomainId;
@@ -61,11 +62,11 @@ pub fn dom_table(rows: &[(DomainId, XenDomctlSchedRtcredit)]) -> String {
                 seconds(s.prio_ns[DOMCTL_PRIO_BOOST]),
                 seconds(s.prio_ns[DOMCTL_PRIO_UNDER]),
                 seconds(s.prio_ns[DOMCTL_PRIO_OVER]),
-                s.rt_requests.to_string(),
-                s.rt_granted.to_string(),
-                s.rt_degraded.to_string(),
-                s.rt_denied.to_string(),
-                s.rt_fires.to_string(),
+                s.rt_counters.rt_requests.to_string(),
+                s.rt_counters.rt_granted.to_string(),
+                s.rt_counters.rt_degraded.to_string(),
+                s.rt_counters.rt_denied.to_string(),
+                s.rt_counters.rt_fires.to_string(),
             ]
         })
         .collect();
@@ -90,12 +91,8 @@ struct DomJson<'a> {
     rt_budget_pct: u16,
     rt_rate_per_s: u32,
     time_ns: TimeNs,
-    rt_requests: u64,
-    rt_granted: u64,
-    rt_degraded: u64,
-    rt_denied: u64,
-    rt_fires: u64,
-    rt_demotions: u64,
+    #[serde(flatten)]
+    rt: RtCounters,
 }
 
 /// `rtcredit-ctl dom --json`: an array, one object per domain.
@@ -116,12 +113,7 @@ pub fn dom_json(rows: &[(DomainId, XenDomctlSchedRtcredit)]) -> String {
                 under: s.prio_ns[DOMCTL_PRIO_UNDER],
                 over: s.prio_ns[DOMCTL_PRIO_OVER],
             },
-            rt_requests: s.rt_requests,
-            rt_granted: s.rt_granted,
-            rt_degraded: s.rt_degraded,
-            rt_denied: s.rt_denied,
-            rt_fires: s.rt_fires,
-            rt_demotions: s.rt_demotions,
+            rt: s.rt_counters,
         })
         .collect();
     serde_json::to_string_pretty(&items).unwrap_or_default() + "\n"

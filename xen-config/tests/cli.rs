@@ -69,11 +69,11 @@ fn host() -> FakeBackend {
     let mut fake = FakeBackend::with_domains(&["Domain-0", "audio-1", "web-eu-1"]);
     let (_, s) = &mut fake.domains[1];
     s.prio_ns = [1_500_000_000, 250_000_000, 2_000_000_000, 0];
-    s.rt_requests = 120;
-    s.rt_granted = 100;
-    s.rt_degraded = 15;
-    s.rt_denied = 5;
-    s.rt_fires = 98;
+    s.rt_counters.rt_requests = 120;
+    s.rt_counters.rt_granted = 100;
+    s.rt_counters.rt_degraded = 15;
+    s.rt_counters.rt_denied = 5;
+    s.rt_counters.rt_fires = 98;
     fake
 }
 

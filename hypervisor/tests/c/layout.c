@@ -22,8 +22,9 @@ int main(void)
     FIELD(rtcredit_domctl_sched, rt_rate_per_s);
     FIELD(rtcredit_domctl_sched, pad2);
     FIELD(rtcredit_domctl_sched, prio_ns);
-    FIELD(rtcredit_domctl_sched, rt_requests);
-    FIELD(rtcredit_domctl_sched, rt_demotions);
+    FIELD(rtcredit_domctl_sched, rt_counters.rt_requests);
+    FIELD(rtcredit_domctl_sched, rt_counters.rt_demotions);
+    SHOW(rtcredit_rt_counters);
     FIELD(rtcredit_domctl_sched, rt_pool_capacity_pct);
     FIELD(rtcredit_domctl_sched, rt_pool_granted_pct);
     SHOW(rtcredit_sysctl_sched);

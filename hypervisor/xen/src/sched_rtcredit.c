@@ -939,7 +939,7 @@ static int cf_check rtcx_adjust(const struct scheduler *ops, struct domain *d,
     BUILD_BUG_ON(offsetof(struct xen_domctl_sched_rtcredit, prio_ns) !=
                  offsetof(struct rtcredit_domctl_sched, prio_ns));
     BUILD_BUG_ON(offsetof(struct xen_domctl_sched_rtcredit, rt_demotions) !=
-                 offsetof(struct rtcredit_domctl_sched, rt_demotions));
+                 offsetof(struct rtcredit_domctl_sched, rt_counters.rt_demotions));
     BUILD_BUG_ON(offsetof(struct xen_domctl_sched_rtcredit, rt_pool_granted_pct) !=
                  offsetof(struct rtcredit_domctl_sched, rt_pool_granted_pct));
     if ( op->cmd != XEN_DOMCTL_SCHEDOP_putinfo &&

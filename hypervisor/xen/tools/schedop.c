@@ -108,7 +108,7 @@ _Static_assert(sizeof(struct runstate_info) == 48, "vcpu_runstate_info size");
 _Static_assert(sizeof(struct rtcredit_domctl_sched) == 104, "domctl rtcredit size");
 _Static_assert(_Alignof(struct rtcredit_domctl_sched) == 8, "domctl rtcredit alignment");
 _Static_assert(offsetof(struct rtcredit_domctl_sched, prio_ns) == 16, "domctl rtcredit layout");
-_Static_assert(offsetof(struct rtcredit_domctl_sched, rt_demotions) == 88, "domctl rtcredit layout");
+_Static_assert(offsetof(struct rtcredit_domctl_sched, rt_counters.rt_demotions) == 88, "domctl rtcredit layout");
 _Static_assert(sizeof(struct rtcredit_sysctl_sched) == 32, "sysctl rtcredit size");
 
 /* struct xen_sysctl: cmd, interface_version, then a 128-byte union. The debug_keys
@@ -530,7 +530,8 @@ static int cmd_rtcredit_dom(int argc, char **argv)
            p->cap, p->rt_allowed, p->rt_budget_pct, p->rt_rate_per_s,
            p->prio_ns[RTCREDIT_DOMCTL_PRIO_RT], p->prio_ns[RTCREDIT_DOMCTL_PRIO_BOOST],
            p->prio_ns[RTCREDIT_DOMCTL_PRIO_UNDER], p->prio_ns[RTCREDIT_DOMCTL_PRIO_OVER],
-           p->rt_requests, p->rt_granted, p->rt_denied, p->rt_fires, rc);
+           p->rt_counters.rt_requests, p->rt_counters.rt_granted, p->rt_counters.rt_denied,
+           p->rt_counters.rt_fires, rc);
     return rc < 0 ? 1 : 0;
 }
 

@@ -435,7 +435,7 @@ pub fn summary_md(
         let rt = r
             .scheduler_counters
             .as_ref()
-            .map(|c| format!("{:.0}, {}", c.time_ns.rt as f64 / 1e6, c.rt_fires))
+            .map(|c| format!("{:.0}, {}", c.time_ns.rt as f64 / 1e6, c.rt.rt_fires))
             .unwrap_or("-".into());
         let _ = writeln!(
             md,

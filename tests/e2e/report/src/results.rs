@@ -6,6 +6,7 @@
 //! guest's E2E-BEGIN and E2E-END lines); the completion time is the bench's own
 //! `elapsed_s` (start of the loop to its last wake-up).
 
+use rtcredit_abi::control::RtCounters;
 use rtcredit_sim::stats::{percent, percentile, round3, LatencySummary};
 use serde::{Deserialize, Serialize};
 
@@ -69,12 +70,8 @@ pub struct DeviceCounters {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 pub struct SchedCounters {
     pub time_ns: PrioTimes,
-    pub rt_requests: u64,
-    pub rt_granted: u64,
-    pub rt_degraded: u64,
-    pub rt_denied: u64,
-    pub rt_fires: u64,
-    pub rt_demotions: u64,
+    #[serde(flatten)]
+    pub rt: RtCounters,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]

@@ -89,7 +89,7 @@ fn a_log_becomes_runs_with_shares_lateness_and_counters() {
     assert_eq!(rt.device.as_ref().map(|d| (d.requests, d.rt_accepted)), Some((100, 98)));
     assert_eq!(rt.lateness_ns.len(), 100);
     let counters = rt.scheduler_counters.as_ref().expect("the measuring domain's counters");
-    assert_eq!((counters.time_ns.rt, counters.rt_fires, counters.rt_degraded), (300_000_000, 99, 1));
+    assert_eq!((counters.time_ns.rt, counters.rt.rt_fires, counters.rt.rt_degraded), (300_000_000, 99, 1));
     assert!(plain.scheduler_counters.is_none());
 }
 
