@@ -2,10 +2,12 @@
 # Boot Xen under QEMU (TCG) with a PV dom0 and check that scheduling works.
 #
 #   bash hypervisor/xen/smoke.sh [--debug] [--sched NAME] [--duration SECONDS]
-#                                [--timeout SECONDS] [--cpu MODEL] [--verbose]
+#                                [--timeout SECONDS] [--cpu MODEL] [--clock MODE]
+#                                [--shift N] [--verbose] [--rejudge] [--trace]
+#                                [--trace-secs S]
 #
 #   --debug        use the CONFIG_DEBUG=y Xen build (ASSERTs on)
-#   --sched NAME   Xen's sched= option (default: credit; rtcredit once the shim exists)
+#   --sched NAME   Xen's sched= option (default credit; rtcredit is ours)
 #   --duration S   length of the load phase in dom0 (default 30)
 #   --timeout S    kill QEMU after S seconds (default 420)
 #   --cpu MODEL    QEMU CPU model (default qemu64; max,-smap also works)

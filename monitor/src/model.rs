@@ -595,9 +595,9 @@ impl Model {
                     Event::RtDemote { reason, .. } => {
                         v.rt.demotions += 1;
                         count_reason(&mut v.rt.demote_reasons, reason, 1, &mut self.counts.untracked);
-                        // RT ends here even if no PRIO_CHANGE follows (the core drops
-                        // RT without one when the RT budget runs out): until one says
-                        // which class it fell to, the priority is unknown.
+                        // RT ends here even if no PRIO_CHANGE follows (older cores
+                        // dropped RT without one when the RT budget ran out): until one
+                        // says which class it fell to, the priority is unknown.
                         if v.state == Some(Runstate::Running) && v.run_slot == Prio::Rt as usize {
                             Self::close_run(&mut self.segments, self.keep_segments, id, v, now);
                             v.run_slot = UNKNOWN_PRIO;
