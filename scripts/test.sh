@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 # The C ABI tests compile the generated header with a C compiler.
 missing=()
 command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+# rtsleep bench's cyclictest layout is checked against the real cyclictest.
+command -v cyclictest >/dev/null 2>&1 || missing+=(rt-tests)
 if ((${#missing[@]})); then
     echo "test.sh: installing ${missing[*]}" >&2
     apt-get update -q && apt-get install -y -q "${missing[@]}"

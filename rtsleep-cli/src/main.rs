@@ -45,6 +45,14 @@ pub enum CliError {
     PeriodTooShort(Duration),
     #[error("--period must be at most 10s (got {0:?}); longer periods measure nothing useful")]
     PeriodTooLong(Duration),
+    #[error("-l 0 (endless, as in cyclictest) needs -D TIME to end the run")]
+    EndlessBench,
+    #[error("-m: mlockall failed: {0} (raise RLIMIT_MEMLOCK, or run as root)")]
+    Mlockall(std::io::Error),
+    #[error("-p {priority}: cannot run at SCHED_FIFO priority {priority}: {source} (needs CAP_SYS_NICE or root)")]
+    Priority { priority: u8, source: std::io::Error },
+    #[error("--json={}: cannot write the report: {source}", path.display())]
+    JsonFile { path: PathBuf, source: std::io::Error },
     #[error("cannot write the report: {0}")]
     Output(#[from] std::io::Error),
     #[error("cannot encode the JSON report: {0}")]
@@ -69,7 +77,8 @@ enum Command {
         #[arg(value_parser = duration_arg, allow_hyphen_values = true)]
         duration: Duration,
     },
-    /// Measure periodic wake-up lateness (cyclictest-like).
+    /// Measure periodic wake-up lateness (cyclictest-like; takes cyclictest's common options).
+    #[command(disable_help_flag = true)]
     Bench(bench::BenchArgs),
     /// Show whether the device is present, whether this is Xen, whether RT is accepted.
     Status {

@@ -153,7 +153,7 @@ fn bench_refuses_bad_periods_and_loop_counts() {
     assert!(stderr(&output).contains("--period must be at least 1us"), "{}", stderr(&output));
     let output = rtsleep(&["bench", "--period", "11s", "--loops", "1"]);
     assert!(stderr(&output).contains("--period must be at most 10s"), "{}", stderr(&output));
-    let output = rtsleep(&["bench", "--loops", "0"]);
+    let output = rtsleep(&["bench", "--loops", "10000001"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--loops"), "{}", stderr(&output));
     let output = rtsleep(&["bench", "--period", "10"]);
@@ -288,4 +288,125 @@ fn an_installed_rtsleep_alone_runs_with_its_embedded_shim() {
             && stderr.contains("none of their variables is set"),
         "{stderr}"
     );
+}
+
+/// `s` with every run of blanks and digits as one " N": the shape of a line, whatever
+/// its numbers and their widths.
+fn shape(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|line| !line.starts_with("# /dev/cpu_dma_latency"))
+        .map(|line| {
+            let mut out = String::new();
+            let mut in_number = false;
+            let chars: Vec<char> = line.chars().collect();
+            for (i, &ch) in chars.iter().enumerate() {
+                let number_ahead = ch.is_whitespace()
+                    && chars[i..].iter().find(|c| !c.is_whitespace()).is_some_and(char::is_ascii_digit);
+                if ch.is_ascii_digit() || number_ahead {
+                    if !in_number {
+                        out.push_str(" N");
+                        in_number = true;
+                    }
+                } else {
+                    in_number = false;
+                    out.push(ch);
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// What a latency tester's script reads: with `-q`, cyclictest's end-of-run layout. The
+/// same command lines run through the real cyclictest (rt-tests, which scripts/test.sh
+/// installs) give the same lines but for the numbers.
+#[test]
+fn bench_with_cyclictests_options_prints_cyclictests_layout() {
+    for args in [&["-i", "1000", "-l", "20", "-q"][..], &["-i", "1000", "-l", "20", "-q", "-h", "1"]] {
+        let ours = rtsleep(&[&["bench", "--latency=0"][..], args].concat());
+        assert!(ours.status.success(), "{args:?}: {}", stderr(&ours));
+        let theirs = Command::new("cyclictest").args(args).output().expect("cyclictest (rt-tests) is installed");
+        assert!(theirs.status.success(), "cyclictest {args:?}: {}", stderr(&theirs));
+        assert_eq!(shape(&stdout(&ours)), shape(&stdout(&theirs)), "{args:?}:\n{}\n{}", stdout(&ours), stdout(&theirs));
+    }
+}
+
+/// One thread column per run (`--plain` is thread 1), every bucket printed, each run's
+/// samples either in a bucket or an overflow; no `T:` line with -q and a histogram.
+#[test]
+fn bench_histogram_in_cyclictests_layout_accounts_for_every_wake_up() {
+    let output = rtsleep(&["bench", "-i", "500", "-l", "20", "-q", "-h", "50", "--plain"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().filter(|line| !line.starts_with("# /dev/cpu_dma_latency")).collect();
+    assert_eq!(lines[0], "# Histogram");
+    assert!(!text.contains("T: 0"), "{text}");
+    let buckets: Vec<Vec<u64>> = lines[1..51]
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let (bucket, counts) = line.split_once(' ').expect("bucket and counts");
+            assert_eq!(bucket, format!("{i:06}"));
+            counts.split('\t').map(|n| n.parse().expect("a count")).collect()
+        })
+        .collect();
+    let field = |label: &str| -> Vec<u64> {
+        let line = lines.iter().find_map(|l| l.strip_prefix(&format!("# {label}:"))).expect(label);
+        line.split_whitespace().map(|n| n.parse().expect("a number")).collect()
+    };
+    let overflows = field("Histogram Overflows");
+    let totals = field("Total");
+    assert_eq!((overflows.len(), totals.len()), (2, 2), "two runs, two threads");
+    for run in 0..2 {
+        let binned: u64 = buckets.iter().map(|row| row[run]).sum();
+        assert_eq!(binned, totals[run]);
+        assert_eq!(binned + overflows[run], 20, "run {run}");
+    }
+    assert!(lines.iter().any(|l| l.starts_with("# Thread 1:")), "{text}");
+}
+
+/// cyclictest's -D, -l 0, -p, -m and --json=FILE: each with its meaning, bad values refused
+/// before anything is measured.
+#[test]
+fn bench_takes_cyclictests_duration_priority_mlockall_and_json_file() {
+    let output = rtsleep(&["bench", "-l", "0", "-D", "1", "-i", "100000", "-q"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let count: u64 = stdout(&output)
+        .split("C:")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("a C: count");
+    assert!((5..=11).contains(&count), "-D 1 at 100 ms: about 10 wake-ups, got {count}");
+    let output = rtsleep(&["bench", "-l", "0", "-i", "1000"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("-l 0") && stderr(&output).contains("-D"), "{}", stderr(&output));
+    for (flag, value) in [("-D", "10x"), ("-D", "0"), ("-p", "100")] {
+        let output = rtsleep(&["bench", flag, value, "-l", "1"]);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+    }
+
+    let dir = std::env::temp_dir().join(format!("rtsleep-bench-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("report.json");
+    let output = rtsleep(&["bench", "-i", "1000", "-l", "5", "-m", &format!("--json={}", file.display())]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("p99"), "stdout keeps the table: {}", stdout(&output));
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(report["runs"][0]["loops"], 5);
+    assert!(report["cpu_dma_latency_us"].is_null(), "left alone unless --latency: {report}");
+    // --latency=0: held where this user may (root), else a warning and none.
+    let output = rtsleep(&["bench", "-i", "1000", "-l", "2", "--latency=0", "--json"]);
+    let report = json(&output);
+    match report["cpu_dma_latency_us"].as_i64() {
+        Some(latency) => assert_eq!(latency, 0),
+        None => assert!(stderr(&output).contains("--latency"), "{}", stderr(&output)),
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A report that cannot be written is refused before the run: at once, not after it.
+    let started = std::time::Instant::now();
+    let output = rtsleep(&["bench", "-i", "1000000", "-l", "5", "--json=/nonexistent/dir/report.json"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("/nonexistent/dir/report.json"), "{}", stderr(&output));
+    assert!(started.elapsed() < std::time::Duration::from_secs(4), "the 5 s run was not started");
 }
