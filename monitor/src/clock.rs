@@ -21,6 +21,11 @@ const MIN_ESTIMATE_SPAN_NS: u64 = 100_000_000;
 /// Estimates outside 100 MHz..=10 GHz are rejected as nonsense.
 const PLAUSIBLE_HZ: std::ops::RangeInclusive<u64> = 100_000_000..=10_000_000_000;
 
+/// How far a `--cpu-hz` may be from the trace's own estimate before the report warns
+/// (5%: a wrong unit or another host's value is off by far more; the estimate itself is
+/// good to well under 1% over 100 ms of RT fires).
+pub const MAX_DISAGREEMENT: f64 = 0.05;
+
 /// Where the TSC rate came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -122,6 +127,35 @@ impl Clock {
     }
 }
 
+/// A `--cpu-hz` that the trace's own estimate contradicts.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Disagreement {
+    /// The estimate from the trace's RT fires, Hz.
+    pub estimated_hz: u64,
+    /// `(given - estimated) / estimated`, as a fraction.
+    pub off: f64,
+}
+
+/// `given`'s disagreement with `estimate`, when it is above [`MAX_DISAGREEMENT`].
+pub fn disagreement(given: &Clock, estimate: &Clock) -> Option<Disagreement> {
+    let (given_hz, estimated_hz) = (given.hz?, estimate.hz?);
+    let off = (given_hz as f64 - estimated_hz as f64) / estimated_hz as f64;
+    (off.abs() > MAX_DISAGREEMENT).then_some(Disagreement { estimated_hz, off })
+}
+
+impl fmt::Display for Disagreement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "WARNING: the trace's own RT fires say the TSC runs at {:.3} MHz, {:+.1}% from --cpu-hz: every time in \
+             this report uses --cpu-hz; check it (on the traced host, `xl info | grep cpu_mhz`), or leave it out to \
+             use the estimate",
+            self.estimated_hz as f64 / 1e6,
+            self.off * 100.0
+        )
+    }
+}
+
 impl fmt::Display for Clock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.hz, self.source) {
@@ -199,6 +233,18 @@ mod tests {
         assert_eq!(Clock::given(2_000_000_000).to_unit(3_000), 1_500);
         assert_eq!(Clock::unknown().to_unit(3_000), 3_000);
         assert_eq!(Clock::unknown().unit_name(), "tsc_cycles");
+    }
+
+    #[test]
+    fn a_given_rate_far_from_the_estimate_is_a_disagreement() {
+        let estimate = Clock { hz: Some(2_100_000_000), source: ClockSource::RtFires(50) };
+        assert_eq!(disagreement(&Clock::given(2_150_000_000), &estimate), None, "2.4% off: fine");
+        let off = disagreement(&Clock::given(2_400_000_000), &estimate).expect("14% off");
+        assert_eq!(off.estimated_hz, 2_100_000_000);
+        assert!((off.off - 0.142_857).abs() < 1e-4, "{off:?}");
+        assert!(off.to_string().contains("2100.000 MHz") && off.to_string().contains("+14.3%"), "{off}");
+        assert!(disagreement(&Clock::given(1_900_000_000), &estimate).is_some_and(|d| d.off < 0.0));
+        assert_eq!(disagreement(&Clock::given(2_400_000_000), &Clock::unknown()), None, "no estimate, no check");
     }
 
     #[test]

@@ -149,6 +149,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 if !notes.is_empty() {
                     eprint!("{}", notes.trim_start());
                 }
+            } else if let Some(off) = &report.clock_disagreement {
+                // The table ends with it too; stderr makes sure a pipe does not hide it.
+                eprintln!("rtcredit-monitor: {off}");
             }
             write_stdout(&text)
         }

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use rtcredit::prio::Prio;
 
 use crate::analysis::{Analysis, Problems};
-use crate::clock::Clock;
+use crate::clock::{disagreement, Clock, Disagreement};
 use crate::format::{Runstate, DOMID_IDLE};
 use crate::model::{Anomaly, DeadlineRun, EventCounts, RtCounters, VcpuHistory, VcpuId, PRIO_SLOTS, UNKNOWN_PRIO};
 use crate::reader::ReadStats;
@@ -141,6 +141,10 @@ pub struct Report {
     pub clock: Clock,
     /// The same in words.
     pub clock_note: String,
+    /// `--cpu-hz` against the trace's own estimate, when they differ by more than
+    /// `clock::MAX_DISAGREEMENT`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_disagreement: Option<Disagreement>,
     /// Trace length (first to last timestamp).
     pub duration: u64,
     /// Physical CPUs seen.
@@ -302,7 +306,9 @@ impl Report {
     /// line, if any; without it the rate is estimated from RT fires when possible.
     pub fn build(analysis: &Analysis, given: Option<Clock>) -> Report {
         let model = &analysis.model;
-        let clock = given.or_else(|| Clock::estimate(&model.fire_points)).unwrap_or_else(Clock::unknown);
+        let estimate = Clock::estimate(&model.fire_points);
+        let clock_disagreement = given.zip(estimate).and_then(|(given, estimate)| disagreement(&given, &estimate));
+        let clock = given.or(estimate).unwrap_or_else(Clock::unknown);
         let duration = model.duration();
         let mut rows = Vec::new();
         let mut domain: Option<(u32, Totals)> = None;
@@ -337,6 +343,7 @@ impl Report {
             time_unit: clock.unit_name(),
             clock,
             clock_note: clock.to_string(),
+            clock_disagreement,
             duration: clock.to_unit(duration),
             cpus: model.cpus.iter().copied().collect(),
             read: analysis.stats,
@@ -461,6 +468,9 @@ impl Report {
     /// What was skipped, lost or not understood, as lines of text ("" if nothing).
     pub fn notes(&self) -> String {
         let mut out = String::new();
+        if let Some(off) = &self.clock_disagreement {
+            let _ = writeln!(out, "\n{off}");
+        }
         if self.problems.total > 0 {
             let _ = writeln!(
                 out,

@@ -187,3 +187,27 @@ fn completions_and_the_man_page_name_every_command() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid value 'tcsh'"));
 }
+
+/// A `--cpu-hz` that the trace's own RT fires contradict by more than 5% is reported
+/// loudly (table, stderr, JSON), and one that agrees is not. The real trace of our Xen
+/// (tests/fixtures) was recorded on a 2.1 GHz TSC.
+#[test]
+fn a_cpu_rate_that_the_trace_contradicts_is_warned_about() {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rtcredit-smoke-dom0.trace");
+    let fixture = fixture.to_str().expect("utf-8 path");
+    let good = monitor(&["--cpu-hz", "2100MHz", "report", fixture]);
+    assert!(good.status.success());
+    assert!(!String::from_utf8_lossy(&good.stdout).contains("WARNING"));
+    assert!(good.stderr.is_empty(), "{}", String::from_utf8_lossy(&good.stderr));
+
+    let wrong = monitor(&["--cpu-hz", "2.4GHz", "report", fixture]);
+    assert!(wrong.status.success(), "a warning, not a refusal: the times are still the user's");
+    let (stdout, stderr) = (String::from_utf8_lossy(&wrong.stdout), String::from_utf8_lossy(&wrong.stderr));
+    for text in [&stdout, &stderr] {
+        assert!(text.contains("WARNING") && text.contains("2099.9") && text.contains("+14.3%"), "{text}");
+    }
+    let json = monitor(&["--cpu-hz", "2.4GHz", "report", fixture, "--json"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    assert!(value["clock_disagreement"]["estimated_hz"].as_u64().is_some_and(|hz| hz / 1_000_000 == 2099));
+    assert!(String::from_utf8_lossy(&json.stderr).contains("WARNING"));
+}
