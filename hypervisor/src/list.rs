@@ -199,6 +199,8 @@ mod tests {
         let mut links: [Link; 4] = [Link::new(), Link::new(), Link::new(), Link::new()];
         let ptrs: std::vec::Vec<*mut Link> = links.iter_mut().map(|l| l as *mut Link).collect();
         let mut list = ListHead::new();
+        // SAFETY: the links live in `links` for the whole test and are in no other list;
+        // each is pushed once and removed at most once.
         unsafe {
             list.push_back(ptrs[1]);
             list.push_back(ptrs[2]);
@@ -219,6 +221,7 @@ mod tests {
         let mut links: [Link; 3] = [Link::new(), Link::new(), Link::new()];
         let ptrs: std::vec::Vec<*mut Link> = links.iter_mut().map(|l| l as *mut Link).collect();
         let mut list = ListHead::new();
+        // SAFETY: as above; each `after` is null or a link already in this list.
         unsafe {
             list.insert_after(ptr::null_mut(), ptrs[1]);
             list.insert_after(ptrs[1], ptrs[2]);

@@ -239,9 +239,9 @@ impl Cpu {
         // one as behind a running RT unit. Without this, two deadlines due together on
         // one CPU were served one after the other, the second up to an RT quantum late,
         // while the other CPUs ran hogs.
-        // SAFETY: queued links belong to live units.
         let behind_queued_rt = new_prio == Prio::Rt && {
             let head = self.queues[Prio::Rt.queue_index()].front();
+            // SAFETY: a non-null queue link is the `runq` link of a live queued unit.
             !head.is_null() && !ptr::eq(unsafe { unit_of_runq(head) }, unit)
         };
         if (both_rt && !rt_first) || behind_queued_rt {

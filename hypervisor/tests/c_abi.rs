@@ -159,6 +159,8 @@ fn null_pointers_and_bad_arguments_are_error_codes() {
     let mut s = Storage::new();
     let params = Params::default();
     let null_cpu: *mut rtcredit_cpu = ptr::null_mut();
+    // SAFETY: every pointer is null on purpose or storage of its type that the calls
+    // above (or the first call here) initialised; one thread, so the locks are implicit.
     unsafe {
         assert_eq!(
             rtcredit_init(ptr::null_mut(), s.acct.as_mut_ptr(), &params, None, ptr::null_mut()),
@@ -240,6 +242,8 @@ fn the_domctl_payload_is_read_and_answered_by_the_core() {
     let (sh, acct, dom, other) = unsafe { one_cpu_two_domains(&mut s, &mut other) };
     let keep_all =
         XenDomctlSchedRtcredit { cap: DOMCTL_KEEP_CAP, rt_allowed: DOMCTL_KEEP_RT_ALLOWED, ..Default::default() };
+    // SAFETY: every pointer is null on purpose or storage of its type that the calls
+    // above (or the first call here) initialised; one thread, so the locks are implicit.
     unsafe {
         let mut answer = XenDomctlSchedRtcredit { prio_ns: [7; 4], pad: 9, ..Default::default() };
         assert_eq!(rtcredit_domctl_getinfo(acct, dom, &mut answer), 0);
@@ -281,6 +285,8 @@ fn the_sysctl_payload_is_read_and_answered_by_the_core() {
     let mut other = Box::new(MaybeUninit::<rtcredit_dom>::uninit());
     // SAFETY: storage of the right types, initialised by the helper's calls.
     let (sh, acct, dom, _) = unsafe { one_cpu_two_domains(&mut s, &mut other) };
+    // SAFETY: every pointer is null on purpose or storage of its type that the calls
+    // above (or the first call here) initialised; one thread, so the locks are implicit.
     unsafe {
         let mut answer = XenSysctlRtcreditSchedule::default();
         assert_eq!(rtcredit_sysctl_getinfo(acct, &mut answer), 0);
@@ -324,6 +330,8 @@ fn a_grant_over_the_pools_rt_capacity_is_refused_with_enospc_and_the_capacity_sa
     let mut other = Box::new(MaybeUninit::<rtcredit_dom>::uninit());
     // SAFETY: storage of the right types, initialised by the helper's calls.
     let (sh, acct, dom, other) = unsafe { one_cpu_two_domains(&mut s, &mut other) };
+    // SAFETY: every pointer is null on purpose or storage of its type that the calls
+    // above (or the first call here) initialised; one thread, so the locks are implicit.
     unsafe {
         let mut dp = MaybeUninit::<DomainParams>::uninit();
         assert_eq!(rtcredit_dom_get_params(acct, dom, dp.as_mut_ptr()), 0);
@@ -353,6 +361,8 @@ fn a_scheduling_round_trip_through_the_c_abi() {
     let (sh, acct, cpu, dom) = (s.shared.as_mut_ptr(), s.acct.as_mut_ptr(), s.cpu.as_mut_ptr(), s.dom.as_mut_ptr());
     let [u0, u1] = &mut s.units;
     let (u0, u1) = (u0.as_mut_ptr(), u1.as_mut_ptr());
+    // SAFETY: every pointer is null on purpose or storage of its type that the calls
+    // above (or the first call here) initialised; one thread, so the locks are implicit.
     unsafe {
         assert_eq!(rtcredit_init(sh, acct, &params, None, ptr::null_mut()), 0);
         assert_eq!(rtcredit_cpu_init(cpu, 0), 0);

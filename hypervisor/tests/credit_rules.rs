@@ -374,6 +374,8 @@ fn a_unit_being_switched_out_is_not_stolen_until_its_context_is_saved() {
     let mut units: Vec<Box<Unit>> =
         (0..2).map(|id| Box::new(Unit::new(&mut *domain, id, std::ptr::null_mut()))).collect();
     let [cpu0, cpu1] = &mut cpus;
+    // SAFETY: the units and the domain are boxed and outlive the CPUs' use of them; one
+    // thread holds every object, so no other reference exists during the calls.
     unsafe {
         for unit in units.iter_mut() {
             cpu0.insert_unit(&shared, &mut **unit, true, 0).unwrap();

@@ -407,8 +407,8 @@ impl Store {
         if event.is_null() {
             return Err(Error::Xenstore(format!("xs_read_watch: {}", io::Error::last_os_error())));
         }
-        // SAFETY: a vector of `num` strings, path first.
         if num > 0 {
+            // SAFETY: a vector of `num` strings, path first.
             let path = unsafe { CStr::from_ptr(*event) };
             debug!("xenstore event {}", path.to_string_lossy());
         }
