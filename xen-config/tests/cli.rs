@@ -544,3 +544,57 @@ fn completions_and_the_man_page_need_no_xen_and_name_every_command() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid value 'tcsh'"));
 }
+
+/// The shipped systemd unit (`dist/rtcredit-watch.service`): its commands are ones this
+/// binary takes. Each `ExecStartPre=` / `ExecStart=` is run with the installed path
+/// replaced by the built binary and the policy path by a copy of the README's example
+/// policy: `check` accepts it, and `watch` parses its flags and gets as far as looking
+/// for Xen (exit 1, not dom0; a usage error would be exit 2).
+#[test]
+fn the_systemd_unit_runs_commands_this_binary_takes() {
+    let unit_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/rtcredit-watch.service");
+    let unit = std::fs::read_to_string(&unit_path).unwrap();
+    let mut section = String::new();
+    let mut keys = Vec::new();
+    for line in unit.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.to_string();
+            continue;
+        }
+        let (key, value) = line.split_once('=').unwrap_or_else(|| panic!("not key=value: {line}"));
+        keys.push((section.clone(), key.to_string(), value.to_string()));
+    }
+    let value =
+        |section: &str, key: &str| keys.iter().find(|(s, k, _)| s == section && k == key).map(|(_, _, v)| v.clone());
+    assert_eq!(value("Install", "WantedBy").as_deref(), Some("multi-user.target"));
+    assert_eq!(value("Service", "Restart").as_deref(), Some("on-failure"));
+
+    let readme = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let example = readme.split("# /etc/xen/rtcredit.toml\n").nth(1).and_then(|rest| rest.split("```").next()).unwrap();
+    let policy_file = policy(example);
+    let run = |key: &str| {
+        let line = value("Service", key).unwrap_or_else(|| panic!("{key} is set"));
+        let mut words = line.split_whitespace();
+        assert_eq!(words.next(), Some("/usr/local/sbin/rtcredit-ctl"), "the path the README installs to");
+        let args: Vec<String> =
+            words
+                .map(|w| {
+                    if w == "/etc/xen/rtcredit.toml" {
+                        policy_file.path().display().to_string()
+                    } else {
+                        w.to_string()
+                    }
+                })
+                .collect();
+        Command::new(env!("CARGO_BIN_EXE_rtcredit-ctl"))
+            .args(&args)
+            .env("LD_LIBRARY_PATH", "/nonexistent")
+            .output()
+            .unwrap()
+    };
+    let check = run("ExecStartPre");
+    assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stderr));
+    let watch = run("ExecStart");
+    assert_eq!(watch.status.code(), Some(1), "{}", String::from_utf8_lossy(&watch.stderr));
+    assert!(String::from_utf8_lossy(&watch.stderr).contains("not dom0"), "{}", String::from_utf8_lossy(&watch.stderr));
+}
