@@ -159,6 +159,30 @@ install_libgcc_s() {
 
 # The toolstack from build-tools.sh, plus the run-time directories it expects
 # (/var/run -> /run and /var/lock -> /run/lock, so a tmpfs on /run covers them).
+# cargo_release_bin PACKAGE BIN: builds workspace package PACKAGE (release, niced) and
+# prints the path of its binary BIN.
+cargo_release_bin() {
+    log "building $2 (release)"
+    (cd "$REPO" && nice cargo build --release -p "$1" --quiet >&2) ||
+        die "cargo build --release -p $1 failed"
+    local bin=${CARGO_TARGET_DIR:-$REPO/target}/release/$2
+    [ -x "$bin" ] || die "no $bin after the build"
+    echo "$bin"
+}
+
+# install_rtcredit_ctl ROOT BIN: dom0's administration tool (xen-config/, the workspace's
+# release build BIN, dynamically linked against glibc) and the two Xen libraries it
+# loads with dlopen, which ldd does not list: each with its own libraries.
+install_rtcredit_ctl() {
+    local root=$1 d=$XEN_TOOLS_DIST lib
+    install_elf "$root" "$2" bin/rtcredit-ctl "$d/usr/lib"
+    for lib in libxenctrl.so.4.17 libxenstore.so.4; do
+        [ -e "$d/usr/lib/$lib" ] || die "the toolstack has no $lib"
+        install_elf "$root" "$d/usr/lib/$lib" "lib/x86_64-linux-gnu/$lib" "$d/usr/lib"
+    done
+    install_libgcc_s "$root"
+}
+
 install_xen_toolstack() {
     local root=$1 f
     [ -d "$XEN_TOOLS_DIST" ] || die "no $XEN_TOOLS_DIST: run hypervisor/xen/build-tools.sh"

@@ -148,27 +148,11 @@ build_ctl() {
     CTL_BIN=$(cargo_release_bin rtcredit-config rtcredit-ctl)
 }
 
-# Builds workspace package PACKAGE (release, niced) and prints the path of its binary BIN.
-cargo_release_bin() {
-    log "building $2 (release)"
-    (cd "$REPO" && nice cargo build --release -p "$1" --quiet >&2) ||
-        die "cargo build --release -p $1 failed"
-    local bin=${CARGO_TARGET_DIR:-$REPO/target}/release/$2
-    [ -x "$bin" ] || die "no $bin after the build"
-    echo "$bin"
-}
-
 install_ctl() {
-    local root=$1 d=$XEN_TOOLS_DIST lib
-    install_elf "$root" "$CTL_BIN" bin/rtcredit-ctl "$d/usr/lib"
+    local root=$1 d=$XEN_TOOLS_DIST
+    install_rtcredit_ctl "$root" "$CTL_BIN"
     install_elf "$root" "$d/usr/sbin/xenstored" bin/xenstored "$d/usr/lib"
     install_elf "$root" "$d/usr/lib/xen/bin/xen-init-dom0" bin/xen-init-dom0 "$d/usr/lib"
-    # dlopen'd by rtcredit-ctl, so ldd does not list them: each with its own libraries.
-    for lib in libxenctrl.so.4.17 libxenstore.so.4; do
-        [ -e "$d/usr/lib/$lib" ] || die "the toolstack has no $lib"
-        install_elf "$root" "$d/usr/lib/$lib" "lib/x86_64-linux-gnu/$lib" "$d/usr/lib"
-    done
-    install_libgcc_s "$root"
 }
 
 # --- 4. initramfs -------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Boot Xen under QEMU (TCG, one pCPU) with a PV dom0 running our toolstack, and check
+# Boot Xen under QEMU (TCG, two pCPUs) with a PV dom0 running our toolstack, and check
 # that `xl create` of a capped PV domU works under the given scheduler.
 #
 #   bash hypervisor/xen/xl-smoke.sh [--sched rtcredit|credit|credit2] [--timeout S]
@@ -20,7 +20,9 @@
 # rtcredit also the raw domctl with tools/schedop.c), changes only the weight and
 # checks the cap stays, waits for the domU's marker in xenconsoled's log, records 1 s
 # with xentrace (Xen boots with tbuf_size=64) and reads it with xenalyze, runs
-# `xl destroy` and powers off. The host judges the serial log: PASS:/FAIL: lines,
+# `xl destroy` and powers off. Under rtcredit it also moves CPU 1 into a second cpupool
+# running rtcredit and makes an empty credit2 pool, and checks rtcredit-ctl's `sched -p`
+# on them (by name and id) and on pool 0. The host judges the serial log: PASS:/FAIL: lines,
 # exit 1 on any FAIL or a timeout.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -81,6 +83,7 @@ clock_check "$CLOCK" "$SHIFT"
 build_all() {
     build_xl_stack release "$TOP/tools"
     [ -f "$DOMU_KERNEL" ] || die "no domU kernel $DOMU_KERNEL (build the 7.2 kernel first)"
+    CTL_BIN=$(cargo_release_bin rtcredit-config rtcredit-ctl)
 }
 
 # --- domU: busybox initramfs whose /init prints the marker, then idles ----------------------
@@ -105,6 +108,7 @@ INIT
 build_dom0_initramfs() {
     local root=$RUN/initramfs
     xl_dom0_root "$root" "$TOP/tools/schedop" "$DOMU_KERNEL" "$RUN/domu-initrd.gz"
+    install_rtcredit_ctl "$root" "$CTL_BIN"
     cat > "$root/etc/xen/domu.cfg" <<CFG
 name = "domu"
 type = "pv"
@@ -156,6 +160,17 @@ if [ "$xlsmoke_sched" = rtcredit ]; then
     step sched-budget xl sched-rtcredit -d domu -b "$xlsmoke_rt_budget2"
     step sched-get3 xl sched-rtcredit -d domu
     step domctl-get3 schedop rtcredit-dom "$DOMID" get
+    # A second cpupool under sched=rtcredit on CPU 1 (a scheduler instance of its own),
+    # an empty one under credit2, and rtcredit-ctl's -p on each and on pool 0.
+    step pool-remove xl cpupool-cpu-remove Pool-0 1
+    step pool-create xl cpupool-create name=\"rtpool\" sched=\"rtcredit\" cpus=\"1\"
+    step pool-create2 xl cpupool-create name=\"c2pool\" sched=\"credit2\" cpus=\"\"
+    step pool-list xl cpupool-list
+    step ctl-pool rtcredit-ctl sched -p rtpool --json
+    step ctl-pool-set rtcredit-ctl sched -s -p rtpool -t 20 --rt-capacity-pct 80
+    step ctl-pool-get rtcredit-ctl sched -p 1 --json
+    step ctl-pool0 rtcredit-ctl sched --json
+    step ctl-pool-c2 rtcredit-ctl sched -p c2pool
 fi
 # Wait for the guest's marker in xenconsoled's log (the guest boots under TCG).
 GLOG=/var/log/xen/console/guest-domu.log
@@ -185,7 +200,7 @@ boot() {
     dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init xlsmoke_sched=$SCHED"
     dom0_cmdline+=" xlsmoke_weight2=$WEIGHT2 xlsmoke_marker=$MARKER xlsmoke_rt_budget2=$RT_BUDGET2"
     # shellcheck disable=SC2207  # the accelerator's words
-    local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1024 -smp 1
+    local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1024 -smp 2
                 -nographic -no-reboot
                 -kernel "$XEN_IMAGE" -append "$xen_cmdline"
                 -initrd "$DOM0_VMLINUZ $dom0_cmdline,$RUN/initramfs.cpio.gz")
@@ -276,6 +291,7 @@ judge() {
         if [ "$(rc_of sched-bad-budget)" != 0 ] && S 'sched-bad-budget| .*RT budget out of range' | grep -q .; then
             pass "xl sched-rtcredit -b 150 refused: $(S 'sched-bad-budget| .*out of range' | head -n1 | sed 's/.*| //')"
         else fail "xl sched-rtcredit -b 150: rc=$(rc_of sched-bad-budget) $(S 'sched-bad-budget|' | tr '\n' ' ')"; fi
+        judge_pools
     fi
     if S "guestlog| .*$MARKER" | grep -q .; then
         pass "domU marker in xenconsoled's guest-domu.log: $(S "guestlog| .*$MARKER" | head -n1 | sed 's/.*| //') ($(S 'waited' | sed 's/.*waited //'))"
@@ -292,6 +308,26 @@ judge() {
     else fail "xl destroy: rc=$(rc_of xl-destroy) $(S 'xl-list3' | tr '\n' ' ')"; fi
     if S 'init finished' | grep -q .; then pass "dom0 /init finished"
     else fail "dom0 /init did not finish (last: $(grep -a '^XLSMOKE:' "$txt" | tail -n1))"; fi
+}
+# The second cpupool (rtcredit only): xl made it, rtcredit-ctl reads and sets it by name
+# and id, leaves pool 0 alone, and names the credit2 pool as not ours.
+judge_pools() {
+    local j
+    j() { S "$1| " | sed 's/.*| //' | tr -d ' \n' | sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p"; }
+    if [ "$(rc_of pool-remove)" = 0 ] && [ "$(rc_of pool-create)" = 0 ] && S 'pool-list| rtpool ' | grep -q .; then
+        pass "xl cpupool-create rtpool sched=rtcredit on CPU 1: $(S 'pool-list| rtpool ' | sed 's/.*| //' | tr -s ' ')"
+    else fail "cpupool rtpool: rc=$(rc_of pool-remove)/$(rc_of pool-create) $(S 'pool-create|' | tr '\n' ' ') $(S 'pool-list|' | tr '\n' ' ')"; fi
+    if [ "$(rc_of ctl-pool)" = 0 ] && [ "$(j ctl-pool cpupool_name)" = '"rtpool"' ] && [ "$(j ctl-pool pool_cpus)" = 1 ] &&
+       [ "$(j ctl-pool slice_ms)" = 30 ]; then
+        pass "rtcredit-ctl sched -p rtpool: cpupool $(j ctl-pool cpupool), 1 CPU, slice 30 ms, RT capacity $(j ctl-pool rt_pool_capacity_pct)%"
+    else fail "rtcredit-ctl sched -p rtpool: rc=$(rc_of ctl-pool) $(S 'ctl-pool|' | tr -d ' ' | tr '\n' ' ')"; fi
+    if [ "$(rc_of ctl-pool-set)" = 0 ] && [ "$(j ctl-pool-get slice_ms)" = 20 ] && [ "$(j ctl-pool-get rt_capacity_pct)" = 80 ] &&
+       [ "$(j ctl-pool0 slice_ms)" = 30 ] && [ "$(j ctl-pool0 rt_capacity_pct)" = 50 ]; then
+        pass "rtcredit-ctl sched -p rtpool -t 20 --rt-capacity-pct 80: pool 1 has them (read back by id), pool 0 keeps 30 ms / 50%"
+    else fail "rtcredit-ctl -p set: rc=$(rc_of ctl-pool-set) pool1 '$(S 'ctl-pool-get|' | tr -d ' \n')' pool0 '$(S 'ctl-pool0|' | tr -d ' \n')'"; fi
+    if [ "$(rc_of pool-create2)" = 0 ] && [ "$(rc_of ctl-pool-c2)" = 1 ] && S 'ctl-pool-c2| .*does not run sched=rtcredit' | grep -q .; then
+        pass "rtcredit-ctl sched -p c2pool (credit2) refused: $(S 'ctl-pool-c2| ' | head -n1 | sed 's/.*| //')"
+    else fail "rtcredit-ctl -p c2pool: create rc=$(rc_of pool-create2), rc=$(rc_of ctl-pool-c2) $(S 'ctl-pool-c2|' | tr '\n' ' ') $(S 'pool-create2|' | tr '\n' ' ')"; fi
 }
 sched_cmd() { case $SCHED in credit) echo sched-credit ;; credit2) echo sched-credit2 ;; *) echo sched-rtcredit ;; esac; }
 

@@ -21,6 +21,20 @@ pub struct DomainId {
     pub vcpus: u32,
 }
 
+/// A cpupool: its id and its name (`Pool-0` for pool 0, as `xl cpupool-list`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PoolId {
+    pub id: u32,
+    pub name: String,
+}
+
+impl PoolId {
+    /// Pool 0, where Xen starts every CPU and domain.
+    pub fn zero() -> PoolId {
+        PoolId { id: 0, name: "Pool-0".to_string() }
+    }
+}
+
 /// Access to one Xen host's `sched=rtcredit`.
 pub trait Backend {
     /// `XEN_SCHEDULER_*` id of cpupool 0's scheduler.
@@ -32,10 +46,14 @@ pub trait Backend {
     /// `XEN_DOMCTL_SCHEDOP_putinfo` (0 / `DOMCTL_KEEP_*` leave a field alone); returns
     /// what is in force afterwards.
     fn put_dom(&mut self, id: u32, put: &XenDomctlSchedRtcredit) -> Result<XenDomctlSchedRtcredit>;
-    /// `XEN_SYSCTL_SCHEDOP_getinfo` on cpupool 0.
-    fn get_globals(&mut self) -> Result<XenSysctlRtcreditSchedule>;
-    /// `XEN_SYSCTL_SCHEDOP_putinfo` on cpupool 0 (sets all four); returns what is in force.
-    fn put_globals(&mut self, put: &XenSysctlRtcreditSchedule) -> Result<XenSysctlRtcreditSchedule>;
+    /// The cpupools the host names (at least pool 0).
+    fn pools(&mut self) -> Result<Vec<PoolId>>;
+    /// `XEN_SYSCTL_SCHEDOP_getinfo` on the cpupool; [`Error::PoolNotRtcredit`] if it
+    /// runs another scheduler.
+    fn get_globals(&mut self, pool: &PoolId) -> Result<XenSysctlRtcreditSchedule>;
+    /// `XEN_SYSCTL_SCHEDOP_putinfo` on the cpupool (sets the five parameters); returns
+    /// what is in force.
+    fn put_globals(&mut self, pool: &PoolId, put: &XenSysctlRtcreditSchedule) -> Result<XenSysctlRtcreditSchedule>;
     /// Blocks until domains may have been created: a xenstore watch on
     /// `@introduceDomain`, or, with `poll`, at most that long.
     fn wait_for_domains(&mut self, poll: Option<Duration>) -> Result<()>;
@@ -49,6 +67,15 @@ pub fn require_rtcredit(backend: &mut dyn Backend) -> Result<()> {
     } else {
         Err(Error::NotRtcredit { name: scheduler_name(id), id })
     }
+}
+
+/// Finds a cpupool by id (all digits) or by exact name, as `xl sched-credit -p` takes
+/// it. An id the host does not name is still tried (Xen says whether it exists).
+pub fn resolve_pool(pools: &[PoolId], spec: &str) -> Result<PoolId> {
+    if let Ok(id) = spec.parse::<u32>() {
+        return Ok(pools.iter().find(|pool| pool.id == id).cloned().unwrap_or(PoolId { id, name: format!("#{id}") }));
+    }
+    pools.iter().find(|pool| pool.name == spec).cloned().ok_or_else(|| Error::UnknownPool(spec.to_string()))
 }
 
 /// Finds a domain by id (all digits) or by exact name.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use tracing::{info, warn};
 
-use crate::backend::{require_rtcredit, resolve, Backend};
+use crate::backend::{require_rtcredit, resolve, resolve_pool, Backend};
 use crate::bootargs::{check_grub, read_grub, BootChoice, Severity};
 use crate::error::{Error, Result};
 use crate::output;
@@ -61,12 +61,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show or set the scheduler's global parameters (cpupool 0).
+    /// Show or set the scheduler's parameters of a cpupool (default: cpupool 0).
     Sched {
         /// Accepted for `xl sched-credit -s` habits: this command is always the
         /// scheduler-wide parameters.
         #[arg(short = 's', long = "schedparam", hide_short_help = true)]
         schedparam: bool,
+        /// The cpupool, by name or id (`-p` as in `xl sched-credit -s -p POOL`); it must
+        /// run sched=rtcredit. Default: cpupool 0.
+        #[arg(short = 'p', long = "pool", value_name = "POOL")]
+        pool: Option<String>,
         #[command(flatten)]
         timing: Timing,
         /// Maximum RT lead in ms, the minimum period..=60000.
@@ -259,20 +263,25 @@ fn run_on(command: Command, backend: &mut dyn Backend, out: &mut dyn Write) -> R
         }
         Command::Sched {
             schedparam: _,
+            pool,
             timing: Timing { slice_ms, ratelimit_us, min_period_us, rt_capacity_pct },
             max_lead_ms,
             json,
         } => {
             let change = GlobalsChange { slice_ms, ratelimit_us, min_period_us, max_lead_ms, rt_capacity_pct };
-            let mut now = backend.get_globals()?;
+            let pool = match pool {
+                Some(spec) => resolve_pool(&backend.pools()?, &spec)?,
+                None => crate::backend::PoolId::zero(),
+            };
+            let mut now = backend.get_globals(&pool)?;
             if !change.is_empty() {
                 let want = change.merged(&now)?;
                 if want != now {
-                    info!("set {}", GlobalsChange::describe(&now, &want));
-                    now = backend.put_globals(&want)?;
+                    info!(cpupool = pool.id, "set {}", GlobalsChange::describe(&now, &want));
+                    now = backend.put_globals(&pool, &want)?;
                 }
             }
-            emit(out, &if json { output::sched_json(&now) } else { output::sched_table(&now) })?;
+            emit(out, &if json { output::sched_json(&pool, &now) } else { output::sched_table(&pool, &now) })?;
             Ok(0)
         }
         Command::Apply { policy, dry_run } => {

@@ -20,6 +20,16 @@ pub enum Error {
          boot Xen with sched=rtcredit: `rtcredit-ctl boot-args` prints the command-line words"
     )]
     NotRtcredit { name: &'static str, id: u32 },
+    /// No cpupool has this name or id.
+    #[error("unknown cpupool '{0}': no cpupool has that name or id (`xl cpupool-list` lists them)")]
+    UnknownPool(String),
+    /// The cpupool runs another scheduler (Xen refused the rtcredit sysctl on it).
+    #[error(
+        "cpupool {name} (id {id}) does not run sched=rtcredit (Xen answered {source} to the rtcredit scheduler op)\n  \
+         create it with sched=\"rtcredit\" (`xl cpupool-create name=\"{name}\" sched=\"rtcredit\" cpus=...`), or \
+         give another pool with -p"
+    )]
+    PoolNotRtcredit { name: String, id: u32, source: io::Error },
     /// No running domain has this name or id.
     #[error("unknown domain '{0}': no running domain has that name or id (`rtcredit-ctl dom` lists them)")]
     UnknownDomain(String),

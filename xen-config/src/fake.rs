@@ -12,7 +12,7 @@ use std::time::Duration;
 use rtcredit::rt::budget::{admit, rt_share_pct};
 use rtcredit::{DomainParams, RtCapacity};
 
-use crate::backend::{Backend, DomainId};
+use crate::backend::{Backend, DomainId, PoolId};
 use crate::error::{Error, Result};
 use crate::params::{core_params, default_globals};
 use crate::xen::{XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule, XEN_SCHEDULER_RTCREDIT};
@@ -28,8 +28,11 @@ pub struct FakeBackend {
     pub arriving: VecDeque<DomainId>,
     /// Every putinfo, as `dom ID` / `globals`, in order.
     pub puts: Vec<String>,
-    /// CPUs in the (one) cpupool: with `globals.rt_capacity_pct`, its RT capacity.
+    /// CPUs in pool 0 (every domain's): with `globals.rt_capacity_pct`, its RT capacity.
     pub pool_cpus: u32,
+    /// More cpupools, without domains: their parameters, or `None` for one that runs
+    /// another scheduler (Xen answers `-EINVAL`).
+    pub other_pools: Vec<(PoolId, Option<XenSysctlRtcreditSchedule>)>,
 }
 
 /// What the shim gives a new domain.
@@ -62,6 +65,7 @@ impl FakeBackend {
             arriving: VecDeque::new(),
             puts: Vec::new(),
             pool_cpus: 2,
+            other_pools: Vec::new(),
         }
     }
 
@@ -79,6 +83,20 @@ impl FakeBackend {
             rt_pool_capacity_pct: capacity.capacity_pct,
             rt_pool_granted_pct: capacity.granted_pct,
             ..self.globals
+        }
+    }
+
+    /// A pool other than 0 as Xen answers for it: `-ESRCH` if there is none, `-EINVAL`
+    /// if it runs another scheduler.
+    fn other_pool(&self, pool: &PoolId) -> Result<XenSysctlRtcreditSchedule> {
+        match self.other_pools.iter().find(|(p, _)| p.id == pool.id) {
+            None => Err(Error::UnknownPool(pool.name.clone())),
+            Some((_, None)) => Err(Error::PoolNotRtcredit {
+                name: pool.name.clone(),
+                id: pool.id,
+                source: io::Error::from_raw_os_error(libc::EINVAL),
+            }),
+            Some((_, Some(globals))) => Ok(*globals),
         }
     }
 
@@ -133,13 +151,36 @@ impl Backend for FakeBackend {
         Ok(*sched)
     }
 
-    fn get_globals(&mut self) -> Result<XenSysctlRtcreditSchedule> {
-        Ok(self.globals_out())
+    fn pools(&mut self) -> Result<Vec<PoolId>> {
+        Ok(std::iter::once(PoolId::zero()).chain(self.other_pools.iter().map(|(pool, _)| pool.clone())).collect())
     }
 
-    fn put_globals(&mut self, put: &XenSysctlRtcreditSchedule) -> Result<XenSysctlRtcreditSchedule> {
+    fn get_globals(&mut self, pool: &PoolId) -> Result<XenSysctlRtcreditSchedule> {
+        if pool.id == 0 {
+            return Ok(self.globals_out());
+        }
+        self.other_pool(pool)
+    }
+
+    fn put_globals(&mut self, pool: &PoolId, put: &XenSysctlRtcreditSchedule) -> Result<XenSysctlRtcreditSchedule> {
         if core_params(put).validate().is_err() {
             return Err(einval("XEN_SYSCTL_scheduler_op putinfo"));
+        }
+        if pool.id != 0 {
+            self.other_pool(pool)?;
+            self.puts.push(format!("globals pool {}", pool.id));
+            let slot = self.other_pools.iter_mut().find(|(p, _)| p.id == pool.id).and_then(|(_, g)| g.as_mut());
+            if let Some(globals) = slot {
+                *globals = XenSysctlRtcreditSchedule {
+                    tslice_ms: put.tslice_ms,
+                    ratelimit_us: put.ratelimit_us,
+                    rt_min_period_us: put.rt_min_period_us,
+                    rt_max_lead_ms: put.rt_max_lead_ms,
+                    rt_capacity_pct: put.rt_capacity_pct,
+                    ..*globals
+                };
+            }
+            return self.other_pool(pool);
         }
         let now = self.rt_capacity();
         let wanted = RtCapacity::new(put.rt_capacity_pct, self.pool_cpus, now.granted_pct);

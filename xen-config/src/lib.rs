@@ -22,5 +22,5 @@ pub mod policy;
 pub mod xen;
 pub mod xenctrl;
 
-pub use backend::{Backend, DomainId};
+pub use backend::{Backend, DomainId, PoolId};
 pub use error::{Error, Result};

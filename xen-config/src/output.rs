@@ -3,7 +3,7 @@
 use rtcredit_abi::control::RtCounters;
 use serde::Serialize;
 
-use crate::backend::DomainId;
+use crate::backend::{DomainId, PoolId};
 use crate::params::rt_word;
 use crate::xen::{
     XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule, DOMCTL_PRIO_BOOST, DOMCTL_PRIO_OVER, DOMCTL_PRIO_RT,
@@ -120,9 +120,10 @@ pub fn dom_json(rows: &[(DomainId, XenDomctlSchedRtcredit)]) -> String {
 }
 
 #[derive(Serialize)]
-struct SchedJson {
+struct SchedJson<'a> {
     scheduler: &'static str,
     cpupool: u32,
+    cpupool_name: &'a str,
     slice_ms: u32,
     ratelimit_us: u32,
     min_period_us: u32,
@@ -137,7 +138,7 @@ struct SchedJson {
 }
 
 /// `rtcredit-ctl sched`.
-pub fn sched_table(g: &XenSysctlRtcreditSchedule) -> String {
+pub fn sched_table(pool: &PoolId, g: &XenSysctlRtcreditSchedule) -> String {
     table(
         &[
             "Cpupool",
@@ -153,7 +154,7 @@ pub fn sched_table(g: &XenSysctlRtcreditSchedule) -> String {
             "RtLeft(%)",
         ],
         &[vec![
-            "Pool-0".to_string(),
+            pool.name.clone(),
             "rtcredit".to_string(),
             g.tslice_ms.to_string(),
             g.ratelimit_us.to_string(),
@@ -169,10 +170,11 @@ pub fn sched_table(g: &XenSysctlRtcreditSchedule) -> String {
 }
 
 /// `rtcredit-ctl sched --json`.
-pub fn sched_json(g: &XenSysctlRtcreditSchedule) -> String {
+pub fn sched_json(pool: &PoolId, g: &XenSysctlRtcreditSchedule) -> String {
     let value = SchedJson {
         scheduler: "rtcredit",
-        cpupool: 0,
+        cpupool: pool.id,
+        cpupool_name: &pool.name,
         slice_ms: g.tslice_ms,
         ratelimit_us: g.ratelimit_us,
         min_period_us: g.rt_min_period_us,

@@ -29,7 +29,7 @@ use rtcredit::rt::budget::rt_share_pct;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::backend::{Backend, DomainId};
+use crate::backend::{Backend, DomainId, PoolId};
 use crate::error::{Error, Result};
 use crate::params::{DomChange, GlobalsChange};
 use crate::xen::{XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule};
@@ -309,7 +309,7 @@ impl Plan {
     pub fn make(policy: &Policy, backend: &mut dyn Backend) -> Result<Plan> {
         let mut plan = Plan::default();
         if !policy.global.is_empty() {
-            let now = backend.get_globals()?;
+            let now = backend.get_globals(&PoolId::zero())?;
             let want = policy.global.merged(&now).map_err(|error| Error::Policy {
                 file: policy.file.clone(),
                 line: policy.global_line,
@@ -376,7 +376,7 @@ impl Plan {
             step.execute(backend)?;
         }
         if let Some((_, to)) = &self.globals {
-            backend.put_globals(to)?;
+            backend.put_globals(&PoolId::zero(), to)?;
         }
         for step in raising {
             step.execute(backend)?;

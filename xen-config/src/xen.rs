@@ -87,12 +87,12 @@ pub struct XenSysctl {
 }
 
 impl XenSysctl {
-    /// A `XEN_SYSCTL_scheduler_op` for `sched=rtcredit` on cpupool 0.
-    pub fn scheduler_op(cmd: u32, payload: XenSysctlRtcreditSchedule) -> XenSysctl {
+    /// A `XEN_SYSCTL_scheduler_op` for `sched=rtcredit` on cpupool `pool`.
+    pub fn scheduler_op(pool: u32, cmd: u32, payload: XenSysctlRtcreditSchedule) -> XenSysctl {
         XenSysctl {
             cmd: XEN_SYSCTL_SCHEDULER_OP,
             interface_version: XEN_SYSCTL_INTERFACE_VERSION,
-            cpupool_id: 0,
+            cpupool_id: pool,
             sched_id: XEN_SCHEDULER_RTCREDIT,
             sched_cmd: cmd,
             pad: 0,

@@ -34,7 +34,7 @@ use std::time::Duration;
 use libloading::Library;
 use tracing::{debug, warn};
 
-use crate::backend::{Backend, DomainId};
+use crate::backend::{Backend, DomainId, PoolId};
 use crate::error::{Error, Result};
 use crate::xen::{
     XenDomainInfo, XenDomctl, XenDomctlSchedRtcredit, XenSysctl, XenSysctlRtcreditSchedule, SCHEDOP_GETINFO,
@@ -66,6 +66,8 @@ const XBT_NULL: u32 = 0;
 /// How long the kernel device may take to answer a first read before xenstore is
 /// considered absent (with no xenstored running, a read through it never returns).
 const XENBUS_PROBE: Duration = Duration::from_secs(2);
+/// The highest cpupool id looked up in xenstore for names (`xl` numbers them from 0).
+const MAX_POOL_ID: u32 = 63;
 
 /// Copies a symbol out of a library; the library must outlive every use.
 ///
@@ -174,16 +176,29 @@ impl XenBackend {
         Ok(op.rtcredit)
     }
 
-    fn sysctl(&mut self, cmd: u32, payload: XenSysctlRtcreditSchedule) -> Result<XenSysctlRtcreditSchedule> {
-        let mut op = XenSysctl::scheduler_op(cmd, payload);
+    fn sysctl(
+        &mut self,
+        pool: &PoolId,
+        cmd: u32,
+        payload: XenSysctlRtcreditSchedule,
+    ) -> Result<XenSysctlRtcreditSchedule> {
+        let mut op = XenSysctl::scheduler_op(pool.id, cmd, payload);
         // SAFETY: `op` is a complete struct xen_sysctl (layout tested) and xch is open.
         if unsafe { (self.xc.sysctl)(self.xch.as_ptr(), &mut op) } < 0 {
             let what = if cmd == SCHEDOP_GETINFO { "getinfo" } else { "putinfo" };
             let source = io::Error::last_os_error();
             if cmd == SCHEDOP_PUTINFO && source.raw_os_error() == Some(libc::EBUSY) {
-                if let Some(error) = self.capacity_below_granted(payload.rt_capacity_pct) {
+                if let Some(error) = self.capacity_below_granted(pool, payload.rt_capacity_pct) {
                     return Err(error);
                 }
+            }
+            // Xen's sched_adjust_global: -EINVAL when the pool's scheduler is not the
+            // one the op names (ESRCH: no such pool). Pool 0's is checked up front.
+            if cmd == SCHEDOP_GETINFO && pool.id != 0 && source.raw_os_error() == Some(libc::EINVAL) {
+                return Err(Error::PoolNotRtcredit { name: pool.name.clone(), id: pool.id, source });
+            }
+            if source.raw_os_error() == Some(libc::ESRCH) {
+                return Err(Error::UnknownPool(pool.name.clone()));
             }
             return Err(Error::Hypercall { op: format!("XEN_SYSCTL_scheduler_op {what}"), source });
         }
@@ -192,8 +207,8 @@ impl XenBackend {
 
     /// The refusal of an RT capacity below what is granted, with the pool's numbers
     /// read back (the sysctl is not copied back on error).
-    fn capacity_below_granted(&mut self, wanted_pct: u32) -> Option<Error> {
-        let mut op = XenSysctl::scheduler_op(SCHEDOP_GETINFO, XenSysctlRtcreditSchedule::default());
+    fn capacity_below_granted(&mut self, pool: &PoolId, wanted_pct: u32) -> Option<Error> {
+        let mut op = XenSysctl::scheduler_op(pool.id, SCHEDOP_GETINFO, XenSysctlRtcreditSchedule::default());
         // SAFETY: as in `sysctl`.
         if unsafe { (self.xc.sysctl)(self.xch.as_ptr(), &mut op) } < 0 {
             return None;
@@ -276,12 +291,28 @@ impl Backend for XenBackend {
         self.domctl(id, SCHEDOP_PUTINFO, *put)
     }
 
-    fn get_globals(&mut self) -> Result<XenSysctlRtcreditSchedule> {
-        self.sysctl(SCHEDOP_GETINFO, XenSysctlRtcreditSchedule::default())
+    fn pools(&mut self) -> Result<Vec<PoolId>> {
+        // libxl names each cpupool at /local/pool/<id>/name; pool ids are small.
+        let mut pools = vec![PoolId::zero()];
+        if let Some(store) = self.store() {
+            for id in 0..=MAX_POOL_ID {
+                if let Some(name) = store.read(&format!("/local/pool/{id}/name")) {
+                    match pools.iter_mut().find(|pool| pool.id == id) {
+                        Some(pool) => pool.name = name,
+                        None => pools.push(PoolId { id, name }),
+                    }
+                }
+            }
+        }
+        Ok(pools)
     }
 
-    fn put_globals(&mut self, put: &XenSysctlRtcreditSchedule) -> Result<XenSysctlRtcreditSchedule> {
-        self.sysctl(SCHEDOP_PUTINFO, *put)
+    fn get_globals(&mut self, pool: &PoolId) -> Result<XenSysctlRtcreditSchedule> {
+        self.sysctl(pool, SCHEDOP_GETINFO, XenSysctlRtcreditSchedule::default())
+    }
+
+    fn put_globals(&mut self, pool: &PoolId, put: &XenSysctlRtcreditSchedule) -> Result<XenSysctlRtcreditSchedule> {
+        self.sysctl(pool, SCHEDOP_PUTINFO, *put)
     }
 
     fn wait_for_domains(&mut self, poll: Option<Duration>) -> Result<()> {

@@ -6,7 +6,7 @@ use std::process::Command;
 use clap::Parser;
 use rtcredit_config::cli::{run, Cli};
 use rtcredit_config::fake::FakeBackend;
-use rtcredit_config::{Backend, DomainId, Error};
+use rtcredit_config::{Backend, DomainId, Error, PoolId};
 
 /// Runs `rtcredit-ctl ARGS` on `fake`; returns the exit status (or the error text)
 /// and stdout. The backend is handed back through `fake`.
@@ -51,14 +51,18 @@ impl Backend for Shared {
     ) -> rtcredit_config::Result<rtcredit::abi::XenDomctlSchedRtcredit> {
         self.with(|b| b.put_dom(id, put))
     }
-    fn get_globals(&mut self) -> rtcredit_config::Result<rtcredit::abi::XenSysctlRtcreditSchedule> {
-        self.with(|b| b.get_globals())
+    fn pools(&mut self) -> rtcredit_config::Result<Vec<PoolId>> {
+        self.with(|b| b.pools())
+    }
+    fn get_globals(&mut self, pool: &PoolId) -> rtcredit_config::Result<rtcredit::abi::XenSysctlRtcreditSchedule> {
+        self.with(|b| b.get_globals(pool))
     }
     fn put_globals(
         &mut self,
+        pool: &PoolId,
         put: &rtcredit::abi::XenSysctlRtcreditSchedule,
     ) -> rtcredit_config::Result<rtcredit::abi::XenSysctlRtcreditSchedule> {
-        self.with(|b| b.put_globals(put))
+        self.with(|b| b.put_globals(pool, put))
     }
     fn wait_for_domains(&mut self, poll: Option<std::time::Duration>) -> rtcredit_config::Result<()> {
         self.with(|b| b.wait_for_domains(poll))
@@ -597,4 +601,40 @@ fn the_systemd_unit_runs_commands_this_binary_takes() {
     let watch = run("ExecStart");
     assert_eq!(watch.status.code(), Some(1), "{}", String::from_utf8_lossy(&watch.stderr));
     assert!(String::from_utf8_lossy(&watch.stderr).contains("not dom0"), "{}", String::from_utf8_lossy(&watch.stderr));
+}
+
+/// `sched -p POOL` (xl's `-p`): another cpupool's parameters by name or id, set there
+/// only; a pool that runs another scheduler and one that does not exist are refused by
+/// name.
+#[test]
+fn sched_acts_on_the_cpupool_given_by_name_or_id() {
+    let mut fake = host();
+    let rt_pool =
+        rtcredit::abi::XenSysctlRtcreditSchedule { rt_pool_cpus: 1, rt_pool_capacity_pct: 50, ..fake.globals };
+    fake.other_pools.push((PoolId { id: 1, name: "rtpool".to_string() }, Some(rt_pool)));
+    fake.other_pools.push((PoolId { id: 2, name: "batch".to_string() }, None));
+
+    let (status, text) = ctl(&mut fake, &["sched", "-p", "rtpool", "--json"]);
+    assert_eq!(status, Ok(0));
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!((value["cpupool"].as_u64(), value["cpupool_name"].as_str()), (Some(1), Some("rtpool")));
+    assert_eq!(value["pool_cpus"], 1);
+
+    let (status, text) = ctl(&mut fake, &["sched", "-s", "-p", "1", "-t", "20"]);
+    assert_eq!(status, Ok(0));
+    assert!(text.starts_with("Cpupool") && text.lines().nth(1).is_some_and(|l| l.starts_with("rtpool ")), "{text}");
+    assert_eq!(fake.other_pools[0].1.map(|g| g.tslice_ms), Some(20), "set in pool 1");
+    assert_eq!(fake.globals.tslice_ms, 30, "pool 0 untouched");
+    assert_eq!(fake.puts, ["globals pool 1"]);
+
+    let (status, _) = ctl(&mut fake, &["sched", "-p", "batch"]);
+    let error = status.unwrap_err();
+    assert!(error.contains("cpupool batch (id 2) does not run sched=rtcredit"), "{error}");
+    let (status, _) = ctl(&mut fake, &["sched", "-p", "nosuch"]);
+    assert!(status.unwrap_err().contains("unknown cpupool 'nosuch'"));
+    let (status, _) = ctl(&mut fake, &["sched", "-p", "7"]);
+    assert!(status.unwrap_err().contains("unknown cpupool '#7'"));
+    // Without -p: pool 0, named as xl names it.
+    let (_, text) = ctl(&mut fake, &["sched"]);
+    assert!(text.lines().nth(1).is_some_and(|l| l.starts_with("Pool-0 ")), "{text}");
 }
