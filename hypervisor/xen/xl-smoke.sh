@@ -171,6 +171,13 @@ if [ "$xlsmoke_sched" = rtcredit ]; then
     step ctl-pool-get rtcredit-ctl sched -p 1 --json
     step ctl-pool0 rtcredit-ctl sched --json
     step ctl-pool-c2 rtcredit-ctl sched -p c2pool
+    # The same from xl, as `xl sched-credit -s`: pool 0, then rtpool set and read back
+    # by both tools, and a slice out of range refused.
+    step xl-s0 xl sched-rtcredit -s
+    step xl-s-set xl sched-rtcredit -s -p rtpool -t 25 --rt-capacity=70
+    step xl-s1 xl sched-rtcredit -s -p rtpool
+    step ctl-pool-get2 rtcredit-ctl sched -p rtpool --json
+    step xl-s-bad xl sched-rtcredit -s -p rtpool -t 0
 fi
 # Wait for the guest's marker in xenconsoled's log (the guest boots under TCG).
 GLOG=/var/log/xen/console/guest-domu.log
@@ -325,6 +332,16 @@ judge_pools() {
        [ "$(j ctl-pool0 slice_ms)" = 30 ] && [ "$(j ctl-pool0 rt_capacity_pct)" = 50 ]; then
         pass "rtcredit-ctl sched -p rtpool -t 20 --rt-capacity-pct 80: pool 1 has them (read back by id), pool 0 keeps 30 ms / 50%"
     else fail "rtcredit-ctl -p set: rc=$(rc_of ctl-pool-set) pool1 '$(S 'ctl-pool-get|' | tr -d ' \n')' pool0 '$(S 'ctl-pool0|' | tr -d ' \n')'"; fi
+    if S 'xl-s0| Cpupool Pool-0: tslice=30ms ratelimit=1000us min-period=1000us max-lead=10000ms rt-capacity=50% ' | grep -q .; then
+        pass "xl sched-rtcredit -s: $(S 'xl-s0| ' | head -n1 | sed 's/.*| //')"
+    else fail "xl sched-rtcredit -s: rc=$(rc_of xl-s0) $(S 'xl-s0|' | tr '\n' ' ')"; fi
+    if [ "$(rc_of xl-s-set)" = 0 ] && S 'xl-s1| Cpupool rtpool: tslice=25ms .*rt-capacity=70% (cpus=1 ' | grep -q . &&
+       [ "$(j ctl-pool-get2 slice_ms)" = 25 ] && [ "$(j ctl-pool-get2 rt_capacity_pct)" = 70 ]; then
+        pass "xl sched-rtcredit -s -p rtpool -t 25 --rt-capacity=70: $(S 'xl-s1| ' | head -n1 | sed 's/.*| //'); rtcredit-ctl reads the same"
+    else fail "xl sched-rtcredit -s -p rtpool set: rc=$(rc_of xl-s-set) $(S 'xl-s-set|' | tr '\n' ' ') / $(S 'xl-s1|' | tr '\n' ' ') / $(S 'ctl-pool-get2|' | tr -d ' \n')"; fi
+    if [ "$(rc_of xl-s-bad)" != 0 ] && S 'xl-s-bad| .*Time slice out of range' | grep -q .; then
+        pass "xl sched-rtcredit -s -t 0 refused: $(S 'xl-s-bad| .*out of range' | head -n1 | sed 's/.*| //')"
+    else fail "xl sched-rtcredit -s -t 0: rc=$(rc_of xl-s-bad) $(S 'xl-s-bad|' | tr '\n' ' ')"; fi
     if [ "$(rc_of pool-create2)" = 0 ] && [ "$(rc_of ctl-pool-c2)" = 1 ] && S 'ctl-pool-c2| .*does not run sched=rtcredit' | grep -q .; then
         pass "rtcredit-ctl sched -p c2pool (credit2) refused: $(S 'ctl-pool-c2| ' | head -n1 | sed 's/.*| //')"
     else fail "rtcredit-ctl -p c2pool: create rc=$(rc_of pool-create2), rc=$(rc_of ctl-pool-c2) $(S 'ctl-pool-c2|' | tr '\n' ' ') $(S 'pool-create2|' | tr '\n' ' ')"; fi
