@@ -240,12 +240,12 @@ pub fn bench(mut args: BenchArgs) -> Result<(), CliError> {
         return Err(CliError::EndlessBench);
     }
     if args.mlockall {
-        // SAFETY: mlockall has no memory-safety preconditions.
-        if unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) } != 0 {
-            return Err(CliError::Mlockall(std::io::Error::last_os_error()));
-        }
+        use nix::sys::mman::{mlockall, MlockAllFlags};
+        mlockall(MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE)
+            .map_err(|errno| CliError::Mlockall(std::io::Error::from(errno)))?;
     }
     if args.priority > 0 {
+        // nix has no sched_setscheduler: libc's, directly.
         let param = libc::sched_param { sched_priority: i32::from(args.priority) };
         // SAFETY: `param` is a valid sched_param for the call; pid 0 is this thread.
         if unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) } != 0 {
@@ -284,8 +284,7 @@ pub fn bench(mut args: BenchArgs) -> Result<(), CliError> {
         writeln!(out)?;
     } else if args.format.unwrap_or(if args.quiet { Format::Cyclictest } else { Format::Table }) == Format::Cyclictest {
         let context = CyclicContext {
-            // SAFETY: gettid has no preconditions.
-            tid: i64::from(unsafe { libc::gettid() }),
+            tid: i64::from(nix::unistd::gettid().as_raw()),
             priority: args.priority,
             interval_us: u64::try_from(args.period.as_micros()).unwrap_or(u64::MAX),
             summary_lines: !(args.quiet && args.histogram.is_some()),

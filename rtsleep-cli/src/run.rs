@@ -196,10 +196,12 @@ fn display(program: &OsStr) -> String {
 }
 
 fn ignore_terminal_signals() {
-    for signal in [libc::SIGINT, libc::SIGQUIT] {
-        // SAFETY: SIG_IGN is a valid disposition for these signals; only this process is
-        // affected (the child already runs with the default dispositions).
-        unsafe { libc::signal(signal, libc::SIG_IGN) };
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    for sig in [Signal::SIGINT, Signal::SIGQUIT] {
+        // SAFETY: SIG_IGN installs no handler, so no handler can break async-signal
+        // safety; only this process is affected (the child already runs with the
+        // default dispositions).
+        let _ = unsafe { signal(sig, SigHandler::SigIgn) };
     }
 }
 

@@ -8,11 +8,19 @@
 
 use crate::abi::{self, DeviceInfo, DeviceInfoExt, SleepArgs};
 use crate::{Error, MonoTime, DEVICE_ENV};
-use std::ffi::CString;
+use nix::errno::Errno;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
+
+/// The device's requests as nix's ioctl wrappers, with the numbers of the ABI (the
+/// `_bad` forms take a request number as it is, encoding included).
+mod ioctls {
+    use crate::abi::{self, DeviceInfo, DeviceInfoExt, SleepArgs};
+    nix::ioctl_read_bad!(info, abi::RTSLEEP_IOC_INFO, DeviceInfo);
+    nix::ioctl_read_bad!(info_ext, abi::RTSLEEP_IOC_INFO_EXT, DeviceInfoExt);
+    nix::ioctl_readwrite_bad!(sleep, abi::RTSLEEP_IOC_SLEEP, SleepArgs);
+}
 
 /// An open `/dev/rtsleep`. Thread-safe: each ioctl is independent.
 #[derive(Debug)]
@@ -32,18 +40,13 @@ pub fn default_path() -> PathBuf {
 impl Device {
     /// Opens the device at `path` and checks its ABI version.
     pub fn open(path: &Path) -> Result<Device, Error> {
-        let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|_| Error::DeviceOpen {
-            path: path.to_path_buf(),
-            source: io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"),
-        })?;
-        // SAFETY: `c_path` is a valid NUL-terminated string that outlives the call.
-        let raw = unsafe { libc::open(c_path.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
-        if raw < 0 {
-            return Err(Error::DeviceOpen { path: path.to_path_buf(), source: io::Error::last_os_error() });
-        }
-        // SAFETY: `raw` is a file descriptor we just opened and own exclusively.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let device = Device { fd, path: path.to_path_buf() };
+        // Read and write, close-on-exec (std's default), as the device expects.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|source| Error::DeviceOpen { path: path.to_path_buf(), source })?;
+        let device = Device { fd: OwnedFd::from(file), path: path.to_path_buf() };
         let info = device.read_info().map_err(|source| Error::NotRtsleepDevice { path: path.to_path_buf(), source })?;
         if info.version != abi::RTSLEEP_ABI_VERSION {
             return Err(Error::AbiVersion {
@@ -71,15 +74,14 @@ impl Device {
         let mut ext = DeviceInfoExt::default();
         // SAFETY: RTSLEEP_IOC_INFO_EXT writes at most size_of::<DeviceInfoExt>() bytes
         // (encoded in the request number) into `ext`, which is valid and writable.
-        let rc = unsafe {
-            libc::ioctl(self.fd.as_raw_fd(), abi::RTSLEEP_IOC_INFO_EXT as libc::Ioctl, &mut ext as *mut DeviceInfoExt)
-        };
-        if rc == 0 {
-            return Ok(Some(ext));
-        }
-        match io::Error::last_os_error() {
-            err if err.raw_os_error() == Some(libc::ENOTTY) => Ok(None),
-            source => Err(Error::Ioctl { request: "RTSLEEP_IOC_INFO_EXT", path: self.path.clone(), source }),
+        match unsafe { ioctls::info_ext(self.fd.as_raw_fd(), &mut ext) } {
+            Ok(_) => Ok(Some(ext)),
+            Err(Errno::ENOTTY) => Ok(None),
+            Err(errno) => Err(Error::Ioctl {
+                request: "RTSLEEP_IOC_INFO_EXT",
+                path: self.path.clone(),
+                source: io::Error::from(errno),
+            }),
         }
     }
 
@@ -87,12 +89,7 @@ impl Device {
         let mut info = DeviceInfo::default();
         // SAFETY: RTSLEEP_IOC_INFO writes exactly size_of::<DeviceInfo>() bytes (encoded in
         // the request number) into `info`, which is valid and writable for the call.
-        let rc = unsafe {
-            libc::ioctl(self.fd.as_raw_fd(), abi::RTSLEEP_IOC_INFO as libc::Ioctl, &mut info as *mut DeviceInfo)
-        };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        unsafe { ioctls::info(self.fd.as_raw_fd(), &mut info) }.map_err(io::Error::from)?;
         Ok(info)
     }
 
@@ -102,12 +99,7 @@ impl Device {
     pub fn sleep_once(&self, args: &mut SleepArgs) -> Result<(), i32> {
         // SAFETY: RTSLEEP_IOC_SLEEP reads and writes exactly size_of::<SleepArgs>() bytes
         // of `args`, a valid, writable, exclusively borrowed struct.
-        let rc =
-            unsafe { libc::ioctl(self.fd.as_raw_fd(), abi::RTSLEEP_IOC_SLEEP as libc::Ioctl, args as *mut SleepArgs) };
-        if rc < 0 {
-            return Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO));
-        }
-        Ok(())
+        unsafe { ioctls::sleep(self.fd.as_raw_fd(), args) }.map(drop).map_err(|errno| errno as i32)
     }
 
     /// Sleeps until `deadline`, re-issuing the same absolute deadline after signals.

@@ -229,18 +229,16 @@ fn unusable(path: &std::path::Path, err: &Error) -> FallbackReason {
 
 /// `clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline)`, resumed after signals.
 pub(crate) fn clock_sleep_until(deadline: MonoTime) -> Result<(), Error> {
-    let ts = deadline.to_timespec();
+    use nix::time::{clock_nanosleep, ClockId, ClockNanosleepFlags};
+    let ts = nix::sys::time::TimeSpec::from(deadline.to_timespec());
     loop {
-        // SAFETY: `ts` is a valid timespec; the remainder pointer may be null with TIMER_ABSTIME.
-        let rc =
-            unsafe { libc::clock_nanosleep(libc::CLOCK_MONOTONIC, libc::TIMER_ABSTIME, &ts, std::ptr::null_mut()) };
-        match rc {
-            0 => return Ok(()),
-            libc::EINTR => continue,
-            errno => {
+        match clock_nanosleep(ClockId::CLOCK_MONOTONIC, ClockNanosleepFlags::TIMER_ABSTIME, &ts) {
+            Ok(_) => return Ok(()),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(errno) => {
                 return Err(Error::Clock {
                     call: "clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME)",
-                    source: io::Error::from_raw_os_error(errno),
+                    source: io::Error::from(errno),
                 })
             }
         }

@@ -25,13 +25,9 @@ impl MonoTime {
     /// The current time. `clock_gettime(CLOCK_MONOTONIC)` cannot fail on Linux with a
     /// valid pointer; should it, this returns the error rather than a wrong time.
     pub fn now() -> Result<MonoTime, Error> {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
-        let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-        if rc != 0 {
-            return Err(Error::Clock { call: "clock_gettime(CLOCK_MONOTONIC)", source: io::Error::last_os_error() });
-        }
-        Ok(MonoTime::from_timespec(&ts))
+        let ts = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+            .map_err(|errno| Error::Clock { call: "clock_gettime(CLOCK_MONOTONIC)", source: io::Error::from(errno) })?;
+        Ok(MonoTime::from_timespec(ts.as_ref()))
     }
 
     /// Converts a non-negative timespec (negative fields count as zero).
