@@ -84,18 +84,31 @@ build_all() {
     build_xl_stack release "$TOP/tools"
     [ -f "$DOMU_KERNEL" ] || die "no domU kernel $DOMU_KERNEL (build the 7.2 kernel first)"
     CTL_BIN=$(cargo_release_bin rtcredit-config rtcredit-ctl)
+    # The domU asks for RT itself: the guest module and a static rtsleep.
+    [ -f "$REPO/guest-kmod/rtsleep.ko" ] || die "no guest-kmod/rtsleep.ko: run guest-kmod/build.sh (after build-kernel.sh)"
+    GUEST_RTSLEEP=$("$REPO/rtsleep-cli/build-guest.sh" 2> "$RUN/build-guest.log" | sed -n 's/^rtsleep //p')
+    [ -x "$GUEST_RTSLEEP" ] || die "rtsleep-cli/build-guest.sh gave no rtsleep (see $RUN/build-guest.log)"
 }
 
 # --- domU: busybox initramfs whose /init prints the marker, then idles ----------------------
 build_domu_ramdisk() {
     local root=$RUN/domu-root
     rm -rf "$root"
-    mkdir -p "$root"/{bin,dev,proc}
+    mkdir -p "$root"/{bin,dev,proc,sys}
     cp /bin/busybox "$root/bin/busybox"
+    cp "$REPO/guest-kmod/rtsleep.ko" "$root/rtsleep.ko"
+    cp "$GUEST_RTSLEEP" "$root/bin/rtsleep"
     mknod -m 600 "$root/dev/console" c 5 1
     cat > "$root/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sys /sys
+/bin/busybox mount -t devtmpfs dev /dev
+# One deadline sleep through /dev/rtsleep: its RT comes from the domain's xl.cfg keys
+# alone (no tool in dom0 has granted anything yet).
+/bin/busybox insmod /rtsleep.ko && echo "XLSMOKE-DOMU insmod rc=0"
+/bin/rtsleep sleep 20ms; echo "XLSMOKE-DOMU sleep rc=\$?"
+echo "XLSMOKE-DOMU-STATUS \$(/bin/rtsleep status --json | /bin/busybox tr -d ' \n')"
 echo "$MARKER kernel=\$(/bin/busybox uname -r) uptime=\$(/bin/busybox cut -d' ' -f1 /proc/uptime)"
 # Idle: block in read with a timeout (no fork per iteration).
 while :; do read -t 3600 x < /dev/console || /bin/busybox sleep 3600; done
@@ -140,6 +153,14 @@ step xl-create xl create /etc/xen/domu.cfg
 step xl-list xl list
 DOMID=$(xl domid domu 2>/dev/null)
 echo "XLSMOKE: domu domid=$DOMID"
+# The guest makes its RT request at boot and then prints the marker: wait for it
+# before anything below changes the domain's RT (xenconsoled's log; TCG boots slowly).
+GLOG=/var/log/xen/console/guest-domu.log
+i=0
+while ! grep -q "$xlsmoke_marker" "$GLOG" 2>/dev/null && [ $i -lt 120 ]; do
+    sleep 1; i=$((i + 1))
+done
+echo "XLSMOKE: waited ${i}s for the guest"
 case $xlsmoke_sched in
     credit) SCHED_CMD=sched-credit ;;
     credit2) SCHED_CMD=sched-credit2 ;;
@@ -179,13 +200,6 @@ if [ "$xlsmoke_sched" = rtcredit ]; then
     step ctl-pool-get2 rtcredit-ctl sched -p rtpool --json
     step xl-s-bad xl sched-rtcredit -s -p rtpool -t 0
 fi
-# Wait for the guest's marker in xenconsoled's log (the guest boots under TCG).
-GLOG=/var/log/xen/console/guest-domu.log
-i=0
-while ! grep -q "$xlsmoke_marker" "$GLOG" 2>/dev/null && [ $i -lt 120 ]; do
-    sleep 1; i=$((i + 1))
-done
-echo "XLSMOKE: waited ${i}s for the guest"
 [ -f "$GLOG" ] && sed 's/^/XLSMOKE: guestlog| /' "$GLOG" | tail -n 40
 # Our xentrace and xenalyze: 1 s of the scheduler class with the domU up.
 step xentrace xentrace -D -e 0x0002f000 -T 1 /tmp/trace.bin
@@ -281,6 +295,13 @@ judge() {
            [ "$(f rt_budget_pct "$d2")" = "$RT_BUDGET" ]; then
             pass "domctl (schedop): the xl.cfg keys are in Xen from xl create (rt_allowed=1, budget $RT_BUDGET%, rate $RT_RATE/s, weight $WEIGHT, cap $CAP); after -w $WEIGHT2 only the weight changed"
         else fail "domctl (schedop): '$d1' / '$d2'"; fi
+        # The guest's own request, before anything in dom0 touched its RT.
+        local status
+        status=$(S 'guestlog| XLSMOKE-DOMU-STATUS ' | tail -n1 | sed 's/.*STATUS //')
+        if grep -q '"rt_state":"accepted"' <<< "$status" && [ "$(f rt_granted "$d1")" -ge 1 ] 2>/dev/null &&
+           [ "$(f rt_requests "$d1")" = "$(f rt_granted "$d1")" ]; then
+            pass "the domU's first request through /dev/rtsleep was granted from its xl.cfg keys alone: guest rt_state accepted, domctl rt_requests=$(f rt_requests "$d1") rt_granted=$(f rt_granted "$d1")"
+        else fail "the domU's own RT request: status '$status', domctl '$d1' ($(S 'guestlog| XLSMOKE-DOMU ' | tr '\n' ' '))"; fi
         row=$(rt_row sched-get)
         if [ "$row" = "allow $RT_BUDGET $RT_RATE" ]; then pass "xl sched-rtcredit -d domu: RT allow, budget $RT_BUDGET, rate $RT_RATE"
         else fail "xl sched-rtcredit -d domu RT columns: expected 'allow $RT_BUDGET $RT_RATE', got '$row'"; fi
