@@ -101,6 +101,10 @@ pub struct Host {
     shared: Box<Shared>,
     trace: Box<RefCell<Vec<TraceRecord>>>,
     tracing: bool,
+    /// Per CPU: its running unit blocked and the core has not been told yet (the next
+    /// pass does, as `rtcx_schedule` calls `rtcredit_sleep` for a current unit that is
+    /// not runnable).
+    blocked_current: Vec<Option<UnitId>>,
 }
 
 impl Host {
@@ -117,7 +121,16 @@ impl Host {
             ctx: &*trace as *const RefCell<Vec<TraceRecord>> as *mut core::ffi::c_void,
         };
         let shared = Box::new(Shared::new(&params, hook));
-        let mut host = Host { units: Vec::new(), domains: Vec::new(), cpus: Vec::new(), acct, shared, trace, tracing };
+        let mut host = Host {
+            units: Vec::new(),
+            domains: Vec::new(),
+            cpus: Vec::new(),
+            acct,
+            shared,
+            trace,
+            tracing,
+            blocked_current: std::vec![None; ncpus as usize],
+        };
         for id in 0..ncpus {
             let mut cpu = Box::new(Cpu::new(id));
             host.acct.add_cpu(&host.shared, &mut cpu)?;
@@ -162,16 +175,37 @@ impl Host {
         self.cpus.get_mut(cpu).map(|c| &mut **c).ok_or(RtcError::CpuOutOfRange)
     }
 
-    /// The unit becomes runnable. Returns the CPUs to tickle.
+    /// The unit becomes runnable. Returns the CPUs to tickle. A running unit that
+    /// blocked and is woken before its CPU's pass never stopped running for the core
+    /// (Xen's wake of a running unit changes nothing in the scheduler).
     pub fn wake(&mut self, unit: UnitId, now: u64) -> Result<CpuMask, RtcError> {
         let (ptr, cpu) = self.unit_ptr(unit)?;
+        if let Some(slot) = self.blocked_current.get_mut(cpu) {
+            if *slot == Some(unit) {
+                *slot = None;
+            }
+        }
         let shared: &Shared = &self.shared;
         let cpu = self.cpus.get_mut(cpu).ok_or(RtcError::CpuOutOfRange)?;
         // SAFETY: the unit is alive; this thread holds every "lock".
         unsafe { cpu.wake(shared, ptr, now) }
     }
 
-    /// The unit blocks. Returns the CPUs to tickle (its own if it was running).
+    /// The unit blocks (`SCHEDOP_block`). If it is running, it is marked and its CPU is
+    /// returned to reschedule: the pass tells the core (see the module docs). Otherwise
+    /// the core is told at once, as Xen's sleep hook does for a unit that is not running.
+    pub fn block(&mut self, unit: UnitId) -> Result<CpuMask, RtcError> {
+        let (_, cpu) = self.unit_ptr(unit)?;
+        if self.current(cpu as u32) == Some(unit) {
+            *self.blocked_current.get_mut(cpu).ok_or(RtcError::CpuOutOfRange)? = Some(unit);
+            return Ok(CpuMask::single(cpu as u32));
+        }
+        self.sleep(unit)
+    }
+
+    /// The unit stops being runnable, the core told now (Xen's sleep hook: a pause, or
+    /// a unit that is not running). Returns the CPUs to tickle (its own if it was
+    /// running).
     pub fn sleep(&mut self, unit: UnitId) -> Result<CpuMask, RtcError> {
         let (ptr, cpu) = self.unit_ptr(unit)?;
         let shared: &Shared = &self.shared;
@@ -194,8 +228,14 @@ impl Host {
         if index >= self.cpus.len() {
             return Err(RtcError::CpuOutOfRange);
         }
-        let shared: &Shared = &self.shared;
         let previous = self.cpus[index].current;
+        // The current unit blocked since the last pass: the core hears of it first.
+        if let Some(blocked) = self.blocked_current[index].take() {
+            if self.current(cpu) == Some(blocked) {
+                self.sleep(blocked)?;
+            }
+        }
+        let shared: &Shared = &self.shared;
         // SAFETY: every resident unit is alive.
         let begin = unsafe { self.cpus[index].schedule_begin(shared, now, force_idle) };
         let decision = if begin.want_steal {
@@ -279,6 +319,13 @@ impl Host {
     /// The unit's RT timer fired. Returns the CPUs to tickle.
     pub fn rt_fire(&mut self, unit: UnitId, now: u64) -> Result<CpuMask, RtcError> {
         let (ptr, cpu) = self.unit_ptr(unit)?;
+        // It blocked and its CPU's pass has not run yet (Xen runs the timer softirq
+        // first): the core is told now, as the shim's RT timer does, so that the
+        // deadline waits for the wake instead of starting RT on a blocked unit.
+        if self.blocked_current.get(cpu).copied().flatten() == Some(unit) {
+            self.blocked_current[cpu] = None;
+            self.sleep(unit)?;
+        }
         let shared: &Shared = &self.shared;
         let cpu = self.cpus.get_mut(cpu).ok_or(RtcError::CpuOutOfRange)?;
         // SAFETY: as in `wake`.

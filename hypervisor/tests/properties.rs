@@ -320,7 +320,7 @@ impl Sim {
                     self.request_rt(index, next_deadline);
                 }
                 self.tasks[index].runnable_since_ns = None;
-                let tickle = self.host.sleep(self.tasks[index].unit).unwrap();
+                let tickle = self.host.block(self.tasks[index].unit).unwrap();
                 self.tickle(tickle);
                 let late = match self.wake_late_ns.len() {
                     0 => 0,

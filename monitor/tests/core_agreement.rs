@@ -109,7 +109,7 @@ impl Driver {
         self.blocked.insert(unit, true);
         self.work_since = None;
         self.work_left = WORK;
-        self.host.sleep(unit).expect("sleep");
+        self.host.block(unit).expect("block");
         self.stamp();
         self.resched();
     }

@@ -28,7 +28,9 @@
 //!   `rearm_at_ns`, for Xen's early timers).
 //! * **Guest timer** (the PV singleshot timer, `VCPUOP_set_singleshot_timer`) and
 //!   **event channels**: they wake a blocked VCPU ([`Host::wake`]). A VCPU blocks
-//!   (`SCHEDOP_block` -> [`Host::sleep`]) when its guest has nothing to do.
+//!   (`SCHEDOP_block` -> [`Host::block`]: marked, the core told at the CPU's next pass
+//!   or by an RT timer that comes first, as the shim does) when its guest has nothing
+//!   to do.
 //! * **Context switch**: when a pass switches to a different VCPU, that VCPU does no
 //!   guest work for `switch_cost_ns` (register, page-table and cache refill cost). The
 //!   CPU time is still charged to it by the core.

@@ -117,7 +117,8 @@ impl Scheduler for Host {
         Host::wake(self, unit, now)
     }
     fn sleep(&mut self, unit: UnitId, _now: u64) -> Result<CpuMask, RtcError> {
-        Host::sleep(self, unit)
+        // Marked, and told to the core at the CPU's next pass, as the shim does.
+        Host::block(self, unit)
     }
     fn schedule(&mut self, cpu: u32, now: u64) -> Result<Scheduled, RtcError> {
         Host::schedule(self, cpu, now, false)

@@ -450,7 +450,8 @@ impl Cpu {
         bump(&u.stats.rt_fires, 1);
         // Running but no longer runnable: it has blocked and the pass that takes it off
         // the CPU has not run yet (in Xen the timer softirq runs before the schedule
-        // softirq that SCHEDOP_block raised). It is served as blocked: RT waits for its
+        // softirq that SCHEDOP_block raised; the shim's RT timer, as `Host::rt_fire`,
+        // tells the core of the block first). It is served as blocked: RT waits for its
         // wake, instead of starting now and ending at that pass with its deadline spent.
         let running = u.running && u.runnable;
         let state = if running {

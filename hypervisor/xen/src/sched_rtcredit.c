@@ -280,6 +280,18 @@ static void cf_check rtcx_rt_timer(void *data)
 
     lock = unit_schedule_lock_irqsave(unit, &flags);
     spc = rtcx_pcpu_if_ours(prv, sched_unit_master(unit));
+    /*
+     * The unit blocked and its CPU's schedule softirq has not run yet (the timer
+     * softirq runs first): tell the core now, as rtcx_schedule would, so that the
+     * deadline waits for the wake instead of starting RT on a blocked unit.
+     */
+    if ( spc != NULL && !unit_runnable(unit) &&
+         curr_on_cpu(sched_unit_master(unit)) == unit )
+    {
+        struct rtcredit_cpumask ignored;
+
+        rtcredit_sleep(&prv->shared, &spc->core, &svc->core, &ignored);
+    }
     /* A unit being moved to another pool or destroyed: remove_unit cleared it. */
     rc = spc == NULL ? -RTCREDIT_ERROR_WRONG_CPU
                      : rtcredit_rt_fire(&prv->shared, &spc->core, &svc->core, NOW(),
