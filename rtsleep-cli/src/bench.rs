@@ -26,6 +26,7 @@ use crate::{duration_arg, CliError};
 use clap::Args;
 use rtsleep::{Backend, Sleeper};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -161,10 +162,14 @@ pub struct CyclicStats {
     /// The integer mean (sum / cycles).
     pub avg_us: u64,
     pub max_us: u64,
-    /// Counts of every 1 us bucket below the histogram limit, empty ones too.
-    pub buckets: Vec<u64>,
+    /// The histogram's limit (`-h US`; 0: no histogram). cyclictest prints every bucket
+    /// below it, empty ones too.
+    pub limit_us: u64,
+    /// Counts of the non-empty 1 us buckets below the limit (sparse: `-h 1000000` must
+    /// not cost 8 MB per run in a small guest).
+    pub buckets: BTreeMap<u64, u64>,
     pub overflows: u64,
-    /// Cycle numbers (from 0) of the first overflows: as many as there are buckets, as
+    /// Cycle numbers (from 0) of the first overflows: at most as many as the limit, as
     /// cyclictest keeps.
     pub overflow_cycles: Vec<u64>,
 }
@@ -180,19 +185,16 @@ pub fn cyclic_stats(samples_ns: &[u64], histogram_us: Option<u64>) -> CyclicStat
         act_us: samples_us.last().copied().unwrap_or(0),
         avg_us: samples_us.iter().sum::<u64>().checked_div(cycles).unwrap_or(0),
         max_us: samples_us.iter().copied().max().unwrap_or(0),
-        buckets: vec![0; usize::try_from(limit).unwrap_or(0)],
+        limit_us: limit,
         ..CyclicStats::default()
     };
-    if histogram_us.is_some() {
-        for (cycle, &us) in samples_us.iter().enumerate() {
-            match stats.buckets.get_mut(usize::try_from(us).unwrap_or(usize::MAX)) {
-                Some(bucket) => *bucket += 1,
-                None => {
-                    stats.overflows += 1;
-                    if (stats.overflow_cycles.len() as u64) < limit {
-                        stats.overflow_cycles.push(cycle as u64);
-                    }
-                }
+    for (cycle, &us) in samples_us.iter().enumerate().filter(|_| limit > 0) {
+        if us < limit {
+            *stats.buckets.entry(us).or_insert(0) += 1;
+        } else {
+            stats.overflows += 1;
+            if (stats.overflow_cycles.len() as u64) < limit {
+                stats.overflow_cycles.push(cycle as u64);
             }
         }
     }
@@ -321,7 +323,6 @@ fn measure(name: &'static str, sleeper: &Sleeper, args: &BenchArgs) -> Result<Ru
         eprint!("\r\x1b[K");
     }
     let mut report = summarize(name, &lateness_ns, args.histogram);
-    report.cyclic = cyclic_stats(&lateness_ns, args.histogram);
     report.elapsed_s = started.elapsed().as_secs_f64();
     report.overruns = periodic.overruns();
     if name == PLAIN {
@@ -354,21 +355,11 @@ pub fn summarize(name: &'static str, samples_ns: &[u64], histogram_us: Option<u6
         sorted[usize::try_from(rank - 1).unwrap_or(0).min(sorted.len() - 1)]
     };
     let total: u128 = sorted.iter().map(|&ns| u128::from(ns)).sum();
+    // One histogram: the JSON's non-empty buckets are cyclictest's view's.
+    let cyclic = cyclic_stats(samples_ns, histogram_us);
     let (histogram, histogram_overflow) = match histogram_us {
         None => (None, None),
-        Some(limit) => {
-            let mut buckets = std::collections::BTreeMap::new();
-            let mut overflow = 0;
-            for &ns in &sorted {
-                let bucket = ns / 1_000;
-                if bucket >= limit {
-                    overflow += 1;
-                } else {
-                    *buckets.entry(bucket).or_insert(0u64) += 1;
-                }
-            }
-            (Some(buckets.into_iter().collect()), Some(overflow))
-        }
+        Some(_) => (Some(cyclic.buckets.iter().map(|(&us, &n)| (us, n)).collect()), Some(cyclic.overflows)),
     };
     RunReport {
         name,
@@ -386,7 +377,7 @@ pub fn summarize(name: &'static str, samples_ns: &[u64], histogram_us: Option<u6
         elapsed_s: 0.0,
         histogram,
         histogram_overflow,
-        cyclic: CyclicStats::default(),
+        cyclic,
     }
 }
 
@@ -414,17 +405,17 @@ fn print_cyclictest(out: &mut impl Write, report: &Report, context: &CyclicConte
             )?;
         }
     }
-    let Some(first) = runs.first().filter(|c| !c.buckets.is_empty()) else { return Ok(()) };
+    let Some(first) = runs.first().filter(|c| c.limit_us > 0) else { return Ok(()) };
     writeln!(out, "# Histogram")?;
-    for bucket in 0..first.buckets.len() {
-        let counts: Vec<String> = runs.iter().map(|c| format!("{:06}", c.buckets.get(bucket).unwrap_or(&0))).collect();
+    for bucket in 0..first.limit_us {
+        let counts: Vec<String> = runs.iter().map(|c| format!("{:06}", c.buckets.get(&bucket).unwrap_or(&0))).collect();
         writeln!(out, "{bucket:06} {}", counts.join("\t"))?;
     }
     let row = |label: &str, width: usize, value: &dyn Fn(&CyclicStats) -> u64| {
         let values: String = runs.iter().map(|c| format!(" {:0width$}", value(c))).collect();
         format!("# {label}:{values}")
     };
-    writeln!(out, "{}", row("Total", 9, &|c| c.buckets.iter().sum()))?;
+    writeln!(out, "{}", row("Total", 9, &|c| c.buckets.values().sum()))?;
     writeln!(out, "{}", row("Min Latencies", 5, &|c| c.min_us))?;
     writeln!(out, "{}", row("Avg Latencies", 5, &|c| c.avg_us))?;
     writeln!(out, "{}", row("Max Latencies", 5, &|c| c.max_us))?;
@@ -508,14 +499,15 @@ mod tests {
         let c = cyclic_stats(&samples, Some(10));
         assert_eq!((c.cycles, c.min_us, c.act_us, c.max_us), (7, 1, 11, 15));
         assert_eq!(c.avg_us, (1 + 3 + 10 + 2 + 12 + 15 + 11) / 7, "the mean of the truncated values, truncated");
-        assert_eq!(c.buckets.len(), 10);
-        assert_eq!((c.buckets[1], c.buckets[2], c.buckets[3]), (1, 1, 1));
+        assert_eq!(c.limit_us, 10);
+        assert_eq!((c.buckets.get(&1), c.buckets.get(&2), c.buckets.get(&3)), (Some(&1), Some(&1), Some(&1)));
         assert_eq!(c.overflows, 4);
         assert_eq!(c.overflow_cycles, [2, 4, 5, 6]);
         // At most as many overflow cycles as buckets, the rest only counted.
         let c = cyclic_stats(&[5_000; 6], Some(2));
         assert_eq!((c.overflows, c.overflow_cycles.as_slice()), (6, &[0, 1][..]));
         assert!(cyclic_stats(&[5_000], None).buckets.is_empty());
+        assert_eq!(cyclic_stats(&[5_000], None).limit_us, 0);
     }
 
     #[test]
