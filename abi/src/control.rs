@@ -68,7 +68,7 @@ pub struct XenDomctlSchedRtcredit {
 /// A domain's RT counters since it was created, summed over its VCPUs: the one
 /// declaration that the core keeps, the domctl carries (the Xen patch's public header
 /// spells its six fields out in place, the same layout) and `rtcredit-ctl` and the
-/// end-to-end report print, under [`RtCounters::NAMES`].
+/// end-to-end report print (their JSON keys are the field names).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -86,17 +86,6 @@ pub struct RtCounters {
     pub rt_fires: u64,
     /// RT runs ended (by blocking, the next rtsleep, a spent budget or the grant's limit).
     pub rt_demotions: u64,
-}
-
-impl RtCounters {
-    /// The counters' names, in the order of [`RtCounters::values`] and of the fields.
-    pub const NAMES: [&'static str; 6] =
-        ["rt_requests", "rt_granted", "rt_degraded", "rt_denied", "rt_fires", "rt_demotions"];
-
-    /// The values, in the order of [`RtCounters::NAMES`].
-    pub const fn values(&self) -> [u64; 6] {
-        [self.rt_requests, self.rt_granted, self.rt_degraded, self.rt_denied, self.rt_fires, self.rt_demotions]
-    }
 }
 
 /// `struct xen_sysctl_rtcredit_schedule`: the payload of `XEN_SYSCTL_scheduler_op`

@@ -704,7 +704,7 @@ typedef struct rtcredit_dom_params {
  A domain's RT counters since it was created, summed over its VCPUs: the one
  declaration that the core keeps, the domctl carries (the Xen patch's public header
  spells its six fields out in place, the same layout) and `rtcredit-ctl` and the
- end-to-end report print, under [`RtCounters::NAMES`].
+ end-to-end report print (their JSON keys are the field names).
  */
 typedef struct rtcredit_rt_counters {
   /*

@@ -180,11 +180,7 @@ impl Host {
     /// (Xen's wake of a running unit changes nothing in the scheduler).
     pub fn wake(&mut self, unit: UnitId, now: u64) -> Result<CpuMask, RtcError> {
         let (ptr, cpu) = self.unit_ptr(unit)?;
-        if let Some(slot) = self.blocked_current.get_mut(cpu) {
-            if *slot == Some(unit) {
-                *slot = None;
-            }
-        }
+        self.take_block_mark(cpu, unit);
         let shared: &Shared = &self.shared;
         let cpu = self.cpus.get_mut(cpu).ok_or(RtcError::CpuOutOfRange)?;
         // SAFETY: the unit is alive; this thread holds every "lock".
@@ -201,6 +197,17 @@ impl Host {
             return Ok(CpuMask::single(cpu as u32));
         }
         self.sleep(unit)
+    }
+
+    /// Clears `cpu`'s block mark if it is `unit`'s; whether it was.
+    fn take_block_mark(&mut self, cpu: usize, unit: UnitId) -> bool {
+        match self.blocked_current.get_mut(cpu) {
+            Some(slot) if *slot == Some(unit) => {
+                *slot = None;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The unit stops being runnable, the core told now (Xen's sleep hook: a pause, or
@@ -230,9 +237,9 @@ impl Host {
         }
         let previous = self.cpus[index].current;
         // The current unit blocked since the last pass: the core hears of it first.
-        if let Some(blocked) = self.blocked_current[index].take() {
-            if self.current(cpu) == Some(blocked) {
-                self.sleep(blocked)?;
+        if let Some(current) = self.current(cpu) {
+            if self.take_block_mark(index, current) {
+                self.sleep(current)?;
             }
         }
         let shared: &Shared = &self.shared;
@@ -322,8 +329,7 @@ impl Host {
         // It blocked and its CPU's pass has not run yet (Xen runs the timer softirq
         // first): the core is told now, as the shim's RT timer does, so that the
         // deadline waits for the wake instead of starting RT on a blocked unit.
-        if self.blocked_current.get(cpu).copied().flatten() == Some(unit) {
-            self.blocked_current[cpu] = None;
+        if self.take_block_mark(cpu, unit) {
             self.sleep(unit)?;
         }
         let shared: &Shared = &self.shared;

@@ -54,7 +54,7 @@ fn a_pass_tells_the_core_of_a_block_then_begins_steals_from_the_next_cpu_and_fin
         "Host::schedule",
         host_pass,
         &[
-            "blocked_current",
+            "take_block_mark(",
             ".sleep(",
             "schedule_begin(",
             "(index + offset) % ncpus",
@@ -76,7 +76,7 @@ fn an_rt_timer_tells_the_core_of_a_block_before_it_fires() {
     in_order(
         "Host::rt_fire",
         body(&host, "    pub fn rt_fire(&mut self"),
-        &["blocked_current", ".sleep(", ".rt_fire("],
+        &["take_block_mark(", ".sleep(", ".rt_fire("],
     );
 }
 

@@ -16,12 +16,13 @@
 //!
 //! **Priorities** come from our scheduler's events (`rtcredit_abi::trace`, decoded by
 //! its `Event::decode`): `SWITCH_IN` gives the priority a unit starts running at,
-//! `PRIO_CHANGE` a change while it runs (RT given at a deadline or ended, BOOST lost). Running time is charged to the priority in
-//! force; a run that began without a `SWITCH_IN` (another scheduler, lost records, the
-//! start of the trace) is charged to "unknown", and so is the rest of a run after an
-//! `RT_DEMOTE` that no `PRIO_CHANGE` follows (older cores dropped RT that way when the
-//! RT budget was spent; ours always follows a running unit's `RT_DEMOTE` with one). RT requests granted, denied and degraded, RT fires (with the
-//! timer's lateness) and demotions are counted per VCPU.
+//! `PRIO_CHANGE` a change while it runs (RT given at a deadline or ended, BOOST lost).
+//! Running time is charged to the priority in force; a run that began without a
+//! `SWITCH_IN` (another scheduler, lost records, the start of the trace) is charged to
+//! "unknown", and so is the rest of a run after an `RT_DEMOTE` that no `PRIO_CHANGE`
+//! follows (older cores dropped RT that way when the RT budget was spent; ours always
+//! follows a running unit's `RT_DEMOTE` with one). RT requests granted, denied and
+//! degraded, RT fires (with the timer's lateness) and demotions are counted per VCPU.
 //!
 //! **Deadline-to-run latency** is the RT path's own figure, per period: from the
 //! deadline a VCPU asked for (`RT_GRANT` carries it) to the next time the VCPU runs.
@@ -523,16 +524,9 @@ impl Model {
                 return;
             }
         };
-        // Parking, stealing, ticks and idle CPUs carry nothing the model keeps.
-        if matches!(
-            event,
-            Event::Park { .. }
-                | Event::Unpark { .. }
-                | Event::Steal { .. }
-                | Event::Account { .. }
-                | Event::Tickle { .. }
-                | Event::Idle { .. }
-        ) {
+        // Parking and stealing carry nothing the model keeps; accounting, tickles and
+        // idle CPUs name no VCPU.
+        if matches!(event, Event::Park { .. } | Event::Unpark { .. } | Event::Steal { .. }) {
             return;
         }
         let Some((dom, vcpu)) = event.vcpu() else { return };

@@ -47,6 +47,18 @@ pub fn new_domain_sched() -> XenDomctlSchedRtcredit {
     }
 }
 
+/// The five fields a sysctl putinfo sets, from `put`; the output fields from `rest`.
+fn settable(put: &XenSysctlRtcreditSchedule, rest: XenSysctlRtcreditSchedule) -> XenSysctlRtcreditSchedule {
+    XenSysctlRtcreditSchedule {
+        tslice_ms: put.tslice_ms,
+        ratelimit_us: put.ratelimit_us,
+        rt_min_period_us: put.rt_min_period_us,
+        rt_max_lead_ms: put.rt_max_lead_ms,
+        rt_capacity_pct: put.rt_capacity_pct,
+        ..rest
+    }
+}
+
 fn einval(op: &str) -> Error {
     Error::Hypercall { op: op.to_string(), source: io::Error::from_raw_os_error(libc::EINVAL) }
 }
@@ -171,14 +183,7 @@ impl Backend for FakeBackend {
             self.puts.push(format!("globals pool {}", pool.id));
             let slot = self.other_pools.iter_mut().find(|(p, _)| p.id == pool.id).and_then(|(_, g)| g.as_mut());
             if let Some(globals) = slot {
-                *globals = XenSysctlRtcreditSchedule {
-                    tslice_ms: put.tslice_ms,
-                    ratelimit_us: put.ratelimit_us,
-                    rt_min_period_us: put.rt_min_period_us,
-                    rt_max_lead_ms: put.rt_max_lead_ms,
-                    rt_capacity_pct: put.rt_capacity_pct,
-                    ..*globals
-                };
+                *globals = settable(put, *globals);
             }
             return self.other_pool(pool);
         }
@@ -193,14 +198,7 @@ impl Backend for FakeBackend {
             });
         }
         self.puts.push("globals".to_string());
-        self.globals = XenSysctlRtcreditSchedule {
-            tslice_ms: put.tslice_ms,
-            ratelimit_us: put.ratelimit_us,
-            rt_min_period_us: put.rt_min_period_us,
-            rt_max_lead_ms: put.rt_max_lead_ms,
-            rt_capacity_pct: put.rt_capacity_pct,
-            ..XenSysctlRtcreditSchedule::default()
-        };
+        self.globals = settable(put, XenSysctlRtcreditSchedule::default());
         Ok(self.globals_out())
     }
 

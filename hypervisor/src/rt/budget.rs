@@ -37,11 +37,11 @@
 //!   `set_domain_params`, and a refusal leaves the domain without RT there (and says
 //!   so in Xen's log).
 
-use crate::trace::DegradeReason;
 use core::sync::atomic::Ordering;
 
 use crate::abi::{RtcError, XenDomctlSchedRtcredit, XenSysctlRtcreditSchedule};
 use crate::state::{DomainLive, Shared, RELAXED};
+use crate::trace::DegradeReason;
 
 /// A pool's RT capacity and what is granted of it, all in percent of one CPU.
 #[repr(C)]
