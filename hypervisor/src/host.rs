@@ -1,7 +1,9 @@
 //! A safe, single-threaded host for the core (feature `std`): it owns every object and
 //! calls the core exactly in the order the Xen shim does (private lock then CPU lock;
 //! schedule, try peers, finish), with the locks implicit because there is one thread.
-//! The simulator and the tests drive the policy through it; it holds no policy.
+//! The simulator and the tests drive the policy through it; it holds no policy. When
+//! each call is made (softirqs, slice timers, the tick, accounting, RT timers) is
+//! [`crate::framework`]'s.
 
 use std::boxed::Box;
 use std::cell::RefCell;

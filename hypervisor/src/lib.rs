@@ -6,7 +6,7 @@
 //! nanoseconds of Xen system time) and gets back what must happen: which unit runs
 //! next and for how long, which timers to arm and when, which CPUs to tickle. Two
 //! drivers run the same code: Xen's C shim (`hypervisor/xen/`, through the C ABI in
-//! [`ffi`] and `include/rtcredit.h`) and the simulator (`sim/`, through [`host`]).
+//! [`ffi`] and `include/rtcredit.h`) and the simulator (`sim/`, through [`host`], timed by [`framework`]).
 //!
 //! # The algorithm
 //!
@@ -85,6 +85,8 @@ pub mod sched;
 pub mod state;
 pub mod trace;
 
+#[cfg(feature = "std")]
+pub mod framework;
 #[cfg(feature = "std")]
 pub mod host;
 

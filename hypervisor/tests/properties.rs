@@ -1,6 +1,8 @@
-//! Properties over random workloads, driven by a small discrete-event host loop (the
-//! same calls the Xen shim makes: ticks, accounting, slice timers, tickles, RT timers,
-//! guest timers). After every event the run-queue invariants are checked.
+//! Properties over random workloads, timed by the core's model of Xen's softirqs and
+//! timers (`rtcredit::framework`, the one the simulator uses: schedule softirqs 2 us
+//! after a tickle, slice timers, ticks, accounting, RT timers) with guests written
+//! here (periodic tasks on guest timers, hogs, RT spammers). After every event the
+//! run-queue invariants are checked.
 //!
 //! Bounds checked, and where they come from:
 //! * RT start: a periodic task that registered its deadline starts at most
@@ -30,13 +32,11 @@
 //! * Credit: one accounting period hands out `ncpus x 300` credits (plus at most one
 //!   credit per active unit of rounding) when no domain reaches its peak.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use proptest::prelude::*;
+use rtcredit::framework::{Due, Fired, Framework, Timing};
 use rtcredit::host::{Host, Scheduled, UnitId};
 use rtcredit::params::RT_QUANTUM_NS;
-use rtcredit::{CpuMask, DomainParams, Params, Prio, SchedRtsleep, TickCmd};
+use rtcredit::{DomainParams, Params, Prio, SchedRtsleep};
 
 const MS: u64 = 1_000_000;
 const US: u64 = 1_000;
@@ -53,14 +53,12 @@ enum Work {
     Spammer,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Event {
+/// The guests' own events (the framework has the hypervisor's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GuestEvent {
     /// Guest timer of a periodic task (wakes it at its deadline).
     GuestTimer(usize),
-    RtFire(usize, u64),
-    Tick(u32, u64),
-    Account,
-    Resched(u32, u64),
+    /// A periodic task's work is done, if its generation is current.
     WorkDone(usize, u64),
 }
 
@@ -85,15 +83,9 @@ struct Task {
 }
 
 struct Sim {
-    host: Host,
+    xen: Framework<Host, GuestEvent>,
     tasks: Vec<Task>,
-    events: BinaryHeap<Reverse<(u64, u64, Event)>>,
-    seq: u64,
-    /// Per CPU: generation of its slice timer and tick (stale events are dropped).
-    slice_gen: Vec<u64>,
-    tick_gen: Vec<u64>,
     work_gen: Vec<u64>,
-    rt_gen: Vec<u64>,
     now: u64,
     /// How late each guest timer wakes its task, cycled (empty: on time).
     wake_late_ns: Vec<u64>,
@@ -102,33 +94,23 @@ struct Sim {
 
 impl Sim {
     fn new(params: Params, ncpus: u32) -> Sim {
-        let mut sim = Sim {
-            host: Host::new(params, ncpus, false).unwrap(),
-            tasks: Vec::new(),
-            events: BinaryHeap::new(),
-            seq: 0,
-            slice_gen: vec![0; ncpus as usize],
-            tick_gen: vec![0; ncpus as usize],
-            work_gen: Vec::new(),
-            rt_gen: Vec::new(),
-            now: 0,
-            wake_late_ns: Vec::new(),
-            wakes: 0,
-        };
-        sim.push(params.tslice_ns, Event::Account);
-        sim
+        let host = Host::new(params, ncpus, false).unwrap();
+        let timing = Timing { ipi_delay_ns: 2 * US, timer_slop_ns: 0 };
+        let mut xen = Framework::new(host, ncpus, timing, None);
+        xen.start(rtcredit::CpuMask::EMPTY);
+        Sim { xen, tasks: Vec::new(), work_gen: Vec::new(), now: 0, wake_late_ns: Vec::new(), wakes: 0 }
     }
 
-    fn push(&mut self, at: u64, event: Event) {
-        self.seq += 1;
-        self.events.push(Reverse((at, self.seq, event)));
+    fn host(&self) -> &Host {
+        self.xen.sched()
     }
 
     fn add(&mut self, work: Work, params: DomainParams, cpu: u32) -> usize {
-        let dom = self.host.add_domain(self.tasks.len() as u32 + 1);
-        self.host.set_domain_params(dom, &params).unwrap();
+        let host = self.xen.sched_mut();
+        let dom = host.add_domain(self.tasks.len() as u32 + 1);
+        host.set_domain_params(dom, &params).unwrap();
         let runnable = !matches!(work, Work::Periodic { .. });
-        let (unit, tickle) = self.host.add_unit(dom, cpu, runnable, 0).unwrap();
+        let (unit, tickle) = host.add_unit(dom, cpu, runnable, self.now).unwrap();
         let index = self.tasks.len();
         let deadline_ns = match work {
             Work::Periodic { period_ns, .. } => period_ns,
@@ -150,20 +132,11 @@ impl Sim {
             runnable_since_ns: runnable.then_some(0),
         });
         self.work_gen.push(0);
-        self.rt_gen.push(0);
         if deadline_ns != 0 {
-            self.push(deadline_ns, Event::GuestTimer(index));
+            self.xen.push(deadline_ns, GuestEvent::GuestTimer(index));
         }
-        self.tickle(tickle);
+        self.xen.raise(tickle);
         index
-    }
-
-    fn tickle(&mut self, mask: CpuMask) {
-        for cpu in mask.iter() {
-            self.slice_gen[cpu as usize] += 1;
-            let generation = self.slice_gen[cpu as usize];
-            self.push(self.now + 2 * US, Event::Resched(cpu, generation));
-        }
     }
 
     fn task_of(&self, unit: UnitId) -> usize {
@@ -182,32 +155,16 @@ impl Sim {
         self.work_gen[index] += 1;
     }
 
-    fn schedule(&mut self, cpu: u32) {
-        let previous = self.host.current(cpu);
-        let decision: Scheduled = self.host.schedule(cpu, self.now, false).unwrap();
+    /// What a pass on `cpu` decided, `previous` running there before it.
+    fn dispatched(&mut self, previous: Option<UnitId>, decision: Scheduled) {
         if decision.switched || decision.next.is_none() {
             if let Some(prev) = previous {
                 let index = self.task_of(prev);
                 self.stop_running(index);
-                if self.host.unit(prev).unwrap().runnable {
+                if self.host().unit(prev).unwrap().runnable {
                     self.tasks[index].runnable_since_ns.get_or_insert(self.now);
                 }
             }
-        }
-        self.tickle(decision.tickle);
-        match decision.tick {
-            TickCmd::Start => {
-                self.tick_gen[cpu as usize] += 1;
-                let generation = self.tick_gen[cpu as usize];
-                self.push(decision.tick_at_ns, Event::Tick(cpu, generation));
-            }
-            TickCmd::Stop => self.tick_gen[cpu as usize] += 1,
-            TickCmd::Keep => {}
-        }
-        self.slice_gen[cpu as usize] += 1;
-        if decision.run_ns != u64::MAX {
-            let generation = self.slice_gen[cpu as usize];
-            self.push(self.now + decision.run_ns, Event::Resched(cpu, generation));
         }
         let Some(next) = decision.next else { return };
         let index = self.task_of(next);
@@ -232,7 +189,7 @@ impl Sim {
             let done_at = now + task.remaining_ns;
             self.work_gen[index] += 1;
             let generation = self.work_gen[index];
-            self.push(done_at, Event::WorkDone(index, generation));
+            self.xen.push(done_at, GuestEvent::WorkDone(index, generation));
         }
         if let Work::Spammer = self.tasks[index].work {
             self.request_rt(index, now + 5 * MS);
@@ -241,26 +198,26 @@ impl Sim {
 
     fn request_rt(&mut self, index: usize, deadline_ns: u64) {
         let args = SchedRtsleep { deadline_ns, flags: 0, pad: 0 };
-        if let Ok(outcome) = self.host.rtsleep(self.tasks[index].unit, &args, self.now) {
+        if let Ok(outcome) = self.xen.rtsleep(self.tasks[index].unit, &args) {
             if outcome.result == rtcredit::abi::RTSLEEP_GRANTED {
                 self.tasks[index].granted_deadline_ns = deadline_ns;
-            }
-            self.rt_gen[index] += 1;
-            if outcome.arm_at_ns != 0 {
-                let generation = self.rt_gen[index];
-                self.push(outcome.arm_at_ns, Event::RtFire(index, generation));
             }
         }
     }
 
     fn run_until(&mut self, end_ns: u64) {
-        while let Some(Reverse((at, _, event))) = self.events.pop() {
-            if at > end_ns {
-                break;
-            }
+        while let Some((at, due)) = self.xen.pop(end_ns) {
             self.now = at;
-            self.handle(event);
-            check_invariants(&self.host);
+            match due {
+                Due::Timer(event) => {
+                    let previous = event.cpu().and_then(|cpu| self.host().current(cpu));
+                    if let Fired::Pass { decision, .. } = self.xen.fire(event).unwrap() {
+                        self.dispatched(previous, decision);
+                    }
+                }
+                Due::Guest(event) => self.handle(event),
+            }
+            check_invariants(self.host());
         }
         for index in 0..self.tasks.len() {
             self.now = end_ns;
@@ -268,40 +225,16 @@ impl Sim {
         }
     }
 
-    fn handle(&mut self, event: Event) {
+    fn handle(&mut self, event: GuestEvent) {
         match event {
-            Event::Account => {
-                let (next, tickle) = self.host.account(self.now);
-                self.push(next, Event::Account);
-                self.tickle(tickle);
-            }
-            Event::Tick(cpu, generation) => {
-                if generation == self.tick_gen[cpu as usize] {
-                    if let Some(next) = self.host.tick(cpu, self.now).unwrap() {
-                        self.push(next, Event::Tick(cpu, generation));
-                    }
-                }
-            }
-            Event::Resched(cpu, generation) => {
-                if generation == self.slice_gen[cpu as usize] {
-                    self.schedule(cpu);
-                }
-            }
-            Event::RtFire(index, generation) => {
-                if generation == self.rt_gen[index] {
-                    if let Ok(tickle) = self.host.rt_fire(self.tasks[index].unit, self.now) {
-                        self.tickle(tickle);
-                    }
-                }
-            }
-            Event::GuestTimer(index) => {
+            GuestEvent::GuestTimer(index) => {
                 let task = &mut self.tasks[index];
                 task.started_period = false;
                 task.runnable_since_ns.get_or_insert(self.now);
-                let tickle = self.host.wake(task.unit, self.now).unwrap();
-                self.tickle(tickle);
+                let unit = task.unit;
+                self.xen.wake(unit).unwrap();
             }
-            Event::WorkDone(index, generation) => {
+            GuestEvent::WorkDone(index, generation) => {
                 if generation != self.work_gen[index] {
                     return;
                 }
@@ -320,14 +253,13 @@ impl Sim {
                     self.request_rt(index, next_deadline);
                 }
                 self.tasks[index].runnable_since_ns = None;
-                let tickle = self.host.block(self.tasks[index].unit).unwrap();
-                self.tickle(tickle);
+                self.xen.block(self.tasks[index].unit).unwrap();
                 let late = match self.wake_late_ns.len() {
                     0 => 0,
                     n => self.wake_late_ns[self.wakes % n],
                 };
                 self.wakes += 1;
-                self.push(next_deadline + late, Event::GuestTimer(index));
+                self.xen.push(next_deadline + late, GuestEvent::GuestTimer(index));
             }
         }
     }
@@ -535,7 +467,7 @@ proptest! {
         let steady = &t.granted[first..];
         prop_assert!(steady.len() >= 10, "{} steady periods", steady.len());
         prop_assert!(steady.iter().all(|granted| *granted), "every steady-state period is served at RT");
-        let view = sim.host.unit(t.unit).unwrap();
+        let view = sim.host().unit(t.unit).unwrap();
         let rt_ns = view.prio_ns[Prio::Rt as usize];
         let limit_ns = (period_us * US * u64::from(in_budget_task().rt_budget_pct) / 100)
             .min(Params::default().tslice_ns)

@@ -1,7 +1,10 @@
 //! SMP properties over random operation sequences on 2-4 CPUs, driven through the
 //! safe host the way Xen drives the shim: every CPU named in a tickle mask (from wake,
 //! sleep, RT fire, accounting, migration or a scheduling decision) runs a scheduling
-//! pass, until no tickle is pending.
+//! pass, until no tickle is pending. Deliberately not timed by `rtcredit::framework`
+//! (as `properties.rs` is): the operations come in any order and at any time, those
+//! that Xen's timers make rare included, so this is a test of the core's state machine,
+//! not a model of a host.
 //!
 //! Checked after every operation, once the tickles are served:
 //! * the run-queue invariants (each unit in at most one place, queues in class order,

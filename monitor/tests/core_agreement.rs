@@ -1,24 +1,26 @@
 //! The monitor agrees with the core's own counters.
 //!
-//! Until a trace from our Xen exists, this is the closest thing: the real `rtcredit`
-//! core (its single-threaded `Host`) is driven the way Xen's shim would drive it, its
-//! trace records are written in xentrace's format with the time of the call, and the
-//! runstate changes Xen's generic scheduler would log around each switch are added.
-//! The monitor's per-priority CPU time, switch counts and RT fires must then equal what
-//! the core counted itself.
+//! The real `rtcredit` core (its single-threaded `Host`) runs inside the core's model of
+//! Xen's softirqs and timers (`rtcredit::framework`, the simulator's), its trace records
+//! are written in xentrace's format with the time of the call, and the runstate changes
+//! Xen's generic scheduler logs around each switch are added. The monitor's per-priority
+//! CPU time, switch counts and RT fires must then equal what the core counted itself,
+//! exactly (a trace from real Xen cannot be held to that: its counters are read at
+//! another time than its records; `real_trace.rs` checks those traces).
 //!
-//! One CPU, TSC = ns. Domain 1 burns CPU; domain 2 runs 1 ms every 10 ms, asking for
-//! an RT wake-up at the next period (3 ms past a tick) each time it blocks. Ticks, accounting and slice
-//! ends follow the core's decisions. After 1 s both block so that nothing is running
-//! at the end.
+//! One CPU, TSC = ns, a tickle served at once. Domain 1 burns CPU; domain 2 runs 1 ms
+//! every 10 ms, asking for an RT wake-up at the next period (3 ms past a tick) each time
+//! it blocks, and its guest timer wakes it there. After 1 s both block so that nothing
+//! is running at the end.
 
 mod common;
 
 use std::collections::HashMap;
 
 use common::{TraceWriter, Window};
-use rtcredit::host::{Host, UnitId};
-use rtcredit::{DomainParams, Params, Prio, SchedRtsleep, TickCmd};
+use rtcredit::framework::{Due, Fired, Framework, Timing};
+use rtcredit::host::{Host, Scheduled, UnitId};
+use rtcredit::{CpuMask, DomainParams, Params, Prio, SchedRtsleep};
 use rtcredit_monitor::format::Runstate::{self, Blocked, Runnable, Running};
 use rtcredit_monitor::model::{VcpuId, UNKNOWN_PRIO};
 use rtcredit_monitor::{analyze, Clock, Report};
@@ -28,25 +30,35 @@ const END: u64 = 1_000 * MS;
 const WORK: u64 = MS;
 const PERIOD: u64 = 10 * MS;
 
+/// The RT domain's own events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Guest {
+    /// Its period's work is done, if the generation is current.
+    WorkDone(u64),
+    /// Its guest timer, at the deadline it asked for.
+    Timer,
+}
+
 struct Driver {
-    host: Host,
+    xen: Framework<Host, Guest>,
     window: Window,
     now: u64,
     ids: HashMap<UnitId, (u32, u32)>,
     blocked: HashMap<UnitId, bool>,
     current: Option<UnitId>,
-    tick_due: Option<u64>,
-    account_due: u64,
-    slice_end: Option<u64>,
     rt_unit: UnitId,
     work_left: u64,
     work_since: Option<u64>,
-    rt_timer: Option<u64>,
+    work_generation: u64,
 }
 
 impl Driver {
+    fn host(&self) -> &Host {
+        self.xen.sched()
+    }
+
     fn stamp(&mut self) {
-        for record in self.host.take_trace() {
+        for record in self.xen.sched().take_trace() {
             self.window.ours(self.now, record.event, &record.data[..record.len as usize]);
         }
     }
@@ -56,43 +68,33 @@ impl Driver {
         self.window.runstate(self.now, dom, vcpu, old, new);
     }
 
-    fn resched(&mut self) {
-        let d = self.host.schedule(0, self.now, false).expect("schedule");
-        self.stamp();
-        match d.tick {
-            TickCmd::Start => self.tick_due = Some(d.tick_at_ns),
-            TickCmd::Stop => self.tick_due = None,
-            TickCmd::Keep => {}
+    /// What a pass decided: Xen's runstate changes, and the RT domain's work.
+    fn dispatched(&mut self, d: Scheduled) {
+        if !d.switched {
+            return;
         }
-        if d.switched {
-            if let Some(prev) = self.current {
-                let new = if self.blocked[&prev] { Blocked } else { Runnable };
-                self.runstate(prev, Running, new);
-                if prev == self.rt_unit {
-                    if let Some(since) = self.work_since.take() {
-                        self.work_left = self.work_left.saturating_sub(self.now - since);
-                    }
+        if let Some(prev) = self.current {
+            let new = if self.blocked[&prev] { Blocked } else { Runnable };
+            self.runstate(prev, Running, new);
+            if prev == self.rt_unit {
+                if let Some(since) = self.work_since.take() {
+                    self.work_left = self.work_left.saturating_sub(self.now - since);
                 }
+                self.work_generation += 1;
             }
-            if let Some(next) = d.next {
-                self.runstate(next, Runnable, Running);
-                if next == self.rt_unit {
-                    self.work_since = Some(self.now);
-                }
-            }
-            self.current = d.next;
         }
-        self.slice_end = match d.next {
-            Some(_) if d.run_ns != u64::MAX => Some(self.now + d.run_ns),
-            _ => None,
-        };
+        if let Some(next) = d.next {
+            self.runstate(next, Runnable, Running);
+            if next == self.rt_unit {
+                self.work_since = Some(self.now);
+                self.xen.push(self.now + self.work_left, Guest::WorkDone(self.work_generation));
+            }
+        }
+        self.current = d.next;
     }
 
-    fn work_done_at(&self) -> Option<u64> {
-        self.work_since.map(|since| since + self.work_left)
-    }
-
-    /// The RT domain finished its work: ask for RT at the next period and block.
+    /// The RT domain finished its work: ask for RT at the next period and block until
+    /// its guest timer fires there.
     fn rt_unit_blocks(&mut self) {
         let unit = self.rt_unit;
         // Deadlines 3 ms past the 10 ms ticks, so that a tick does not end RT at once.
@@ -100,70 +102,59 @@ impl Driver {
         while deadline_ns < self.now + 5 * MS {
             deadline_ns += PERIOD;
         }
-        let outcome = self.host.rtsleep(unit, &SchedRtsleep { deadline_ns, flags: 0, pad: 0 }, self.now);
-        self.rt_timer = Some(match outcome {
-            Ok(o) if o.arm_at_ns != 0 => o.arm_at_ns,
-            _ => deadline_ns,
-        });
+        // Refused once the budget is spent: the guest timer still wakes it.
+        let _ = self.xen.rtsleep(unit, &SchedRtsleep { deadline_ns, flags: 0, pad: 0 });
         self.stamp();
+        self.xen.push(deadline_ns, Guest::Timer);
         self.blocked.insert(unit, true);
         self.work_since = None;
         self.work_left = WORK;
-        self.host.block(unit).expect("block");
+        self.work_generation += 1;
+        self.xen.block(unit).expect("block");
         self.stamp();
-        self.resched();
     }
 
-    fn rt_timer_fires(&mut self) {
+    fn rt_unit_wakes(&mut self) {
         let unit = self.rt_unit;
-        let _ = self.host.rt_fire(unit, self.now);
-        self.stamp();
         self.blocked.insert(unit, false);
-        self.host.wake(unit, self.now).expect("wake");
+        self.xen.wake(unit).expect("wake");
         self.stamp();
         self.runstate(unit, Blocked, Runnable);
-        self.resched();
     }
 
     fn run(&mut self) {
-        loop {
-            let candidates =
-                [self.tick_due, Some(self.account_due), self.slice_end, self.work_done_at(), self.rt_timer, Some(END)];
-            let next = candidates.into_iter().flatten().min().expect("END is always there");
-            self.now = next;
-            if next == END {
-                break;
-            }
-            if self.work_done_at() == Some(next) {
-                self.rt_unit_blocks();
-            } else if self.rt_timer == Some(next) {
-                self.rt_timer = None;
-                self.rt_timer_fires();
-            } else if self.tick_due == Some(next) {
-                self.tick_due = self.host.tick(0, next).expect("tick");
-                self.stamp();
-                self.resched();
-            } else if self.account_due == next {
-                self.account_due = self.host.account(next).0;
-                self.stamp();
-                self.resched();
-            } else {
-                self.resched();
+        self.xen.start(CpuMask::EMPTY);
+        while let Some((at, due)) = self.xen.pop(END - 1) {
+            self.now = at;
+            match due {
+                Due::Timer(event) => {
+                    let fired = self.xen.fire(event).expect("fire");
+                    self.stamp();
+                    if let Fired::Pass { decision, .. } = fired {
+                        self.dispatched(decision);
+                    }
+                }
+                Due::Guest(Guest::WorkDone(generation)) if generation == self.work_generation => self.rt_unit_blocks(),
+                Due::Guest(Guest::WorkDone(_)) => {}
+                Due::Guest(Guest::Timer) => self.rt_unit_wakes(),
             }
         }
-        // Everybody blocks; the CPU goes idle.
+        // Everybody blocks (told to the core at once, as for a pause); the CPU goes idle.
+        self.now = END;
         let units: Vec<UnitId> = self.ids.keys().copied().collect();
         for unit in units {
             if !self.blocked[&unit] {
                 self.blocked.insert(unit, true);
-                self.host.sleep(unit).expect("sleep");
+                self.xen.sched_mut().sleep(unit).expect("sleep");
                 self.stamp();
                 if self.current != Some(unit) {
                     self.runstate(unit, Runnable, Blocked);
                 }
             }
         }
-        self.resched();
+        let last = self.xen.sched_mut().schedule(0, END, false).expect("schedule");
+        self.stamp();
+        self.dispatched(last);
     }
 }
 
@@ -177,23 +168,20 @@ fn run(rt_budget_pct: u32) -> (Driver, rtcredit_monitor::Analysis, [UnitId; 2]) 
     host.set_domain_params(rt_dom, &allowed).expect("RT allowed");
     let (hog, _) = host.add_unit(hog_dom, 0, true, 0).expect("unit");
     let (rt_unit, _) = host.add_unit(rt_dom, 0, true, 0).expect("unit");
+    let timing = Timing { ipi_delay_ns: 0, timer_slop_ns: 0 };
     let mut driver = Driver {
-        host,
+        xen: Framework::new(host, 1, timing, None),
         window: Window::default(),
         now: 0,
         ids: HashMap::from([(hog, (1, 0)), (rt_unit, (2, 0))]),
         blocked: HashMap::from([(hog, false), (rt_unit, false)]),
         current: None,
-        tick_due: None,
-        account_due: 30 * MS,
-        slice_end: None,
         rt_unit,
         work_left: WORK,
         work_since: None,
-        rt_timer: None,
+        work_generation: 0,
     };
     driver.stamp();
-    driver.resched();
     driver.run();
 
     let mut trace = TraceWriter::new();
@@ -210,7 +198,7 @@ fn run(rt_budget_pct: u32) -> (Driver, rtcredit_monitor::Analysis, [UnitId; 2]) 
 /// Per unit: the monitor's per-priority times, runs, fires and boosts equal the core's.
 fn assert_agreement(driver: &Driver, analysis: &rtcredit_monitor::Analysis, units: [UnitId; 2]) {
     for (unit, dom) in [(units[0], 1), (units[1], 2)] {
-        let core = driver.host.unit(unit).expect("unit");
+        let core = driver.host().unit(unit).expect("unit");
         let seen = &analysis.model.vcpus[&VcpuId { dom, vcpu: 0 }];
         for prio in [Prio::Rt, Prio::Boost, Prio::Under, Prio::Over] {
             assert_eq!(seen.running_at[prio as usize], core.prio_ns[prio as usize], "dom {dom} at {}", prio.name());

@@ -65,7 +65,7 @@ use rtcredit::host::{DomId, Scheduled, UnitId};
 use rtcredit::{CpuMask, Prio, RtcError, MAX_CPUS};
 
 use crate::engine::DomainSpec;
-use crate::sched::{begin_pass, decision, test_or_cycle, unit_index, Scheduler, UnitStats};
+use crate::sched::{begin_pass, decision, test_or_cycle, unit_index, Scheduler, SimScheduler, UnitStats};
 
 const US: i64 = 1_000;
 const MS: i64 = 1_000_000;
@@ -431,50 +431,6 @@ impl Credit2 {
 }
 
 impl Scheduler for Credit2 {
-    fn add_domain(&mut self, _domid: u32, spec: &DomainSpec) -> Result<DomId, RtcError> {
-        spec.params.validate()?;
-        let total_budget = CAP_PERIOD_NS * i64::from(spec.params.cap) / 100;
-        self.domains.push(Domain {
-            weight: i64::from(spec.params.weight),
-            total_budget,
-            budget: total_budget,
-            next_refill_ns: CAP_PERIOD_NS as u64,
-            ..Domain::default()
-        });
-        Ok(DomId(self.domains.len() - 1))
-    }
-
-    fn add_unit(&mut self, dom: DomId, cpu: u32, now: u64) -> Result<(UnitId, CpuMask), RtcError> {
-        if cpu >= self.ncpus() {
-            return Err(RtcError::CpuOutOfRange);
-        }
-        let Some(domain) = self.domains.get_mut(dom.0) else { return Err(RtcError::NullPointer) };
-        domain.units += 1;
-        if domain.total_budget > 0 {
-            domain.budget_quota = (domain.total_budget / domain.units as i64).max(MIN_TIMER_NS);
-        }
-        let weight = domain.weight;
-        self.max_weight = self.max_weight.max(weight);
-        self.units.push(Unit {
-            dom: dom.0,
-            weight,
-            credit: CREDIT_INIT,
-            residual: 0,
-            start_ns: now,
-            running_since_ns: now,
-            cpu,
-            awake: true,
-            parked: false,
-            budget: 0,
-            tickled_cpu: None,
-            stats: UnitStats { cpu, ..UnitStats::default() },
-        });
-        let unit = self.units.len() - 1;
-        self.runq_insert(unit);
-        let mask = self.runq_tickle(unit, now);
-        Ok((UnitId(unit), mask))
-    }
-
     fn wake(&mut self, unit: UnitId, now: u64) -> Result<CpuMask, RtcError> {
         let unit = unit_index(unit, self.units.len())?;
         self.units[unit].awake = true;
@@ -485,7 +441,7 @@ impl Scheduler for Credit2 {
         Ok(self.runq_tickle(unit, now))
     }
 
-    fn sleep(&mut self, unit: UnitId, _now: u64) -> Result<CpuMask, RtcError> {
+    fn block(&mut self, unit: UnitId, _now: u64) -> Result<CpuMask, RtcError> {
         let unit = unit_index(unit, self.units.len())?;
         self.units[unit].awake = false;
         if let Some(cpu) = self.running_on(unit) {
@@ -564,6 +520,56 @@ impl Scheduler for Credit2 {
             mask = mask.or(&self.unpark(dom, now));
         }
         mask
+    }
+
+    fn unit_cpu(&self, unit: UnitId) -> Option<u32> {
+        self.unit_stats(unit).map(|stats| stats.cpu)
+    }
+}
+
+impl SimScheduler for Credit2 {
+    fn add_domain(&mut self, _domid: u32, spec: &DomainSpec) -> Result<DomId, RtcError> {
+        spec.params.validate()?;
+        let total_budget = CAP_PERIOD_NS * i64::from(spec.params.cap) / 100;
+        self.domains.push(Domain {
+            weight: i64::from(spec.params.weight),
+            total_budget,
+            budget: total_budget,
+            next_refill_ns: CAP_PERIOD_NS as u64,
+            ..Domain::default()
+        });
+        Ok(DomId(self.domains.len() - 1))
+    }
+
+    fn add_unit(&mut self, dom: DomId, cpu: u32, now: u64) -> Result<(UnitId, CpuMask), RtcError> {
+        if cpu >= self.ncpus() {
+            return Err(RtcError::CpuOutOfRange);
+        }
+        let Some(domain) = self.domains.get_mut(dom.0) else { return Err(RtcError::NullPointer) };
+        domain.units += 1;
+        if domain.total_budget > 0 {
+            domain.budget_quota = (domain.total_budget / domain.units as i64).max(MIN_TIMER_NS);
+        }
+        let weight = domain.weight;
+        self.max_weight = self.max_weight.max(weight);
+        self.units.push(Unit {
+            dom: dom.0,
+            weight,
+            credit: CREDIT_INIT,
+            residual: 0,
+            start_ns: now,
+            running_since_ns: now,
+            cpu,
+            awake: true,
+            parked: false,
+            budget: 0,
+            tickled_cpu: None,
+            stats: UnitStats { cpu, ..UnitStats::default() },
+        });
+        let unit = self.units.len() - 1;
+        self.runq_insert(unit);
+        let mask = self.runq_tickle(unit, now);
+        Ok((UnitId(unit), mask))
     }
 
     fn unit_stats(&self, unit: UnitId) -> Option<UnitStats> {

@@ -3,29 +3,16 @@
 //! # What is modelled, and what it stands for in Xen
 //!
 //! Time is simulated Xen system time in integer nanoseconds. The core is called through
-//! [`rtcredit::host::Host`] exactly where Xen's scheduler framework (`common/sched/core.c`)
+//! [`rtcredit::host::Host`] exactly where Xen's scheduling framework (`common/sched/core.c`)
 //! and our C shim call it (under `credit2` and `rtds` a model takes the core's place
-//! behind the same calls, [`crate::sched::Scheduler`], and has one timer of its own,
-//! re-armed whenever the model moves it):
+//! behind the same calls, [`rtcredit::framework::Scheduler`]). *When* it is called is
+//! the core's own model of Xen's softirqs and timers, [`rtcredit::framework`]: the
+//! schedule softirq (a tickle, served `ipi_delay_ns` later, coalesced while pending), the
+//! slice timer, credit's tick and accounting timer, our per-unit RT timer, a model's own
+//! timer, and the timer slop (`timer_slop_ns`, drawn from the run's seed). The property
+//! tests of the core and the monitor's agreement test are driven by the same model.
+//! This module adds the guests:
 //!
-//! * **Schedule softirq** (`SCHEDULE_SOFTIRQ` -> `do_schedule`): a CPU reschedules when a
-//!   call returned a tickle mask holding it (wake, sleep, RT fire, accounting). The
-//!   reschedule runs `ipi_delay_ns` later (the IPI, or the interrupt-exit path for the
-//!   local CPU); several tickles before it coalesce into one pass, as a pending softirq
-//!   bit does. A pass is [`Host::schedule`].
-//! * **Slice timer** (`s_timer`): armed at `now + run_ns` after every pass (not armed for
-//!   idle); its expiry runs a pass at once (it is the local timer interrupt).
-//! * **Tick** (credit's per-CPU `ticker`): started, stopped or kept as each pass's
-//!   `Scheduled::tick` says; each expiry calls [`Host::tick`], which returns the next
-//!   expiry or `None` to stop. A tick never reschedules by itself (as in Xen).
-//! * **Accounting timer** (credit's `master_ticker`): every time slice, host-wide,
-//!   [`Host::account`], whose tickle mask is served like any other.
-//! * **RT timer** (our per-unit `realtime_ticker`): armed at `RtsleepOutcome::arm_at_ns`
-//!   after `SCHEDOP_rtsleep` (0 cancels it); expiry calls [`Host::rt_fire`]. A stale
-//!   expiry (`RtcError::StaleTimer`) is dropped: these timers never fire early and only
-//!   the latest arming fires, so the core never has a deadline left to re-arm for,
-//!   which is what the shim asks it on a stale expiry (`rtcredit_rt_fire`'s
-//!   `rearm_at_ns`, for Xen's early timers).
 //! * **Guest timer** (the PV singleshot timer, `VCPUOP_set_singleshot_timer`) and
 //!   **event channels**: they wake a blocked VCPU ([`Host::wake`]). A VCPU blocks
 //!   (`SCHEDOP_block` -> [`Host::block`]: marked, the core told at the CPU's next pass
@@ -34,10 +21,6 @@
 //! * **Context switch**: when a pass switches to a different VCPU, that VCPU does no
 //!   guest work for `switch_cost_ns` (register, page-table and cache refill cost). The
 //!   CPU time is still charged to it by the core.
-//! * **Timer slop**: the periodic hypervisor timers (tick, accounting) fire up to
-//!   `timer_slop_ns` late, uniformly at random (Xen's `timer_slop`, 50 us by default).
-//!   Because Xen re-arms the tick from its handler (`NOW() + tick`), its phase drifts
-//!   against the guests' clocks, as on real hardware.
 //!
 //! Units everywhere: nanoseconds of simulated time (`u64`); shares in percent.
 //!
@@ -54,15 +37,15 @@
 //! guest work done, the core's per-priority run time and counters, and the workload's
 //! measurements (lateness of each job or packet, start times, completion).
 
+use rtcredit::framework::{CallError, Due, Fired, Framework, Timing};
 use rtcredit::host::{Host, Scheduled, UnitId};
 use rtcredit::prio::NR_PRIOS;
-use rtcredit::{CpuMask, DomainParams, Params, RtcError, RtsleepRefused, SchedRtsleep, TickCmd};
+use rtcredit::{CpuMask, DomainParams, Params, RtcError, RtsleepRefused, SchedRtsleep};
 
 use crate::credit2::Credit2;
-use crate::queue::EventQueue;
 use crate::rng::SplitMix64;
 use crate::rtds::{Rtds, RtdsParams};
-use crate::sched::Scheduler;
+use crate::sched::SimScheduler;
 use crate::workload::{Measurements, Step, Workload, WorkloadSpec, ENDLESS_NS};
 
 /// Why a simulation could not run.
@@ -91,6 +74,12 @@ pub enum SimError {
 
 fn core_err(operation: &'static str) -> impl Fn(RtcError) -> SimError {
     move |error| SimError::Core { operation, error }
+}
+
+impl From<CallError> for SimError {
+    fn from(call: CallError) -> SimError {
+        SimError::Core { operation: call.operation, error: call.error }
+    }
 }
 
 /// Which scheduler decides: the real core, or a model of another Xen scheduler.
@@ -198,37 +187,9 @@ pub struct SimReport {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Event {
-    Tick {
-        cpu: usize,
-        generation: u64,
-    },
-    Slice {
-        cpu: usize,
-        generation: u64,
-    },
-    Softirq {
-        cpu: usize,
-    },
-    Account,
-    WorkDone {
-        cpu: usize,
-        generation: u64,
-    },
-    RtTimer {
-        vcpu: usize,
-        generation: u64,
-    },
-    GuestTimer {
-        vcpu: usize,
-        generation: u64,
-    },
-    Packet {
-        vcpu: usize,
-    },
-    /// A model's own timer (RTDS replenishment, credit2 cap budget).
-    ModelTimer {
-        generation: u64,
-    },
+    WorkDone { cpu: usize, generation: u64 },
+    GuestTimer { vcpu: usize, generation: u64 },
+    Packet { vcpu: usize },
 }
 
 #[derive(Debug, Default)]
@@ -239,10 +200,7 @@ struct CpuState {
     progress_from_ns: u64,
     /// CPU time of `current` counts from here.
     busy_from_ns: u64,
-    tick_generation: u64,
-    slice_generation: u64,
     work_generation: u64,
-    softirq_pending: bool,
     switches: u64,
 }
 
@@ -257,7 +215,6 @@ struct VcpuState {
     /// The current segment has made progress (its start was reported).
     segment_started: bool,
     guest_timer_generation: u64,
-    rt_timer_generation: u64,
     cpu_ns: u64,
     work_ns: u64,
     rtsleep_errors: u64,
@@ -266,19 +223,13 @@ struct VcpuState {
 /// A running simulation.
 #[derive(Debug)]
 pub struct Simulator {
-    sched: Box<dyn Scheduler>,
-    /// The model timer as last armed (unslopped time) and its generation.
-    model_timer_at: Option<u64>,
-    model_timer_generation: u64,
+    /// The scheduler inside Xen's softirqs and timers; the guests' events share its queue.
+    xen: Framework<Box<dyn SimScheduler>, Event>,
     spec: SimSpec,
-    queue: EventQueue<Event>,
     cpus: Vec<CpuState>,
     vcpus: Vec<VcpuState>,
     domain_ids: Vec<rtcredit::host::DomId>,
     now: u64,
-    events: u64,
-    /// Draws the timer slop.
-    slop_rng: SplitMix64,
     /// Human-readable log of every decision, when enabled (debugging aid).
     log: Option<Vec<String>>,
 }
@@ -290,7 +241,7 @@ impl Simulator {
         if host_spec.pcpus == 0 || host_spec.pcpus as usize > rtcredit::MAX_CPUS {
             return Err(SimError::Config(format!("pcpus must be in 1..={}", rtcredit::MAX_CPUS)));
         }
-        let mut host: Box<dyn Scheduler> = match host_spec.model {
+        let mut host: Box<dyn SimScheduler> = match host_spec.model {
             Model::Core => {
                 host_spec.params.validate().map_err(core_err("the global parameters"))?;
                 Box::new(Host::new(host_spec.params, host_spec.pcpus, false).map_err(core_err("creating the host"))?)
@@ -338,43 +289,31 @@ impl Simulator {
                     remaining_ns: 0,
                     segment_started: false,
                     guest_timer_generation: 0,
-                    rt_timer_generation: 0,
                     cpu_ns: 0,
                     work_ns: 0,
                     rtsleep_errors: 0,
                 });
             }
         }
+        let timing = Timing { ipi_delay_ns: host_spec.ipi_delay_ns, timer_slop_ns: host_spec.timer_slop_ns };
+        let mut slop_rng = root_rng.fork(u64::MAX);
+        let draw = Box::new(move |bound| slop_rng.below(bound));
         let mut sim = Simulator {
-            sched: host,
-            model_timer_at: None,
-            model_timer_generation: 0,
+            xen: Framework::new(host, host_spec.pcpus, timing, Some(draw)),
             spec: spec.clone(),
-            queue: EventQueue::default(),
             cpus: (0..host_spec.pcpus).map(|_| CpuState::default()).collect(),
             vcpus,
             domain_ids,
             now: 0,
-            events: 0,
             log: None,
-            slop_rng: root_rng.fork(u64::MAX),
         };
         for vcpu in 0..sim.vcpus.len() {
             if let Some(at) = sim.vcpus[vcpu].workload.take_next_arrival() {
-                sim.queue.push(at, Event::Packet { vcpu });
+                sim.xen.push(at, Event::Packet { vcpu });
             }
         }
-        let first_account = sim.sched.first_account_ns();
-        if first_account != u64::MAX {
-            let at = sim.slopped(first_account);
-            sim.queue.push(at, Event::Account);
-        }
-        sim.sync_model_timer();
         // Boot: every CPU runs its first pass.
-        for cpu in 0..sim.cpus.len() {
-            tickle.set(cpu as u32);
-        }
-        sim.raise(tickle);
+        sim.xen.start(tickle);
         Ok(sim)
     }
 
@@ -414,16 +353,20 @@ impl Simulator {
         self.report()
     }
     fn run_until_end(&mut self) -> Result<(), SimError> {
-        while let Some(at) = self.queue.peek_time() {
-            if at > self.spec.until_ns {
-                break;
-            }
-            let Some((at, event)) = self.queue.pop() else { break };
+        while let Some((at, due)) = self.xen.pop(self.spec.until_ns) {
             self.now = at;
-            self.events += 1;
-            self.note(|| format!("{event:?}"));
-            self.handle(event)?;
-            self.sync_model_timer();
+            self.note(|| format!("{due:?}"));
+            match due {
+                Due::Timer(event) => {
+                    if let Some(cpu) = event.cpu() {
+                        self.settle(cpu as usize);
+                    }
+                    if let Fired::Pass { cpu, decision } = self.xen.fire(event)? {
+                        self.dispatch(cpu as usize, decision)?;
+                    }
+                }
+                Due::Guest(event) => self.handle(event)?,
+            }
             if self.spec.stop_when_measured_done && self.measured_done() {
                 break;
             }
@@ -456,43 +399,10 @@ impl Simulator {
 
     fn handle(&mut self, event: Event) -> Result<(), SimError> {
         match event {
-            Event::Softirq { cpu } => {
-                self.cpus[cpu].softirq_pending = false;
-                self.reschedule(cpu)?;
-            }
-            Event::Slice { cpu, generation } => {
-                if generation == self.cpus[cpu].slice_generation {
-                    self.reschedule(cpu)?;
-                }
-            }
-            Event::Tick { cpu, generation } => {
-                if generation == self.cpus[cpu].tick_generation {
-                    self.settle(cpu);
-                    if let Some(next) = self.sched.tick(cpu as u32, self.now).map_err(core_err("tick"))? {
-                        let at = self.slopped(next);
-                        self.queue.push(at, Event::Tick { cpu, generation });
-                    }
-                }
-            }
-            Event::Account => {
-                let (next, tickle) = self.sched.account(self.now);
-                let at = self.slopped(next);
-                self.queue.push(at, Event::Account);
-                self.raise(tickle);
-            }
             Event::WorkDone { cpu, generation } => {
                 if generation == self.cpus[cpu].work_generation {
                     self.settle(cpu);
                     self.advance_guest(cpu)?;
-                }
-            }
-            Event::RtTimer { vcpu, generation } => {
-                if generation == self.vcpus[vcpu].rt_timer_generation {
-                    match self.sched.rt_fire(self.vcpus[vcpu].unit, self.now) {
-                        Ok(tickle) => self.raise(tickle),
-                        Err(RtcError::StaleTimer) => {}
-                        Err(error) => return Err(SimError::Core { operation: "rt_fire", error }),
-                    }
                 }
             }
             Event::GuestTimer { vcpu, generation } => {
@@ -501,16 +411,9 @@ impl Simulator {
                     self.wake(vcpu)?;
                 }
             }
-            Event::ModelTimer { generation } => {
-                if generation == self.model_timer_generation {
-                    self.model_timer_at = None;
-                    let tickle = self.sched.timer_fire(self.now);
-                    self.raise(tickle);
-                }
-            }
             Event::Packet { vcpu } => {
                 if let Some(next) = self.vcpus[vcpu].workload.take_next_arrival() {
-                    self.queue.push(next, Event::Packet { vcpu });
+                    self.xen.push(next, Event::Packet { vcpu });
                 }
                 if self.vcpus[vcpu].workload.on_packet(self.now) {
                     self.wake(vcpu)?;
@@ -518,42 +421,6 @@ impl Simulator {
             }
         }
         Ok(())
-    }
-
-    /// (Re)arms the model's own timer if the model moved it.
-    fn sync_model_timer(&mut self) {
-        let wanted = self.sched.timer_at();
-        if wanted == self.model_timer_at {
-            return;
-        }
-        self.model_timer_at = wanted;
-        self.model_timer_generation += 1;
-        if let Some(at) = wanted {
-            let at = self.slopped(at.max(self.now));
-            self.queue.push(at, Event::ModelTimer { generation: self.model_timer_generation });
-        }
-    }
-
-    /// When a periodic hypervisor timer due at `at` really fires.
-    fn slopped(&mut self, at: u64) -> u64 {
-        let slop = self.spec.host.timer_slop_ns;
-        if slop == 0 {
-            return at;
-        }
-        at.saturating_add(self.slop_rng.below(slop + 1))
-    }
-
-    /// Raises the schedule softirq on every CPU of `mask` (coalesced while pending).
-    fn raise(&mut self, mask: CpuMask) {
-        for cpu in mask.iter() {
-            let cpu = cpu as usize;
-            if let Some(state) = self.cpus.get_mut(cpu) {
-                if !state.softirq_pending {
-                    state.softirq_pending = true;
-                    self.queue.push(self.now.saturating_add(self.spec.host.ipi_delay_ns), Event::Softirq { cpu });
-                }
-            }
-        }
     }
 
     /// Credits the current VCPU of `cpu` with the CPU time and guest work since the
@@ -597,7 +464,7 @@ impl Simulator {
             return;
         }
         let at = state.progress_from_ns.max(self.now).saturating_add(v.remaining_ns);
-        self.queue.push(at, Event::WorkDone { cpu, generation: state.work_generation });
+        self.xen.push(at, Event::WorkDone { cpu, generation: state.work_generation });
     }
 
     /// Makes the running guest of `cpu` take its next step at `at` (a `WorkDone` event
@@ -605,7 +472,7 @@ impl Simulator {
     fn step_guest_at(&mut self, cpu: usize, at: u64) {
         let state = &mut self.cpus[cpu];
         state.work_generation += 1;
-        self.queue.push(at, Event::WorkDone { cpu, generation: state.work_generation });
+        self.xen.push(at, Event::WorkDone { cpu, generation: state.work_generation });
     }
 
     /// The running guest of `cpu` finished its segment (or has none): ask its workload
@@ -640,53 +507,30 @@ impl Simulator {
                 let v = &mut self.vcpus[vcpu];
                 v.guest_timer_generation += 1;
                 if let Some(at) = timer_at {
-                    self.queue.push(at, Event::GuestTimer { vcpu, generation: v.guest_timer_generation });
+                    self.xen.push(at, Event::GuestTimer { vcpu, generation: v.guest_timer_generation });
                 }
                 v.blocked = true;
-                let tickle = self.sched.sleep(v.unit, self.now).map_err(core_err("sleep"))?;
-                self.raise(tickle);
+                let unit = v.unit;
+                self.xen.block(unit)?;
                 self.plan_work(cpu);
             }
         }
         Ok(())
     }
 
-    /// `SCHEDOP_rtsleep` from the running `vcpu`; arms or cancels its RT timer.
+    /// `SCHEDOP_rtsleep` from the running `vcpu` (the framework arms or cancels its RT
+    /// timer).
     fn rtsleep(&mut self, vcpu: usize, deadline_ns: u64) -> Result<(), SimError> {
         let args = SchedRtsleep { deadline_ns, flags: 0, pad: 0 };
-        let unit = self.vcpus[vcpu].unit;
-        let answer = self.sched.rtsleep(unit, &args, self.now);
-        let reschedule = match answer {
-            Ok(outcome) => outcome.reschedule,
-            Err(refused) => refused.reschedule,
-        };
-        if reschedule {
-            // The call ended the VCPU's RT, refused or not: a pass on its CPU (a local
-            // softirq), as the shim raises.
-            if let Some(view) = self.sched.unit_stats(unit) {
-                self.raise(CpuMask::single(view.cpu));
-            }
-        }
-        let v = &mut self.vcpus[vcpu];
-        match answer {
-            Ok(outcome) => {
-                v.rt_timer_generation += 1;
-                if outcome.arm_at_ns != 0 {
-                    // A deadline already due is armed in the past: it fires at once.
-                    self.queue.push(
-                        outcome.arm_at_ns.max(self.now),
-                        Event::RtTimer { vcpu, generation: v.rt_timer_generation },
-                    );
-                }
-                Ok(())
-            }
+        match self.xen.rtsleep(self.vcpus[vcpu].unit, &args) {
+            Ok(_) => Ok(()),
             // The hypercall failed: the guest library falls back to a plain sleep.
             Err(RtsleepRefused {
                 error:
                     RtcError::NotPermitted | RtcError::PeriodTooShort | RtcError::DeadlineTooFar | RtcError::DeadlineDue,
                 ..
             }) => {
-                v.rtsleep_errors += 1;
+                self.vcpus[vcpu].rtsleep_errors += 1;
                 Ok(())
             }
             Err(refused) => Err(SimError::Core { operation: "rtsleep", error: refused.error }),
@@ -699,8 +543,7 @@ impl Simulator {
             return Ok(());
         }
         self.vcpus[vcpu].blocked = false;
-        let tickle = self.sched.wake(self.vcpus[vcpu].unit, self.now).map_err(core_err("wake"))?;
-        self.raise(tickle);
+        self.xen.wake(self.vcpus[vcpu].unit)?;
         // Still the current unit of its CPU (blocked, pass not yet run): it goes on now.
         if let Some(cpu) = self.cpus.iter().position(|c| c.current == Some(vcpu)) {
             let now = self.now;
@@ -712,36 +555,17 @@ impl Simulator {
         Ok(())
     }
 
-    /// A scheduling pass on `cpu`, and everything Xen does around it.
-    fn reschedule(&mut self, cpu: usize) -> Result<(), SimError> {
-        self.settle(cpu);
+    /// What a pass on `cpu` decided (the framework ran it, after the caller settled
+    /// `cpu`): the guest side of the switch.
+    fn dispatch(&mut self, cpu: usize, decision: Scheduled) -> Result<(), SimError> {
         let now = self.now;
-        let decision: Scheduled = self.sched.schedule(cpu as u32, now).map_err(core_err("schedule"))?;
-        let queued = if self.log.is_some() { self.sched.queue(cpu as u32) } else { Vec::new() };
+        let queued = if self.log.is_some() { self.xen.sched().queue(cpu as u32) } else { Vec::new() };
         self.note(|| {
             format!(
                 "cpu{cpu} -> {:?} {:?} run {} switched {} queue {:?}",
                 decision.next, decision.prio, decision.run_ns, decision.switched, queued
             )
         });
-        // An idle CPU the core wants to take work left waiting here.
-        self.raise(decision.tickle);
-        match decision.tick {
-            TickCmd::Keep => {}
-            TickCmd::Start => {
-                self.cpus[cpu].tick_generation += 1;
-                let generation = self.cpus[cpu].tick_generation;
-                let at = self.slopped(decision.tick_at_ns);
-                self.queue.push(at, Event::Tick { cpu, generation });
-            }
-            TickCmd::Stop => self.cpus[cpu].tick_generation += 1,
-        }
-        let state = &mut self.cpus[cpu];
-        state.slice_generation += 1;
-        if decision.next.is_some() && decision.run_ns != u64::MAX {
-            self.queue
-                .push(now.saturating_add(decision.run_ns), Event::Slice { cpu, generation: state.slice_generation });
-        }
         let next = match decision.next {
             Some(unit) => Some(self.vcpu_of(unit)?),
             None => None,
@@ -789,7 +613,7 @@ impl Simulator {
             .iter()
             .enumerate()
             .map(|(index, domain)| {
-                let counters = self.sched.domain_counters(self.domain_ids[index]).unwrap_or_default();
+                let counters = self.xen.sched().domain_counters(self.domain_ids[index]).unwrap_or_default();
                 DomainReport {
                     name: domain.name.clone(),
                     workload: domain.vcpus.first().map_or("none", |v| v.workload.kind()),
@@ -815,7 +639,7 @@ impl Simulator {
             d.cpu_ns += v.cpu_ns;
             d.work_ns += v.work_ns;
             d.rtsleep_errors += v.rtsleep_errors;
-            if let Some(view) = self.sched.unit_stats(v.unit) {
+            if let Some(view) = self.xen.sched().unit_stats(v.unit) {
                 for (sum, ns) in d.prio_ns.iter_mut().zip(view.prio_ns) {
                     *sum += ns;
                 }
@@ -831,7 +655,7 @@ impl Simulator {
         }
         SimReport {
             end_ns: self.now,
-            events: self.events,
+            events: self.xen.popped(),
             context_switches: self.cpus.iter().map(|c| c.switches).sum(),
             domains,
         }

@@ -28,7 +28,6 @@ pub mod paper;
 pub mod periods;
 pub mod plot;
 pub mod policy;
-pub mod queue;
 pub mod report;
 pub mod rng;
 pub mod rtds;

@@ -45,7 +45,7 @@ use rtcredit::host::{DomId, Scheduled, UnitId};
 use rtcredit::{CpuMask, Prio, RtcError, MAX_CPUS};
 
 use crate::engine::DomainSpec;
-use crate::sched::{begin_pass, decision, test_or_cycle, unit_index, Scheduler, UnitStats};
+use crate::sched::{begin_pass, decision, test_or_cycle, unit_index, Scheduler, SimScheduler, UnitStats};
 
 const US: u64 = 1_000;
 
@@ -283,42 +283,6 @@ impl Rtds {
 }
 
 impl Scheduler for Rtds {
-    fn add_domain(&mut self, _domid: u32, spec: &DomainSpec) -> Result<DomId, RtcError> {
-        spec.params.validate()?;
-        // Scenario files check these fields first and name them; this is the last guard.
-        spec.rtds.validate().map_err(|_| RtcError::BadTimeslice)?;
-        self.domains.push(spec.rtds);
-        Ok(DomId(self.domains.len() - 1))
-    }
-
-    /// `rt_unit_insert`: the first period starts now (on the grid from 0).
-    fn add_unit(&mut self, dom: DomId, cpu: u32, now: u64) -> Result<(UnitId, CpuMask), RtcError> {
-        if cpu as usize >= self.current.len() {
-            return Err(RtcError::CpuOutOfRange);
-        }
-        let Some(params) = self.domains.get(dom.0).copied() else { return Err(RtcError::NullPointer) };
-        self.units.push(Unit {
-            period_ns: params.period_ns as i64,
-            budget_ns: params.budget_ns as i64,
-            extratime: params.extratime,
-            budget_left_ns: 0,
-            deadline_ns: 0,
-            last_start_ns: 0,
-            level: 0,
-            depleted: false,
-            queue: Queue::None,
-            on_replq: false,
-            awake: true,
-            cpu,
-            stats: UnitStats { cpu, ..UnitStats::default() },
-        });
-        let unit = self.units.len() - 1;
-        self.update_deadline(unit, now);
-        self.replq_insert(unit);
-        self.runq_insert(unit);
-        Ok((UnitId(unit), CpuMask::EMPTY))
-    }
-
     /// `rt_unit_wake`: a unit past its deadline starts a new period.
     fn wake(&mut self, unit: UnitId, now: u64) -> Result<CpuMask, RtcError> {
         let unit = unit_index(unit, self.units.len())?;
@@ -335,7 +299,7 @@ impl Scheduler for Rtds {
     }
 
     /// `rt_unit_sleep`.
-    fn sleep(&mut self, unit: UnitId, _now: u64) -> Result<CpuMask, RtcError> {
+    fn block(&mut self, unit: UnitId, _now: u64) -> Result<CpuMask, RtcError> {
         let unit = unit_index(unit, self.units.len())?;
         self.units[unit].awake = false;
         if let Some(cpu) = self.running_on(unit) {
@@ -428,6 +392,48 @@ impl Scheduler for Rtds {
             self.replq_insert(unit);
         }
         mask
+    }
+
+    fn unit_cpu(&self, unit: UnitId) -> Option<u32> {
+        self.unit_stats(unit).map(|stats| stats.cpu)
+    }
+}
+
+impl SimScheduler for Rtds {
+    fn add_domain(&mut self, _domid: u32, spec: &DomainSpec) -> Result<DomId, RtcError> {
+        spec.params.validate()?;
+        // Scenario files check these fields first and name them; this is the last guard.
+        spec.rtds.validate().map_err(|_| RtcError::BadTimeslice)?;
+        self.domains.push(spec.rtds);
+        Ok(DomId(self.domains.len() - 1))
+    }
+
+    /// `rt_unit_insert`: the first period starts now (on the grid from 0).
+    fn add_unit(&mut self, dom: DomId, cpu: u32, now: u64) -> Result<(UnitId, CpuMask), RtcError> {
+        if cpu as usize >= self.current.len() {
+            return Err(RtcError::CpuOutOfRange);
+        }
+        let Some(params) = self.domains.get(dom.0).copied() else { return Err(RtcError::NullPointer) };
+        self.units.push(Unit {
+            period_ns: params.period_ns as i64,
+            budget_ns: params.budget_ns as i64,
+            extratime: params.extratime,
+            budget_left_ns: 0,
+            deadline_ns: 0,
+            last_start_ns: 0,
+            level: 0,
+            depleted: false,
+            queue: Queue::None,
+            on_replq: false,
+            awake: true,
+            cpu,
+            stats: UnitStats { cpu, ..UnitStats::default() },
+        });
+        let unit = self.units.len() - 1;
+        self.update_deadline(unit, now);
+        self.replq_insert(unit);
+        self.runq_insert(unit);
+        Ok((UnitId(unit), CpuMask::EMPTY))
     }
 
     fn unit_stats(&self, unit: UnitId) -> Option<UnitStats> {

@@ -1,22 +1,24 @@
 //! The scheduler a simulated host runs: the real rtcredit core, or a model of one of
 //! Xen's other schedulers.
 //!
-//! The engine ([`crate::engine`]) plays Xen's scheduling framework (`common/sched/core.c`)
-//! and calls its scheduler at the same points Xen calls a `struct scheduler`: a unit
-//! wakes, a unit blocks, a CPU runs its schedule softirq, a timer of the scheduler
-//! fires. [`Scheduler`] is that interface, in the terms of [`rtcredit::host::Host`],
-//! which implements it by calling the real core. [`crate::credit2::Credit2`] and
-//! [`crate::rtds::Rtds`] implement it with models written here from Xen 4.17's
-//! `credit2.c` and `rt.c`.
+//! The engine ([`crate::engine`]) runs its scheduler inside the core's model of Xen's
+//! scheduling framework ([`rtcredit::framework`]), which calls it at the same points
+//! Xen calls a `struct scheduler`: a unit wakes, a unit blocks, a CPU runs its schedule
+//! softirq, a timer of the scheduler fires. [`Scheduler`] is that interface, in the
+//! terms of [`rtcredit::host::Host`], which implements it by calling the real core;
+//! [`SimScheduler`] adds what the engine needs to set a host up and report on it.
+//! [`crate::credit2::Credit2`] and [`crate::rtds::Rtds`] implement both with models
+//! written here from Xen 4.17's `credit2.c` and `rt.c`.
 //!
 //! Credit's two periodic timers (the per-CPU tick and the accounting timer) are the
 //! core's own ([`Scheduler::tick`], [`Scheduler::account`]); a model has one timer of
 //! its own instead ([`Scheduler::timer_at`], [`Scheduler::timer_fire`]): RTDS's
 //! replenishment timer, credit2's budget replenishment for capped domains.
 
+pub use rtcredit::framework::Scheduler;
 use rtcredit::host::{DomId, Host, Scheduled, UnitId};
 use rtcredit::prio::NR_PRIOS;
-use rtcredit::{CpuMask, DomainCounters, Prio, RtCapacity, RtcError, RtsleepOutcome, RtsleepRefused, SchedRtsleep};
+use rtcredit::{CpuMask, DomainCounters, Prio, RtCapacity, RtcError};
 
 use crate::engine::DomainSpec;
 
@@ -43,49 +45,13 @@ impl UnitStats {
     }
 }
 
-/// A host's scheduler, as the engine calls it.
-pub trait Scheduler: std::fmt::Debug {
+/// A host's scheduler, as the engine sets it up and reports on it; the calls that
+/// time drives are [`rtcredit::framework::Scheduler`]'s.
+pub trait SimScheduler: Scheduler + std::fmt::Debug {
     /// Creates domain `domid` (1-based) with the settings of `spec`.
     fn add_domain(&mut self, domid: u32, spec: &DomainSpec) -> Result<DomId, RtcError>;
     /// Adds a runnable unit of `dom` on `cpu`; the CPUs to tickle.
     fn add_unit(&mut self, dom: DomId, cpu: u32, now: u64) -> Result<(UnitId, CpuMask), RtcError>;
-    /// `vcpu_wake`: the CPUs to tickle.
-    fn wake(&mut self, unit: UnitId, now: u64) -> Result<CpuMask, RtcError>;
-    /// The running `unit` blocks (`SCHEDOP_block`): the CPUs to tickle.
-    fn sleep(&mut self, unit: UnitId, now: u64) -> Result<CpuMask, RtcError>;
-    /// The schedule softirq on `cpu`.
-    fn schedule(&mut self, cpu: u32, now: u64) -> Result<Scheduled, RtcError>;
-    /// Credit's per-CPU tick; the next expiry, or `None` to stop. The models have no
-    /// tick (and never ask for one to start).
-    fn tick(&mut self, _cpu: u32, _now: u64) -> Result<Option<u64>, RtcError> {
-        Ok(None)
-    }
-    /// When credit's accounting timer first fires (`u64::MAX`: never, the models).
-    fn first_account_ns(&self) -> u64 {
-        u64::MAX
-    }
-    /// Credit's accounting timer: its next expiry and the CPUs to tickle.
-    fn account(&mut self, _now: u64) -> (u64, CpuMask) {
-        (u64::MAX, CpuMask::EMPTY)
-    }
-    /// `SCHEDOP_rtsleep`; only the core has it (the models refuse, and their policies
-    /// never let a guest call it).
-    fn rtsleep(&mut self, _unit: UnitId, _args: &SchedRtsleep, _now: u64) -> Result<RtsleepOutcome, RtsleepRefused> {
-        Err(RtsleepRefused { error: RtcError::NotPermitted, reschedule: false })
-    }
-    /// Our per-unit RT timer; only the core has it.
-    fn rt_fire(&mut self, _unit: UnitId, _now: u64) -> Result<CpuMask, RtcError> {
-        Err(RtcError::StaleTimer)
-    }
-    /// When the scheduler's own timer should fire next (`None`: not armed). Read by the
-    /// engine after every call, which (re)arms one event at that time.
-    fn timer_at(&self) -> Option<u64> {
-        None
-    }
-    /// The scheduler's own timer fired: the CPUs to tickle.
-    fn timer_fire(&mut self, _now: u64) -> CpuMask {
-        CpuMask::EMPTY
-    }
     /// A unit's statistics.
     fn unit_stats(&self, unit: UnitId) -> Option<UnitStats>;
     /// A domain's RT counters (zero for the models).
@@ -101,7 +67,7 @@ pub trait Scheduler: std::fmt::Debug {
     }
 }
 
-impl Scheduler for Host {
+impl SimScheduler for Host {
     fn rt_capacity(&self) -> Option<RtCapacity> {
         Some(Host::rt_capacity(self))
     }
@@ -112,31 +78,6 @@ impl Scheduler for Host {
     }
     fn add_unit(&mut self, dom: DomId, cpu: u32, now: u64) -> Result<(UnitId, CpuMask), RtcError> {
         Host::add_unit(self, dom, cpu, true, now)
-    }
-    fn wake(&mut self, unit: UnitId, now: u64) -> Result<CpuMask, RtcError> {
-        Host::wake(self, unit, now)
-    }
-    fn sleep(&mut self, unit: UnitId, _now: u64) -> Result<CpuMask, RtcError> {
-        // Marked, and told to the core at the CPU's next pass, as the shim does.
-        Host::block(self, unit)
-    }
-    fn schedule(&mut self, cpu: u32, now: u64) -> Result<Scheduled, RtcError> {
-        Host::schedule(self, cpu, now, false)
-    }
-    fn tick(&mut self, cpu: u32, now: u64) -> Result<Option<u64>, RtcError> {
-        Host::tick(self, cpu, now)
-    }
-    fn first_account_ns(&self) -> u64 {
-        self.params().tslice_ns
-    }
-    fn account(&mut self, now: u64) -> (u64, CpuMask) {
-        Host::account(self, now)
-    }
-    fn rtsleep(&mut self, unit: UnitId, args: &SchedRtsleep, now: u64) -> Result<RtsleepOutcome, RtsleepRefused> {
-        Host::rtsleep_call(self, unit, args, now)
-    }
-    fn rt_fire(&mut self, unit: UnitId, now: u64) -> Result<CpuMask, RtcError> {
-        Host::rt_fire(self, unit, now)
     }
     fn unit_stats(&self, unit: UnitId) -> Option<UnitStats> {
         self.unit(unit).map(|view| UnitStats {

@@ -9,7 +9,7 @@ use rtcredit_sim::engine::{DomainSpec, VcpuSpec};
 use rtcredit_sim::paper::default_domain_params;
 use rtcredit_sim::rtds::{Rtds, RtdsParams};
 use rtcredit_sim::scenario::{Scenario, ScenarioResults};
-use rtcredit_sim::sched::Scheduler;
+use rtcredit_sim::sched::{Scheduler, SimScheduler};
 use rtcredit_sim::workload::WorkloadSpec;
 
 const US: u64 = 1_000;
@@ -25,7 +25,7 @@ fn domain_spec(weight: u32, rtds: RtdsParams) -> DomainSpec {
 }
 
 /// Adds one domain with one unit on `cpu`.
-fn add(sched: &mut dyn Scheduler, cpu: u32, rtds: RtdsParams) -> UnitId {
+fn add(sched: &mut dyn SimScheduler, cpu: u32, rtds: RtdsParams) -> UnitId {
     let dom = sched.add_domain(1, &domain_spec(256, rtds)).expect("domain");
     sched.add_unit(dom, cpu, 0).expect("unit").0
 }
@@ -41,7 +41,7 @@ fn credit2_wake_against_other_cpu(wake_ns: u64) -> (CpuMask, Credit2, [UnitId; 3
     let a = add(&mut model, 0, RtdsParams::default());
     assert_eq!(model.schedule(0, 0).expect("pass").next, Some(c));
     assert_eq!(model.schedule(1, 0).expect("pass").next, Some(b));
-    model.sleep(c, 2 * MS).expect("sleep");
+    model.block(c, 2 * MS).expect("block");
     assert_eq!(model.schedule(0, 2 * MS).expect("pass").next, Some(a));
     assert_eq!(model.credit(c), Some(8 * MS as i64));
     let mask = model.wake(c, wake_ns).expect("wake");
@@ -67,13 +67,13 @@ fn credit2_on_its_own_cpu_any_credit_lead_preempts_once_the_rate_limit_has_passe
     let sleeper = add(&mut model, 0, RtdsParams::default());
     let hog = add(&mut model, 0, RtdsParams::default());
     assert_eq!(model.schedule(0, 0).expect("pass").next, Some(sleeper));
-    model.sleep(sleeper, 100 * US).expect("sleep");
+    model.block(sleeper, 100 * US).expect("block");
     assert_eq!(model.schedule(0, 100 * US).expect("pass").next, Some(hog));
     // 0.5 ms after the hog started: more credit (9.9 vs 9.5 ms) but within the rate limit.
     assert!(model.wake(sleeper, 600 * US).expect("wake").is_empty());
     // Blocked again, woken past the rate limit with a 1.1 ms lead (9.9 vs 8.8 ms):
     // preempts at once.
-    model.sleep(sleeper, 600 * US).expect("sleep");
+    model.block(sleeper, 600 * US).expect("block");
     let mask = model.wake(sleeper, 1_300 * US).expect("wake");
     assert_eq!(mask.iter().collect::<Vec<_>>(), vec![0]);
     assert_eq!(model.schedule(0, 1_300 * US).expect("pass").next, Some(sleeper));
@@ -84,7 +84,7 @@ fn credit2_resets_every_credit_when_the_next_unit_has_none_left_and_clips_the_ca
     let mut model = Credit2::new(1, DEFAULT_RATELIMIT_NS).expect("model");
     let hog = add(&mut model, 0, RtdsParams::default());
     let sleeper = add(&mut model, 0, RtdsParams::default());
-    model.sleep(sleeper, 0).expect("sleep");
+    model.block(sleeper, 0).expect("block");
     let first = model.schedule(0, 0).expect("pass");
     assert_eq!((first.next, first.run_ns), (Some(hog), 10 * MS), "alone: run until its credit is gone");
     model.schedule(0, 9 * MS).expect("pass");
@@ -134,7 +134,7 @@ fn rtds_runs_the_earliest_deadline_first_and_extratime_behind_every_budgeted_uni
     let mut model = Rtds::new(1).expect("model");
     let extra = add(&mut model, 0, rtds(1, 10, true));
     let late = add(&mut model, 0, rtds(1, 20, false));
-    model.sleep(late, 0).expect("sleep");
+    model.block(late, 0).expect("block");
     assert_eq!(model.schedule(0, 0).expect("pass").next, Some(extra));
     assert_eq!(model.schedule(0, MS).expect("pass").next, Some(extra), "extratime, nobody else");
     let mask = model.wake(late, 1_500 * US).expect("wake");

@@ -84,7 +84,7 @@ mod tests {
         q.push(10, 'a');
         q.push(20, 'd');
         q.push(10, 'b');
-        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
-        assert_eq!(order, vec!['a', 'b', 'c', 'd']);
+        let order: std::vec::Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, std::vec!['a', 'b', 'c', 'd']);
     }
 }
