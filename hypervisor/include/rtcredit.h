@@ -1157,9 +1157,9 @@ int32_t rtcredit_rtsleep(const struct rtcredit_shared *shared_ptr,
 
 /*
  The unit's RT timer fired. CPU lock. Writes the CPUs to tickle and `rearm_at_ns`:
- when to arm the unit's RT timer again (0: leave it stopped). A timer that came
- early or for a deadline no longer registered returns `-STALE_TIMER` and still
- writes `rearm_at_ns` (the registered deadline, or 0).
+ when to arm the unit's RT timer again (0: leave it stopped), as
+ [`rtcredit_rt_timer_at`] would say. A timer that came early or for a deadline no
+ longer registered returns `-STALE_TIMER` and still writes `rearm_at_ns`.
 
  # Safety
  Pointers are null or initialised storage.
@@ -1170,6 +1170,17 @@ int32_t rtcredit_rt_fire(const struct rtcredit_shared *shared_ptr,
                          uint64_t now,
                          struct rtcredit_cpumask *tickle,
                          uint64_t *rearm_at_ns);
+
+/*
+ When the unit's RT timer should be armed now (0: stopped): its registered deadline
+ while it is runnable, none while it sleeps (its wake serves the deadline; see
+ `rtcredit::rt`). The host re-reads it after `rtcredit_sleep`, `rtcredit_wake` and a
+ pass that told the core of a block. The unit's CPU lock.
+
+ # Safety
+ Pointers are null or initialised storage.
+ */
+int32_t rtcredit_rt_timer_at(const struct rtcredit_unit *unit_ptr, uint64_t *at_ns);
 
 /*
  Moves a unit that is not running from `from` to `to`. Both CPUs' locks.

@@ -585,9 +585,9 @@ pub unsafe extern "C" fn rtcredit_rtsleep(
 }
 
 /// The unit's RT timer fired. CPU lock. Writes the CPUs to tickle and `rearm_at_ns`:
-/// when to arm the unit's RT timer again (0: leave it stopped). A timer that came
-/// early or for a deadline no longer registered returns `-STALE_TIMER` and still
-/// writes `rearm_at_ns` (the registered deadline, or 0).
+/// when to arm the unit's RT timer again (0: leave it stopped), as
+/// [`rtcredit_rt_timer_at`] would say. A timer that came early or for a deadline no
+/// longer registered returns `-STALE_TIMER` and still writes `rearm_at_ns`.
 ///
 /// # Safety
 /// Pointers are null or initialised storage.
@@ -604,13 +604,25 @@ pub unsafe extern "C" fn rtcredit_rt_fire(
     unsafe {
         let unit_ptr = try_c!(unit(unit_ptr));
         let fired = try_c!(cpu(cpu_ptr)).rt_fire(try_c!(shared(shared_ptr)), unit_ptr, now);
-        let rearm = match fired {
-            Err(RtcError::StaleTimer) => Cpu::rt_rearm_at_ns(&*unit_ptr),
-            _ => 0,
-        };
-        try_c!(write(rearm_at_ns, rearm));
+        try_c!(write(rearm_at_ns, Cpu::rt_timer_at_ns(&*unit_ptr)));
         try_c!(write(tickle, try_c!(fired)));
     }
+    0
+}
+
+/// When the unit's RT timer should be armed now (0: stopped): its registered deadline
+/// while it is runnable, none while it sleeps (its wake serves the deadline; see
+/// `rtcredit::rt`). The host re-reads it after `rtcredit_sleep`, `rtcredit_wake` and a
+/// pass that told the core of a block. The unit's CPU lock.
+///
+/// # Safety
+/// Pointers are null or initialised storage.
+#[no_mangle]
+pub unsafe extern "C" fn rtcredit_rt_timer_at(unit_ptr: *const rtcredit_unit, at_ns: *mut u64) -> i32 {
+    // SAFETY: null or a `Unit` written by `rtcredit_unit_init`, read only; the caller
+    // holds its CPU's lock, under which its RT fields change.
+    let u = try_c!(unsafe { (unit_ptr as *const Unit).as_ref() }.ok_or(RtcError::NullPointer));
+    try_c!(write(at_ns, Cpu::rt_timer_at_ns(u)));
     0
 }
 

@@ -340,6 +340,12 @@ impl Host {
         unsafe { cpu.rt_fire(shared, ptr, now) }
     }
 
+    /// When the unit's RT timer should be armed now (0: stopped), as the shim asks the
+    /// core (`rtcredit_rt_timer_at`).
+    pub fn rt_timer_at(&self, unit: UnitId) -> u64 {
+        self.units.get(unit.0).map_or(0, |u| Cpu::rt_timer_at_ns(u))
+    }
+
     /// Moves a unit that is not running to `to`.
     pub fn migrate(&mut self, unit: UnitId, to: u32) -> Result<CpuMask, RtcError> {
         let (ptr, from) = self.unit_ptr(unit)?;

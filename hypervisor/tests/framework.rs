@@ -87,8 +87,11 @@ fn only_the_latest_rtsleep_arms_the_rt_timer() {
     for deadline_ns in [20 * MS, 25 * MS] {
         xen.rtsleep(unit, &SchedRtsleep { deadline_ns, flags: 0, pad: 0 }).expect("granted");
     }
-    let fires: Vec<u64> =
-        run(&mut xen, 40 * MS).into_iter().filter(|(_, e)| matches!(e, TimerEvent::RtTimer { .. })).map(|(at, _)| at).collect();
+    let fires: Vec<u64> = run(&mut xen, 40 * MS)
+        .into_iter()
+        .filter(|(_, e)| matches!(e, TimerEvent::RtTimer { .. }))
+        .map(|(at, _)| at)
+        .collect();
     assert_eq!(fires, vec![25 * MS]);
 }
 
@@ -102,11 +105,13 @@ fn periodic_timers_fire_at_most_the_slop_late_and_rt_timers_on_time() {
     // The draw is always its maximum: the first accounting timer comes slop late.
     let accounts: Vec<u64> = seen.iter().filter(|(_, e)| *e == TimerEvent::Account).map(|(at, _)| *at).collect();
     assert_eq!(accounts.first(), Some(&(30 * MS + slop)));
-    let ticks: Vec<u64> = seen.iter().filter(|(_, e)| matches!(e, TimerEvent::Tick { .. })).map(|(at, _)| *at).collect();
+    let ticks: Vec<u64> =
+        seen.iter().filter(|(_, e)| matches!(e, TimerEvent::Tick { .. })).map(|(at, _)| *at).collect();
     assert!(ticks.len() >= 5, "{ticks:?}");
     for pair in ticks.windows(2) {
         assert_eq!(pair[1] - pair[0], 10 * MS + slop, "re-armed from the handler, each one slop late: {ticks:?}");
     }
-    let rt: Vec<u64> = seen.iter().filter(|(_, e)| matches!(e, TimerEvent::RtTimer { .. })).map(|(at, _)| *at).collect();
+    let rt: Vec<u64> =
+        seen.iter().filter(|(_, e)| matches!(e, TimerEvent::RtTimer { .. })).map(|(at, _)| *at).collect();
     assert_eq!(rt, vec![7 * MS], "the RT timer has no slop");
 }

@@ -199,6 +199,52 @@ fn a_deadline_reached_while_blocked_makes_the_wake_rt_and_preempts_hogs() {
     assert_eq!(host.domain_counters(dom).unwrap().rt.rt_fires, 1);
 }
 
+/// The shim stops a sleeping unit's RT timer (on Xen a second timer a few us before
+/// the guest's own pushed the guest's wake back by `timer_slop`): the wake at the
+/// deadline serves it, as the fire would have, and a wake before it re-arms the timer.
+#[test]
+fn a_sleeping_units_rt_timer_is_stopped_and_its_wake_at_the_deadline_serves_it() {
+    let (mut host, dom, rt, hogs) = setup(3);
+    host.rtsleep(rt, &deadline(10 * MS), 100_000).unwrap();
+    assert_eq!(host.rt_timer_at(rt), 10 * MS, "armed while it runs");
+    host.block(rt).unwrap();
+    assert_eq!(host.rt_timer_at(rt), 10 * MS, "still armed until the pass hears of the block");
+    assert_eq!(host.schedule(0, 100_000, false).unwrap().next, Some(hogs[0]));
+    assert_eq!(host.rt_timer_at(rt), 0, "stopped while it sleeps");
+    // An event wakes it 1 ms early: no RT yet, the timer is armed again; it blocks again.
+    host.wake(rt, 9 * MS).unwrap();
+    assert_eq!((host.unit(rt).unwrap().prio, host.rt_timer_at(rt)), (Prio::Boost, 10 * MS));
+    host.schedule(0, 9 * MS, false).unwrap();
+    host.block(rt).unwrap();
+    host.schedule(0, 9 * MS + 50_000, false).unwrap();
+    assert_eq!(host.rt_timer_at(rt), 0);
+    // The guest's own timer wakes it 3 us after the deadline, with no RT fire before.
+    let tickle = host.wake(rt, 10 * MS + 3_000).unwrap();
+    assert_eq!(tickle, CpuMask::single(0));
+    let view = host.unit(rt).unwrap();
+    assert_eq!((view.prio, view.rt_fires, view.rt_deadline_ns), (Prio::Rt, 1, None));
+    assert_eq!(host.rt_timer_at(rt), 0, "served: nothing left to arm");
+    let decision = host.schedule(0, 10 * MS + 5_000, false).unwrap();
+    assert_eq!((decision.next, decision.prio), (Some(rt), Prio::Rt));
+    assert_eq!(host.domain_counters(dom).unwrap().rt.rt_fires, 1);
+    let fires: Vec<_> = host.take_trace().into_iter().filter(|r| r.event == trace::RT_FIRE).collect();
+    assert_eq!(fires.len(), 1);
+    assert_eq!(fires[0].data[3], 3_000, "traced with its lateness, from the deadline");
+}
+
+/// A wake long after the deadline (more than a tick) is counted as its fire but gets
+/// no RT, as a pending grant older than a tick is dropped.
+#[test]
+fn a_wake_more_than_a_tick_after_the_deadline_fires_it_without_rt() {
+    let (mut host, _, rt, _) = setup(1);
+    host.rtsleep(rt, &deadline(10 * MS), 0).unwrap();
+    host.sleep(rt).unwrap();
+    host.schedule(0, 0, false).unwrap();
+    host.wake(rt, 50 * MS).unwrap();
+    let view = host.unit(rt).unwrap();
+    assert_eq!((view.prio, view.rt_fires, view.rt_deadline_ns), (Prio::Boost, 1, None));
+}
+
 #[test]
 fn a_deadline_reached_while_queued_moves_the_unit_to_rt_and_tickles() {
     let (mut host, _, rt, hogs) = setup(3);

@@ -80,6 +80,34 @@ fn an_rt_timer_tells_the_core_of_a_block_before_it_fires() {
     );
 }
 
+/// After every core call that may change whether a unit is runnable, the shim and the
+/// framework re-read where its RT timer belongs (stopped while it sleeps: its wake
+/// serves the deadline), so neither leaves a timer armed that Xen's slop would make
+/// cost the guest's own timer 50 us.
+#[test]
+fn the_rt_timer_is_synced_after_each_sleep_and_wake() {
+    let shim = source("xen/src/sched_rtcredit.c");
+    for (function, call) in [
+        ("static void cf_check rtcx_sleep(", "rtcredit_sleep("),
+        ("static void cf_check rtcx_wake(", "rtcredit_wake("),
+        ("static void cf_check rtcx_schedule(", "rtcredit_sleep("),
+    ] {
+        in_order(function, body(&shim, function), &[call, "rtcx_sync_rt_timer("]);
+    }
+    let pass = body(&shim, "static void cf_check rtcx_schedule(");
+    let second = pass.rfind("rtcredit_sleep(").expect("a second sleep in the pass");
+    in_order("rtcx_schedule (the unit it picked sleeps)", &pass[second..], &["rtcredit_sleep(", "rtcx_sync_rt_timer("]);
+    let framework = source("src/framework/mod.rs");
+    for (function, call) in [
+        ("    pub fn wake(", "self.sched.wake("),
+        ("    pub fn block(", "self.sched.block("),
+        ("    fn pass(", "self.sched.schedule("),
+        ("    pub fn rtsleep(", "self.sched.rtsleep("),
+    ] {
+        in_order(function, body(&framework, function), &[call, "self.sync_rt_timer("]);
+    }
+}
+
 /// The sequences are not vacuous: a shim with the sleep after the begin fails.
 #[test]
 fn the_order_check_fails_on_a_reordered_pass() {

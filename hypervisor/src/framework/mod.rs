@@ -24,14 +24,15 @@
 //! * **Accounting timer** (credit's `master_ticker`): first at
 //!   [`Scheduler::first_account_ns`], then wherever [`Scheduler::account`] says, its
 //!   tickle mask served like any other.
-//! * **RT timer** (our per-unit `realtime_ticker`): armed at `RtsleepOutcome::arm_at_ns`
-//!   after `SCHEDOP_rtsleep` (a deadline already due fires at once; 0 cancels); expiry
-//!   calls [`Scheduler::rt_fire`]. A stale expiry (`RtcError::StaleTimer`) is dropped:
-//!   these timers never fire early and only the latest arming fires, so the core never
-//!   has a deadline left to re-arm for, which is what the shim asks it on a stale expiry
-//!   (`rtcredit_rt_fire`'s `rearm_at_ns`, for Xen's early timers). A refused or
-//!   accepted call that ended the unit's RT (`reschedule`) raises its CPU's softirq,
-//!   as the shim does.
+//! * **RT timer** (our per-unit `realtime_ticker`): armed where
+//!   [`Scheduler::rt_timer_at`] says, re-read after each call that may move it
+//!   (`SCHEDOP_rtsleep`, wake, block, a pass that finds its unit blocked, the expiry
+//!   itself), as the shim does: at the registered deadline while the unit is runnable
+//!   (a deadline already due fires at once), stopped while it sleeps, when its wake
+//!   serves the deadline. Expiry calls [`Scheduler::rt_fire`]. These timers never fire
+//!   early, so a stale expiry (`RtcError::StaleTimer`) does not happen here; Xen's may,
+//!   and the shim re-arms them where the core says. A refused or accepted call that
+//!   ended the unit's RT (`reschedule`) raises its CPU's softirq, as the shim does.
 //! * **A model's own timer** (RTDS's replenishment, credit2's cap budget; see
 //!   [`Scheduler::timer_at`]): re-armed before the next event whenever the last call
 //!   moved it.
@@ -71,6 +72,14 @@ pub trait Scheduler {
     fn schedule(&mut self, cpu: u32, now: u64) -> Result<Scheduled, RtcError>;
     /// The CPU `unit` is on (its `processor`).
     fn unit_cpu(&self, unit: UnitId) -> Option<u32>;
+    /// The unit running on `cpu` (`None`: idle, or a model that does not say).
+    fn current(&self, _cpu: u32) -> Option<UnitId> {
+        None
+    }
+    /// When `unit`'s RT timer should be armed now (0: stopped); only the core has one.
+    fn rt_timer_at(&self, _unit: UnitId) -> u64 {
+        0
+    }
     /// Credit's per-CPU tick; the next expiry, or `None` to stop. The models have no
     /// tick (and never ask for one to start).
     fn tick(&mut self, _cpu: u32, _now: u64) -> Result<Option<u64>, RtcError> {
@@ -117,6 +126,12 @@ impl<S: Scheduler + ?Sized> Scheduler for Box<S> {
     fn unit_cpu(&self, unit: UnitId) -> Option<u32> {
         (**self).unit_cpu(unit)
     }
+    fn current(&self, cpu: u32) -> Option<UnitId> {
+        (**self).current(cpu)
+    }
+    fn rt_timer_at(&self, unit: UnitId) -> u64 {
+        (**self).rt_timer_at(unit)
+    }
     fn tick(&mut self, cpu: u32, now: u64) -> Result<Option<u64>, RtcError> {
         (**self).tick(cpu, now)
     }
@@ -153,6 +168,12 @@ impl Scheduler for Host {
     }
     fn unit_cpu(&self, unit: UnitId) -> Option<u32> {
         self.unit(unit).map(|view| view.cpu)
+    }
+    fn current(&self, cpu: u32) -> Option<UnitId> {
+        Host::current(self, cpu)
+    }
+    fn rt_timer_at(&self, unit: UnitId) -> u64 {
+        Host::rt_timer_at(self, unit)
     }
     fn tick(&mut self, cpu: u32, now: u64) -> Result<Option<u64>, RtcError> {
         Host::tick(self, cpu, now)
@@ -241,6 +262,13 @@ pub struct Timing {
 /// Draws a uniform integer in `0..bound` (the caller's seeded generator).
 pub type Draw = Box<dyn FnMut(u64) -> u64>;
 
+/// One unit's RT timer: its generation and where it is armed (0: stopped).
+#[derive(Clone, Copy, Debug, Default)]
+struct RtTimer {
+    generation: u64,
+    armed_at_ns: u64,
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 struct CpuTimers {
     tick_generation: u64,
@@ -254,8 +282,8 @@ pub struct Framework<S, G> {
     sched: S,
     queue: EventQueue<Due<G>>,
     cpus: Vec<CpuTimers>,
-    /// Per unit (index `UnitId.0`): the generation of its RT timer.
-    rt_generations: Vec<u64>,
+    /// Per unit (index `UnitId.0`): its RT timer.
+    rt_timers: Vec<RtTimer>,
     /// The model timer as last armed (before slop) and its generation.
     model_timer_at: Option<u64>,
     model_timer_generation: u64,
@@ -285,7 +313,7 @@ impl<S: Scheduler, G: Eq> Framework<S, G> {
             sched,
             queue: EventQueue::default(),
             cpus: std::vec![CpuTimers::default(); ncpus as usize],
-            rt_generations: Vec::new(),
+            rt_timers: Vec::new(),
             model_timer_at: None,
             model_timer_generation: 0,
             timing,
@@ -362,7 +390,9 @@ impl<S: Scheduler, G: Eq> Framework<S, G> {
             TimerEvent::Softirq { .. } | TimerEvent::Account => true,
             TimerEvent::Slice { cpu: c, generation } => cpu(c).is_some_and(|t| t.slice_generation == generation),
             TimerEvent::Tick { cpu: c, generation } => cpu(c).is_some_and(|t| t.tick_generation == generation),
-            TimerEvent::RtTimer { unit, generation } => self.rt_generations.get(unit.0) == Some(&generation),
+            TimerEvent::RtTimer { unit, generation } => {
+                self.rt_timers.get(unit.0).is_some_and(|timer| timer.generation == generation)
+            }
             TimerEvent::ModelTimer { generation } => generation == self.model_timer_generation,
         }
     }
@@ -393,11 +423,15 @@ impl<S: Scheduler, G: Eq> Framework<S, G> {
                 Ok(Fired::Timer)
             }
             TimerEvent::RtTimer { unit, .. } => {
+                if let Some(timer) = self.rt_timers.get_mut(unit.0) {
+                    timer.armed_at_ns = 0;
+                }
                 match self.sched.rt_fire(unit, now) {
                     Ok(tickle) => self.raise(tickle),
                     Err(RtcError::StaleTimer) => {}
                     Err(error) => return Err(CallError { operation: "rt_fire", error }),
                 }
+                self.sync_rt_timer(unit);
                 Ok(Fired::Timer)
             }
             TimerEvent::ModelTimer { .. } => {
@@ -413,7 +447,12 @@ impl<S: Scheduler, G: Eq> Framework<S, G> {
     /// command, its slice timer.
     fn pass(&mut self, cpu: u32) -> Result<Fired, CallError> {
         let now = self.now;
+        let previous = self.sched.current(cpu);
         let decision = self.sched.schedule(cpu, now).map_err(failed("schedule"))?;
+        // The pass may have told the core that the unit it found blocked sleeps.
+        if let Some(unit) = previous {
+            self.sync_rt_timer(unit);
+        }
         // An idle CPU the scheduler wants to take work left waiting here.
         self.raise(decision.tickle);
         let index = cpu as usize;
@@ -453,6 +492,7 @@ impl<S: Scheduler, G: Eq> Framework<S, G> {
     pub fn wake(&mut self, unit: UnitId) -> Result<(), CallError> {
         let tickle = self.sched.wake(unit, self.now).map_err(failed("wake"))?;
         self.raise(tickle);
+        self.sync_rt_timer(unit);
         Ok(())
     }
 
@@ -460,6 +500,7 @@ impl<S: Scheduler, G: Eq> Framework<S, G> {
     pub fn block(&mut self, unit: UnitId) -> Result<(), CallError> {
         let tickle = self.sched.block(unit, self.now).map_err(failed("block"))?;
         self.raise(tickle);
+        self.sync_rt_timer(unit);
         Ok(())
     }
 
@@ -477,19 +518,30 @@ impl<S: Scheduler, G: Eq> Framework<S, G> {
                 self.raise(CpuMask::single(cpu));
             }
         }
-        if let Ok(outcome) = &answer {
-            if self.rt_generations.len() <= unit.0 {
-                self.rt_generations.resize(unit.0 + 1, 0);
-            }
-            self.rt_generations[unit.0] += 1;
-            if outcome.arm_at_ns != 0 {
-                let generation = self.rt_generations[unit.0];
-                // A deadline already due is armed in the past: it fires at once.
-                let at = outcome.arm_at_ns.max(self.now);
-                self.queue.push(at, Due::Timer(TimerEvent::RtTimer { unit, generation }));
-            }
+        if answer.is_ok() {
+            self.sync_rt_timer(unit);
         }
         answer
+    }
+
+    /// (Re)arms or stops `unit`'s RT timer where the scheduler wants it now.
+    fn sync_rt_timer(&mut self, unit: UnitId) {
+        let wanted = self.sched.rt_timer_at(unit);
+        if self.rt_timers.len() <= unit.0 {
+            self.rt_timers.resize(unit.0 + 1, RtTimer::default());
+        }
+        let timer = &mut self.rt_timers[unit.0];
+        if timer.armed_at_ns == wanted {
+            return;
+        }
+        timer.generation += 1;
+        timer.armed_at_ns = wanted;
+        if wanted != 0 {
+            let generation = timer.generation;
+            // A deadline already due is armed in the past: it fires at once.
+            let at = wanted.max(self.now);
+            self.queue.push(at, Due::Timer(TimerEvent::RtTimer { unit, generation }));
+        }
     }
 
     /// When a periodic timer due at `at` really fires.

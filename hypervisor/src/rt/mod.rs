@@ -18,6 +18,16 @@
 //!   guest sleeps until the same deadline, so the wake follows within a tick; a
 //!   remembered grant older than one tick is dropped).
 //!
+//! **A sleeping unit's deadline is served by its wake, not by the RT timer.** The host
+//! keeps the RT timer armed only while the unit is runnable ([`Cpu::rt_timer_at_ns`]);
+//! a wake at or after the registered deadline fires it there (`take_pending_rt`), with
+//! the same rules as the timer. On Xen two timers for one deadline cost the guest
+//! `timer_slop` (50 us by default): after each timer interrupt Xen programs the next at
+//! least that far ahead, so an RT timer due a few microseconds before the guest's own
+//! one-shot timer (which the guest sets for the same deadline, converted the other way
+//! round, so slightly later) pushed the guest's wake back by 50 us: measured on Xen
+//! under QEMU, the guest's wake came 63 us after our RT fire with the hogs paused.
+//!
 //! # RT covers the deadline's work, not the VCPU's
 //!
 //! RT ends, whichever comes first, when
@@ -417,7 +427,7 @@ impl Cpu {
     /// deadline as a normal wake when the domain is over budget, was denied RT since,
     /// or is capped out. Returns the CPUs to tickle. A timer for a deadline that is not
     /// (or no longer) registered, or that fires early, is `StaleTimer`; then
-    /// [`Cpu::rt_rearm_at_ns`] says whether to arm it again.
+    /// [`Cpu::rt_timer_at_ns`] says whether to arm it again.
     ///
     /// # Safety
     /// `unit` is live.
@@ -486,12 +496,17 @@ impl Cpu {
         }
     }
 
-    /// After a `StaleTimer` from [`Cpu::rt_fire`]: when to arm `unit`'s RT timer again,
-    /// its registered deadline (the timer fired early: the host's timers may, Xen's
-    /// slop), or 0 to leave it stopped (nothing is registered: the deadline was
-    /// replaced, cancelled or served since the timer was set).
-    pub fn rt_rearm_at_ns(unit: &Unit) -> u64 {
-        unit.rt_deadline_ns
+    /// When the host should have `unit`'s RT timer armed now: its registered deadline
+    /// while the unit is runnable (running, queued, or blocked with the pass that tells
+    /// the core still to come), 0 (stopped) while it sleeps, when its wake serves the
+    /// deadline (see the module docs). Hosts re-read it after every call that may
+    /// change it (`rtsleep`, a fire, wake, sleep, a pass that finds its unit blocked).
+    pub fn rt_timer_at_ns(unit: &Unit) -> u64 {
+        if unit.runnable {
+            unit.rt_deadline_ns
+        } else {
+            0
+        }
     }
 
     /// Gives `unit` RT wherever it is (running, queued, or about to be queued by a
@@ -512,15 +527,26 @@ impl Cpu {
         }
     }
 
-    /// A blocked unit wakes: if its deadline fired while it was blocked, no longer than
-    /// a tick ago, it becomes RT now (the caller then queues it). Returns whether it did.
-    /// `boost`: the wake would give it BOOST without RT; then RT ends to BOOST.
+    /// A blocked unit wakes: if its deadline came due while it was blocked, no longer
+    /// than a tick ago, it becomes RT now (the caller then queues it). Returns whether
+    /// it did. `boost`: the wake would give it BOOST without RT; then RT ends to BOOST.
+    /// A deadline still registered (its timer is stopped while the unit sleeps) is
+    /// fired here first, counted and traced as the timer would, its tick measured from
+    /// the deadline as if the timer had fired then.
     ///
     /// # Safety
     /// `unit` is live, resident here, neither running nor queued.
     pub(crate) unsafe fn take_pending_rt(&mut self, shared: &Shared, unit: *mut Unit, boost: bool, now: u64) -> bool {
         // SAFETY: per the contract.
         unsafe {
+            let deadline_ns = (*unit).rt_deadline_ns;
+            if !(*unit).rt_pending && deadline_ns != 0 && deadline_ns <= now {
+                // Neither running nor queued: served as blocked, nothing to tickle (the
+                // caller queues it). Refusals (denied, parked, over budget) are the
+                // fire's own and leave nothing pending.
+                let _ = self.rt_fire(shared, unit, now);
+                (*unit).rt_fired_at_ns = deadline_ns;
+            }
             let u = &mut *unit;
             if !core::mem::take(&mut u.rt_pending)
                 || now.saturating_sub(u.rt_fired_at_ns) > shared.tick_ns.load(RELAXED)

@@ -266,6 +266,24 @@ static void cf_check rtcx_tick(void *data)
 
 /* ---- RT timer and the hypercall ----------------------------------------- */
 
+/*
+ * The unit's RT timer where the core wants it now: at its deadline while the unit is
+ * runnable, stopped while it sleeps, when its wake serves the deadline. A second timer
+ * due a few microseconds before the guest's own one-shot timer (set for the same
+ * deadline) pushed that one back by timer_slop: after each timer interrupt Xen
+ * programs the next at least that far ahead. Called, with the unit's schedule lock
+ * held, after every core call that may change whether the unit is runnable.
+ */
+static void rtcx_sync_rt_timer(struct rtcx_unit *svc)
+{
+    uint64_t at_ns = 0;
+
+    if ( rtcredit_rt_timer_at(&svc->core, &at_ns) != 0 || at_ns == 0 )
+        stop_timer(&svc->rt_timer);
+    else if ( !timer_is_active(&svc->rt_timer) || svc->rt_timer.expires != at_ns )
+        set_timer(&svc->rt_timer, at_ns);
+}
+
 static void cf_check rtcx_rt_timer(void *data)
 {
     struct rtcx_unit *svc = data;
@@ -296,7 +314,8 @@ static void cf_check rtcx_rt_timer(void *data)
     rc = spc == NULL ? -RTCREDIT_ERROR_WRONG_CPU
                      : rtcredit_rt_fire(&prv->shared, &spc->core, &svc->core, NOW(),
                                         &tickle, &rearm_at_ns);
-    /* Fired early (timer slop): the core names the deadline to wait for. */
+    /* Fired early (timer slop): the core names the deadline to wait for, if the unit
+     * is runnable (a sleeping unit's wake serves it). */
     if ( rearm_at_ns )
         set_timer(&svc->rt_timer, rearm_at_ns);
     unit_schedule_unlock_irqrestore(lock, flags, unit);
@@ -742,6 +761,7 @@ static void cf_check rtcx_sleep(const struct scheduler *ops,
     if ( rtcredit_sleep(&prv->shared, &RTCX_PCPU(sched_unit_master(unit))->core,
                    &RTCX_UNIT(unit)->core, &tickle) == 0 )
         rtcx_tickle(&tickle);
+    rtcx_sync_rt_timer(RTCX_UNIT(unit));
 }
 
 static void cf_check rtcx_wake(const struct scheduler *ops,
@@ -754,6 +774,7 @@ static void cf_check rtcx_wake(const struct scheduler *ops,
     if ( rtcredit_wake(&prv->shared, &RTCX_PCPU(sched_unit_master(unit))->core,
                   &RTCX_UNIT(unit)->core, NOW(), &tickle) == 0 )
         rtcx_tickle(&tickle);
+    rtcx_sync_rt_timer(RTCX_UNIT(unit));
 }
 
 static void cf_check rtcx_yield(const struct scheduler *ops,
@@ -848,6 +869,7 @@ static void cf_check rtcx_schedule(const struct scheduler *ops,
         struct rtcredit_cpumask ignored;
 
         rtcredit_sleep(&prv->shared, &spc->core, &RTCX_UNIT(currunit)->core, &ignored);
+        rtcx_sync_rt_timer(RTCX_UNIT(currunit));
     }
 
     rtcredit_schedule_begin(&prv->shared, &spc->core, now, tasklet_work_scheduled,
@@ -905,6 +927,7 @@ static void cf_check rtcx_schedule(const struct scheduler *ops,
         struct rtcredit_cpumask ignored;
 
         rtcredit_sleep(&prv->shared, &spc->core, decision.next, &ignored);
+        rtcx_sync_rt_timer(RTCX_UNIT(next));
         next = sched_idle_unit(cpu);
         decision.next = NULL;
         decision.migrated = false;
