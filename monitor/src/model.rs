@@ -165,6 +165,9 @@ pub struct VcpuHistory {
     pub running_at: [u64; PRIO_SLOTS],
     /// Times it started running.
     pub times_scheduled: u64,
+    /// Its longest stretch running without a stop, cycles (a VCPU that spins, waiting
+    /// in the guest for a sibling the hypervisor has descheduled, shows here).
+    pub longest_run: u64,
     /// `SWITCH_IN` records per priority.
     pub switch_ins_at: [u64; 5],
     /// Wake-to-run latencies, cycles, in the order they happened.
@@ -439,6 +442,7 @@ impl Model {
             Some(state) if state == old => {
                 add(&mut v.time_in_state[old as usize], now.saturating_sub(v.since));
                 if old == Runstate::Running {
+                    v.longest_run = v.longest_run.max(now.saturating_sub(v.since));
                     Self::close_run(&mut self.segments, keep, id, v, now);
                 }
             }
@@ -611,6 +615,9 @@ impl Model {
         for (&id, v) in self.vcpus.iter_mut() {
             if let Some(state) = v.state {
                 add(&mut v.time_in_state[state as usize], end.saturating_sub(v.since));
+                if state == Runstate::Running {
+                    v.longest_run = v.longest_run.max(end.saturating_sub(v.since));
+                }
                 v.since = end;
                 if state == Runstate::Running {
                     Self::close_run(&mut self.segments, keep, id, v, end);

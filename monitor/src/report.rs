@@ -95,6 +95,8 @@ pub struct Row {
     pub share_at: PrioShares,
     /// Times it started running.
     pub times_scheduled: u64,
+    /// Its longest stretch running without a stop (a domain's row: its VCPUs' longest).
+    pub longest_run: u64,
     /// Times it started running at each priority (`SWITCH_IN` records).
     pub switch_ins_at: SwitchIns,
     /// Time runnable but not running.
@@ -208,6 +210,7 @@ struct Totals {
     offline: u64,
     switch_ins_at: [u64; 5],
     scheduled: u64,
+    longest_run: u64,
     latencies: Vec<u64>,
     deadline_runs: Vec<DeadlineRun>,
     deadline_unmatched: u64,
@@ -248,6 +251,7 @@ impl Totals {
             *t += n;
         }
         self.scheduled += v.times_scheduled;
+        self.longest_run = self.longest_run.max(v.longest_run);
         self.latencies.extend_from_slice(&v.wake_latencies);
         self.deadline_runs.extend_from_slice(&v.deadline_runs);
         self.deadline_unmatched += v.deadline_unmatched;
@@ -283,6 +287,7 @@ impl Totals {
                 unknown: share(cycles[4]),
             },
             times_scheduled: self.scheduled,
+            longest_run: clock.to_unit(self.longest_run),
             switch_ins_at: SwitchIns {
                 rt: self.switch_ins_at[Prio::Rt as usize],
                 boost: self.switch_ins_at[Prio::Boost as usize],
@@ -385,6 +390,7 @@ impl Report {
             "OVER%".to_string(),
             "?%".to_string(),
             "SCHED".to_string(),
+            format!("LONGEST({cpu_unit})"),
             "WAKES".to_string(),
             format!("P50({lat_unit})"),
             format!("P99({lat_unit})"),
@@ -421,6 +427,7 @@ impl Report {
                 pct(row.share_at.over),
                 pct(row.share_at.unknown),
                 row.times_scheduled.to_string(),
+                format!("{:.3}", row.longest_run as f64 / cpu_div),
                 row.wake_latency.count.to_string(),
                 lat(row.wake_latency.p50),
                 lat(row.wake_latency.p99),
@@ -551,13 +558,13 @@ impl Report {
              share_rt,share_boost,share_under,share_over,share_unknown,times_scheduled,switch_ins_rt,switch_ins_boost,\
              switch_ins_under,switch_ins_over,runnable_time,blocked_time,offline_time,wakes,\
              wake_p50,wake_p99,wake_max,rt_grants,rt_denies,rt_degrades,rt_fires,rt_demotions,boosts,\
-             state_mismatches\n",
+             state_mismatches,longest_run\n",
         );
         let opt = |v: Option<u64>| v.map_or(String::new(), |v| v.to_string());
         for r in self.rows.iter().filter(|r| include_idle || r.dom != DOMID_IDLE) {
             let _ = writeln!(
                 out,
-                "{},{},{},{},{:.6},{},{},{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{:.6},{},{},{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 r.dom,
                 r.vcpu.map_or("all".to_string(), |v| v.to_string()),
                 self.time_unit,
@@ -591,7 +598,8 @@ impl Report {
                 r.rt.fires,
                 r.rt.demotions,
                 r.rt.boosts,
-                r.state_mismatches
+                r.state_mismatches,
+                r.longest_run
             );
         }
         out

@@ -213,3 +213,17 @@ fn a_rate_limited_refusal_record_counts_the_refusals_it_stands_for() {
     assert_eq!(v.rt.denies, 44);
     assert_eq!(v.rt.deny_reasons.get(&3), Some(&44));
 }
+
+/// The longest stretch running: dom 1 ran 0-10.5 and 13-20 (closed at the trace's end),
+/// dom 2 10.5-13; the report shows it in ms with the TSC rate given.
+#[test]
+fn the_longest_run_is_each_vcpus_longest_stretch_without_a_stop() {
+    let analysis = analyze(&scenario()[..], true, |_| {});
+    let longest = |dom| analysis.model.vcpus[&VcpuId { dom, vcpu: 0 }].longest_run;
+    assert_eq!((longest(1), longest(2)), (10 * MS + 500 * US, 2 * MS + 500 * US));
+    let report = Report::build(&analysis, Some(Clock::given(1_000_000_000)));
+    let row = report.rows.iter().find(|r| r.dom == 1 && r.vcpu == Some(0)).expect("row");
+    assert_eq!(row.longest_run, 10 * MS + 500 * US);
+    let table = report.to_table(false);
+    assert!(table.contains("LONGEST(ms)") && table.contains("10.500"), "{table}");
+}
