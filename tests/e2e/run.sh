@@ -11,6 +11,7 @@
 #                    [--period US] [--workload W] [--boots K] [--jobs N] [--out DIR] [--trace-secs S] [--trace-config C]
 #                    [--timeout S] [--clock icount|host] [--shift N] [--guest-kernel ours|debian]
 #                    [--pin-bench CPU] [--trace-mask MASK] [--rtc-tick HZ|off]
+#                    [--domu-args WORDS]
 #                    [--report-only] [--verbose]
 #
 #   --sched LIST     comma-separated schedulers (default credit,credit2,rtcredit; rtds too)
@@ -61,6 +62,9 @@
 #                    next timer deadline over the number of CPUs; a timer no scheduler owns
 #                    bounds every turn alike (8192: 61 us on two pCPUs). Its interrupt
 #                    reaches nobody (dom0 unbinds rtc_cmos first; see dom0/rtc-tick.c)
+#   --domu-args WORDS  extra kernel parameters for every measuring domU, space-separated
+#                    key[=value] words (letters, digits and _ . = : / -), e.g. "idle=halt
+#                    nohz=off", to test a guest-side explanation of a result
 #   --report-only    do not boot: rebuild the report from DIR/raw
 #   --notes FILE     markdown appended to summary.md (the explanation of a committed run)
 #   --no-build       use the cached Xen, toolstack and rtsleep.ko as they are (no
@@ -104,6 +108,7 @@ GUEST_KERNEL=ours
 PIN_BENCH=none
 TRACE_MASK=0x0002f000
 RTC_TICK=off
+DOMU_ARGS=
 while [ $# -gt 0 ]; do
     case $1 in
         --sched) SCHEDS=${2:?--sched needs a list}; shift ;;
@@ -129,6 +134,7 @@ while [ $# -gt 0 ]; do
         --pin-bench) PIN_BENCH=${2:?--pin-bench needs a guest CPU}; shift ;;
         --trace-mask) TRACE_MASK=${2:?--trace-mask needs a hex mask}; shift ;;
         --rtc-tick) RTC_TICK=${2:?--rtc-tick needs a rate in Hz or off}; shift ;;
+        --domu-args) DOMU_ARGS=${2?--domu-args needs kernel parameters}; shift ;;
         -h|--help) sed -n '2,/^# Needs/p' "$0" | sed '$d'; exit 0 ;;
         *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -181,6 +187,9 @@ config_ok "$TRACE_CONFIG" ||
 [ -n "$TIMEOUT" ] && { [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout must be seconds (got '$TIMEOUT')"; }
 case $WORKLOAD in bench|threads) ;; *) die "--workload: '$WORKLOAD' is neither 'bench' nor 'threads'" ;; esac
 case $GUEST_KERNEL in ours|debian) ;; *) die "--guest-kernel: '$GUEST_KERNEL' is neither 'ours' nor 'debian'" ;; esac
+# The words travel on dom0's command line as one comma-joined value.
+[[ $DOMU_ARGS =~ ^[A-Za-z0-9_.=:/-]+( [A-Za-z0-9_.=:/-]+)*$ || -z $DOMU_ARGS ]] ||
+    die "--domu-args must be space-separated kernel parameters of letters, digits and _ . = : / - (got '$DOMU_ARGS')"
 [[ $TRACE_MASK =~ ^0x[0-9a-fA-F]{1,8}$ ]] || die "--trace-mask must be a hex event mask such as 0x0002f000 (got '$TRACE_MASK')"
 case $PIN_BENCH in
     none|0) ;;
@@ -358,6 +367,7 @@ boot() {
     dom0_cmdline+=" e2e_period_us=$PERIOD_US e2e_workload=$WORKLOAD e2e_pin=$PIN_BENCH e2e_trace_mask=$TRACE_MASK"
     dom0_cmdline+=" e2e_configs=$configs e2e_hogs=$hogs e2e_trace=$trace e2e_trace_config=$TRACE_CONFIG"
     dom0_cmdline+=" e2e_rtc_rate=$RTC_RATE"
+    if [ -n "$DOMU_ARGS" ]; then dom0_cmdline+=" e2e_domu_args=${DOMU_ARGS// /,}"; fi
     local rtc=()
     [ "$RTC_RATE" = 0 ] || rtc=(-rtc clock=vm)
     # shellcheck disable=SC2207  # the accelerator's words

@@ -192,6 +192,10 @@ fn the_end_to_end_harness_refuses_a_bad_rtc_tick_trace_mask_or_pinned_cpu_before
         (&["--rtc-tick", "16384"][..], "got '16384'"),
         (&["--trace-mask", "2f000"][..], "--trace-mask must be a hex event mask such as 0x0002f000 (got '2f000')"),
         (
+            &["--domu-args", "idle=halt init=\"/x y\""][..],
+            "--domu-args must be space-separated kernel parameters of letters, digits and _ . = : / - (got 'idle=halt init=\"/x y\"')",
+        ),
+        (
             &["--pin-bench", "1", "--configs", "0"][..],
             "--pin-bench 1: only the 2cpu and 2vcpu configurations' measuring domU has a CPU 1",
         ),
