@@ -362,7 +362,10 @@ boot() {
     [ -n "$timeout" ] || timeout=$((300 + runs * (loops_per_run / 10 + per_run) + trace * 20))
     local xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
     xen_cmdline+=" dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=$sched"
-    [ "$trace" -gt 0 ] && xen_cmdline+=" tbuf_size=64"
+    # No tbuf_size here: Xen would allocate the trace buffers at boot and trace every
+    # event from then on (alloc_trace_bufs sets tb_init_done, with the mask TRC_ALL),
+    # through every measured run of the boot; dom0's xentrace allocates them (-S) when
+    # the traced run starts and stops tracing when it ends.
     local dom0_cmdline="console=hvc0 earlyprintk=xen quiet loglevel=3 rdinit=/init e2e_sched=$sched e2e_loops=$LOOPS"
     dom0_cmdline+=" e2e_period_us=$PERIOD_US e2e_workload=$WORKLOAD e2e_pin=$PIN_BENCH e2e_trace_mask=$TRACE_MASK"
     dom0_cmdline+=" e2e_configs=$configs e2e_hogs=$hogs e2e_trace=$trace e2e_trace_config=$TRACE_CONFIG"

@@ -155,23 +155,36 @@ static void cf_check rtcx_trace(void *ctx, uint32_t event, const uint32_t *data,
                 (event & 0x1ff), 1, len * sizeof(uint32_t), data);
 }
 
-/* Send the schedule softirq to the CPUs the core named. */
+/*
+ * Send the schedule softirq to the CPUs the core named. This runs at every wake and
+ * pass, so it visits only the set bits: when it tested all 256 of them, the wake-up
+ * of a task on /dev/rtsleep took 20 us longer at p50 (Xen under QEMU, one pCPU,
+ * 0.17 against 0.15 ms; docs/results/e2e-rt-tickle/).
+ */
 static void rtcx_tickle(const struct rtcredit_cpumask *tickle)
 {
     cpumask_t mask;
-    unsigned int word, bit;
+    unsigned int word;
+    bool any = false;
 
-    cpumask_clear(&mask);
-    for ( word = 0; word < ARRAY_SIZE(tickle->bits); word++ )
-        for ( bit = 0; bit < 64; bit++ )
-            if ( (tickle->bits[word] >> bit) & 1 )
-            {
-                unsigned int cpu = word * 64 + bit;
+    for ( word = 0; word < ARRAY_SIZE(tickle->bits) && word * 64 < nr_cpu_ids; word++ )
+    {
+        uint64_t bits = tickle->bits[word];
 
-                if ( cpu < nr_cpu_ids )
-                    __cpumask_set_cpu(cpu, &mask);
-            }
-    if ( !cpumask_empty(&mask) )
+        while ( bits )
+        {
+            unsigned int cpu = word * 64 + __builtin_ctzll(bits);
+
+            bits &= bits - 1;
+            if ( cpu >= nr_cpu_ids )
+                break;
+            if ( !any )
+                cpumask_clear(&mask);
+            __cpumask_set_cpu(cpu, &mask);
+            any = true;
+        }
+    }
+    if ( any )
         cpumask_raise_softirq(&mask, SCHEDULE_SOFTIRQ);
 }
 

@@ -145,7 +145,7 @@ measure() {
     # E2E-BEGIN and E2E-END lines and returns at E2E-DONE; for the traced run it starts
     # xentrace at E2E-BEGIN, so the capture covers the loop.
     tracer=
-    [ "$trace" != 0 ] && tracer="xentrace -D -e ${e2e_trace_mask:-0x0002f000} -T $trace /tmp/trace.bin"
+    [ "$trace" != 0 ] && tracer="xentrace -D -S 64 -e ${e2e_trace_mask:-0x0002f000} -T $trace /tmp/trace.bin"
     # shellcheck disable=SC2086
     # threads: the rtsleep run holds two loops (--all, then the default policy).
     loops_in_run=1; [ "${e2e_workload:-bench}" = threads ] && [ "$mode" = rtsleep ] && loops_in_run=2
