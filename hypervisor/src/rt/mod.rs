@@ -26,9 +26,9 @@
 //! least that far ahead, so an RT timer due a few microseconds before the guest's own
 //! one-shot timer (which the guest sets for the same deadline, converted the other way
 //! round, so slightly later) pushed the guest's wake back by 50 us: measured on Xen
-//! under QEMU, the guest's wake came 63 us after our RT fire with the hogs paused; with
-//! the timer stopped, the wake-up's p50 went from 0.22 to 0.17 ms there
-//! (`docs/results/e2e-rt-timer-after/`).
+//! under QEMU, the guest's wake came 63 us after our RT fire (uncapped hogs,
+//! `docs/results/e2e-threads-trace/`); with the timer stopped, the wake-up's p50 with the
+//! hogs paused went from 0.22 to 0.17 ms (`docs/results/e2e-rt-timer-after/`).
 //!
 //! # RT covers the deadline's work, not the VCPU's
 //!
