@@ -614,12 +614,11 @@ impl Model {
         let keep = self.keep_segments;
         for (&id, v) in self.vcpus.iter_mut() {
             if let Some(state) = v.state {
-                add(&mut v.time_in_state[state as usize], end.saturating_sub(v.since));
-                if state == Runstate::Running {
-                    v.longest_run = v.longest_run.max(end.saturating_sub(v.since));
-                }
+                let stretch = end.saturating_sub(v.since);
+                add(&mut v.time_in_state[state as usize], stretch);
                 v.since = end;
                 if state == Runstate::Running {
+                    v.longest_run = v.longest_run.max(stretch);
                     Self::close_run(&mut self.segments, keep, id, v, end);
                 }
             }

@@ -165,26 +165,18 @@ static void rtcx_tickle(const struct rtcredit_cpumask *tickle)
 {
     cpumask_t mask;
     unsigned int word;
-    bool any = false;
+    uint64_t bits;
 
-    for ( word = 0; word < ARRAY_SIZE(tickle->bits) && word * 64 < nr_cpu_ids; word++ )
-    {
-        uint64_t bits = tickle->bits[word];
-
-        while ( bits )
+    cpumask_clear(&mask);
+    for ( word = 0; word < ARRAY_SIZE(tickle->bits); word++ )
+        for ( bits = tickle->bits[word]; bits; bits &= bits - 1 )
         {
             unsigned int cpu = word * 64 + __builtin_ctzll(bits);
 
-            bits &= bits - 1;
-            if ( cpu >= nr_cpu_ids )
-                break;
-            if ( !any )
-                cpumask_clear(&mask);
-            __cpumask_set_cpu(cpu, &mask);
-            any = true;
+            if ( cpu < nr_cpu_ids )
+                __cpumask_set_cpu(cpu, &mask);
         }
-    }
-    if ( any )
+    if ( !cpumask_empty(&mask) )
         cpumask_raise_softirq(&mask, SCHEDULE_SOFTIRQ);
 }
 
