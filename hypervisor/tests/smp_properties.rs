@@ -231,7 +231,10 @@ fn an_idle_cpu_is_tickled_for_work_queued_behind_a_pinned_unit() {
 /// (a69a0a3): unit 0 registered a deadline, slept, was pinned to CPU 1 and woke after
 /// the deadline (RT at the wake) behind CPU 1's running RT unit; unit 1, free to run
 /// anywhere, woke on CPU 1 behind it at BOOST; when CPU 0's unit sleeps, CPU 0 goes idle
-/// without taking unit 1. OPEN BUG, not fixed yet: ignored so that it is run on purpose
+/// without taking unit 1. The cause: `schedule_begin`'s RT-first steal (RT queued on a
+/// peer makes an idle or OVER CPU steal only RT, from those peers), so an RT unit this
+/// CPU may not run hides every other unit there. OPEN BUG, not fixed yet: ignored so
+/// that it is run on purpose
 /// (`cargo test -p rtcredit --test smp_properties -- --ignored`); the random property
 /// above can hit the same state (it did once in six runs).
 #[test]
