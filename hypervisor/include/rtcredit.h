@@ -601,19 +601,30 @@ typedef struct rtcredit_decision {
  */
 typedef struct rtcredit_schedule_begin_out {
   /*
-   The local candidate is OVER or absent and `candidates` may hold better work:
-   try-lock them, call `steal_from`, then `schedule_finish`. When false the pass is
-   over and `decision` is final.
+   Better work may wait on a peer: try-lock each of `candidates` in turn and call
+   `steal_from` with `min_prio`; if none gave a unit, do the same with
+   `fallback_candidates` and `fallback_min_prio`; then `schedule_finish`. When
+   false the pass is over and `decision` is final.
    */
   bool want_steal;
   /*
-   Steal only units of a priority above this.
+   First round: steal only units of a priority above this.
    */
   rtcredit_prio min_prio;
   /*
-   Peers worth trying (non-idle, with something above `min_prio` queued).
+   First round: peers worth trying (non-idle, with something above `min_prio`
+   queued).
    */
   struct rtcredit_cpumask candidates;
+  /*
+   Second round, tried only if the first stole nothing: steal only units of a
+   priority above this.
+   */
+  rtcredit_prio fallback_min_prio;
+  /*
+   Second round: peers worth trying (empty: no second round).
+   */
+  struct rtcredit_cpumask fallback_candidates;
   /*
    Valid when `want_steal` is false.
    */

@@ -230,8 +230,8 @@ impl Host {
         unsafe { self.cpu_mut(cpu)?.yield_unit(ptr) }
     }
 
-    /// A full scheduling pass on `cpu`: begin, try peers round-robin from `cpu + 1`,
-    /// finish (what the Xen shim does with try-locks).
+    /// A full scheduling pass on `cpu`: begin, try peers round-robin from `cpu + 1`
+    /// (each steal round in turn), finish (what the Xen shim does with try-locks).
     pub fn schedule(&mut self, cpu: u32, now: u64, force_idle: bool) -> Result<Scheduled, RtcError> {
         let index = cpu as usize;
         if index >= self.cpus.len() {
@@ -250,16 +250,18 @@ impl Host {
         let decision = if begin.want_steal {
             let mut stolen = core::ptr::null_mut();
             let ncpus = self.cpus.len();
-            for offset in 1..ncpus {
-                let peer = (index + offset) % ncpus;
-                if !begin.candidates.contains(peer as u32) {
-                    continue;
-                }
-                let (local, other) = two_mut(&mut self.cpus, index, peer);
-                // SAFETY: every resident unit is alive; both "locks" held.
-                stolen = unsafe { local.steal_from(shared, other, begin.min_prio) };
-                if !stolen.is_null() {
-                    break;
+            'rounds: for (min_prio, candidates) in begin.steal_rounds() {
+                for offset in 1..ncpus {
+                    let peer = (index + offset) % ncpus;
+                    if !candidates.contains(peer as u32) {
+                        continue;
+                    }
+                    let (local, other) = two_mut(&mut self.cpus, index, peer);
+                    // SAFETY: every resident unit is alive; both "locks" held.
+                    stolen = unsafe { local.steal_from(shared, other, min_prio) };
+                    if !stolen.is_null() {
+                        break 'rounds;
+                    }
                 }
             }
             // SAFETY: `stolen` is null or was just stolen onto this CPU.

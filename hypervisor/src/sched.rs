@@ -70,16 +70,42 @@ pub struct Decision {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct ScheduleBegin {
-    /// The local candidate is OVER or absent and `candidates` may hold better work:
-    /// try-lock them, call `steal_from`, then `schedule_finish`. When false the pass is
-    /// over and `decision` is final.
+    /// Better work may wait on a peer: try-lock each of `candidates` in turn and call
+    /// `steal_from` with `min_prio`; if none gave a unit, do the same with
+    /// `fallback_candidates` and `fallback_min_prio`; then `schedule_finish`. When
+    /// false the pass is over and `decision` is final.
     pub want_steal: bool,
-    /// Steal only units of a priority above this.
+    /// First round: steal only units of a priority above this.
     pub min_prio: Prio,
-    /// Peers worth trying (non-idle, with something above `min_prio` queued).
+    /// First round: peers worth trying (non-idle, with something above `min_prio`
+    /// queued).
     pub candidates: CpuMask,
+    /// Second round, tried only if the first stole nothing: steal only units of a
+    /// priority above this.
+    pub fallback_min_prio: Prio,
+    /// Second round: peers worth trying (empty: no second round).
+    pub fallback_candidates: CpuMask,
     /// Valid when `want_steal` is false.
     pub decision: Decision,
+}
+
+impl ScheduleBegin {
+    /// The steal rounds in the order to try them: `(min_prio, candidates)`.
+    pub const fn steal_rounds(&self) -> [(Prio, CpuMask); 2] {
+        [(self.min_prio, self.candidates), (self.fallback_min_prio, self.fallback_candidates)]
+    }
+
+    /// A pass decided without stealing.
+    const fn decided(decision: Decision) -> ScheduleBegin {
+        ScheduleBegin {
+            want_steal: false,
+            min_prio: Prio::Idle,
+            candidates: CpuMask::EMPTY,
+            fallback_min_prio: Prio::Idle,
+            fallback_candidates: CpuMask::EMPTY,
+            decision,
+        }
+    }
 }
 
 impl Decision {
@@ -277,7 +303,7 @@ impl Cpu {
                     // waiting elsewhere.
                     decision.tickle = self.tickle_for_waiting_rt(shared);
                 }
-                return ScheduleBegin { want_steal: false, min_prio: Prio::Idle, candidates: CpuMask::EMPTY, decision };
+                return ScheduleBegin::decided(decision);
             }
             let stays = cur.runnable && !cur.parked;
             // Where it goes back in its class. RT takes units out of their place twice,
@@ -322,13 +348,8 @@ impl Cpu {
         }
 
         if force_idle {
-            return ScheduleBegin {
-                want_steal: false,
-                min_prio: Prio::Idle,
-                candidates: CpuMask::EMPTY,
-                // SAFETY: no pending pick, nothing stolen.
-                decision: unsafe { self.schedule_finish(shared, ptr::null_mut(), now) },
-            };
+            // SAFETY: no pending pick, nothing stolen.
+            return ScheduleBegin::decided(unsafe { self.schedule_finish(shared, ptr::null_mut(), now) });
         }
 
         // SAFETY: queued units are live.
@@ -340,30 +361,36 @@ impl Cpu {
             unsafe { (*candidate).prio }
         };
         self.pending_pick = candidate;
-        // Stealing: RT work first: an RT unit waiting behind another RT unit on its CPU
-        // is taken by a CPU that runs no RT (tickled for it, see `Cpu::tickle`), from
-        // the CPUs that hold RT only, so that the first peer with anything better than
-        // OVER (the host tries peers in turn) does not hand over an UNDER unit instead.
-        // Else, with OVER or nothing here, any more urgent work elsewhere (Xen's load
-        // balancing); with BOOST or UNDER here, nothing.
+        // Stealing, in two rounds. First RT work: an RT unit waiting behind another RT
+        // unit on its CPU is taken by a CPU that runs no RT (tickled for it, see
+        // `Cpu::tickle`), from the CPUs that hold RT only, so that the first peer with
+        // anything better than OVER (the host tries peers in turn) does not hand over
+        // an UNDER unit instead. Then, with OVER or nothing here, any more urgent work
+        // elsewhere (Xen's load balancing): the RT units of the first round may all be
+        // pinned away from this CPU, and must not hide the rest of their queues. With
+        // BOOST or UNDER here, no second round.
         let rt_elsewhere = shared.rt_queued_elsewhere(self.id);
-        let (steal_above, candidates) = if candidate_prio == Prio::Rt {
-            (candidate_prio, CpuMask::EMPTY)
-        } else if candidate_prio > Prio::Over || !rt_elsewhere.is_empty() {
-            (Prio::Boost, rt_elsewhere)
+        let balance =
+            if candidate_prio > Prio::Over { CpuMask::EMPTY } else { self.steal_candidates(shared, candidate_prio) };
+        let (min_prio, candidates, fallback_candidates) = if candidate_prio == Prio::Rt {
+            (candidate_prio, CpuMask::EMPTY, CpuMask::EMPTY)
+        } else if !rt_elsewhere.is_empty() {
+            (Prio::Boost, rt_elsewhere, balance)
         } else {
-            (candidate_prio, self.steal_candidates(shared, candidate_prio))
+            (candidate_prio, balance, CpuMask::EMPTY)
         };
         if candidates.is_empty() {
-            return ScheduleBegin {
-                want_steal: false,
-                min_prio: candidate_prio,
-                candidates,
-                // SAFETY: `pending_pick` is queued here.
-                decision: unsafe { self.schedule_finish(shared, ptr::null_mut(), now) },
-            };
+            // SAFETY: `pending_pick` is queued here.
+            return ScheduleBegin::decided(unsafe { self.schedule_finish(shared, ptr::null_mut(), now) });
         }
-        ScheduleBegin { want_steal: true, min_prio: steal_above, candidates, decision: Decision::idle() }
+        ScheduleBegin {
+            want_steal: true,
+            min_prio,
+            candidates,
+            fallback_min_prio: candidate_prio,
+            fallback_candidates,
+            decision: Decision::idle(),
+        }
     }
 
     /// The head of the highest non-empty class, except that a yielding unit alone at

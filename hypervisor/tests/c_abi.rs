@@ -109,6 +109,8 @@ fn c_and_rust_agree_on_every_layout_and_constant() {
     expect("rtcredit_schedule_begin_out", &[size_of::<ScheduleBegin>(), align_of::<ScheduleBegin>()]);
     expect("rtcredit_schedule_begin_out.min_prio", &[offset_of!(ScheduleBegin, min_prio)]);
     expect("rtcredit_schedule_begin_out.candidates", &[offset_of!(ScheduleBegin, candidates)]);
+    expect("rtcredit_schedule_begin_out.fallback_min_prio", &[offset_of!(ScheduleBegin, fallback_min_prio)]);
+    expect("rtcredit_schedule_begin_out.fallback_candidates", &[offset_of!(ScheduleBegin, fallback_candidates)]);
     expect("rtcredit_schedule_begin_out.decision", &[offset_of!(ScheduleBegin, decision)]);
     expect("rtcredit_rtsleep_outcome", &[size_of::<RtsleepOutcome>(), align_of::<RtsleepOutcome>()]);
     expect("rtcredit_rtsleep_outcome.reschedule", &[offset_of!(RtsleepOutcome, reschedule)]);

@@ -233,12 +233,10 @@ fn an_idle_cpu_is_tickled_for_work_queued_behind_a_pinned_unit() {
 /// anywhere, woke on CPU 1 behind it at BOOST; when CPU 0's unit sleeps, CPU 0 goes idle
 /// without taking unit 1. The cause: `schedule_begin`'s RT-first steal (RT queued on a
 /// peer makes an idle or OVER CPU steal only RT, from those peers), so an RT unit this
-/// CPU may not run hides every other unit there. OPEN BUG, not fixed yet: ignored so
-/// that it is run on purpose
-/// (`cargo test -p rtcredit --test smp_properties -- --ignored`); the random property
-/// above can hit the same state (it did once in six runs).
+/// CPU may not run hides every other unit there. The random property above hit the
+/// same state once in six runs. Fixed by a second steal round (`ScheduleBegin`'s
+/// fallback: anything above the local candidate, after the RT-only round).
 #[test]
-#[ignore = "open bug: an idle CPU does not take a BOOST unit queued behind a pinned RT unit"]
 fn an_idle_cpu_is_tickled_for_work_queued_behind_a_unit_woken_at_rt() {
     let params = Params { ratelimit_ns: 0, ..Params::default() };
     let mut world = World { host: Host::new(params, 3, false).expect("host"), units: Vec::new(), now: 0 };

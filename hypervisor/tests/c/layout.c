@@ -57,6 +57,8 @@ int main(void)
     SHOW(rtcredit_schedule_begin_out);
     FIELD(rtcredit_schedule_begin_out, min_prio);
     FIELD(rtcredit_schedule_begin_out, candidates);
+    FIELD(rtcredit_schedule_begin_out, fallback_min_prio);
+    FIELD(rtcredit_schedule_begin_out, fallback_candidates);
     FIELD(rtcredit_schedule_begin_out, decision);
     SHOW(rtcredit_rtsleep_outcome);
     FIELD(rtcredit_rtsleep_outcome, reschedule);

@@ -883,31 +883,36 @@ static void cf_check rtcx_schedule(const struct scheduler *ops,
         decision = begin.decision;
     else
     {
-        unsigned int offset;
+        const rtcredit_prio round_prio[2] = { begin.min_prio, begin.fallback_min_prio };
+        const struct rtcredit_cpumask *round_cpus[2] = { &begin.candidates,
+                                                         &begin.fallback_candidates };
+        unsigned int round, offset;
 
         /*
-         * Better work may wait elsewhere: try each candidate in turn, starting
-         * after this CPU, never waiting for a lock (as credit's load balancer).
+         * Better work may wait elsewhere: in each of the core's rounds, try each
+         * candidate in turn, starting after this CPU, never waiting for a lock (as
+         * credit's load balancer).
          */
-        for ( offset = 1; offset < nr_cpu_ids && stolen == NULL; offset++ )
-        {
-            unsigned int peer = (cpu + offset) % nr_cpu_ids;
-            spinlock_t *peer_lock;
+        for ( round = 0; round < 2 && stolen == NULL; round++ )
+            for ( offset = 1; offset < nr_cpu_ids && stolen == NULL; offset++ )
+            {
+                unsigned int peer = (cpu + offset) % nr_cpu_ids;
+                spinlock_t *peer_lock;
 
-            if ( peer >= RTCREDIT_MAX_CPUS ||
-                 !((begin.candidates.bits[peer / 64] >> (peer % 64)) & 1) ||
-                 !cpumask_test_cpu(peer, prv->cpus) )
-                continue;
-            peer_lock = pcpu_schedule_trylock(peer);
-            if ( peer_lock == NULL )
-                continue;
-            stolen = rtcredit_steal(&prv->shared, &spc->core, &RTCX_PCPU(peer)->core,
-                               begin.min_prio);
-            if ( stolen )
-                sched_set_res(((struct rtcx_unit *)stolen)->unit,
-                              get_sched_res(cpu));
-            pcpu_schedule_unlock(peer_lock, peer);
-        }
+                if ( peer >= RTCREDIT_MAX_CPUS ||
+                     !((round_cpus[round]->bits[peer / 64] >> (peer % 64)) & 1) ||
+                     !cpumask_test_cpu(peer, prv->cpus) )
+                    continue;
+                peer_lock = pcpu_schedule_trylock(peer);
+                if ( peer_lock == NULL )
+                    continue;
+                stolen = rtcredit_steal(&prv->shared, &spc->core,
+                                        &RTCX_PCPU(peer)->core, round_prio[round]);
+                if ( stolen )
+                    sched_set_res(((struct rtcx_unit *)stolen)->unit,
+                                  get_sched_res(cpu));
+                pcpu_schedule_unlock(peer_lock, peer);
+            }
         rtcredit_schedule_finish(&prv->shared, &spc->core, stolen, now, &decision);
     }
 
