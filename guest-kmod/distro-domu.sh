@@ -27,9 +27,7 @@ distro_domu_qemu() {
     log "rtcredit-ctl (cargo build --release -p rtcredit-config)"
     (cd "$ROOT" && nice -n 10 cargo build --release --quiet -p rtcredit-config) || fail "cargo build -p rtcredit-config failed"
     ctl=$ROOT/target/release/rtcredit-ctl
-    rm -rf "$d"; mkdir -p "$d"/{bin,dev,proc,sys,tmp,run,var/log,boot,etc/xen}
-    cp /bin/busybox "$d/bin/busybox"
-    mknod -m 600 "$d/dev/console" c 5 1
+    busybox_root "$d" proc sys tmp run var/log boot etc/xen
     install_dom0_modules "$d" "${XEN_DOM0_MODULES[@]}"
     install_xen_toolstack "$d"
     install_elf "$d" "$ctl" usr/sbin/rtcredit-ctl "$XEN_TOOLS_DIST/usr/lib"
@@ -52,11 +50,9 @@ CFG
     chmod 755 "$d/init"
     cpio_gz "$d" "$WORK/dom0.cpio.gz"
     # The guest waits at most TIMEOUT minus the time dom0 needs before and after.
-    local xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=rtcredit"
-    # shellcheck disable=SC2207  # the accelerator's words
-    QEMU=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1024 -smp 2
-          -nographic -no-reboot -kernel "$XEN" -append "$xen_cmdline"
-          -initrd "$DOM0_VMLINUZ console=hvc0 earlyprintk=xen quiet loglevel=3 rdinit=/init distro_wait=$((TIMEOUT - 60)),$WORK/dom0.cpio.gz")
+    xen_qemu_argv QEMU "$CLOCK" "$SHIFT" "$XEN" "dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=rtcredit" \
+        "$DOM0_VMLINUZ" "quiet loglevel=3 distro_wait=$((TIMEOUT - 60))" "$WORK/dom0.cpio.gz" \
+        -cpu qemu64 -m 1024 -smp 2
 }
 
 # dom0's /init. Its own lines start with "GUEST dom0:" (test-qemu.sh prints GUEST lines); the guest's log follows as is.

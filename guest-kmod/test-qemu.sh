@@ -71,7 +71,8 @@ fi
 log() { printf '[test-qemu %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 fail() { echo "test-qemu: FAIL $*"; exit 1; }
 die() { fail "$*"; }
-# The QEMU clock helpers (clock_check, clock_qemu_args, clock_describe).
+# The QEMU helpers: the clock (clock_check, clock_describe), busybox_root, cpio_gz,
+# xen_qemu_argv.
 CACHE=$ROOT/.cache
 # shellcheck source=../hypervisor/xen/lib-initramfs.sh
 . "$ROOT/hypervisor/xen/lib-initramfs.sh"
@@ -91,9 +92,9 @@ BZ=$KDIR/arch/x86/boot/bzImage
 for t in qemu-system-x86_64 gcc cpio gzip; do command -v $t >/dev/null || fail "missing $t"; done
 [ -x /bin/busybox ] && file -L /bin/busybox | grep -q 'statically linked' || fail "need busybox-static at /bin/busybox"
 
-rm -rf "$WORK"; mkdir -p "$WORK/root"/{bin,dev,proc,sys,tmp}
+rm -rf "$WORK"
 R=$WORK/root
-cp /bin/busybox "$R/bin/busybox"
+busybox_root "$R" proc sys tmp
 cp "$KO" "$R/rtsleep.ko"
 # The permission model: the udev rule's group and mode, applied by /init; the group's id
 # is made up here (990), as groupadd --system would pick one.
@@ -118,7 +119,6 @@ while read -r name path; do
         *) cp "$path" "$R/bin/$name" ;;
     esac
 done <<< "$GUEST_BINS"
-mknod -m 600 "$R/dev/console" c 5 1
 cat > "$R/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -205,7 +205,7 @@ echo "GUEST: done"
 poweroff -f
 INIT
 chmod 755 "$R/init"
-(cd "$R" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet) | gzip -1 > "$WORK/initramfs.cpio.gz"
+cpio_gz "$R" "$WORK/initramfs.cpio.gz"
 
 if [ -n "$DISTRO" ]; then
     # shellcheck source=distro-domu.sh
@@ -219,13 +219,10 @@ elif [ "$MODE" = native ]; then
 else
     case $SCHED$NOPERM in rtcredit) expect=rt ;; rtcredit-noperm) expect=eperm ;; *) expect=eopnotsupp ;; esac
     dom0_rt=; [ "$SCHED$NOPERM" = rtcredit ] && dom0_rt=" rtcredit_dom0_rt=1"
-    # docs/toolchain.md section 4: modules in -initrd are comma-separated, each with its own
-    # command line; the uncompressed vmlinux boots faster as PV dom0.
-    # shellcheck disable=SC2207  # the accelerator's words
-    QEMU=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1024 -smp 2
-          -nographic -no-reboot -kernel "$XEN"
-          -append "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all dom0_mem=512M,max:512M dom0_max_vcpus=2 sched=$SCHED$dom0_rt"
-          -initrd "$KDIR/vmlinux console=hvc0 earlyprintk=xen rdinit=/init ${DOM0_ARGS-clocksource=xen} rtsleep_expect=$expect,$WORK/initramfs.cpio.gz")
+    # The uncompressed vmlinux boots faster as PV dom0.
+    xen_qemu_argv QEMU "$CLOCK" "$SHIFT" "$XEN" "dom0_mem=512M,max:512M dom0_max_vcpus=2 sched=$SCHED$dom0_rt" \
+        "$KDIR/vmlinux" "${DOM0_ARGS-clocksource=xen} rtsleep_expect=$expect" "$WORK/initramfs.cpio.gz" \
+        -cpu qemu64 -m 1024 -smp 2
 fi
 echo "${QEMU[*]}" > "$WORK/qemu-cmdline.txt"
 log "booting ($MODE${SCHED:+ sched=$SCHED}) under QEMU TCG, $(clock_describe "$CLOCK" "$SHIFT") (timeout ${TIMEOUT}s)"

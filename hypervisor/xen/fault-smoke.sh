@@ -3,11 +3,14 @@
 # Xen (CONFIG_DEBUG=y: ASSERTs and lock checks on), under QEMU with 2 pCPUs and load.
 #
 #   bash hypervisor/xen/fault-smoke.sh [--boot credit|rtcredit|gran|hostile]... [--release]
-#                                      [--timeout S] [--verbose] [--rejudge]
+#                                      [--timeout S] [--clock MODE] [--shift N]
+#                                      [--verbose] [--rejudge]
 #
 #   --boot B     run only this boot (repeatable; default: all four)
 #   --release    the release Xen instead of the debug one
 #   --timeout S  kill QEMU after S seconds, per boot (default 600): a hang is a FAIL
+#   --clock MODE QEMU's clock: host (default) or icount (lib-initramfs.sh); --shift N
+#                for icount (default 2)
 #   --verbose    also stream the serial console to the terminal
 #   --rejudge    do not build or boot: judge the last serial logs again
 #
@@ -49,15 +52,19 @@ VARIANT=debug
 TIMEOUT=600
 VERBOSE=0
 REJUDGE=0
+CLOCK=host
+SHIFT=
 BOOTS=()
 while [ $# -gt 0 ]; do
     case $1 in
         --boot) BOOTS+=("${2:?--boot needs credit, rtcredit, gran or hostile}"); shift ;;
         --release) VARIANT=release ;;
         --timeout) TIMEOUT=${2:?}; shift ;;
+        --clock) CLOCK=${2:?--clock needs icount or host}; shift ;;
+        --shift) SHIFT=${2:?--shift needs a number}; shift ;;
         --verbose) VERBOSE=1 ;;
         --rejudge) REJUDGE=1 ;;
-        -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
         *) echo "fault-smoke.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
@@ -85,6 +92,8 @@ T0=$SECONDS
 . "$REPO/scripts/pkgs.sh"
 # shellcheck source=lib-initramfs.sh
 . "$HERE/lib-initramfs.sh"
+[ -n "$SHIFT" ] || SHIFT=$CLOCK_DEFAULT_SHIFT
+clock_check "$CLOCK" "$SHIFT"
 
 # --- domU: a hog on one VCPU, RT requests on the other --------------------------------
 # The RT requests come from the real guest stack: rtsleep.ko (guest-kmod/build.sh)
@@ -97,13 +106,10 @@ T0=$SECONDS
 # hostile` instead, and nothing of the guest stack.
 build_domu_ramdisk() {
     local root=$TOP/domu-root
-    rm -rf "$root"
-    mkdir -p "$root"/{bin,dev,proc,sys,tmp}
-    cp /bin/busybox "$root/bin/busybox"
+    busybox_root "$root" proc sys tmp
     cp "$RTSLEEP_BIN" "$root/bin/rtsleep"
     cp "$REPO/guest-kmod/rtsleep.ko" "$root/rtsleep.ko"
     cp "$TOP/tools/schedop" "$root/bin/schedop"
-    mknod -m 600 "$root/dev/console" c 5 1
     cat > "$root/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -282,7 +288,7 @@ INIT
 
 # --- boot ----------------------------------------------------------------------------------
 boot() {
-    local boot=$1 run sched=rtcredit smp=2 cpu=qemu64 extra="" xen_cmdline
+    local boot=$1 run sched=rtcredit smp=2 cpu=qemu64 extra="" qemu
     run=$TOP/run-$boot
     [ "$boot" = credit ] && sched=credit
     # One core with two threads, so sched-gran=core makes two-CPU units. QEMU gives
@@ -293,14 +299,10 @@ boot() {
         smp=2,sockets=1,cores=1,threads=2 cpu=Nehalem
         extra=" sched-gran=core rtcredit_dom0_rt=1"
     fi
-    xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
-    xen_cmdline+=" dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=$sched$extra"
-    local qemu=(qemu-system-x86_64 -machine pc -accel tcg -cpu "$cpu" -m 1024 -smp "$smp"
-                -nographic -no-reboot
-                -kernel "$XEN_IMAGE" -append "$xen_cmdline"
-                -initrd "$DOM0_VMLINUZ console=hvc0 earlyprintk=xen rdinit=/init,$run/initramfs.cpio.gz")
+    xen_qemu_argv qemu "$CLOCK" "$SHIFT" "$XEN_IMAGE" "dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=$sched$extra" \
+        "$DOM0_VMLINUZ" "" "$run/initramfs.cpio.gz" -cpu "$cpu" -m 1024 -smp "$smp"
     echo "${qemu[*]}" > "$run/qemu-cmdline.txt"
-    log "boot '$boot': $VARIANT Xen, sched=$sched$extra, -cpu $cpu -smp $smp, timeout ${TIMEOUT}s; log: $run/serial.log"
+    log "boot '$boot': $VARIANT Xen, sched=$sched$extra, -cpu $cpu -smp $smp, $(clock_describe "$CLOCK" "$SHIFT"), timeout ${TIMEOUT}s; log: $run/serial.log"
     local t=$SECONDS rc=0
     run_qemu "$run/serial.log" "$TIMEOUT" "$VERBOSE" nice -n 10 "${qemu[@]}" || rc=$?
     echo "$rc $((SECONDS - t))" > "$run/qemu-status"

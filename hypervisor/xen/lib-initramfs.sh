@@ -13,6 +13,11 @@
 #   dom0_init_mounts                     prints the first lines of a toolstack dom0's /init:
 #                                        busybox applets, PATH, the file systems, the
 #                                        run-time directories xenstored and xl expect
+#   busybox_root ROOT DIR...             ROOT with DIRs, static busybox and /dev/console
+#   xen_qemu_argv ARRAY CLOCK SHIFT XEN XEN_WORDS DOM0_KERNEL DOM0_WORDS INITRAMFS [ARG...]
+#                                        sets ARRAY to QEMU's command line booting Xen
+#                                        with dom0 (the console words of every boot,
+#                                        then the caller's), ARGs before the boot's own
 #   run_qemu LOG TIMEOUT VERBOSE CMD...  CMD (QEMU) with no stdin, killed after TIMEOUT s,
 #                                        output to LOG (and the terminal if VERBOSE=1);
 #                                        returns CMD's exit code (124: timeout)
@@ -267,6 +272,35 @@ mount -t tmpfs tmpfs /run
 mkdir -p /run/xen /run/xenstored /run/lock /var/log/xen/console /var/lib/xen
 MOUNTS
 }
+busybox_root() {
+    local root=$1 dir
+    shift
+    rm -rf "$root"
+    mkdir -p "$root/bin" "$root/dev"
+    for dir in "$@"; do mkdir -p "$root/$dir"; done
+    cp /bin/busybox "$root/bin/busybox"
+    # The kernel opens /dev/console for init before anything is mounted; without the
+    # node in the archive, /init would run with no stdout.
+    mknod -m 600 "$root/dev/console" c 5 1
+}
+
+# The words every Xen boot of the project starts with: Xen's serial console with full
+# logs (the host judges them), dom0's console and the initramfs's /init.
+XEN_CONSOLE_WORDS="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
+DOM0_CONSOLE_WORDS="console=hvc0 earlyprintk=xen rdinit=/init"
+xen_qemu_argv() {
+    local -n xen_qemu_out=$1
+    local clock=$2 shift_n=$3 xen=$4 xen_words=$5 dom0_kernel=$6 dom0_words=$7 initramfs=$8
+    local accel
+    shift 8
+    # QEMU's -initrd takes the multiboot modules, comma-separated, each followed by
+    # its own command line: a comma in dom0's words would split them.
+    case $dom0_words in *,*) die "dom0's command line must not hold a comma: $dom0_words" ;; esac
+    read -ra accel <<< "$(clock_qemu_args "$clock" "$shift_n")"
+    xen_qemu_out=(qemu-system-x86_64 -machine pc "${accel[@]}" "$@" -nographic -no-reboot
+                  -kernel "$xen" -append "$XEN_CONSOLE_WORDS $xen_words"
+                  -initrd "$dom0_kernel $DOM0_CONSOLE_WORDS $dom0_words,$initramfs")
+}
 cpio_gz() {
     (cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet) |
         gzip -1 > "$2"
@@ -327,11 +361,8 @@ build_static_tool() {
 # the domU's kernel and ramdisk under /domu (the caller adds /init and the domU config).
 xl_dom0_root() {
     local root=$1
-    rm -rf "$root"
-    mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc/xen,domu}
-    cp /bin/busybox "$root/bin/busybox"
+    busybox_root "$root" proc sys tmp etc/xen domu
     cp "$2" "$root/bin/schedop"
-    mknod -m 600 "$root/dev/console" c 5 1
     install_dom0_modules "$root" "${XEN_DOM0_MODULES[@]}"
     install_xen_toolstack "$root"
     cp "$3" "$root/domu/kernel"

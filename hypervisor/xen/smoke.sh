@@ -157,14 +157,9 @@ install_ctl() {
 
 # --- 4. initramfs -------------------------------------------------------------------------
 build_initramfs() {
-    local root=$RUN/initramfs m name
-    rm -rf "$root"
-    mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules}
-    cp /bin/busybox "$root/bin/busybox"
+    local root=$RUN/initramfs
+    busybox_root "$root" proc sys tmp lib/modules
     cp "$TOOLS/schedop" "$TOOLS/rtload" "$root/bin/"
-    # The kernel opens /dev/console for init before anything is mounted; without the
-    # node in the archive, /init would run with no stdout.
-    mknod -m 600 "$root/dev/console" c 5 1
     install_dom0_modules "$root" "${XEN_DOM0_MODULES[@]}"
     [ "$TRACE" = 1 ] && install_xentrace "$root"
     install_ctl "$root"
@@ -182,22 +177,16 @@ write_init() {
 
 # --- 5. boot ------------------------------------------------------------------------------
 boot() {
-    local xen_cmdline dom0_cmdline
-    xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
-    xen_cmdline+=" dom0_mem=512M,max:512M dom0_max_vcpus=2 sched=$SCHED"
-    dom0_cmdline="console=hvc0 earlyprintk=xen rdinit=/init smoke_duration=$DURATION smoke_sched=$SCHED"
+    local xen_words dom0_words qemu
+    xen_words="dom0_mem=512M,max:512M dom0_max_vcpus=2 sched=$SCHED"
+    dom0_words="smoke_duration=$DURATION smoke_sched=$SCHED"
     # --trace: trace buffers of 64 pages per CPU, allocated at boot.
     if [ "$TRACE" = 1 ]; then
-        xen_cmdline+=" tbuf_size=64"
-        dom0_cmdline+=" smoke_trace=$TRACE_SECS"
+        xen_words+=" tbuf_size=64"
+        dom0_words+=" smoke_trace=$TRACE_SECS"
     fi
-    # QEMU's -initrd takes the multiboot modules, comma-separated, each followed by
-    # its own command line; a literal comma would have to be doubled, so none is used.
-    # shellcheck disable=SC2207  # the accelerator's words
-    local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu "$CPU" -m 1024 -smp 2
-                -nographic -no-reboot
-                -kernel "$XEN_IMAGE" -append "$xen_cmdline"
-                -initrd "$DOM0_VMLINUZ $dom0_cmdline,$RUN/initramfs.cpio.gz")
+    xen_qemu_argv qemu "$CLOCK" "$SHIFT" "$XEN_IMAGE" "$xen_words" "$DOM0_VMLINUZ" "$dom0_words" \
+        "$RUN/initramfs.cpio.gz" -cpu "$CPU" -m 1024 -smp 2
     echo "${qemu[*]}" > "$RUN/qemu-cmdline.txt"
     log "booting Xen ($VARIANT, sched=$SCHED) in QEMU, $(clock_describe "$CLOCK" "$SHIFT"), timeout ${TIMEOUT}s; log: $LOG"
     local t=$SECONDS rc=0

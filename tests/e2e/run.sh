@@ -291,10 +291,9 @@ measure_kernel() {
 
 build_images() {
     local g=$WORK/guest-root h=$WORK/hog-root d=$WORK/dom0-root
-    rm -rf "$g" "$h" "$d"
+    rm -rf "$h"
     # Measuring domU: busybox, the module, static rtsleep.
-    mkdir -p "$g"/{bin,dev,proc,sys,tmp}
-    cp /bin/busybox "$g/bin/busybox"
+    busybox_root "$g" proc sys tmp
     cp "$RTSLEEP_BIN" "$g/bin/rtsleep"
     cp "$WORK/hog" "$g/bin/hog"
     cp "$WORK/rtprio" "$g/bin/rtprio"
@@ -311,7 +310,6 @@ build_images() {
         done <<< "$GUEST_LIBS"
     fi
     install -m 755 "$HERE/guest/measure-init.sh" "$g/init"
-    mknod -m 600 "$g/dev/console" c 5 1
     cpio_gz "$g" "$WORK/measure.cpio.gz"
     # Hog domU: just the static hog as /init.
     mkdir -p "$h/dev"
@@ -319,9 +317,7 @@ build_images() {
     mknod -m 600 "$h/dev/console" c 5 1
     cpio_gz "$h" "$WORK/hog.cpio.gz"
     # dom0: busybox, the toolstack with its libraries, modules, the domU images.
-    mkdir -p "$d"/{bin,dev,proc,sys,tmp,run,var/log,boot,etc/xen}
-    cp /bin/busybox "$d/bin/busybox"
-    mknod -m 600 "$d/dev/console" c 5 1
+    busybox_root "$d" proc sys tmp run var/log boot etc/xen
     install_dom0_modules "$d" "${XEN_DOM0_MODULES[@]}"
     install_xen_toolstack "$d"
     [ -n "$RTCTL_BIN" ] && install_elf "$d" "$RTCTL_BIN" usr/sbin/rtcredit-ctl "$TOOLS_DIST/usr/lib"
@@ -360,23 +356,22 @@ boot() {
     local per_run=90
     [ "$GUEST_KERNEL" = debian ] && per_run=210
     [ -n "$timeout" ] || timeout=$((300 + runs * (loops_per_run / 10 + per_run) + trace * 20))
-    local xen_cmdline="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot"
-    xen_cmdline+=" dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=$sched"
+    local xen_words="dom0_mem=384M,max:384M dom0_max_vcpus=1 sched=$sched"
     # No tbuf_size here: Xen would allocate the trace buffers at boot and trace every
     # event from then on (alloc_trace_bufs sets tb_init_done, with the mask TRC_ALL),
     # through every measured run of the boot; dom0's xentrace allocates them (-S) when
     # the traced run starts and stops tracing when it ends.
-    local dom0_cmdline="console=hvc0 earlyprintk=xen quiet loglevel=3 rdinit=/init e2e_sched=$sched e2e_loops=$LOOPS"
+    local dom0_cmdline="quiet loglevel=3 e2e_sched=$sched e2e_loops=$LOOPS"
     dom0_cmdline+=" e2e_period_us=$PERIOD_US e2e_workload=$WORKLOAD e2e_pin=$PIN_BENCH e2e_trace_mask=$TRACE_MASK"
     dom0_cmdline+=" e2e_configs=$configs e2e_hogs=$hogs e2e_trace=$trace e2e_trace_config=$TRACE_CONFIG"
     dom0_cmdline+=" e2e_rtc_rate=$RTC_RATE"
-    if [ -n "$DOMU_ARGS" ]; then dom0_cmdline+=" e2e_domu_args=${DOMU_ARGS// /,}"; fi
-    local rtc=()
+    # Joined with '+' (which the words may not hold): a comma would end dom0's module
+    # in QEMU's -initrd list.
+    if [ -n "$DOMU_ARGS" ]; then dom0_cmdline+=" e2e_domu_args=${DOMU_ARGS// /+}"; fi
+    local rtc=() qemu
     [ "$RTC_RATE" = 0 ] || rtc=(-rtc clock=vm)
-    # shellcheck disable=SC2207  # the accelerator's words
-    local qemu=(qemu-system-x86_64 -machine pc $(clock_qemu_args "$CLOCK" "$SHIFT") -cpu qemu64 -m 1280 -smp "$pcpus" "${rtc[@]}"
-                -nographic -no-reboot -kernel "$XEN_IMAGE" -append "$xen_cmdline"
-                -initrd "$DOM0_VMLINUZ $dom0_cmdline,$WORK/dom0.cpio.gz")
+    xen_qemu_argv qemu "$CLOCK" "$SHIFT" "$XEN_IMAGE" "$xen_words" "$DOM0_VMLINUZ" "$dom0_cmdline" \
+        "$WORK/dom0.cpio.gz" -cpu qemu64 -m 1280 -smp "$pcpus" "${rtc[@]}"
     echo "${qemu[*]}" > "$RAW/$tag.qemu-cmdline"
     log "boot $tag: sched=$sched, $pcpus pCPU(s), $hogs hogs, $runs runs of $LOOPS periods, $(clock_describe "$CLOCK" "$SHIFT"), timeout ${timeout}s, serial $serial"
     local t=$SECONDS rc=0

@@ -21,7 +21,7 @@
 #   e2e_pin      the guest CPU the measured program is pinned to, or none (default)
 #   e2e_trace_config the hog configuration of that run (default 20)
 #   e2e_rtc_rate the RTC's periodic rate select, 3..15 (0: off; run.sh --rtc-tick)
-#   e2e_domu_args extra kernel parameters of the measuring domU, comma-joined (run.sh
+#   e2e_domu_args extra kernel parameters of the measuring domU, joined by + (run.sh
 #                --domu-args)
 #
 # The hogs run only while a measuring loop runs: e2e-watch unpauses them at the guest's
@@ -122,7 +122,7 @@ measure() {
     name=measure$run
     log=/var/log/xen/console/guest-$name.log
     xl create -p /etc/xen/measure.cfg "name=\"$name\"" "vcpus=$vcpus" \
-        "extra=\"console=hvc0 quiet rdinit=/init clocksource=xen e2e_mode=$mode e2e_loops=$n e2e_period_us=$run_us e2e_burn=$burn e2e_workload=${e2e_workload:-bench} e2e_pin=${e2e_pin:-none} $(echo "${e2e_domu_args:-}" | tr ',' ' ')\"" > /tmp/create.out 2>&1 ||
+        "extra=\"console=hvc0 quiet rdinit=/init clocksource=xen e2e_mode=$mode e2e_loops=$n e2e_period_us=$run_us e2e_burn=$burn e2e_workload=${e2e_workload:-bench} e2e_pin=${e2e_pin:-none} $(echo "${e2e_domu_args:-}" | tr '+' ' ')\"" > /tmp/create.out 2>&1 ||
         die "xl create $name: $(tail -n 5 /tmp/create.out)"
     domid=$(xl domid "$name")
     if [ "$sched" = rtcredit ]; then

@@ -224,3 +224,80 @@ fn settle_refuses_a_wait_that_is_not_a_whole_number() {
         assert!(stderr.contains(&format!("MAX_SECONDS must be a whole number (got '{bad}')")), "{stderr}");
     }
 }
+
+/// Runs `body` in bash after sourcing the QEMU harness's shared library (with the
+/// `log`/`die` its callers define) and returns (exit code, stdout, stderr).
+fn with_harness_lib(body: &str) -> (Option<i32>, String, String) {
+    let lib = repo_root().join("hypervisor/xen/lib-initramfs.sh");
+    let script = format!(
+        "set -euo pipefail\nCACHE=/nonexistent\nlog() {{ echo \"$*\" >&2; }}\ndie() {{ echo \"ERROR: $*\" >&2; exit 1; }}\n. '{}'\n{body}",
+        lib.display()
+    );
+    let out = Command::new("bash").arg("-c").arg(script).output().expect("bash runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_xen_boot_command_line_is_composed_once_with_the_clock_and_the_console_words() {
+    let (code, stdout, stderr) = with_harness_lib(
+        "xen_qemu_argv q icount 2 /x/xen 'sched=rtcredit' /x/vmlinuz 'a=1 b=2' /x/init.gz -smp 2\nprintf '%s\\n' \"${q[@]}\"",
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let argv: Vec<&str> = stdout.lines().collect();
+    let expected = [
+        "qemu-system-x86_64",
+        "-machine",
+        "pc",
+        "-accel",
+        "tcg",
+        "-icount",
+        "shift=2,sleep=off",
+        "-smp",
+        "2",
+        "-nographic",
+        "-no-reboot",
+        "-kernel",
+        "/x/xen",
+        "-append",
+        "console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all console_timestamps=boot sched=rtcredit",
+        "-initrd",
+        "/x/vmlinuz console=hvc0 earlyprintk=xen rdinit=/init a=1 b=2,/x/init.gz",
+    ];
+    assert_eq!(argv, expected);
+    let (code, stdout, _) = with_harness_lib("xen_qemu_argv q host 2 /x/xen '' /k '' /i\nprintf '%s\\n' \"${q[@]}\"");
+    assert_eq!(code, Some(0));
+    assert!(stdout.lines().any(|word| word == "tcg") && !stdout.contains("icount"), "{stdout}");
+}
+
+#[test]
+fn the_xen_boot_command_line_refuses_a_comma_in_dom0s_words() {
+    // QEMU splits -initrd at commas: the rest of dom0's line would become a module.
+    let (code, _, stderr) = with_harness_lib("xen_qemu_argv q host 2 /x/xen '' /k 'a=1,2' /i");
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("dom0's command line must not hold a comma: a=1,2"), "{stderr}");
+}
+
+#[test]
+fn every_qemu_script_refuses_a_bad_clock_before_it_builds_anything() {
+    for script in
+        ["hypervisor/xen/smoke.sh", "hypervisor/xen/xl-smoke.sh", "hypervisor/xen/fault-smoke.sh", "tests/e2e/run.sh"]
+    {
+        let (code, stderr) = run_script(script, &["--clock", "wall"]);
+        assert_eq!(code, Some(1), "{script}: {stderr}");
+        assert!(stderr.contains("--clock must be icount or host (got 'wall')"), "{script}: {stderr}");
+    }
+    // test-qemu.sh reports on stdout, as its other checks do.
+    let out = Command::new("bash")
+        .arg(repo_root().join("guest-kmod/test-qemu.sh"))
+        .args(["--clock", "wall"])
+        .output()
+        .expect("bash runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("test-qemu: FAIL --clock must be icount or host (got 'wall')")
+    );
+}
