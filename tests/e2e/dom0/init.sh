@@ -121,8 +121,13 @@ measure() {
     run=$((run + 1))
     name=measure$run
     log=/var/log/xen/console/guest-$name.log
+    # tsc=reliable: no clocksource watchdog on the TSC. Linux 7.2's watchdog checks the
+    # TSC's skew between CPUs every 0.5 s by a ping-pong with the other CPU, interrupts
+    # off on both sides; with the other VCPU preempted behind the hogs the VCPU spun in
+    # it for whole Xen slices (30-184 ms; register dumps and traces in
+    # docs/results/e2e-2cpu-pvspin/), which made every two-pCPU figure the guest's.
     xl create -p /etc/xen/measure.cfg "name=\"$name\"" "vcpus=$vcpus" \
-        "extra=\"console=hvc0 quiet rdinit=/init clocksource=xen e2e_mode=$mode e2e_loops=$n e2e_period_us=$run_us e2e_burn=$burn e2e_workload=${e2e_workload:-bench} e2e_pin=${e2e_pin:-none} $(echo "${e2e_domu_args:-}" | tr '+' ' ')\"" > /tmp/create.out 2>&1 ||
+        "extra=\"console=hvc0 quiet rdinit=/init clocksource=xen tsc=reliable e2e_mode=$mode e2e_loops=$n e2e_period_us=$run_us e2e_burn=$burn e2e_workload=${e2e_workload:-bench} e2e_pin=${e2e_pin:-none} $(echo "${e2e_domu_args:-}" | tr '+' ' ')\"" > /tmp/create.out 2>&1 ||
         die "xl create $name: $(tail -n 5 /tmp/create.out)"
     domid=$(xl domid "$name")
     if [ "$sched" = rtcredit ]; then
