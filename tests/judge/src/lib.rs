@@ -7,15 +7,21 @@
 //! file afterwards and decides: one [`Check`] per property, printed as `PASS: ...` or
 //! `FAIL: ...`, then a summary line; the binary exits 1 if any check failed.
 //!
-//! It reads a log and nothing else: no QEMU, no clock, no files besides the log. The
-//! values the run was configured with (scheduler, weights, the QEMU exit status) come
-//! from the harness on the command line, and so does the list of crash patterns, which
-//! the shell harnesses share (`XEN_CRASH_RE` in `hypervisor/xen/lib-initramfs.sh`):
-//! it is kept there, once, and passed in ([`CrashPattern`]).
+//! It reads a log and nothing else: no QEMU, no clock, no files besides the log (and,
+//! for smoke.sh --trace, the trace checks its bash part printed). The values the run
+//! was configured with (scheduler, weights, the QEMU exit status) come from the harness
+//! on the command line, and so does the list of crash patterns, which the shell
+//! harnesses share (`XEN_CRASH_RE` in `hypervisor/xen/lib-initramfs.sh`): it is kept
+//! there, once, and passed in ([`CrashPattern`]).
 //!
-//! One module per harness: [`xl_smoke`] for `hypervisor/xen/xl-smoke.sh`. The other
-//! harnesses (smoke.sh, fault-smoke.sh, tests/e2e/run.sh) still judge in bash.
+//! One module per harness: [`xl_smoke`] for `hypervisor/xen/xl-smoke.sh`, [`smoke`] for
+//! `hypervisor/xen/smoke.sh` (its trace checks, which run the xentrace decoder and
+//! rtcredit-monitor, stay in the script and are passed in). The other harnesses
+//! (fault-smoke.sh, tests/e2e/run.sh) still judge in bash. What the modules share is
+//! here: the log, the crash pattern, a check and a verdict with its report, and the
+//! small text functions that stand for the bash judges' `sed`s.
 
+pub mod smoke;
 pub mod xl_smoke;
 
 use std::fmt;
@@ -75,29 +81,72 @@ impl CrashPattern {
     }
 }
 
-/// One property of a run, decided: `PASS: text` or `FAIL: text` when displayed. The
-/// text says what was seen (a PASS) or what was there instead (a FAIL).
+/// One property of a run, decided: `PASS: text` or `FAIL: text` when displayed, and
+/// under it the lines of `below` as they are. The text says what was seen (a PASS) or
+/// what was there instead (a FAIL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
     pub passed: bool,
     pub text: String,
+    /// Lines printed under the check's own: the details a bash judge indented (the
+    /// crash lines, a table) and its `NOTE:` lines. Not part of the verdict.
+    pub below: Vec<String>,
 }
 
 impl Check {
+    pub fn pass(text: impl Into<String>) -> Check {
+        Check { passed: true, text: text.into(), below: Vec::new() }
+    }
+
+    pub fn fail(text: impl Into<String>) -> Check {
+        Check { passed: false, text: text.into(), below: Vec::new() }
+    }
+
     /// PASS with `pass` if `ok`, else FAIL with `fail` (built only then).
     pub fn new(ok: bool, pass: impl FnOnce() -> String, fail: impl FnOnce() -> String) -> Check {
         if ok {
-            Check { passed: true, text: pass() }
+            Check::pass(pass())
         } else {
-            Check { passed: false, text: fail() }
+            Check::fail(fail())
         }
     }
 }
 
 impl fmt::Display for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", if self.passed { "PASS" } else { "FAIL" }, self.text)
+        write!(f, "{}: {}", if self.passed { "PASS" } else { "FAIL" }, self.text)?;
+        for line in &self.below {
+            write!(f, "\n{line}")?;
+        }
+        Ok(())
     }
+}
+
+/// Why lines of checks printed elsewhere cannot be read ([`parse_checks`]).
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: '{text}' is neither a PASS:/FAIL: line nor under one")]
+pub struct ChecksError {
+    pub line: usize,
+    pub text: String,
+}
+
+/// Checks another judge printed (smoke.sh's trace checks, still in bash): a `PASS: `
+/// or `FAIL: ` line each, any other line belongs under the check before it (an
+/// indented detail); a line of that kind before the first check is an error.
+pub fn parse_checks(text: &str) -> Result<Vec<Check>, ChecksError> {
+    let mut checks: Vec<Check> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(rest) = line.strip_prefix("PASS: ") {
+            checks.push(Check::pass(rest));
+        } else if let Some(rest) = line.strip_prefix("FAIL: ") {
+            checks.push(Check::fail(rest));
+        } else if let Some(last) = checks.last_mut() {
+            last.below.push(line.to_owned());
+        } else {
+            return Err(ChecksError { line: i + 1, text: line.to_owned() });
+        }
+    }
+    Ok(checks)
 }
 
 /// The checks of one run, in the order they were made.
@@ -109,5 +158,80 @@ pub struct Verdict {
 impl Verdict {
     pub fn failures(&self) -> usize {
         self.checks.iter().filter(|c| !c.passed).count()
+    }
+
+    /// What a harness prints after the serial log's path: each check (with the lines
+    /// under it), then with `elapsed` = (the harness's wall time so far, QEMU's) the
+    /// line `elapsed: Ns total, QEMU Ms`, then `RESULT: all checks passed` or `RESULT:
+    /// N check(s) failed`, followed by `context` (` (sched=rtcredit)`, or nothing).
+    pub fn report(&self, elapsed: Option<(u64, u64)>, context: &str) -> String {
+        let mut out = String::new();
+        for check in &self.checks {
+            out += &format!("{check}\n");
+        }
+        if let Some((total, qemu)) = elapsed {
+            out += &format!("elapsed: {total}s total, QEMU {qemu}s\n");
+        }
+        out += &match self.failures() {
+            0 => format!("RESULT: all checks passed{context}\n"),
+            n => format!("RESULT: {n} check(s) failed{context}\n"),
+        };
+        out
+    }
+}
+
+/// What follows the last `pat` in `line`, or the whole line (`sed 's/.*PAT//'`).
+pub fn after_last<'l>(line: &'l str, pat: &str) -> &'l str {
+    line.rfind(pat).map_or(line, |i| &line[i + pat.len()..])
+}
+
+/// The value of the last ` KEY=VALUE` in a line, up to the next space; `None` if the
+/// line has no ` KEY=` (`sed -n 's/.* KEY=\([^ ]*\).*/\1/p'`).
+pub fn key_value<'l>(line: &'l str, key: &str) -> Option<&'l str> {
+    let start = format!(" {key}=");
+    line.rfind(&start).map(|i| line[i + start.len()..].split(' ').next().unwrap_or(""))
+}
+
+/// The same, empty if there is none (the bash judges' `field`).
+pub fn field<'l>(line: &'l str, key: &str) -> &'l str {
+    key_value(line, key).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_helpers_do_what_the_sed_of_the_bash_judges_did() {
+        assert_eq!(after_last("XLSMOKE: a| b| c", "| "), "c");
+        assert_eq!(after_last("no bar", "| "), "no bar");
+        assert_eq!(field("x weight=512 cap=20 rc=0", "weight"), "512");
+        assert_eq!(field("x weight=512 cap=20 rc=0", "rc"), "0");
+        assert_eq!(field("x weight=512", "cap"), "");
+        assert_eq!(field("x xweight=1", "weight"), "");
+        assert_eq!(field("a rc=1 b rc=2", "rc"), "2", "the last, as sed's greedy .*");
+        assert_eq!(key_value("x rc= y", "rc"), Some(""));
+        assert_eq!(key_value("rc=0", "rc"), None, "a key needs a space before it");
+    }
+
+    #[test]
+    fn checks_printed_elsewhere_are_read_with_the_lines_under_them() {
+        let checks = parse_checks("PASS: a\n      table: x\nFAIL: b\n").unwrap();
+        assert_eq!(checks, [Check { below: vec!["      table: x".into()], ..Check::pass("a") }, Check::fail("b")]);
+        assert_eq!(checks.iter().map(ToString::to_string).collect::<Vec<_>>(), ["PASS: a\n      table: x", "FAIL: b"]);
+        assert!(parse_checks("").unwrap().is_empty());
+        let e = parse_checks("      stray\nPASS: a").unwrap_err();
+        assert_eq!((e.line, e.text.as_str()), (1, "      stray"));
+    }
+
+    #[test]
+    fn the_report_counts_the_failures_and_names_the_context() {
+        let verdict = Verdict { checks: vec![Check::pass("a"), Check::fail("b"), Check::fail("c")] };
+        assert_eq!(verdict.report(None, ""), "PASS: a\nFAIL: b\nFAIL: c\nRESULT: 2 check(s) failed\n");
+        let verdict = Verdict { checks: vec![Check::pass("a")] };
+        assert_eq!(
+            verdict.report(Some((61, 58)), " (sched=x)"),
+            "PASS: a\nelapsed: 61s total, QEMU 58s\nRESULT: all checks passed (sched=x)\n"
+        );
     }
 }

@@ -5,9 +5,12 @@
 //!     --qemu-rc 0 --boot-secs 37 --timeout 300 --cap 20 --weight 512 --weight2 300 \
 //!     --rt-budget 20 --rt-rate 500 --rt-budget2 30 --marker XLSMOKE-DOMU-ALIVE \
 //!     --crash-re "$XEN_CRASH_RE"
+//! rtcredit-judge smoke --log .cache/smoke/run-rtcredit-release/serial.log --sched rtcredit \
+//!     --qemu-rc 0 --boot-secs 58 --timeout 420 --duration 30 --expect-rtsleep-rc -1 \
+//!     --crash-re "$XEN_CRASH_RE"
 //! ```
 //!
-//! Exit status: 0 if every check passed, 1 if one failed, 2 for a bad flag, a log it
+//! Exit status: 0 if every check passed, 1 if one failed, 2 for a bad flag, a file it
 //! cannot read or a crash pattern it cannot use.
 
 use std::io::Write;
@@ -15,8 +18,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use rtcredit_judge::smoke::{self, Variant};
 use rtcredit_judge::xl_smoke::{self, Sched};
-use rtcredit_judge::{CrashPattern, Serial};
+use rtcredit_judge::{parse_checks, CrashPattern, Serial, Verdict};
 
 #[derive(Debug, Parser)]
 #[command(name = "rtcredit-judge", version, about)]
@@ -29,16 +33,20 @@ struct Cli {
 enum Harness {
     /// The serial log of hypervisor/xen/xl-smoke.sh (flags named after its variables).
     XlSmoke(XlSmoke),
+    /// The serial log of hypervisor/xen/smoke.sh (flags named after its variables).
+    Smoke(Smoke),
 }
 
+/// What every harness passes: the log, what counts as a crash in it, and how QEMU ran.
 #[derive(Debug, Args)]
-struct XlSmoke {
+struct Input {
     /// The serial log as QEMU wrote it (CRLF and bytes that are not UTF-8 are fine).
     #[arg(long)]
     log: PathBuf,
-    /// Xen's sched= option: rtcredit, credit or credit2.
+    /// What counts as a crash, an extended regular expression (XEN_CRASH_RE of
+    /// hypervisor/xen/lib-initramfs.sh).
     #[arg(long)]
-    sched: Sched,
+    crash_re: String,
     /// QEMU's exit status (124 or 137: killed by timeout).
     #[arg(long, allow_negative_numbers = true)]
     qemu_rc: i32,
@@ -48,6 +56,19 @@ struct XlSmoke {
     /// The seconds QEMU was given.
     #[arg(long)]
     timeout: u64,
+    /// The harness's wall time so far (smoke.sh: after a boot): prints `elapsed: Ns
+    /// total, QEMU Ms` before the result.
+    #[arg(long)]
+    elapsed_secs: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+struct XlSmoke {
+    #[command(flatten)]
+    input: Input,
+    /// Xen's sched= option: rtcredit, credit or credit2.
+    #[arg(long)]
+    sched: Sched,
     /// The domU's xl.cfg cap.
     #[arg(long)]
     cap: u32,
@@ -69,30 +90,59 @@ struct XlSmoke {
     /// What the domU prints once it has made its RT request.
     #[arg(long)]
     marker: String,
-    /// What counts as a crash, an extended regular expression (XEN_CRASH_RE of
-    /// hypervisor/xen/lib-initramfs.sh).
+}
+
+#[derive(Debug, Args)]
+struct Smoke {
+    #[command(flatten)]
+    input: Input,
+    /// Xen's sched= option (rtcredit adds its checks; another name is checked as
+    /// Xen's choice).
+    #[arg(long, value_parser = sched_name)]
+    sched: String,
+    /// The load phase in dom0, seconds (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    duration: u64,
+    /// What dom0's first SCHEDOP_rtsleep must return (-1 under rtcredit, -95 under
+    /// another scheduler of our Xen, -38 on stock Xen).
+    #[arg(long, allow_negative_numbers = true)]
+    expect_rtsleep_rc: i64,
+    /// The checks smoke.sh --trace made itself (PASS:/FAIL: lines, details under them):
+    /// printed and counted before `dom0 /init finished`.
     #[arg(long)]
-    crash_re: String,
-    /// The harness's wall time so far: prints `elapsed: Ns total, QEMU Ms` before the result.
+    trace_checks: Option<PathBuf>,
+    /// After a boot, the Xen build it booted: the RESULT line names it and the
+    /// scheduler, `(sched=rtcredit, release)`.
     #[arg(long)]
-    elapsed_secs: Option<u64>,
+    variant: Option<Variant>,
+}
+
+/// A Xen scheduler's name as `sched=` takes it: letters, digits and `_`.
+fn sched_name(name: &str) -> Result<String, String> {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(name.to_owned())
+    } else {
+        Err(format!("'{name}' is not a Xen scheduler name (letters, digits and _, as in sched=rtcredit)"))
+    }
 }
 
 fn main() -> ExitCode {
-    let Harness::XlSmoke(args) = Cli::parse().harness;
-    let crash = match CrashPattern::new(&args.crash_re) {
-        Ok(crash) => crash,
-        Err(e) => return usage_error(&format!("--crash-re: {e}")),
-    };
-    let bytes = match std::fs::read(&args.log) {
-        Ok(bytes) => bytes,
-        Err(e) => return usage_error(&format!("cannot read the serial log {}: {e}", args.log.display())),
+    match Cli::parse().harness {
+        Harness::XlSmoke(args) => xl_smoke_main(args),
+        Harness::Smoke(args) => smoke_main(args),
+    }
+}
+
+fn xl_smoke_main(args: XlSmoke) -> ExitCode {
+    let (log, crash) = match read_input(&args.input) {
+        Ok(input) => input,
+        Err(code) => return code,
     };
     let run = xl_smoke::Run {
         sched: args.sched,
-        qemu_rc: args.qemu_rc,
-        boot_secs: args.boot_secs,
-        timeout_secs: args.timeout,
+        qemu_rc: args.input.qemu_rc,
+        boot_secs: args.input.boot_secs,
+        timeout_secs: args.input.timeout,
         cap: args.cap,
         weight: args.weight,
         weight2: args.weight2,
@@ -101,8 +151,47 @@ fn main() -> ExitCode {
         rt_budget2: args.rt_budget2,
         marker: args.marker,
     };
-    let verdict = xl_smoke::judge(&Serial::from_bytes(&bytes), &run, &crash);
-    let text = xl_smoke::report(&verdict, &run, args.elapsed_secs);
+    let verdict = xl_smoke::judge(&log, &run, &crash);
+    print_verdict(&verdict, &xl_smoke::report(&verdict, &run, args.input.elapsed_secs))
+}
+
+fn smoke_main(args: Smoke) -> ExitCode {
+    let (log, crash) = match read_input(&args.input) {
+        Ok(input) => input,
+        Err(code) => return code,
+    };
+    let trace = match &args.trace_checks {
+        None => Vec::new(),
+        Some(path) => match std::fs::read(path) {
+            Err(e) => return usage_error(&format!("cannot read the trace checks {}: {e}", path.display())),
+            Ok(bytes) => match parse_checks(&String::from_utf8_lossy(&bytes)) {
+                Ok(checks) => checks,
+                Err(e) => return usage_error(&format!("the trace checks {}: {e}", path.display())),
+            },
+        },
+    };
+    let run = smoke::Run {
+        sched: args.sched,
+        qemu_rc: args.input.qemu_rc,
+        boot_secs: args.input.boot_secs,
+        timeout_secs: args.input.timeout,
+        duration_secs: args.duration,
+        expect_rtsleep_rc: args.expect_rtsleep_rc,
+    };
+    let verdict = smoke::judge(&log, &run, &crash, &trace);
+    print_verdict(&verdict, &smoke::report(&verdict, &run, args.input.elapsed_secs, args.variant))
+}
+
+/// The log and the crash pattern, or the exit status of an error already printed.
+fn read_input(input: &Input) -> Result<(Serial, CrashPattern), ExitCode> {
+    let crash = CrashPattern::new(&input.crash_re).map_err(|e| usage_error(&format!("--crash-re: {e}")))?;
+    let bytes = std::fs::read(&input.log)
+        .map_err(|e| usage_error(&format!("cannot read the serial log {}: {e}", input.log.display())))?;
+    Ok((Serial::from_bytes(&bytes), crash))
+}
+
+/// Prints the report; the exit status says whether a check failed.
+fn print_verdict(verdict: &Verdict, text: &str) -> ExitCode {
     // A closed standard output (`| head`) does not change the verdict.
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {

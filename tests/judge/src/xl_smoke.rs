@@ -17,7 +17,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{Check, CrashPattern, Serial, Verdict};
+use crate::{after_last, field, Check, CrashPattern, Serial, Verdict};
 
 /// The start of every line dom0's `/init` prints for the host.
 const TAG: &str = "XLSMOKE: ";
@@ -123,25 +123,14 @@ pub fn judge(log: &Serial, run: &Run, crash: &CrashPattern) -> Verdict {
 /// The harness's output after the serial log's path: one line per check, then, with
 /// `elapsed_secs` (the harness's wall time so far), `elapsed: ...`, then `RESULT: ...`.
 pub fn report(verdict: &Verdict, run: &Run, elapsed_secs: Option<u64>) -> String {
-    let mut out = String::new();
-    for check in &verdict.checks {
-        out += &format!("{check}\n");
-    }
-    if let Some(secs) = elapsed_secs {
-        out += &format!("elapsed: {secs}s total, QEMU {}s\n", run.boot_secs);
-    }
-    out += &match verdict.failures() {
-        0 => format!("RESULT: all checks passed (sched={})\n", run.sched),
-        n => format!("RESULT: {n} check(s) failed (sched={})\n", run.sched),
-    };
-    out
+    verdict.report(elapsed_secs.map(|secs| (secs, run.boot_secs)), &format!(" (sched={})", run.sched))
 }
 
 fn qemu(run: &Run) -> Check {
     match run.qemu_rc {
-        0 => Check { passed: true, text: format!("QEMU exited cleanly after {}s", run.boot_secs) },
-        124 | 137 => Check { passed: false, text: format!("QEMU timed out after {}s", run.timeout_secs) },
-        rc => Check { passed: false, text: format!("QEMU exited with status {rc}") },
+        0 => Check::pass(format!("QEMU exited cleanly after {}s", run.boot_secs)),
+        124 | 137 => Check::fail(format!("QEMU timed out after {}s", run.timeout_secs)),
+        rc => Check::fail(format!("QEMU exited with status {rc}")),
     }
 }
 
@@ -594,17 +583,6 @@ impl<'a> Steps<'a> {
     }
 }
 
-/// What follows the last `pat` in `line`, or the whole line (`sed 's/.*PAT//'`).
-fn after_last<'l>(line: &'l str, pat: &str) -> &'l str {
-    line.rfind(pat).map_or(line, |i| &line[i + pat.len()..])
-}
-
-/// The value of ` KEY=VALUE` in a line (its last one), up to the next space; empty if none.
-fn field<'l>(line: &'l str, key: &str) -> &'l str {
-    let start = format!(" {key}=");
-    line.rfind(&start).map_or("", |i| line[i + start.len()..].split(' ').next().unwrap_or(""))
-}
-
 /// `N` of `... N loaded`: the digits between the last ` ` and ` loaded` that frame
 /// them, with what follows ` loaded` (`sed -n 's/.* \([0-9]*\) loaded/\1/p'`).
 fn loaded_count(line: &str) -> Option<String> {
@@ -662,12 +640,6 @@ mod tests {
 
     #[test]
     fn the_text_helpers_do_what_the_sed_and_tr_of_the_bash_judge_did() {
-        assert_eq!(after_last("XLSMOKE: a| b| c", "| "), "c");
-        assert_eq!(after_last("no bar", "| "), "no bar");
-        assert_eq!(field("x weight=512 cap=20 rc=0", "weight"), "512");
-        assert_eq!(field("x weight=512 cap=20 rc=0", "rc"), "0");
-        assert_eq!(field("x weight=512", "cap"), "");
-        assert_eq!(field("x xweight=1", "weight"), "");
         assert_eq!(loaded_count("XLSMOKE: modules 4 listed, 4 loaded").as_deref(), Some("4"));
         assert_eq!(loaded_count("XLSMOKE: modules 4 listed, 12 loaded, 0 failed").as_deref(), Some("12, 0 failed"));
         assert_eq!(loaded_count("XLSMOKE: modules none loaded"), None);

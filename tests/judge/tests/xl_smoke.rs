@@ -5,27 +5,19 @@
 //! `xl-smoke-rtcredit-icount.bash-judge.txt` is what the bash judge the binary replaced
 //! printed on the same log (`--rejudge`, after the `serial log:` line).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+use std::process::Output;
+
+use common::{assert_usage_errors, binary_on, crash_re, data, failed, stdout};
 use rtcredit_judge::xl_smoke::{self, Run, Sched};
 use rtcredit_judge::{CrashPattern, Serial};
 
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
-}
+const LOG: &str = "xl-smoke-rtcredit-icount.serial.log";
 
 fn good_log() -> Vec<u8> {
-    std::fs::read(data("xl-smoke-rtcredit-icount.serial.log")).unwrap()
-}
-
-/// XEN_CRASH_RE as hypervisor/xen/lib-initramfs.sh defines it for every harness.
-fn crash_re() -> String {
-    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hypervisor/xen/lib-initramfs.sh");
-    let text = std::fs::read_to_string(lib).unwrap();
-    let line =
-        text.lines().find_map(|l| l.strip_prefix("XEN_CRASH_RE='")).expect("XEN_CRASH_RE='...' in lib-initramfs.sh");
-    line.strip_suffix('\'').expect("XEN_CRASH_RE on one line, in single quotes").to_owned()
+    common::read(LOG)
 }
 
 /// The values xl-smoke.sh ran the committed log with.
@@ -50,33 +42,16 @@ fn judge(log: &[u8], run: &Run) -> Vec<String> {
     xl_smoke::judge(&Serial::from_bytes(log), run, &crash).checks.iter().map(ToString::to_string).collect()
 }
 
-fn failed(lines: &[String]) -> Vec<&String> {
-    lines.iter().filter(|l| l.starts_with("FAIL: ")).collect()
-}
-
-/// The log with its one line `from` (its CRs aside: dom0's console ends lines with
-/// CR CR LF) replaced by `to`.
+/// The log with its one line `from` replaced by `to`.
 fn with_line(from: &str, to: &str) -> Vec<u8> {
-    let text = String::from_utf8(good_log()).unwrap();
-    let mut found = 0;
-    let mut out = String::new();
-    for line in text.split_inclusive('\n') {
-        if line.trim_end_matches(['\r', '\n']) == from {
-            found += 1;
-            out += &format!("{to}\r\n");
-        } else {
-            out += line;
-        }
-    }
-    assert_eq!(found, 1, "the committed log has one line '{from}'");
-    out.into_bytes()
+    common::with_line(&good_log(), from, Some(to))
 }
 
 /// The binary with the script's flags for the committed log, the values of `changed`
 /// in place of theirs, then the words `extra`.
 fn binary(log: &Path, changed: &[(&str, &str)], extra: &[&str]) -> Output {
     let re = crash_re();
-    let mut flags = vec![
+    let flags = [
         ("--log", log.to_str().unwrap()),
         ("--sched", "rtcredit"),
         ("--qemu-rc", "0"),
@@ -91,29 +66,13 @@ fn binary(log: &Path, changed: &[(&str, &str)], extra: &[&str]) -> Output {
         ("--marker", "XLSMOKE-DOMU-ALIVE"),
         ("--crash-re", re.as_str()),
     ];
-    for &(flag, value) in changed {
-        flags.iter_mut().find(|(f, _)| *f == flag).expect("a flag of the script").1 = value;
-    }
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rtcredit-judge"));
-    command.arg("xl-smoke");
-    for (flag, value) in flags {
-        command.args([flag, value]);
-    }
-    command.args(extra).output().unwrap()
-}
-
-fn temp_log(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rtcredit-judge-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
+    common::binary("xl-smoke", &flags, changed, extra)
 }
 
 #[test]
 fn the_committed_rtcredit_log_passes_the_29_checks_and_prints_what_the_bash_judge_printed() {
-    let out = binary(&data("xl-smoke-rtcredit-icount.serial.log"), &[], &["--elapsed-secs", "0"]);
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let out = binary(&data(LOG), &[], &["--elapsed-secs", "0"]);
+    let stdout = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert_eq!(stdout.lines().filter(|l| l.starts_with("PASS: ")).count(), 29);
     assert_eq!(stdout.lines().filter(|l| l.starts_with("FAIL: ")).count(), 0);
@@ -153,11 +112,9 @@ fn an_xl_create_that_returned_1_fails_the_create_check() {
         failed(&lines),
         ["FAIL: xl create: XLSMOKE: xl-create| Parsing config from /etc/xen/domu.cfg XLSMOKE: xl-create rc=1"]
     );
-    let path = temp_log("create-rc1.log", &log);
-    let out = binary(&path, &[], &[]);
-    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    let out = binary_on(binary, "create-rc1.log", &log, &[]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8(out.stdout).unwrap().ends_with("RESULT: 1 check(s) failed (sched=rtcredit)\n"));
+    assert!(stdout(&out).ends_with("RESULT: 1 check(s) failed (sched=rtcredit)\n"));
 }
 
 #[test]
@@ -167,9 +124,9 @@ fn a_scheduler_that_xen_did_not_run_fails_the_scheduler_check() {
     let using = "(XEN) [000000000f96a2a8] Using scheduler: RT-Credit Scheduler (rtcredit)";
     assert!(lines.contains(&format!("FAIL: Xen does not use scheduler 'credit': {using}")), "{lines:#?}");
     assert!(lines.contains(&"FAIL: xl info: XLSMOKE: xl-info-sched| nr_cpus                : 2 XLSMOKE: xl-info-sched| xen_version            : 4.17.5 XLSMOKE: xl-info-sched| xen_scheduler          : rtcredit XLSMOKE: xl-info-sched rc=0".to_owned()));
-    let out = binary(&data("xl-smoke-rtcredit-icount.serial.log"), &[("--sched", "credit2")], &[]);
+    let out = binary(&data(LOG), &[("--sched", "credit2")], &[]);
     assert_eq!(out.status.code(), Some(1));
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = stdout(&out);
     assert!(stdout.contains("FAIL: Xen does not use scheduler 'credit2': "), "{stdout}");
     assert!(stdout.ends_with("(sched=credit2)\n"));
 }
@@ -190,23 +147,15 @@ fn an_empty_log_fails_every_check_that_needs_a_line_of_it() {
 
 #[test]
 fn a_bad_flag_a_missing_log_or_an_unusable_crash_pattern_is_an_error_that_names_it() {
-    let good = data("xl-smoke-rtcredit-icount.serial.log");
-    for (changed, extra, named) in [
-        (&[("--weight", "heavy")][..], &[][..], "--weight"),
-        (&[("--sched", "rt")], &[], "unknown scheduler 'rt'"),
-        (&[], &["--no-such-flag"], "--no-such-flag"),
-        (&[("--crash-re", "")], &[], "the crash pattern is empty"),
-        (&[("--crash-re", "Panic(on")], &[], "--crash-re: the crash pattern is not a regular expression"),
-    ] {
-        let out = binary(&good, changed, extra);
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(2), "{changed:?} {extra:?}: {stderr}");
-        assert!(stderr.contains(named), "{changed:?} {extra:?}: {stderr}");
-        assert!(out.stdout.is_empty(), "{changed:?} {extra:?}");
-    }
-    let missing = good.with_file_name("no-such.serial.log");
-    let out = binary(&missing, &[], &[]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("cannot read the serial log") && stderr.contains("no-such.serial.log"), "{stderr}");
+    assert_usage_errors(
+        binary,
+        &data(LOG),
+        &[
+            (&[("--weight", "heavy")][..], &[][..], "--weight"),
+            (&[("--sched", "rt")], &[], "unknown scheduler 'rt'"),
+            (&[], &["--no-such-flag"], "--no-such-flag"),
+            (&[("--crash-re", "")], &[], "the crash pattern is empty"),
+            (&[("--crash-re", "Panic(on")], &[], "--crash-re: the crash pattern is not a regular expression"),
+        ],
+    );
 }
