@@ -71,7 +71,7 @@ fi
 log() { printf '[test-qemu %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 fail() { echo "test-qemu: FAIL $*"; exit 1; }
 die() { fail "$*"; }
-# The QEMU helpers: the clock (clock_check, clock_describe), busybox_root, cpio_gz,
+# The QEMU helpers: the clock (clock_setup, clock_describe), busybox_root, cpio_gz,
 # xen_qemu_argv.
 CACHE=$ROOT/.cache
 # shellcheck source=../hypervisor/xen/lib-initramfs.sh
@@ -81,8 +81,7 @@ if [ -n "$DISTRO" ]; then
     distro_domu_kernel "$WORK.ko"
     KO=$DISTRO_KO
 fi
-[ -n "$SHIFT" ] || SHIFT=$CLOCK_DEFAULT_SHIFT
-clock_check "$CLOCK" "$SHIFT"
+clock_setup
 [ "$CLOCK" = icount ] && WORK+=-icount
 
 BZ=$KDIR/arch/x86/boot/bzImage

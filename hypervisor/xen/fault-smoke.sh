@@ -92,8 +92,7 @@ T0=$SECONDS
 . "$REPO/scripts/pkgs.sh"
 # shellcheck source=lib-initramfs.sh
 . "$HERE/lib-initramfs.sh"
-[ -n "$SHIFT" ] || SHIFT=$CLOCK_DEFAULT_SHIFT
-clock_check "$CLOCK" "$SHIFT"
+clock_setup
 
 # --- domU: a hog on one VCPU, RT requests on the other --------------------------------
 # The RT requests come from the real guest stack: rtsleep.ko (guest-kmod/build.sh)

@@ -21,7 +21,7 @@
 #   run_qemu LOG TIMEOUT VERBOSE CMD...  CMD (QEMU) with no stdin, killed after TIMEOUT s,
 #                                        output to LOG (and the terminal if VERBOSE=1);
 #                                        returns CMD's exit code (124: timeout)
-#   clock_check / clock_qemu_args / clock_describe CLOCK SHIFT
+#   clock_setup, clock_check / clock_qemu_args / clock_describe CLOCK SHIFT
 #                                        QEMU's clock mode (--clock icount|host, --shift)
 #   distro_domu_kernel DIR               Debian's kernel and its DKMS-built module
 #                                        (guest-kmod/build-distro.sh): sets DISTRO_VMLINUZ,
@@ -212,9 +212,15 @@ install_xen_toolstack() {
 #           skipped (-icount shift=N,sleep=off): the guest's clock no longer depends
 #           on the host's load, and the emulated CPU runs at 10^9 / 2^N instructions
 #           per second (N=2: 250 M/s, the smallest shift whose runs stay affordable).
-# clock_check CLOCK SHIFT dies on a bad pair; clock_qemu_args CLOCK SHIFT prints the
-# accelerator arguments; clock_describe CLOCK SHIFT a phrase for logs and reports.
+# clock_check CLOCK SHIFT dies on a bad pair; clock_setup does it for the caller's
+# CLOCK and SHIFT after defaulting an empty SHIFT (what every script does with its
+# --clock and --shift); clock_qemu_args CLOCK SHIFT prints the accelerator arguments;
+# clock_describe CLOCK SHIFT a phrase for logs and reports.
 CLOCK_DEFAULT_SHIFT=2
+clock_setup() {
+    [ -n "$SHIFT" ] || SHIFT=$CLOCK_DEFAULT_SHIFT
+    clock_check "$CLOCK" "$SHIFT"
+}
 clock_check() {
     case $1 in
         host) ;;

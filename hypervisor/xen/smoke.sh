@@ -98,8 +98,7 @@ T0=$SECONDS
 . "$REPO/scripts/pkgs.sh"
 # shellcheck source=lib-initramfs.sh
 . "$HERE/lib-initramfs.sh"
-[ -n "$SHIFT" ] || SHIFT=$CLOCK_DEFAULT_SHIFT
-clock_check "$CLOCK" "$SHIFT"
+clock_setup
 
 # --- 1. Xen ------------------------------------------------------------------------------
 build_xen() {

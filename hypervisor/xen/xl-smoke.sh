@@ -76,8 +76,7 @@ T0=$SECONDS
 . "$REPO/scripts/pkgs.sh"
 # shellcheck source=lib-initramfs.sh
 . "$HERE/lib-initramfs.sh"
-[ -n "$SHIFT" ] || SHIFT=$CLOCK_DEFAULT_SHIFT
-clock_check "$CLOCK" "$SHIFT"
+clock_setup
 
 # --- builds ----------------------------------------------------------------------------
 build_all() {

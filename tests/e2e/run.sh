@@ -218,8 +218,7 @@ RAW=$OUT/raw
 # cpio_gz, run_qemu
 # shellcheck source=../../hypervisor/xen/lib-initramfs.sh
 . "$REPO/hypervisor/xen/lib-initramfs.sh"
-[ -n "$SHIFT" ] || SHIFT=$CLOCK_DEFAULT_SHIFT
-clock_check "$CLOCK" "$SHIFT"
+clock_setup
 
 # --- builds ---------------------------------------------------------------------------
 TOOLS_DIST=$XEN_TOOLS_DIST
