@@ -49,6 +49,8 @@ START=$SECONDS
 
 # shellcheck source=../../scripts/pkgs.sh
 . "$REPO/scripts/pkgs.sh"
+# shellcheck source=lib-tree.sh
+. "$HERE/lib-tree.sh"
 
 # Build dependencies (bookworm): autoconf + autotools-dev because Debian's source
 # package ships no generated configure/config.sub; iasl for libxl's ACPI tables;
@@ -76,36 +78,24 @@ list_patches() {
     true
 }
 hash_patches() {
-    { cat "$PRISTINE/.rtc-pristine"; list_patches | while read -r f; do
-          echo "== $(basename "$f")"; cat "$f"; done; } | sha256sum | cut -d' ' -f1
+    patch_set_hash "$(cat "$PRISTINE/.rtc-pristine")" "${PATCHES[@]}"
 }
 hash_all() {
-    { hash_patches; sha256sum "$HERE/build-tools.sh"; } | sha256sum | cut -d' ' -f1
+    { hash_patches; sha256sum "$HERE/build-tools.sh" "$HERE/lib-tree.sh"; } | sha256sum | cut -d' ' -f1
 }
 
+PATCHES=()    # the patch set in the order it is applied (main reads it)
+
 # --- build tree -----------------------------------------------------------------------------
+# Tied to one patch set (lib-tree.sh); stamped only once configured, so a failed
+# configure starts again from the pristine copy.
 prepare_tree() {
-    local want have=""
+    local want
     want=$(hash_patches)
-    [ -f "$TREE/.rtc-patches" ] && have=$(cat "$TREE/.rtc-patches")
-    if [ "$CLEAN" = 1 ] || [ "$want" != "$have" ] || [ ! -f "$TREE/config/Paths.mk" ]; then
-        log "fresh build tree $TREE"
-        rm -rf "$TREE"
-        mkdir -p "$TREE"
-        cp -a "$PRISTINE/." "$TREE/"
-        rm -f "$TREE/.rtc-pristine"
-        local p
-        while read -r p; do
-            if ! patch -d "$TREE" -p1 --dry-run --batch --forward -s < "$p" >/dev/null; then
-                rm -rf "$TREE"
-                die "patch does not apply: $p
-       (try: patch -d $PRISTINE -p1 --dry-run < $p   to see the rejected hunks)"
-            fi
-            patch -d "$TREE" -p1 --batch --forward -s < "$p"
-            log "applied $(basename "$p")"
-        done < <(list_patches)
+    if [ "$CLEAN" = 1 ] || ! tree_is_current "$TREE" "$want" config/Paths.mk; then
+        tree_from_pristine "$PRISTINE" "$TREE" "Xen's tools" "${PATCHES[@]}"
         configure_tree
-        echo "$want" > "$TREE/.rtc-patches"
+        tree_stamp "$TREE" "$want"
     fi
 }
 
@@ -167,6 +157,11 @@ report() {
 
 main() {
     ensure_pkgs "${TOOLS_PKGS[@]}"
+    # Read here, not in a subshell of its users, so that a list_patches that dies
+    # stops the build.
+    local patch_list
+    patch_list=$(list_patches)
+    [ -z "$patch_list" ] || mapfile -t PATCHES <<< "$patch_list"
     if [ ! -f "$PRISTINE/.rtc-pristine" ]; then
         log "no pristine source yet: running build.sh (fetches and extracts it)"
         bash "$HERE/build.sh" >/dev/null

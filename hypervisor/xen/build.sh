@@ -60,6 +60,8 @@ START=$SECONDS
 # --- host packages ---------------------------------------------------------------
 # shellcheck source=../../scripts/pkgs.sh
 . "$REPO/scripts/pkgs.sh"
+# shellcheck source=lib-tree.sh
+. "$HERE/lib-tree.sh"
 
 # --- which Xen ----------------------------------------------------------------------
 # Debian's newest 4.17 source package that can be downloaded, from bookworm or
@@ -129,8 +131,7 @@ list_src()     { [ -d "$SRC_DIR" ] && (cd "$SRC_DIR" && find . -type f | LC_ALL=
 
 # Hash of names + contents; the variant and the Xen version are part of the key.
 hash_patches() {
-    { echo "xen=$XEN_PKG_VERSION"; list_patches | while read -r f; do
-          echo "== $(basename "$f")"; cat "$f"; done; } | sha256sum | cut -d' ' -f1
+    patch_set_hash "xen=$XEN_PKG_VERSION" "${PATCHES[@]}"
 }
 hash_all() {
     { echo "variant=$VARIANT"; hash_patches
@@ -138,46 +139,22 @@ hash_all() {
       # The Rust core and the build recipe itself.
       hash_rust
       "$RUSTC_BIN" --version 2>/dev/null || true
-      sha256sum "$HERE/build.sh" "$REPO/scripts/pkgs.sh"; } | sha256sum | cut -d' ' -f1
+      sha256sum "$HERE/build.sh" "$HERE/lib-tree.sh" "$REPO/scripts/pkgs.sh"; } | sha256sum | cut -d' ' -f1
 }
+
+PATCHES=()    # the patch set in the order it is applied (main reads it)
 
 # --- build tree ---------------------------------------------------------------------
-# A tree is tied to one patch set: when the patches change, start again from the
-# pristine copy (reverse-applying old patches is fragile). Changes in src/ only are
-# synced file by file so make can rebuild incrementally.
+# A tree is tied to one patch set (lib-tree.sh). Changes in src/ only are synced file
+# by file so make can rebuild incrementally.
 prepare_tree() {
-    local want have=""
+    local want
     want=$(hash_patches)
-    [ -f "$BUILD/.rtc-patches" ] && have=$(cat "$BUILD/.rtc-patches")
-    if [ "$CLEAN" = 1 ] || [ "$want" != "$have" ] || [ ! -d "$BUILD/xen" ]; then
-        log "fresh build tree $BUILD"
-        rm -rf "$BUILD"
-        mkdir -p "$BUILD"
-        # Copy the contents (not the directory entry) so this also works when
-        # .cache/xen-src is a symlink to a shared copy.
-        cp -a "$PRISTINE/." "$BUILD/"
-        rm -f "$BUILD/.rtc-pristine" "$BUILD/.rtc-inputs"
-        apply_patches
-        echo "$want" > "$BUILD/.rtc-patches"
+    if [ "$CLEAN" = 1 ] || ! tree_is_current "$BUILD" "$want" xen; then
+        tree_from_pristine "$PRISTINE" "$BUILD" "Xen $XEN_PKG_VERSION" "${PATCHES[@]}"
+        tree_stamp "$BUILD" "$want"
     fi
     sync_src
-}
-
-apply_patches() {
-    local p n=0
-    while read -r p; do
-        [ -n "$p" ] || continue
-        # Dry run first so a bad patch leaves no half-applied tree behind.
-        if ! patch -d "$BUILD" -p1 --dry-run --batch --forward -s < "$p" >/dev/null; then
-            rm -rf "$BUILD"
-            die "patch does not apply to Xen $XEN_PKG_VERSION: $p
-       (try: patch -d $PRISTINE -p1 --dry-run < $p   to see the rejected hunks)"
-        fi
-        patch -d "$BUILD" -p1 --batch --forward -s < "$p"
-        log "applied $(basename "$p")"
-        n=$((n + 1))
-    done < <(list_patches)
-    [ "$n" -gt 0 ] || log "no patches (hypervisor/xen/patches absent or empty)"
 }
 
 # Copy hypervisor/xen/src/* into xen/common/sched/, touching only files whose
@@ -424,6 +401,11 @@ main() {
     if [ -d "$SRC_DIR" ] && [ -z "${XEN_RUSTC:-}" ]; then ensure_pkgs rustc-web cargo-web rust-web-src; fi
     fetch_source
     extract_pristine
+    # Read here, not in a subshell of its users, so that a list_patches that dies
+    # stops the build.
+    local patch_list
+    patch_list=$(list_patches)
+    [ -z "$patch_list" ] || mapfile -t PATCHES <<< "$patch_list"
     prepare_tree
 
     local inputs

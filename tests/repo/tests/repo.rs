@@ -228,7 +228,13 @@ fn settle_refuses_a_wait_that_is_not_a_whole_number() {
 /// Runs `body` in bash after sourcing the QEMU harness's shared library (with the
 /// `log`/`die` its callers define) and returns (exit code, stdout, stderr).
 fn with_harness_lib(body: &str) -> (Option<i32>, String, String) {
-    let lib = repo_root().join("hypervisor/xen/lib-initramfs.sh");
+    with_sourced("hypervisor/xen/lib-initramfs.sh", body)
+}
+
+/// Runs `body` in bash after sourcing `lib` (a path in the repository) the way its
+/// callers do: `set -euo pipefail`, their `log` and `die`.
+fn with_sourced(lib: &str, body: &str) -> (Option<i32>, String, String) {
+    let lib = repo_root().join(lib);
     let script = format!(
         "set -euo pipefail\nCACHE=/nonexistent\nlog() {{ echo \"$*\" >&2; }}\ndie() {{ echo \"ERROR: $*\" >&2; exit 1; }}\n. '{}'\n{body}",
         lib.display()
@@ -239,6 +245,78 @@ fn with_harness_lib(body: &str) -> (Option<i32>, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A directory of its own under the system's temporary directory, empty.
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rtcredit-repo-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+/// A pristine source of one file and two patches of it, the second on top of the first,
+/// as build.sh and build-tools.sh meet them (`.rtc-pristine` is the pristine copy's own stamp).
+fn pristine_with_patches(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir.join("pristine/xen")).unwrap();
+    std::fs::write(dir.join("pristine/xen/a.c"), "one\ntwo\n").unwrap();
+    std::fs::write(dir.join("pristine/.rtc-pristine"), "4.17\n").unwrap();
+    std::fs::write(dir.join("1.patch"), "--- a/xen/a.c\n+++ b/xen/a.c\n@@ -1,2 +1,2 @@\n one\n-two\n+TWO\n").unwrap();
+    std::fs::write(dir.join("2.patch"), "--- a/xen/a.c\n+++ b/xen/a.c\n@@ -1,2 +1,2 @@\n-one\n+ONE\n TWO\n").unwrap();
+}
+
+#[test]
+fn a_xen_tree_is_the_pristine_copy_with_the_patches_applied_and_current_only_for_its_patch_set() {
+    let dir = scratch_dir("tree");
+    pristine_with_patches(&dir);
+    let body = "cd '{dir}'
+h=$(patch_set_hash k 1.patch 2.patch)
+tree_is_current tree \"$h\" xen && echo 'current before'
+tree_from_pristine pristine tree 'Xen test' \"$PWD/1.patch\" \"$PWD/2.patch\"
+tree_is_current tree \"$h\" xen && echo 'current unstamped'
+tree_stamp tree \"$h\"
+tree_is_current tree \"$h\" xen && echo 'current stamped'
+tree_is_current tree \"$h\" config/Paths.mk || echo 'not current without its marker'
+tree_is_current tree \"$(patch_set_hash k 1.patch)\" xen || echo 'not current for another set'
+[ \"$(patch_set_hash k 2.patch 1.patch)\" != \"$h\" ] && echo 'the order counts'
+[ \"$(patch_set_hash j 1.patch 2.patch)\" != \"$h\" ] && echo 'the key counts'
+cat tree/xen/a.c pristine/xen/a.c
+ls -A tree"
+        .replace("{dir}", &dir.display().to_string());
+    let (code, stdout, stderr) = with_sourced("hypervisor/xen/lib-tree.sh", &body);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout,
+        "current stamped\nnot current without its marker\nnot current for another set\nthe order counts\n\
+         the key counts\nONE\nTWO\none\ntwo\n.rtc-patches\nxen\n",
+        "stderr: {stderr}"
+    );
+    assert!(stderr.contains("applied 1.patch") && stderr.contains("applied 2.patch"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_patch_that_does_not_apply_is_named_and_leaves_no_tree() {
+    let dir = scratch_dir("badpatch");
+    pristine_with_patches(&dir);
+    // A patch of lines the source does not have (patch's fuzz would take a mere
+    // context difference), after one that applies.
+    std::fs::write(dir.join("3.patch"), "--- a/xen/a.c\n+++ b/xen/a.c\n@@ -1,2 +1,2 @@\n-zero\n-nil\n+0\n+1\n")
+        .unwrap();
+    let body = format!(
+        "cd '{}'\ntree_from_pristine pristine tree 'Xen test' \"$PWD/1.patch\" \"$PWD/3.patch\"",
+        dir.display()
+    );
+    let (code, _, stderr) = with_sourced("hypervisor/xen/lib-tree.sh", &body);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("ERROR: patch does not apply to Xen test: {}/3.patch", dir.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--dry-run"), "the error says how to see the rejected hunks: {stderr}");
+    assert!(!dir.join("tree").exists(), "a half-made tree is removed");
+    assert_eq!(std::fs::read_to_string(dir.join("pristine/xen/a.c")).unwrap(), "one\ntwo\n");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
