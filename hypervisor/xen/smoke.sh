@@ -28,8 +28,8 @@
 # administration tool rtcredit-ctl (xen-config/, built on the host, with the
 # toolstack's libxenctrl and, under sched=rtcredit, its xenstored), xentrace from the
 # same toolstack (--trace) and an /init script, boot, and then judge the serial log
-# with rtcredit-judge (tests/judge: the rules and their tests; the --trace checks stay
-# here). Prints PASS:/FAIL: lines; exits non-zero on any FAIL, on a crash, or on a timeout.
+# with rtcredit-judge (tests/judge: the rules, the --trace checks included, and their
+# tests). Prints PASS:/FAIL: lines; exits non-zero on any FAIL, on a crash, or on a timeout.
 set -euo pipefail
 shopt -s inherit_errexit    # let failures inside $(...) stop the script too
 
@@ -195,130 +195,23 @@ boot() {
     BOOT_SECS=$((SECONDS - t))
     echo "$QEMU_RC $BOOT_SECS" > "$RUN/qemu-status"
     # Serial output has CRLF line ends: serial.txt is the log without them, for reading
-    # and for the --trace checks (rtcredit-judge reads serial.log).
+    # (rtcredit-judge reads serial.log itself).
     tr -d '\r' < "$LOG" > "$RUN/serial.txt"
 }
 
 # --- 6. judge the log: rtcredit-judge (tests/judge/src/smoke.rs) ---------------------------
 # Prints the PASS:/FAIL: lines and the RESULT line (after a boot also the elapsed time,
 # and the scheduler and build in the RESULT line); its exit status (1: a check failed,
-# 2: it could not judge) is the script's. With --trace, the trace checks below run
-# first, into $RUN/trace-checks.txt, and the binary prints and counts them where they
-# belong, before "dom0 /init finished".
+# 2: it could not judge) is the script's. With --trace it also decodes the two traces
+# dom0 printed into $RUN (trace.bin, trace-idle.bin), checks them with rtcredit-monitor's
+# analysis and writes the monitor's tables beside them (trace-report.txt,
+# trace-idle-report.txt; tests/judge/src/smoke/trace.rs).
 judge() {
     local trace=()
-    if [ "$TRACE" = 1 ]; then
-        ( set +e +o pipefail; judge_trace ) > "$RUN/trace-checks.txt"
-        trace=(--trace-checks "$RUN/trace-checks.txt")
-    fi
+    [ "$TRACE" = 1 ] && trace=(--trace "$RUN")
     "$JUDGE_BIN" smoke --log "$LOG" --sched "$SCHED" --qemu-rc "$QEMU_RC" --boot-secs "$BOOT_SECS" \
         --timeout "$TIMEOUT" --duration "$DURATION" --expect-rtsleep-rc "$EXPECT_RTSLEEP_RC" \
         --crash-re "$XEN_CRASH_RE" "${trace[@]}" "$@"
-}
-
-# --- 6b. --trace: checked here, by the xentrace decoder and rtcredit-monitor ---------------
-# Not in rtcredit-judge: these checks run tools on a trace decoded from the log, and
-# no traced log is kept to test a port on. Each prints PASS:/FAIL: lines for judge().
-L=$RUN/serial.txt
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; }
-field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" | head -n1; }   # value of key=value
-
-# --trace only: the trace dom0 printed, decoded into $RUN/trace.bin, then read by
-# rtcredit-monitor (the workspace's release build) with the TSC rate Xen detected.
-build_monitor() {
-    MONITOR=$(cargo_release_bin rtcredit-monitor rtcredit-monitor)
-}
-
-# Decodes trace NAME (printed by dom0's xdump) from the console into FILE and checks
-# that xentrace succeeded and that size and MD5 match what dom0 said. Returns 1 on FAIL.
-decode_trace() {
-    local name=$1 file=$2 line want_bytes want_md5 bytes md5
-    line=$(grep -m1 "^SMOKE: xentrace $name start_uptime=" "$L" || true)
-    want_bytes=$(echo "$line" | field bytes); want_md5=$(echo "$line" | field md5)
-    rm -f "$file"
-    sed -n "/^SMOKE: TRACE BEGIN $name /,/^SMOKE: TRACE END $name\$/p" "$L" | sed '1d;$d' |
-        grep -E '^[A-Za-z0-9+/=]+$' | base64 -d 2>/dev/null | gunzip -c > "$file" 2>/dev/null
-    bytes=$(wc -c < "$file"); md5=$(md5sum < "$file" | cut -d' ' -f1)
-    if [ "$(echo "$line" | field exit)" != 0 ]; then
-        fail "xentrace ($name) in dom0: ${line:-no status line} $(grep -m3 "^SMOKE: xentrace $name says:" "$L" | tr '\n' ' ')"
-    elif [ -z "$want_bytes" ] || [ "$want_bytes" -eq 0 ]; then
-        fail "xentrace ($name) in dom0 wrote an empty trace: $line"
-    elif [ "$bytes" != "$want_bytes" ] || [ "$md5" != "$want_md5" ]; then
-        fail "trace ($name) from the console: $bytes bytes, MD5 $md5; dom0 said $want_bytes bytes, MD5 $want_md5"
-    else
-        pass "xentrace ($name) in dom0 recorded $bytes bytes; decoded from the console into $file, MD5 matches"
-        return 0
-    fi
-    return 1
-}
-
-# rtcredit-monitor's report of FILE (trace.bin -> trace-report.json, .txt with the
-# table, .notes with its stderr); prints jq query Q on the JSON. Returns 1 (and prints
-# why) when the monitor or jq fails.
-monitor_json() {
-    local file=$1 query=$2 base=${1%.bin}
-    if ! "$MONITOR" --cpu-hz "${MHZ}MHz" report --json "$file" > "$base-report.json" 2> "$base-report.notes"; then
-        echo "rtcredit-monitor report failed: $(head -c 300 "$base-report.notes")"
-        return 1
-    fi
-    "$MONITOR" --cpu-hz "${MHZ}MHz" report --idle "$file" > "$base-report.txt" 2>&1
-    jq -r "$query" "$base-report.json" 2>&1
-}
-
-# --trace only: the trace dom0 printed, decoded into $RUN/trace.bin, then read by
-# rtcredit-monitor (the workspace's release build) with the TSC rate Xen detected.
-judge_trace() {
-    # The TSC rate: Xen's "Detected N MHz processor" (its calibration against the
-    # platform timer); the trace does not carry it.
-    MHZ=$(grep -m1 '(XEN).*Detected [0-9.]* MHz processor' "$L" | sed 's/.*Detected \([0-9.]*\) MHz.*/\1/')
-    [ -n "$MHZ" ] || { fail "no 'Detected ... MHz processor' line from Xen (TSC rate)"; return; }
-    local verdict problems vcpus rt_ns fires grants dur_ms
-    # During the load: both of dom0's VCPUs run busy loops and nothing else wants the
-    # CPUs, so Xen never switches them (only TRC_SCHED_CONTINUE_RUNNING, no runstate
-    # change); the rtsleep loop on VCPU 0 gets RT fires and runs at RT until its next
-    # rtsleep or the 0.5 ms RT quantum.
-    # Want: every byte read, both VCPUs running, time at RT > 0, RT fires > 0 (under
-    # other schedulers only the first two).
-    if ! decode_trace load "$RUN/trace.bin"; then :
-    elif ! verdict=$(monitor_json "$RUN/trace.bin" '
-            def d0: .rows[] | select(.dom == 0 and .vcpu == null);
-            [ .problems.total,
-              ([.rows[] | select(.dom == 0 and .vcpu != null and .cpu_time > 0)] | length),
-              (d0.time_at.rt // 0), (d0.rt.fires // 0), (d0.rt.grants // 0),
-              (.duration / 1000000 | round) ] | @tsv'); then
-        fail "load trace: $verdict"
-    else
-        IFS=$'\t' read -r problems vcpus rt_ns fires grants dur_ms <<< "$verdict"
-        if [ "$SCHED" != rtcredit ] && [ "$problems" = 0 ] && [ "$vcpus" = 2 ]; then
-            # Other schedulers: no RT and none of our events; the runs must still read.
-            pass "rtcredit-monitor reads the load trace (${dur_ms} ms, TSC ${MHZ} MHz): all bytes read, dom0's 2 VCPUs ran"
-        elif [ "$problems" = 0 ] && [ "$vcpus" = 2 ] && [ "$rt_ns" -gt 0 ] && [ "$fires" -gt 0 ]; then
-            pass "rtcredit-monitor reads the load trace (${dur_ms} ms, TSC ${MHZ} MHz): all bytes read, dom0's 2 VCPUs ran, $((rt_ns / 1000000)) ms at RT, $grants RT grants, $fires RT fires"
-            echo "      the monitor's table: $RUN/trace-report.txt"
-        else
-            fail "rtcredit-monitor on the load trace: want 0 problems, dom0's 2 VCPUs running, time at RT > 0, RT fires > 0; got problems=$problems vcpus=$vcpus rt_ns=$rt_ns fires=$fires"
-        fi
-    fi
-    # Idle dom0: its VCPUs block for most of the second. A VCPU re-picked right after
-    # SCHEDOP_block (a bug the first real trace showed) spins instead and writes
-    # megabytes of block/continue records; credit writes about 15 KB here.
-    local bytes blocked_ms
-    if ! decode_trace idle "$RUN/trace-idle.bin"; then :
-    elif ! verdict=$(monitor_json "$RUN/trace-idle.bin" '
-            [ ([.rows[] | select(.dom == 0 and .vcpu != null) | .blocked_time] | min),
-              (.duration / 1000000 | round) ] | @tsv'); then
-        fail "idle trace: $verdict"
-    else
-        IFS=$'\t' read -r blocked_ms dur_ms <<< "$verdict"
-        bytes=$(wc -c < "$RUN/trace-idle.bin")
-        blocked_ms=$(( ${blocked_ms%.*} / 1000000 ))
-        if [ "$bytes" -lt 1000000 ] && [ "$blocked_ms" -ge $((dur_ms / 2)) ]; then
-            pass "idle dom0 blocks: each VCPU blocked at least ${blocked_ms} of ${dur_ms} ms, trace $bytes bytes"
-        else
-            fail "idle dom0 does not block: trace $bytes bytes in ${dur_ms} ms, least blocked VCPU ${blocked_ms} ms"
-        fi
-    fi
 }
 
 main() {
@@ -328,14 +221,12 @@ main() {
         [ -f "$LOG" ] && [ -f "$RUN/qemu-status" ] || die "no previous run in $RUN"
         read -r QEMU_RC BOOT_SECS < "$RUN/qemu-status"
         tr -d '\r' < "$LOG" > "$RUN/serial.txt"
-        [ "$TRACE" = 1 ] && build_monitor
         echo "serial log: $LOG"
         local rc=0
         judge || rc=$?
         exit "$rc"
     fi
     ensure_pkgs qemu-system-x86 busybox-static cpio gcc libc6-dev
-    [ "$TRACE" = 1 ] && ensure_pkgs jq
     # Preparation touches shared caches (kernel, tools): one smoke.sh at a time there.
     exec 9> "$SMOKE/.lock"
     flock 9
@@ -347,7 +238,6 @@ main() {
     build_ctl
     build_initramfs
     flock -u 9
-    [ "$TRACE" = 1 ] && build_monitor
     log "prepared in $((SECONDS - t))s (Xen: $XEN_IMAGE, dom0: $KVER)"
     boot
     echo "serial log: $LOG"

@@ -7,21 +7,25 @@
 //! file afterwards and decides: one [`Check`] per property, printed as `PASS: ...` or
 //! `FAIL: ...`, then a summary line; the binary exits 1 if any check failed.
 //!
-//! It reads a log and nothing else: no QEMU, no clock, no files besides the log (and,
-//! for smoke.sh --trace, the trace checks its bash part printed). The values the run
+//! It reads a log and nothing else: no QEMU, no clock, no files besides the log. (For
+//! smoke.sh --trace it decodes the traces dom0 printed into the log and reads them with
+//! rtcredit-monitor's library; the binary leaves them and the monitor's tables in the
+//! run directory, [`smoke::trace`].) The values the run
 //! was configured with (scheduler, weights, the QEMU exit status) come from the harness
 //! on the command line, and so does the list of crash patterns, which the shell
 //! harnesses share (`XEN_CRASH_RE` in `hypervisor/xen/lib-initramfs.sh`): it is kept
 //! there, once, and passed in ([`CrashPattern`]).
 //!
 //! One module per harness: [`xl_smoke`] for `hypervisor/xen/xl-smoke.sh`, [`smoke`] for
-//! `hypervisor/xen/smoke.sh` (its trace checks, which run the xentrace decoder and
-//! rtcredit-monitor, stay in the script and are passed in). The other harnesses
-//! (fault-smoke.sh, tests/e2e/run.sh) still judge in bash. What the modules share is
+//! `hypervisor/xen/smoke.sh` (with [`smoke::trace`] for its `--trace` checks),
+//! [`test_qemu`] for the verdict of `guest-kmod/test-qemu.sh` (whose guest makes the
+//! checks itself). The other harnesses (fault-smoke.sh, tests/e2e/run.sh) still judge
+//! in bash. What the modules share is
 //! here: the log, the crash pattern, a check and a verdict with its report, and the
 //! small text functions that stand for the bash judges' `sed`s.
 
 pub mod smoke;
+pub mod test_qemu;
 pub mod xl_smoke;
 
 use std::fmt;
@@ -122,33 +126,6 @@ impl fmt::Display for Check {
     }
 }
 
-/// Why lines of checks printed elsewhere cannot be read ([`parse_checks`]).
-#[derive(Debug, thiserror::Error)]
-#[error("line {line}: '{text}' is neither a PASS:/FAIL: line nor under one")]
-pub struct ChecksError {
-    pub line: usize,
-    pub text: String,
-}
-
-/// Checks another judge printed (smoke.sh's trace checks, still in bash): a `PASS: `
-/// or `FAIL: ` line each, any other line belongs under the check before it (an
-/// indented detail); a line of that kind before the first check is an error.
-pub fn parse_checks(text: &str) -> Result<Vec<Check>, ChecksError> {
-    let mut checks: Vec<Check> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if let Some(rest) = line.strip_prefix("PASS: ") {
-            checks.push(Check::pass(rest));
-        } else if let Some(rest) = line.strip_prefix("FAIL: ") {
-            checks.push(Check::fail(rest));
-        } else if let Some(last) = checks.last_mut() {
-            last.below.push(line.to_owned());
-        } else {
-            return Err(ChecksError { line: i + 1, text: line.to_owned() });
-        }
-    }
-    Ok(checks)
-}
-
 /// The checks of one run, in the order they were made.
 #[derive(Debug, Clone, Default)]
 pub struct Verdict {
@@ -215,13 +192,10 @@ mod tests {
     }
 
     #[test]
-    fn checks_printed_elsewhere_are_read_with_the_lines_under_them() {
-        let checks = parse_checks("PASS: a\n      table: x\nFAIL: b\n").unwrap();
-        assert_eq!(checks, [Check { below: vec!["      table: x".into()], ..Check::pass("a") }, Check::fail("b")]);
-        assert_eq!(checks.iter().map(ToString::to_string).collect::<Vec<_>>(), ["PASS: a\n      table: x", "FAIL: b"]);
-        assert!(parse_checks("").unwrap().is_empty());
-        let e = parse_checks("      stray\nPASS: a").unwrap_err();
-        assert_eq!((e.line, e.text.as_str()), (1, "      stray"));
+    fn a_check_is_displayed_with_the_lines_under_it() {
+        let check = Check { below: vec!["      table: x".into()], ..Check::pass("a") };
+        assert_eq!(check.to_string(), "PASS: a\n      table: x");
+        assert_eq!(Check::fail("b").to_string(), "FAIL: b");
     }
 
     #[test]

@@ -8,19 +8,21 @@
 //! rtcredit-judge smoke --log .cache/smoke/run-rtcredit-release/serial.log --sched rtcredit \
 //!     --qemu-rc 0 --boot-secs 58 --timeout 420 --duration 30 --expect-rtsleep-rc -1 \
 //!     --crash-re "$XEN_CRASH_RE"
+//! rtcredit-judge test-qemu --log .cache/guest-kmod/qemu-xenrtcredit-icount/console.log \
+//!     --qemu-rc 0 --crash-re "$XEN_CRASH_RE"
 //! ```
 //!
 //! Exit status: 0 if every check passed, 1 if one failed, 2 for a bad flag, a file it
-//! cannot read or a crash pattern it cannot use.
+//! cannot read or write or a crash pattern it cannot use.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use rtcredit_judge::smoke::{self, Variant};
+use rtcredit_judge::smoke::{self, trace, Variant};
 use rtcredit_judge::xl_smoke::{self, Sched};
-use rtcredit_judge::{parse_checks, CrashPattern, Serial, Verdict};
+use rtcredit_judge::{test_qemu, CrashPattern, Serial, Verdict};
 
 #[derive(Debug, Parser)]
 #[command(name = "rtcredit-judge", version, about)]
@@ -35,6 +37,8 @@ enum Harness {
     XlSmoke(XlSmoke),
     /// The serial log of hypervisor/xen/smoke.sh (flags named after its variables).
     Smoke(Smoke),
+    /// The console log of guest-kmod/test-qemu.sh: the guest's lines and the verdict.
+    TestQemu(TestQemu),
 }
 
 /// What every harness passes: the log, what counts as a crash in it, and how QEMU ran.
@@ -107,14 +111,29 @@ struct Smoke {
     /// another scheduler of our Xen, -38 on stock Xen).
     #[arg(long, allow_negative_numbers = true)]
     expect_rtsleep_rc: i64,
-    /// The checks smoke.sh --trace made itself (PASS:/FAIL: lines, details under them):
-    /// printed and counted before `dom0 /init finished`.
-    #[arg(long)]
-    trace_checks: Option<PathBuf>,
+    /// smoke.sh --trace: also judge the traces dom0 printed (before `dom0 /init
+    /// finished`), writing them and the monitor's tables into this directory (the run
+    /// directory: trace.bin, trace-report.txt, trace-idle.bin, trace-idle-report.txt).
+    #[arg(long, value_name = "RUN_DIR")]
+    trace: Option<PathBuf>,
     /// After a boot, the Xen build it booted: the RESULT line names it and the
     /// scheduler, `(sched=rtcredit, release)`.
     #[arg(long)]
     variant: Option<Variant>,
+}
+
+#[derive(Debug, Args)]
+struct TestQemu {
+    /// The console log as QEMU wrote it.
+    #[arg(long)]
+    log: PathBuf,
+    /// QEMU's exit status (named when the guest did not finish).
+    #[arg(long, allow_negative_numbers = true)]
+    qemu_rc: i32,
+    /// Under Xen: what counts as a crash (XEN_CRASH_RE of
+    /// hypervisor/xen/lib-initramfs.sh).
+    #[arg(long)]
+    crash_re: Option<String>,
 }
 
 /// A Xen scheduler's name as `sched=` takes it: letters, digits and `_`.
@@ -130,6 +149,7 @@ fn main() -> ExitCode {
     match Cli::parse().harness {
         Harness::XlSmoke(args) => xl_smoke_main(args),
         Harness::Smoke(args) => smoke_main(args),
+        Harness::TestQemu(args) => test_qemu_main(args),
     }
 }
 
@@ -160,14 +180,11 @@ fn smoke_main(args: Smoke) -> ExitCode {
         Ok(input) => input,
         Err(code) => return code,
     };
-    let trace = match &args.trace_checks {
+    let trace = match &args.trace {
         None => Vec::new(),
-        Some(path) => match std::fs::read(path) {
-            Err(e) => return usage_error(&format!("cannot read the trace checks {}: {e}", path.display())),
-            Ok(bytes) => match parse_checks(&String::from_utf8_lossy(&bytes)) {
-                Ok(checks) => checks,
-                Err(e) => return usage_error(&format!("the trace checks {}: {e}", path.display())),
-            },
+        Some(dir) => match write_trace_files(trace::judge(&log, &args.sched, dir)) {
+            Ok(checks) => checks,
+            Err(code) => return code,
         },
     };
     let run = smoke::Run {
@@ -182,16 +199,55 @@ fn smoke_main(args: Smoke) -> ExitCode {
     print_verdict(&verdict, &smoke::report(&verdict, &run, args.input.elapsed_secs, args.variant))
 }
 
+/// The trace's files written into the run directory; its checks, or the exit status of
+/// an error already printed.
+fn write_trace_files(trace: trace::Trace) -> Result<Vec<rtcredit_judge::Check>, ExitCode> {
+    for (path, bytes) in &trace.files {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(path, bytes))
+            .map_err(|e| usage_error(&format!("--trace: cannot write {}: {e}", path.display())))?;
+    }
+    Ok(trace.checks)
+}
+
+fn test_qemu_main(args: TestQemu) -> ExitCode {
+    let crash = match args.crash_re.as_deref().map(crash_pattern).transpose() {
+        Ok(crash) => crash,
+        Err(code) => return code,
+    };
+    let log = match read_log(&args.log) {
+        Ok(log) => log,
+        Err(code) => return code,
+    };
+    let run = test_qemu::Run { qemu_rc: args.qemu_rc, log_path: args.log.display().to_string() };
+    let outcome = test_qemu::judge(&log, &run, crash.as_ref());
+    print_report(outcome.failure.is_none(), &outcome.report())
+}
+
 /// The log and the crash pattern, or the exit status of an error already printed.
 fn read_input(input: &Input) -> Result<(Serial, CrashPattern), ExitCode> {
-    let crash = CrashPattern::new(&input.crash_re).map_err(|e| usage_error(&format!("--crash-re: {e}")))?;
-    let bytes = std::fs::read(&input.log)
-        .map_err(|e| usage_error(&format!("cannot read the serial log {}: {e}", input.log.display())))?;
-    Ok((Serial::from_bytes(&bytes), crash))
+    let crash = crash_pattern(&input.crash_re)?;
+    Ok((read_log(&input.log)?, crash))
+}
+
+fn crash_pattern(re: &str) -> Result<CrashPattern, ExitCode> {
+    CrashPattern::new(re).map_err(|e| usage_error(&format!("--crash-re: {e}")))
+}
+
+fn read_log(path: &Path) -> Result<Serial, ExitCode> {
+    let bytes =
+        std::fs::read(path).map_err(|e| usage_error(&format!("cannot read the serial log {}: {e}", path.display())))?;
+    Ok(Serial::from_bytes(&bytes))
 }
 
 /// Prints the report; the exit status says whether a check failed.
 fn print_verdict(verdict: &Verdict, text: &str) -> ExitCode {
+    print_report(verdict.failures() == 0, text)
+}
+
+/// Prints `text`; exit status 0 if `passed`, else 1.
+fn print_report(passed: bool, text: &str) -> ExitCode {
     // A closed standard output (`| head`) does not change the verdict.
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -199,7 +255,7 @@ fn print_verdict(verdict: &Verdict, text: &str) -> ExitCode {
             return usage_error(&format!("cannot write to standard output: {e}"));
         }
     }
-    if verdict.failures() == 0 {
+    if passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
