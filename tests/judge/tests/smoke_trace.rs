@@ -5,7 +5,7 @@
 //!
 //! `smoke-rtcredit-release-trace.bash-judge.txt` is what the bash judge the binary
 //! replaced printed on that log (`--rejudge --trace`, after the `serial log:` line). Its
-//! texts name the files it wrote in that run's directory, [`BASH_RUN_DIR`]; the binary
+//! texts name the files it wrote in that run's directory ([`bash_run_dir`]); the binary
 //! writes them into a temporary directory here, and the tests put the bash judge's
 //! directory in its place before comparing. The FAIL lines the tests expect on changed
 //! logs are what the bash judge printed on them too.
@@ -22,8 +22,14 @@ use rtcredit_judge::Serial;
 
 const TRACED: &str = "smoke-rtcredit-release-trace.serial.log";
 
-/// Where the bash judge wrote the decoded traces and tables (its texts say so).
-const BASH_RUN_DIR: &str = "/work/main/.cache/smoke/run-rtcredit-release-trace";
+/// Where the bash judge wrote the decoded traces and tables: the directory its text
+/// names for the load trace (the clone it ran in, not this one).
+fn bash_run_dir(bash: &str) -> &str {
+    let marker = "decoded from the console into ";
+    let line = bash.lines().find(|l| l.contains(marker)).expect("the bash judge names the decoded trace");
+    let path = &line[line.find(marker).unwrap() + marker.len()..];
+    path.split("/trace.bin").next().unwrap()
+}
 
 /// dom0's status line of the load trace, less its `exit=0 ` (`-` in its place).
 const LOAD_STATUS: &str =
@@ -65,7 +71,7 @@ fn the_committed_traced_log_passes_56_checks_as_the_bash_judge_printed_and_leave
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert_eq!(text.lines().filter(|l| l.starts_with("PASS: ")).count(), 56);
     let bash = std::fs::read_to_string(data("smoke-rtcredit-release-trace.bash-judge.txt")).unwrap();
-    assert_eq!(text.replace(run_dir.to_str().unwrap(), BASH_RUN_DIR), bash);
+    assert_eq!(text.replace(run_dir.to_str().unwrap(), bash_run_dir(&bash)), bash);
     // The decoded trace is the file dom0 recorded; the table is the monitor's.
     let load = std::fs::read(run_dir.join("trace.bin")).unwrap();
     assert_eq!((load.len(), format!("{:x}", Md5::digest(&load))), (55720, "6f3b732c50ff9fa89bddc4c5b308280b".into()));
