@@ -212,11 +212,19 @@ install_xen_toolstack() {
 #           skipped (-icount shift=N,sleep=off): the guest's clock no longer depends
 #           on the host's load, and the emulated CPU runs at 10^9 / 2^N instructions
 #           per second (N=2: 250 M/s, the smallest shift whose runs stay affordable).
-# clock_check CLOCK SHIFT dies on a bad pair; clock_setup does it for the caller's
-# CLOCK and SHIFT after defaulting an empty SHIFT (what every script does with its
-# --clock and --shift); clock_qemu_args CLOCK SHIFT prints the accelerator arguments;
-# clock_describe CLOCK SHIFT a phrase for logs and reports.
+#           The emulated RTC starts at QEMU_RTC_BASE and runs on the same virtual
+#           clock (-rtc base=...,clock=vm): with the host's date at start-up, each
+#           boot began from another time of day, which Xen and Linux read at boot, and
+#           two boots of the same build did not run the same instructions.
+# QEMU_RTC_BASE (environment, icount only): the RTC's start, YYYY-MM-DD or
+# YYYY-MM-DDTHH:MM:SS (UTC; default 2026-01-01T00:00:00), or "now" for the host's date
+# at start-up (the old behaviour, for a boot that should differ from the last).
+# clock_check CLOCK SHIFT dies on a bad pair (or a bad QEMU_RTC_BASE); clock_setup does
+# it for the caller's CLOCK and SHIFT after defaulting an empty SHIFT (what every script
+# does with its --clock and --shift); clock_qemu_args CLOCK SHIFT prints the accelerator
+# and RTC arguments; clock_describe CLOCK SHIFT a phrase for logs and reports.
 CLOCK_DEFAULT_SHIFT=2
+QEMU_RTC_BASE=${QEMU_RTC_BASE:-2026-01-01T00:00:00}
 clock_setup() {
     [ -n "$SHIFT" ] || SHIFT=$CLOCK_DEFAULT_SHIFT
     clock_check "$CLOCK" "$SHIFT"
@@ -225,20 +233,25 @@ clock_check() {
     case $1 in
         host) ;;
         icount) [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -le 10 ] ||
-                    die "--shift must be a whole number in 0..10 (2^N ns per instruction; got '$2')" ;;
+                    die "--shift must be a whole number in 0..10 (2^N ns per instruction; got '$2')"
+                [ "$QEMU_RTC_BASE" = now ] ||
+                    [[ $QEMU_RTC_BASE =~ ^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])?$ ]] ||
+                    die "the RTC's start (QEMU_RTC_BASE, e2e's --rtc-base) must be now, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (got '$QEMU_RTC_BASE')" ;;
         *) die "--clock must be icount or host (got '$1')" ;;
     esac
 }
 clock_qemu_args() {
+    local base=$QEMU_RTC_BASE
+    [ "$base" = now ] && base=utc
     case $1 in
         host) echo "-accel tcg" ;;
-        icount) echo "-accel tcg -icount shift=$2,sleep=off" ;;
+        icount) echo "-accel tcg -icount shift=$2,sleep=off -rtc base=$base,clock=vm" ;;
     esac
 }
 clock_describe() {
     case $1 in
         host) echo "clock host (TCG, guest time follows the host's)" ;;
-        icount) echo "clock icount shift=$2 ($((1 << $2)) ns per instruction, sleep=off)" ;;
+        icount) echo "clock icount shift=$2 ($((1 << $2)) ns per instruction, sleep=off, RTC from $QEMU_RTC_BASE)" ;;
     esac
 }
 

@@ -10,7 +10,7 @@
 #   tests/e2e/run.sh [--sched LIST] [--loops N | --paper | --soak MINUTES] [--configs LIST]
 #                    [--period US] [--workload W] [--boots K] [--jobs N] [--out DIR] [--trace-secs S] [--trace-config C]
 #                    [--timeout S] [--clock icount|host] [--shift N] [--guest-kernel ours|debian]
-#                    [--pin-bench CPU] [--trace-mask MASK] [--rtc-tick HZ|off]
+#                    [--pin-bench CPU] [--trace-mask MASK] [--rtc-tick HZ|off] [--rtc-base DATE|now]
 #                    [--domu-args WORDS]
 #                    [--report-only] [--verbose]
 #
@@ -62,6 +62,11 @@
 #                    next timer deadline over the number of CPUs; a timer no scheduler owns
 #                    bounds every turn alike (8192: 61 us on two pCPUs). Its interrupt
 #                    reaches nobody (dom0 unbinds rtc_cmos first; see dom0/rtc-tick.c)
+#   --rtc-base DATE  under icount, the emulated RTC's start (YYYY-MM-DD[THH:MM:SS], UTC;
+#                    default 2026-01-01T00:00:00, the QEMU_RTC_BASE of
+#                    hypervisor/xen/lib-initramfs.sh): boots with the same base, build and
+#                    flags run the same instructions; "now" starts from the host's date,
+#                    so that each boot differs (the behaviour before this flag)
 #   --domu-args WORDS  extra kernel parameters for every measuring domU, space-separated
 #                    key[=value] words (letters, digits and _ . = : / -), e.g. "idle=halt
 #                    nohz=off", to test a guest-side explanation of a result
@@ -134,6 +139,7 @@ while [ $# -gt 0 ]; do
         --pin-bench) PIN_BENCH=${2:?--pin-bench needs a guest CPU}; shift ;;
         --trace-mask) TRACE_MASK=${2:?--trace-mask needs a hex mask}; shift ;;
         --rtc-tick) RTC_TICK=${2:?--rtc-tick needs a rate in Hz or off}; shift ;;
+        --rtc-base) QEMU_RTC_BASE=${2:?--rtc-base needs a date or now}; shift ;;
         --domu-args) DOMU_ARGS=${2?--domu-args needs kernel parameters}; shift ;;
         -h|--help) sed -n '2,/^# Needs/p' "$0" | sed '$d'; exit 0 ;;
         *) echo "run.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
@@ -368,7 +374,8 @@ boot() {
     # in QEMU's -initrd list.
     if [ -n "$DOMU_ARGS" ]; then dom0_cmdline+=" e2e_domu_args=${DOMU_ARGS// /+}"; fi
     local rtc=() qemu
-    [ "$RTC_RATE" = 0 ] || rtc=(-rtc clock=vm)
+    # Under icount the RTC already runs on the virtual clock (clock_qemu_args).
+    [ "$RTC_RATE" = 0 ] || [ "$CLOCK" = icount ] || rtc=(-rtc clock=vm)
     xen_qemu_argv qemu "$CLOCK" "$SHIFT" "$XEN_IMAGE" "$xen_words" "$DOM0_VMLINUZ" "$dom0_cmdline" \
         "$WORK/dom0.cpio.gz" -cpu qemu64 -m 1280 -smp "$pcpus" "${rtc[@]}"
     echo "${qemu[*]}" > "$RAW/$tag.qemu-cmdline"
@@ -413,7 +420,7 @@ main() {
         cat > "$RAW/run.json" <<JSON
 {"date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "loops": $LOOPS, "soak_minutes": ${SOAK:-null}, "trace_config": "$TRACE_CONFIG", "period_us": $PERIOD_US, "configs": "$CONFIGS", "boots": $BOOTS, "workload": "$WORKLOAD",
  "schedulers": "$SCHEDS", "machine": "$(nproc) host cores, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo), QEMU $qemu_version TCG, $(clock_describe "$CLOCK" "$SHIFT")$([ "$RTC_RATE" = 0 ] || echo ", RTC tick $RTC_TICK Hz"), one pCPU (2cpu: two)",
- "clock": "$CLOCK", "icount_shift": $([ "$CLOCK" = icount ] && echo "$SHIFT" || echo null), "qemu_version": "$qemu_version", "rtc_tick_hz": $([ "$RTC_RATE" = 0 ] && echo null || echo "$RTC_TICK"),
+ "clock": "$CLOCK", "icount_shift": $([ "$CLOCK" = icount ] && echo "$SHIFT" || echo null), "rtc_base": $([ "$CLOCK" = icount ] && echo "\"$QEMU_RTC_BASE\"" || echo null), "qemu_version": "$qemu_version", "rtc_tick_hz": $([ "$RTC_RATE" = 0 ] && echo null || echo "$RTC_TICK"),
  "guest_kernel": "$MEASURE_KERNEL_DESC",
  "commit": "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)", "command_args": "$ARGS"}
 JSON

@@ -190,6 +190,7 @@ fn the_end_to_end_harness_refuses_a_bad_rtc_tick_trace_mask_or_pinned_cpu_before
             "--rtc-tick must be off or a power of two in 2..8192 Hz (the RTC's rates; got '1000')",
         ),
         (&["--rtc-tick", "16384"][..], "got '16384'"),
+        (&["--rtc-base", "2026-02-30T25:00:00"][..], "(QEMU_RTC_BASE, e2e's --rtc-base) must be now, YYYY-MM-DD"),
         (&["--trace-mask", "2f000"][..], "--trace-mask must be a hex event mask such as 0x0002f000 (got '2f000')"),
         (
             &["--domu-args", "idle=halt init=\"/x y\""][..],
@@ -239,7 +240,8 @@ fn with_sourced(lib: &str, body: &str) -> (Option<i32>, String, String) {
         "set -euo pipefail\nCACHE=/nonexistent\nlog() {{ echo \"$*\" >&2; }}\ndie() {{ echo \"ERROR: $*\" >&2; exit 1; }}\n. '{}'\n{body}",
         lib.display()
     );
-    let out = Command::new("bash").arg("-c").arg(script).output().expect("bash runs");
+    // The callers' environment may choose the RTC's start; the tests want the default.
+    let out = Command::new("bash").arg("-c").arg(script).env_remove("QEMU_RTC_BASE").output().expect("bash runs");
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -334,6 +336,8 @@ fn the_xen_boot_command_line_is_composed_once_with_the_clock_and_the_console_wor
         "tcg",
         "-icount",
         "shift=2,sleep=off",
+        "-rtc",
+        "base=2026-01-01T00:00:00,clock=vm",
         "-smp",
         "2",
         "-nographic",
@@ -349,6 +353,33 @@ fn the_xen_boot_command_line_is_composed_once_with_the_clock_and_the_console_wor
     let (code, stdout, _) = with_harness_lib("xen_qemu_argv q host 2 /x/xen '' /k '' /i\nprintf '%s\\n' \"${q[@]}\"");
     assert_eq!(code, Some(0));
     assert!(stdout.lines().any(|word| word == "tcg") && !stdout.contains("icount"), "{stdout}");
+}
+
+#[test]
+fn under_icount_the_rtc_starts_at_a_fixed_date_unless_told_otherwise() {
+    // A fixed start makes two boots of one build run the same instructions; "now" is
+    // the host's date (QEMU's base=utc); anything else is refused by name.
+    let args = |base: &str| {
+        with_harness_lib(&format!("QEMU_RTC_BASE='{base}'\nclock_check icount 2\nclock_qemu_args icount 2"))
+    };
+    let (code, stdout, stderr) = args("2025-06-30T12:00:00");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.trim(), "-accel tcg -icount shift=2,sleep=off -rtc base=2025-06-30T12:00:00,clock=vm");
+    let (code, stdout, _) = args("now");
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("-rtc base=utc,clock=vm"), "{stdout}");
+    for bad in ["yesterday", "2025-13-01", "2025-06-30 12:00"] {
+        let (code, _, stderr) = args(bad);
+        assert_eq!(code, Some(1), "{bad}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "the RTC's start (QEMU_RTC_BASE, e2e's --rtc-base) must be now, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (got '{bad}')"
+            )),
+            "{stderr}"
+        );
+    }
+    let (_, stdout, _) = with_harness_lib("clock_describe icount 2");
+    assert!(stdout.contains("RTC from 2026-01-01T00:00:00"), "{stdout}");
 }
 
 #[test]
