@@ -320,9 +320,19 @@ xen_qemu_argv() {
                   -kernel "$xen" -append "$XEN_CONSOLE_WORDS $xen_words"
                   -initrd "$dom0_kernel $DOM0_CONSOLE_WORDS $dom0_words,$initramfs")
 }
+# Byte-identical for identical contents: under icount a boot runs exactly the
+# instructions its inputs make it run, and unpacking an archive whose mtimes, inode
+# numbers or gzip header differ runs other ones (two runs of the same build diverged
+# from there). So every mtime is set to the epoch, cpio's --reproducible (GNU cpio
+# 2.12 and later, probed) drops the device and inode numbers, and gzip -n stores no
+# name or time.
 cpio_gz() {
-    (cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --owner=0:0 --quiet) |
-        gzip -1 > "$2"
+    local repro=()
+    # Not `cpio --help | grep -q`: grep's early exit kills cpio, and pipefail says no.
+    case $(cpio --help 2>&1) in *--reproducible*) repro=(--reproducible) ;; esac
+    find "$1" -exec touch -h -d @0 {} +
+    (cd "$1" && find . -print0 | LC_ALL=C sort -z |
+        cpio --null -o -H newc --owner=0:0 --quiet "${repro[@]}") | gzip -n -1 > "$2"
 }
 run_qemu() {
     local log=$1 timeout=$2 verbose=$3 rc=0

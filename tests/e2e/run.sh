@@ -32,7 +32,8 @@
 #                    threads (guest/rtworker.c: a SCHED_FIFO worker on absolute deadlines
 #                    beside a housekeeping thread, unwrapped in the plain run and under
 #                    `rtsleep run` in the rtsleep run; the worker's lateness is reported)
-#   --boots K        boot each scheduler K times (default 1)
+#   --boots K        boot each scheduler K times (default 1); under icount boot k starts
+#                    its RTC k-1 seconds after --rtc-base, so that the boots differ
 #   --jobs N         run up to N boots at once (default 1; 1..8): icount keeps each boot's
 #                    figures, only the wall time is shared
 #   --out DIR        results directory (default results/e2e, relative to the repo root)
@@ -65,7 +66,8 @@
 #   --rtc-base DATE  under icount, the emulated RTC's start (YYYY-MM-DD[THH:MM:SS], UTC;
 #                    default 2026-01-01T00:00:00, the QEMU_RTC_BASE of
 #                    hypervisor/xen/lib-initramfs.sh): boots with the same base, build and
-#                    flags run the same instructions; "now" starts from the host's date,
+#                    flags run the same instructions (--boots K samples K dates from it);
+#                    "now" starts from the host's date,
 #                    so that each boot differs (the behaviour before this flag)
 #   --domu-args WORDS  extra kernel parameters for every measuring domU, space-separated
 #                    key[=value] words (letters, digits and _ . = : / -), e.g. "idle=halt
@@ -397,6 +399,15 @@ reap_boot() {
     [ "$rc" = 0 ] || { failed=$((failed + 1)); log "boot ${RUNNING[$pid]} failed (see $RAW/${RUNNING[$pid]}.log)"; }
     unset "RUNNING[$pid]"
 }
+# The RTC's start of boot K (1-based) under icount: --rtc-base plus K-1 seconds, so that
+# K boots sample K start dates (two boots from one date would be identical); "now"
+# stays "now". Every scheduler's boot K starts from the same date.
+rtc_base_of_boot() {
+    local k=$1 base=$QEMU_RTC_BASE
+    [ "$base" = now ] && { echo now; return; }
+    [[ $base == *T* ]] || base+=T00:00:00
+    date -u -d "@$(( $(date -u -d "${base/T/ }" +%s) + k - 1 ))" +%Y-%m-%dT%H:%M:%S
+}
 start_boot() {
     while [ "${#RUNNING[@]}" -ge "$JOBS" ]; do reap_boot; done
     boot "$@" &
@@ -424,8 +435,9 @@ main() {
  "guest_kernel": "$MEASURE_KERNEL_DESC",
  "commit": "$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)", "command_args": "$ARGS"}
 JSON
-        local b s
+        local b s base=$QEMU_RTC_BASE
         for b in $(seq 1 "$BOOTS"); do
+            QEMU_RTC_BASE=$(rtc_base_of_boot "$b")
             for s in ${SCHEDS//,/ }; do
                 # One-pCPU configurations in one boot, two-pCPU ones in another.
                 [ -n "$CONFIGS_1CPU" ] && start_boot "$s" "$s-b$b" "$CONFIGS_1CPU" 1 "$HOGS_1CPU"
@@ -433,6 +445,7 @@ JSON
             done
         done
         while [ "${#RUNNING[@]}" -gt 0 ]; do reap_boot; done
+        QEMU_RTC_BASE=$base
     fi
     log "report"
     local notes=()
