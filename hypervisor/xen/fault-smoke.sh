@@ -38,9 +38,10 @@
 #             to its device-model target by default (every hypercall -EPERM), and a
 #             hostile guest owns its kernel, so the test lifts that as one would.
 # dom0 prints `FAULT: path NAME` before each path and `FAULT: STEP rc=N` after each
-# command; the host prints one PASS/FAIL line per path: FAIL on a missing step (a
-# hang or a crash before it), an unexpected rc, or a crash line (XEN_CRASH_RE) in the
-# path's part of the log. Exit 1 on any FAIL.
+# command; the host judges the logs with rtcredit-judge (tests/judge, the rules and
+# their tests), one PASS/FAIL line per path: FAIL on a missing step (a hang or a crash
+# before it), an unexpected rc, or a crash line (XEN_CRASH_RE) in the path's part of
+# the log. Exit 1 on any FAIL.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -64,7 +65,7 @@ while [ $# -gt 0 ]; do
         --shift) SHIFT=${2:?--shift needs a number}; shift ;;
         --verbose) VERBOSE=1 ;;
         --rejudge) REJUDGE=1 ;;
-        -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
         *) echo "fault-smoke.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
@@ -307,151 +308,15 @@ boot() {
     echo "$rc $((SECONDS - t))" > "$run/qemu-status"
 }
 
-# --- judge ---------------------------------------------------------------------------------
-FAILS=0
-# The part of the log from `FAULT: path NAME` to the next path marker (or the end).
-segment() { awk -v p="FAULT: path $2" '$0 == p {on = 1; print; next} /^FAULT: path / {on = 0} on' "$1"; }
-# rc of STEP in a segment ("" if it never printed one: a hang or a crash before it).
-rc_in() { { grep -a "^FAULT: $2 rc=" <<< "$1" || true; } | tail -n1 | sed 's/.* rc=//'; }
-# The last output line of STEP in a segment.
-out_in() { { grep -a "^FAULT: $2| " <<< "$1" || true; } | tail -n "${3:-1}"; }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2" | tail -n1; }
-
-# judge_path LOG NAME STEP=RC...: PASS when the path ran, every STEP printed the
-# expected rc and its segment has no crash line. Further checks of the caller go in
-# EXTRA_FAIL (a reason) and EXTRA_OK (a detail).
-judge_path() {
-    local txt=$1 name=$2 seg step want got why="" detail=""
-    shift 2
-    seg=$(segment "$txt" "$name")
-    if [ -z "$seg" ]; then
-        echo "FAIL: $BOOT/$name: never started (a hang or crash before it)"; FAILS=$((FAILS + 1))
-        EXTRA_FAIL=""; EXTRA_OK=""
-        return
-    fi
-    for step in "$@"; do
-        want=${step#*=}; step=${step%%=*}
-        got=$(rc_in "$seg" "$step")
-        if [ -z "$got" ]; then why+=" $step: no result (hang or crash);"
-        elif [ "$got" != "$want" ]; then
-            why+=" $step rc=$got (want $want: $(out_in "$seg" "$step" 2 | sed 's/^FAULT: [^|]*| //' | tr '\n' ' '));"
-        else detail+=" $step=$got"; fi
-    done
-    local crash
-    crash=$(grep -aE "$XEN_CRASH_RE" <<< "$seg" | head -n 2 | tr '\n' ' ' || true)
-    [ -n "$crash" ] && why+=" crash: $crash"
-    [ -n "${EXTRA_FAIL:-}" ] && why+=" $EXTRA_FAIL"
-    if [ -z "$why" ]; then echo "PASS: $BOOT/$name:$detail${EXTRA_OK:+; $EXTRA_OK}"
-    else echo "FAIL: $BOOT/$name:$why"; FAILS=$((FAILS + 1)); fi
-    EXTRA_FAIL=""; EXTRA_OK=""
-}
-
-# RT was served: the domctl's counters after a load phase show granted requests.
-expect_granted() {
-    local line n
-    line=$(out_in "$1" "$2")
-    n=$(field rt_granted "$line")
-    if [ -n "$n" ] && [ "$n" -gt 0 ]; then EXTRA_OK+="rt_granted=$n rt_fires=$(field rt_fires "$line") "
-    else EXTRA_FAIL+="no RT granted at $2 ('$line') "; fi
-}
-
-# The hostile guest: each VCPU's last tally (printed every 5 s) has calls and nothing
-# unexpected; its RT time over the measured window is within its budget plus one RT
-# quantum (500 us) per VCPU per budget window (1 s), plus one window.
-judge_hostile() {
-    local txt=$1 seg line cpu tally n0 n1 r0 r1 pct window_ns rt_ns limit_ns
-    seg=$(segment "$txt" hostile-guest)
-    for cpu in 0 1; do
-        tally=$(grep -a "FAULT-DOMU: schedop: hostile cpu=$cpu " "$txt" | tail -n1 || true)
-        if [ -z "$tally" ]; then EXTRA_FAIL+="no tally from the hostile process on CPU $cpu "; continue; fi
-        [ "$(field unexpected "$tally")" = 0 ] ||
-            EXTRA_FAIL+="CPU $cpu: $(field unexpected "$tally") unexpected answers (last $(field last_unexpected "$tally")) "
-        [ "$(field rtsleeps "$tally")" -gt 0 ] && [ "$(field granted "$tally")" -gt 0 ] ||
-            EXTRA_FAIL+="CPU $cpu: no rtsleep granted ($tally) "
-        [ "$(field domctl "$tally")" -gt 0 ] && [ "$(field sysctl "$tally")" -gt 0 ] ||
-            EXTRA_FAIL+="CPU $cpu: no domctl or sysctl tried "
-        EXTRA_OK+="cpu$cpu $(field t "$tally"): rtsleeps=$(field rtsleeps "$tally") granted=$(field granted "$tally") degraded=$(field degraded "$tally") einval=$(field einval "$tally") erange=$(field erange "$tally") etime=$(field etime "$tally") domctl/sysctl=$(field domctl "$tally")/$(field sysctl "$tally") (all refused) unexpected=0; "
-    done
-    n0=$(field xen_ns "$(out_in "$seg" now0)") n1=$(field xen_ns "$(out_in "$seg" now1)")
-    line=$(out_in "$seg" counters-h0); r0=$(field rt_ns "$line")
-    line=$(out_in "$seg" counters-h1); r1=$(field rt_ns "$line"); pct=$(field rt_budget_pct "$line")
-    if [ -n "$n0" ] && [ -n "$n1" ] && [ -n "$r0" ] && [ -n "$r1" ] && [ -n "$pct" ]; then
-        window_ns=$((n1 - n0)) rt_ns=$((r1 - r0))
-        limit_ns=$((window_ns * pct / 100 + 2 * 500000 * (window_ns / 1000000000 + 2)))
-        if [ "$rt_ns" -le "$limit_ns" ]; then
-            EXTRA_OK+="RT time $((rt_ns / 1000000)) ms in $((window_ns / 1000000)) ms at a ${pct}% budget (limit $((limit_ns / 1000000)) ms)"
-        else
-            EXTRA_FAIL+="RT time $((rt_ns / 1000000)) ms in $((window_ns / 1000000)) ms is above the ${pct}% budget (limit $((limit_ns / 1000000)) ms) "
-        fi
-    else
-        EXTRA_FAIL+="no RT counters or Xen times to check the budget with "
-    fi
-    judge_path "$txt" hostile-guest allow-rt=0 now0=0 counters-h0=0 now1=0 counters-h1=0
-    judge_path "$txt" hostile-destroy destroy=0
-}
-
-judge_boot() {
-    BOOT=$1
-    local run=$TOP/run-$BOOT txt qrc secs
-    txt=$run/serial.txt
-    [ -f "$run/serial.log" ] && [ -f "$run/qemu-status" ] || { echo "FAIL: $BOOT: no run in $run"; FAILS=$((FAILS + 1)); return; }
-    read -r qrc secs < "$run/qemu-status"
-    tr -d '\r' < "$run/serial.log" > "$txt"
-    local pre
-    pre=$(sed '/^FAULT: path /,$d' "$txt")
-    if [ "$(rc_in "$pre" xl-create)" = 0 ] && ! grep -aqE "$XEN_CRASH_RE" <<< "$pre"; then
-        echo "PASS: $BOOT/boot: $VARIANT Xen up ($(grep -a -m1 'Using scheduler' "$txt" | sed 's/.*Using scheduler: //' || true), $(out_in "$pre" xl-info 2 | sed -n 's/.*| nr_cpus *: */nr_cpus /p')), domU created"
-    else
-        echo "FAIL: $BOOT/boot: xl create rc=$(rc_in "$pre" xl-create); $({ grep -aE "$XEN_CRASH_RE" <<< "$pre" || true; } | head -n 2 | tr '\n' ' ')"
-        FAILS=$((FAILS + 1))
-    fi
-    case $BOOT in
-        credit)
-            judge_path "$txt" pool-create-rtcredit rm-cpu1=0 create-rt=0
-            expect_granted "$(segment "$txt" migrate-credit-to-rtcredit)" counters-rt
-            judge_path "$txt" migrate-credit-to-rtcredit migrate-rt=0 allow-rt=0 counters-rt=0
-            judge_path "$txt" migrate-rtcredit-to-credit migrate-back=0 migrate-rt2=0 allow-rt2=0
-            expect_granted "$(segment "$txt" vcpu-offline-rt-armed)" counters-vcpu
-            judge_path "$txt" vcpu-offline-rt-armed vcpu-set-1=0 vcpu-set-2=0 counters-vcpu=0
-            judge_path "$txt" destroy-rt-armed destroy=0
-            judge_path "$txt" pool-destroy-rtcredit rm-cpu1-rt=0 destroy-rt=0 add-cpu1=0
-            ;;
-        rtcredit)
-            expect_granted "$(segment "$txt" rt-in-pool0)" counters-rt0
-            judge_path "$txt" rt-in-pool0 allow-rt0=0 counters-rt0=0
-            judge_path "$txt" cpu-remove-rtcredit-pool rm-cpu1=0
-            judge_path "$txt" migrate-rtcredit-to-credit create-cr=0 migrate-cr=0
-            expect_granted "$(segment "$txt" migrate-credit-to-rtcredit)" counters-rt1
-            judge_path "$txt" migrate-credit-to-rtcredit migrate-back=0 allow-rt1=0 counters-rt1=0
-            judge_path "$txt" cpu-readd-rtcredit-pool rm-cpu1-cr=0 destroy-cr=0 add-cpu1=0 rm-cpu1-again=0 add-cpu1-again=0
-            expect_granted "$(segment "$txt" vcpu-offline-rt-armed)" counters-vcpu
-            judge_path "$txt" vcpu-offline-rt-armed vcpu-set-1=0 vcpu-set-2=0 counters-vcpu=0
-            judge_path "$txt" destroy-rt-armed destroy=0
-            ;;
-        hostile) judge_hostile "$txt" ;;
-        gran)
-            # schedop exits 1 when the hypercall returned an error; -95 is -EOPNOTSUPP.
-            local said seg
-            seg=$(segment "$txt" sched-gran-core)
-            said=$(grep -a 'rtcredit: cpupool .* CPUs per scheduling unit' "$txt" | head -n1 | sed 's/.*rtcredit: /rtcredit: /' || true)
-            grep -aq 'Scheduling granularity: core, 2 CPUs' "$txt" ||
-                EXTRA_FAIL+="Xen did not run with 2-CPU units ($(grep -a -m1 'Scheduling granularity' "$txt" || true)) "
-            [ -n "$said" ] || EXTRA_FAIL+="no 'CPUs per scheduling unit' line in the Xen log "
-            [ "$(field rc "$(out_in "$seg" rtsleep)")" = -95 ] ||
-                EXTRA_FAIL+="rtsleep did not answer -95 ($(out_in "$seg" rtsleep)) "
-            EXTRA_OK="rtsleep rc=-95 (-EOPNOTSUPP); log: '${said:0:60}...'"
-            judge_path "$txt" sched-gran-core allow-rt=0 rtsleep=1 counters-gran=0 destroy=0
-            ;;
-    esac
-    local bad
-    bad=$(grep -aE "$XEN_CRASH_RE" "$txt" | head -n 2 | tr '\n' ' ' || true)
-    if [ "$qrc" = 0 ] && grep -aq '^FAULT: init finished' "$txt" && [ -z "$bad" ]; then
-        echo "PASS: $BOOT/end: dom0 finished, QEMU exited cleanly after ${secs}s, no crash line in the log"
-    elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
-        echo "FAIL: $BOOT/end: hang: QEMU killed after ${TIMEOUT}s (last: $(grep -a '^FAULT:' "$txt" | tail -n1 || true))"; FAILS=$((FAILS + 1))
-    else
-        echo "FAIL: $BOOT/end: QEMU rc=$qrc, init finished: $(grep -ac '^FAULT: init finished' "$txt" || true), crash: ${bad:-none}"; FAILS=$((FAILS + 1))
-    fi
+# --- judge: rtcredit-judge (tests/judge/src/fault_smoke.rs) ------------------------------
+# One PASS/FAIL line per boot's start, per path and per boot's end, then the elapsed time
+# and the RESULT line; its exit status (1: a check failed, 2: it could not judge) is the
+# script's. A boot that left no run directory is a failed check.
+judge() {
+    local b boots=()
+    for b in "${BOOTS[@]}"; do boots+=(--boot "$b=$TOP/run-$b"); done
+    "$JUDGE_BIN" fault-smoke "${boots[@]}" --variant "$VARIANT" --timeout "$TIMEOUT" \
+        --elapsed-secs $((SECONDS - T0)) --crash-re "$XEN_CRASH_RE"
 }
 
 # The guest's RT stack, as tests/e2e/run.sh builds it.
@@ -466,6 +331,7 @@ build_guest_rt() {
 
 main() {
     mkdir -p "$TOP"
+    JUDGE_BIN=$(cargo_release_bin rtcredit-judge rtcredit-judge)    # before the boots: a build error first
     if [ "$REJUDGE" = 0 ]; then
         ensure_pkgs qemu-system-x86 busybox-static cpio gcc libc6-dev binutils xz-utils
         build_xl_stack "$VARIANT" "$TOP/tools"
@@ -478,10 +344,10 @@ main() {
             boot "$b"
         done
     fi
-    for b in "${BOOTS[@]}"; do judge_boot "$b"; done
-    echo "elapsed: $((SECONDS - T0))s"
-    if [ "$FAILS" -gt 0 ]; then echo "RESULT: $FAILS path(s) failed ($VARIANT Xen)"; exit 1; fi
-    echo "RESULT: all paths passed ($VARIANT Xen)"
+    for b in "${BOOTS[@]}"; do
+        [ -f "$TOP/run-$b/serial.log" ] && tr -d '\r' < "$TOP/run-$b/serial.log" > "$TOP/run-$b/serial.txt"
+    done
+    judge
 }
 
 main

@@ -7,7 +7,9 @@
 //! file afterwards and decides: one [`Check`] per property, printed as `PASS: ...` or
 //! `FAIL: ...`, then a summary line; the binary exits 1 if any check failed.
 //!
-//! It reads a log and nothing else: no QEMU, no clock, no files besides the log. (For
+//! It reads a log and nothing else: no QEMU, no clock, no files besides the log
+//! (fault-smoke.sh's boots are judged from their run directories: the log and the
+//! `qemu-status` the script wrote beside it). (For
 //! smoke.sh --trace it decodes the traces dom0 printed into the log and reads them with
 //! rtcredit-monitor's library; the binary leaves them and the monitor's tables in the
 //! run directory, [`smoke::trace`].) The values the run
@@ -19,16 +21,18 @@
 //! One module per harness: [`xl_smoke`] for `hypervisor/xen/xl-smoke.sh`, [`smoke`] for
 //! `hypervisor/xen/smoke.sh` (with [`smoke::trace`] for its `--trace` checks),
 //! [`test_qemu`] for the verdict of `guest-kmod/test-qemu.sh` (whose guest makes the
-//! checks itself). The other harnesses (fault-smoke.sh, tests/e2e/run.sh) still judge
-//! in bash. What the modules share is
+//! checks itself), [`fault_smoke`] for `hypervisor/xen/fault-smoke.sh`. tests/e2e/run.sh
+//! has its own report crate (`tests/e2e/report`). What the modules share is
 //! here: the log, the crash pattern, a check and a verdict with its report, and the
 //! small text functions that stand for the bash judges' `sed`s.
 
+pub mod fault_smoke;
 pub mod smoke;
 pub mod test_qemu;
 pub mod xl_smoke;
 
 use std::fmt;
+use std::str::FromStr;
 
 /// A serial log as the checks read it: lines, with every carriage return removed (the
 /// console writes CRLF) and bytes that are not UTF-8 replaced by U+FFFD.
@@ -154,6 +158,37 @@ impl Verdict {
             n => format!("RESULT: {n} check(s) failed{context}\n"),
         };
         out
+    }
+}
+
+/// The Xen build a run booted (smoke.sh's `--debug`, fault-smoke.sh's `--release`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Release,
+    Debug,
+}
+
+impl fmt::Display for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Variant::Release => "release",
+            Variant::Debug => "debug",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown Xen build '{0}': a harness boots release or debug")]
+pub struct UnknownVariant(String);
+
+impl FromStr for Variant {
+    type Err = UnknownVariant;
+    fn from_str(s: &str) -> Result<Variant, UnknownVariant> {
+        match s {
+            "release" => Ok(Variant::Release),
+            "debug" => Ok(Variant::Debug),
+            _ => Err(UnknownVariant(s.to_owned())),
+        }
     }
 }
 

@@ -8,6 +8,8 @@
 //! rtcredit-judge smoke --log .cache/smoke/run-rtcredit-release/serial.log --sched rtcredit \
 //!     --qemu-rc 0 --boot-secs 58 --timeout 420 --duration 30 --expect-rtsleep-rc -1 \
 //!     --crash-re "$XEN_CRASH_RE"
+//! rtcredit-judge fault-smoke --boot credit=.cache/fault-smoke/run-credit --variant debug \
+//!     --timeout 600 --elapsed-secs 700 --crash-re "$XEN_CRASH_RE"
 //! rtcredit-judge test-qemu --log .cache/guest-kmod/qemu-xenrtcredit-icount/console.log \
 //!     --qemu-rc 0 --crash-re "$XEN_CRASH_RE"
 //! ```
@@ -20,9 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use rtcredit_judge::smoke::{self, trace, Variant};
+use rtcredit_judge::smoke::{self, trace};
 use rtcredit_judge::xl_smoke::{self, Sched};
-use rtcredit_judge::{test_qemu, CrashPattern, Serial, Verdict};
+use rtcredit_judge::{fault_smoke, test_qemu, CrashPattern, Serial, Variant, Verdict};
 
 #[derive(Debug, Parser)]
 #[command(name = "rtcredit-judge", version, about)]
@@ -39,6 +41,8 @@ enum Harness {
     Smoke(Smoke),
     /// The console log of guest-kmod/test-qemu.sh: the guest's lines and the verdict.
     TestQemu(TestQemu),
+    /// The boots of hypervisor/xen/fault-smoke.sh, each from its run directory.
+    FaultSmoke(FaultSmoke),
 }
 
 /// What every harness passes: the log, what counts as a crash in it, and how QEMU ran.
@@ -136,6 +140,36 @@ struct TestQemu {
     crash_re: Option<String>,
 }
 
+#[derive(Debug, Args)]
+struct FaultSmoke {
+    /// A boot and its run directory, `BOOT=DIR` (credit, rtcredit, gran or hostile),
+    /// in the order to judge them; DIR holds the boot's serial.log and qemu-status
+    /// ("RC SECONDS", QEMU's exit status and run time). Repeatable.
+    #[arg(long = "boot", value_name = "BOOT=DIR", required = true, value_parser = boot_dir)]
+    boots: Vec<(fault_smoke::Boot, PathBuf)>,
+    /// The Xen build booted: release or debug.
+    #[arg(long)]
+    variant: Variant,
+    /// The seconds QEMU was given per boot.
+    #[arg(long)]
+    timeout: u64,
+    /// What counts as a crash (XEN_CRASH_RE of hypervisor/xen/lib-initramfs.sh).
+    #[arg(long)]
+    crash_re: String,
+    /// The harness's wall time so far, printed before the result.
+    #[arg(long)]
+    elapsed_secs: u64,
+}
+
+/// `BOOT=DIR` of `fault-smoke --boot`.
+fn boot_dir(text: &str) -> Result<(fault_smoke::Boot, PathBuf), String> {
+    let (boot, dir) = text.split_once('=').ok_or_else(|| format!("'{text}' is not BOOT=DIR"))?;
+    if dir.is_empty() {
+        return Err(format!("'{text}' names no run directory"));
+    }
+    Ok((boot.parse().map_err(|e: fault_smoke::UnknownBoot| e.to_string())?, PathBuf::from(dir)))
+}
+
 /// A Xen scheduler's name as `sched=` takes it: letters, digits and `_`.
 fn sched_name(name: &str) -> Result<String, String> {
     if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -150,6 +184,7 @@ fn main() -> ExitCode {
         Harness::XlSmoke(args) => xl_smoke_main(args),
         Harness::Smoke(args) => smoke_main(args),
         Harness::TestQemu(args) => test_qemu_main(args),
+        Harness::FaultSmoke(args) => fault_smoke_main(args),
     }
 }
 
@@ -223,6 +258,52 @@ fn test_qemu_main(args: TestQemu) -> ExitCode {
     let run = test_qemu::Run { qemu_rc: args.qemu_rc, log_path: args.log.display().to_string() };
     let outcome = test_qemu::judge(&log, &run, crash.as_ref());
     print_report(outcome.failure.is_none(), &outcome.report())
+}
+
+fn fault_smoke_main(args: FaultSmoke) -> ExitCode {
+    let crash = match crash_pattern(&args.crash_re) {
+        Ok(crash) => crash,
+        Err(code) => return code,
+    };
+    let mut verdicts = Vec::new();
+    for (boot, dir) in &args.boots {
+        let log = dir.join("serial.log");
+        let status = dir.join("qemu-status");
+        if !log.is_file() || !status.is_file() {
+            // Judged as the bash judge did: a boot that left no run is a failed path.
+            let check = rtcredit_judge::Check::fail(format!("{boot}: no run in {}", dir.display()));
+            verdicts.push(Verdict { checks: vec![check] });
+            continue;
+        }
+        let (qemu_rc, boot_secs) = match read_qemu_status(&status) {
+            Ok(status) => status,
+            Err(code) => return code,
+        };
+        let serial = match read_log(&log) {
+            Ok(serial) => serial,
+            Err(code) => return code,
+        };
+        let run =
+            fault_smoke::Run { boot: *boot, variant: args.variant, qemu_rc, boot_secs, timeout_secs: args.timeout };
+        verdicts.push(fault_smoke::judge(&serial, &run, &crash));
+    }
+    let failures: usize = verdicts.iter().map(Verdict::failures).sum();
+    print_report(failures == 0, &fault_smoke::report(&verdicts, args.elapsed_secs, args.variant))
+}
+
+/// A harness's `qemu-status` file: "RC SECONDS".
+fn read_qemu_status(path: &Path) -> Result<(i32, u64), ExitCode> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| usage_error(&format!("cannot read {}: {e}", path.display())))?;
+    let mut words = text.split_whitespace();
+    match (words.next().map(str::parse), words.next().map(str::parse), words.next()) {
+        (Some(Ok(rc)), Some(Ok(secs)), None) => Ok((rc, secs)),
+        _ => Err(usage_error(&format!(
+            "{}: '{}' is not \"RC SECONDS\" (QEMU's exit status and run time)",
+            path.display(),
+            text.trim_end()
+        ))),
+    }
 }
 
 /// The log and the crash pattern, or the exit status of an error already printed.

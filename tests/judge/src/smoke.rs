@@ -28,12 +28,10 @@
 pub mod trace;
 
 use std::collections::BTreeSet;
-use std::fmt;
-use std::str::FromStr;
 
 use regex::Regex;
 
-use crate::{after_last, field, key_value, Check, CrashPattern, Serial, Verdict};
+use crate::{after_last, field, key_value, Check, CrashPattern, Serial, Variant, Verdict};
 
 /// The rtsleep cases dom0 runs under rtcredit (`SMOKE: case NAME ...`) and what each
 /// must return: `RTCREDIT_RTSLEEP_*` or `-errno`.
@@ -74,37 +72,6 @@ pub struct Run {
 impl Run {
     fn rtcredit(&self) -> bool {
         self.sched == "rtcredit"
-    }
-}
-
-/// The Xen build a run booted (smoke.sh's `--debug`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Variant {
-    Release,
-    Debug,
-}
-
-impl fmt::Display for Variant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Variant::Release => "release",
-            Variant::Debug => "debug",
-        })
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("unknown Xen build '{0}': smoke.sh boots release or debug")]
-pub struct UnknownVariant(String);
-
-impl FromStr for Variant {
-    type Err = UnknownVariant;
-    fn from_str(s: &str) -> Result<Variant, UnknownVariant> {
-        match s {
-            "release" => Ok(Variant::Release),
-            "debug" => Ok(Variant::Debug),
-            _ => Err(UnknownVariant(s.to_owned())),
-        }
     }
 }
 
