@@ -248,6 +248,14 @@ clock_qemu_args() {
         icount) echo "-accel tcg -icount shift=$2,sleep=off -rtc base=$base,clock=vm" ;;
     esac
 }
+# rtc_base_plus BASE SECONDS: the RTC start SECONDS after BASE (a QEMU_RTC_BASE value
+# that clock_check accepted), as YYYY-MM-DDTHH:MM:SS; "now" stays "now".
+rtc_base_plus() {
+    local base=$1
+    [ "$base" = now ] && { echo now; return; }
+    [[ $base == *T* ]] || base+=T00:00:00
+    date -u -d "@$(( $(date -u -d "${base/T/ }" +%s) + $2 ))" +%Y-%m-%dT%H:%M:%S
+}
 clock_describe() {
     case $1 in
         host) echo "clock host (TCG, guest time follows the host's)" ;;

@@ -399,15 +399,6 @@ reap_boot() {
     [ "$rc" = 0 ] || { failed=$((failed + 1)); log "boot ${RUNNING[$pid]} failed (see $RAW/${RUNNING[$pid]}.log)"; }
     unset "RUNNING[$pid]"
 }
-# The RTC's start of boot K (1-based) under icount: --rtc-base plus K-1 seconds, so that
-# K boots sample K start dates (two boots from one date would be identical); "now"
-# stays "now". Every scheduler's boot K starts from the same date.
-rtc_base_of_boot() {
-    local k=$1 base=$QEMU_RTC_BASE
-    [ "$base" = now ] && { echo now; return; }
-    [[ $base == *T* ]] || base+=T00:00:00
-    date -u -d "@$(( $(date -u -d "${base/T/ }" +%s) + k - 1 ))" +%Y-%m-%dT%H:%M:%S
-}
 start_boot() {
     while [ "${#RUNNING[@]}" -ge "$JOBS" ]; do reap_boot; done
     boot "$@" &
@@ -437,7 +428,11 @@ main() {
 JSON
         local b s base=$QEMU_RTC_BASE
         for b in $(seq 1 "$BOOTS"); do
-            QEMU_RTC_BASE=$(rtc_base_of_boot "$b")
+            # Boot b's RTC starts b-1 seconds after --rtc-base, so that K boots sample K
+            # start dates (two boots from one date would be identical); every
+            # scheduler's boot b from the same date. (Until 2026-12-04 this added b-1 to
+            # the previous boot's date: boots 1-4 started at +0, +1, +3, +6 s.)
+            QEMU_RTC_BASE=$(rtc_base_plus "$base" $((b - 1)))
             for s in ${SCHEDS//,/ }; do
                 # One-pCPU configurations in one boot, two-pCPU ones in another.
                 [ -n "$CONFIGS_1CPU" ] && start_boot "$s" "$s-b$b" "$CONFIGS_1CPU" 1 "$HOGS_1CPU"

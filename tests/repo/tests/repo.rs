@@ -383,6 +383,29 @@ fn under_icount_the_rtc_starts_at_a_fixed_date_unless_told_otherwise() {
 }
 
 #[test]
+fn the_boots_of_an_e2e_run_start_one_second_apart_from_the_base() {
+    // tests/e2e/run.sh's boot k starts k-1 s after --rtc-base (it once added to the
+    // previous boot's date instead: +0, +1, +3, +6 s).
+    let (code, stdout, stderr) = with_harness_lib(
+        "b=2025-12-31T23:59:58; for k in 0 1 2 3; do rtc_base_plus \"$b\" $k; done; rtc_base_plus 2026-03-01 5; rtc_base_plus now 3",
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "2025-12-31T23:59:58",
+            "2025-12-31T23:59:59",
+            "2026-01-01T00:00:00",
+            "2026-01-01T00:00:01",
+            "2026-03-01T00:00:05",
+            "now"
+        ]
+    );
+    let run = std::fs::read_to_string(repo_root().join("tests/e2e/run.sh")).unwrap();
+    assert!(run.contains(r#"QEMU_RTC_BASE=$(rtc_base_plus "$base" $((b - 1)))"#), "run.sh dates its boots from the base");
+}
+
+#[test]
 fn an_initramfs_of_the_same_files_is_the_same_bytes_whenever_it_is_packed() {
     // Under icount a boot runs the instructions its inputs make it run: mtimes and
     // inode numbers in the archive would make two runs of one build differ. The copy
