@@ -61,7 +61,8 @@ pub(crate) fn burn_credits(unit: &mut Unit, now: u64) {
 }
 
 /// Adds the time since `prio_since_ns` to the running unit's per-priority counters
-/// (and, when it ran at RT, to its RT quantum use and its domain's RT budget use).
+/// (and, when it ran at RT, to its RT quantum use and its domain's RT budget use; when
+/// it ran at a BOOST paid from that budget, to the budget's use).
 pub(crate) fn flush_prio_time(shared: &Shared, unit: &mut Unit, now: u64) {
     let elapsed = now.saturating_sub(unit.prio_since_ns);
     unit.prio_since_ns = unit.prio_since_ns.max(now);
@@ -71,6 +72,8 @@ pub(crate) fn flush_prio_time(shared: &Shared, unit: &mut Unit, now: u64) {
     unit.stats.add_prio_time(unit.prio, elapsed);
     if unit.prio == Prio::Rt {
         unit.rt_used_ns = unit.rt_used_ns.saturating_add(elapsed);
+        crate::rt::budget::charge_rt_time(shared, unit.live(), elapsed, now);
+    } else if unit.prio == Prio::Boost && unit.boost_on_rt_budget {
         crate::rt::budget::charge_rt_time(shared, unit.live(), elapsed, now);
     }
 }

@@ -163,8 +163,10 @@ impl Cpu {
     }
 
     /// The unit became runnable (Xen's `wake`). It is queued, with BOOST when it was
-    /// UNDER (not after a migration, not when parked), or with RT when its deadline
-    /// fired while it was blocked. Returns the CPUs to tickle.
+    /// UNDER (not after a migration, not when parked) or when it was OVER but is a
+    /// sibling VCPU of a domain allowed RT with RT budget left (paid from that budget,
+    /// see `crate::rt`), or with RT when its deadline fired while it was blocked.
+    /// Returns the CPUs to tickle.
     ///
     /// # Safety
     /// `unit` is live.
@@ -178,7 +180,17 @@ impl Cpu {
                 return Ok(CpuMask::EMPTY);
             }
             let migrating = core::mem::take(&mut u.migrating);
-            let boost = !migrating && u.prio == Prio::Under;
+            // A sibling's BOOST paid from the RT budget (`crate::rt`): given while OVER,
+            // kept (as any BOOST, until a tick finds it running or accounting) only
+            // while the budget lasts.
+            let budget_boost = crate::rt::sibling_boost_allowed(shared, u, now);
+            if u.prio == Prio::Boost && u.boost_on_rt_budget && !budget_boost {
+                u.prio = if u.credit.load(RELAXED) < 0 { Prio::Over } else { Prio::Under };
+            }
+            let boost = !migrating && (u.prio == Prio::Under || (u.prio == Prio::Over && budget_boost));
+            if boost {
+                u.boost_on_rt_budget = u.prio == Prio::Over;
+            }
             // RT: its deadline fired while it was blocked. It would have been BOOST
             // without RT if this wake boosts it or it still had BOOST.
             let rt = self.take_pending_rt(shared, unit, boost || u.prio == Prio::Boost, now);

@@ -80,6 +80,10 @@ pub struct Unit {
     /// Its RT began at a wake that would otherwise have given it BOOST: RT ends to BOOST
     /// (if its credit still earns UNDER), as the wake would have been without RT.
     pub(crate) rt_instead_of_boost: bool,
+    /// Its BOOST came from a wake while OVER, as a sibling of an RT domain's VCPUs: the
+    /// time it runs at that BOOST is charged to its domain's RT budget (`crate::rt`,
+    /// "A sibling the deadline's work waits for").
+    pub(crate) boost_on_rt_budget: bool,
     /// Its current stay on the CPU began at RT (RT got it the CPU).
     pub(crate) switched_in_at_rt: bool,
     /// Its deadline fired during its current stay, which began below RT: RT did not get
@@ -331,6 +335,7 @@ impl Unit {
             migrating: false,
             rt_pending: false,
             rt_instead_of_boost: false,
+            boost_on_rt_budget: false,
             switched_in_at_rt: false,
             rt_in_stay: false,
             rt_ended: false,

@@ -1192,3 +1192,64 @@ fn a_unit_kept_to_its_slice_end_gives_way_to_rt_waiting_elsewhere() {
     assert_eq!((pass.next, pass.prio, pass.migrated), (Some(on0[1]), Prio::Rt, true));
     assert_eq!(host.queue(1), vec![mixed], "it resumes after, first in its class");
 }
+
+/// One CPU, no rate limit: a domain of `vcpus` units (`rt_allowed` as given) whose
+/// last unit has run alone for 100 ms and is OVER, blocked; then a hog runs. Returns
+/// the host, the domain, that unit and the hog, at 100 ms.
+fn over_unit_beside_a_hog(vcpus: u32, rt_allowed: bool) -> (Host, DomId, UnitId, UnitId) {
+    let mut host = Host::new(Params { ratelimit_ns: 0, ..Params::default() }, 1, true).unwrap();
+    let dom = host.add_domain(1);
+    host.set_domain_params(dom, &DomainParams { rt_allowed, ..rt_params() }).unwrap();
+    let mut unit = None;
+    for index in 0..vcpus {
+        // Only the last one runs; its siblings stay blocked.
+        unit = Some(host.add_unit(dom, 0, index + 1 == vcpus, 0).unwrap().0);
+    }
+    let unit = unit.unwrap();
+    host.schedule(0, 0, false).unwrap();
+    for tick in 1..=10 {
+        host.tick(0, tick * 10 * MS).unwrap();
+    }
+    host.account(100 * MS);
+    assert_eq!(host.unit(unit).unwrap().prio, Prio::Over);
+    let hog_dom = host.add_domain(10);
+    let (hog, _) = host.add_unit(hog_dom, 0, true, 100 * MS).unwrap();
+    host.sleep(unit).unwrap();
+    assert_eq!(host.schedule(0, 100 * MS, false).unwrap().next, Some(hog));
+    (host, dom, unit, hog)
+}
+
+#[test]
+fn an_over_sibling_of_an_rt_domain_wakes_with_boost_paid_from_the_rt_budget() {
+    // Credit's rule where it does not apply: one VCPU, or a domain not allowed RT.
+    for (vcpus, rt_allowed) in [(1, true), (2, false)] {
+        let (mut host, _, unit, hog) = over_unit_beside_a_hog(vcpus, rt_allowed);
+        host.wake(unit, 101 * MS).unwrap();
+        assert_eq!(host.unit(unit).unwrap().prio, Prio::Over, "{vcpus} VCPUs, RT allowed: {rt_allowed}");
+        assert_eq!(host.schedule(0, 101 * MS, false).unwrap().next, Some(hog));
+    }
+    // A sibling: BOOST, it preempts the hog, and its time at BOOST is RT budget spent.
+    let (mut host, dom, unit, hog) = over_unit_beside_a_hog(2, true);
+    let budget_ns = 100 * MS; // 10% of the 1 s window
+    let mut now = 101 * MS;
+    let mut cycles = 0;
+    while host.domain_counters(dom).unwrap().window_rt_ns < budget_ns {
+        host.wake(unit, now).unwrap();
+        assert_eq!(host.unit(unit).unwrap().prio, Prio::Boost, "wake {cycles}");
+        let pass = host.schedule(0, now, false).unwrap();
+        assert_eq!((pass.next, pass.prio), (Some(unit), Prio::Boost));
+        // 5 ms at BOOST, then it blocks and the hog runs 1 ms.
+        host.sleep(unit).unwrap();
+        assert_eq!(host.schedule(0, now + 5 * MS, false).unwrap().next, Some(hog));
+        assert_eq!(host.domain_counters(dom).unwrap().window_rt_ns, (cycles + 1) * 5 * MS);
+        assert_eq!(host.unit(unit).unwrap().prio, Prio::Boost, "it keeps BOOST while it sleeps, as in credit");
+        cycles += 1;
+        now += 6 * MS;
+    }
+    assert_eq!(cycles, 20, "100 ms of budget, 5 ms a wake");
+    assert!(host.unit(unit).unwrap().credit < 0, "credit is charged as always");
+    // Budget spent: the BOOST it kept while asleep ends at this wake, credit's again.
+    host.wake(unit, now).unwrap();
+    assert_eq!(host.unit(unit).unwrap().prio, Prio::Over);
+    assert_eq!(host.schedule(0, now, false).unwrap().next, Some(hog));
+}
