@@ -402,7 +402,10 @@ fn the_boots_of_an_e2e_run_start_one_second_apart_from_the_base() {
         ]
     );
     let run = std::fs::read_to_string(repo_root().join("tests/e2e/run.sh")).unwrap();
-    assert!(run.contains(r#"QEMU_RTC_BASE=$(rtc_base_plus "$base" $((b - 1)))"#), "run.sh dates its boots from the base");
+    assert!(
+        run.contains(r#"QEMU_RTC_BASE=$(rtc_base_plus "$base" $((b - 1)))"#),
+        "run.sh dates its boots from the base"
+    );
 }
 
 #[test]
