@@ -1197,7 +1197,12 @@ fn a_unit_kept_to_its_slice_end_gives_way_to_rt_waiting_elsewhere() {
 /// last unit has run alone for 100 ms and is OVER, blocked; then a hog runs. Returns
 /// the host, the domain, that unit and the hog, at 100 ms.
 fn over_unit_beside_a_hog(vcpus: u32, rt_allowed: bool) -> (Host, DomId, UnitId, UnitId) {
-    let mut host = Host::new(Params { ratelimit_ns: 0, ..Params::default() }, 1, true).unwrap();
+    over_unit_beside_a_hog_on(1, vcpus, rt_allowed)
+}
+
+/// The same on a host of `ncpus` CPUs (everything on CPU 0).
+fn over_unit_beside_a_hog_on(ncpus: u32, vcpus: u32, rt_allowed: bool) -> (Host, DomId, UnitId, UnitId) {
+    let mut host = Host::new(Params { ratelimit_ns: 0, ..Params::default() }, ncpus, true).unwrap();
     let dom = host.add_domain(1);
     host.set_domain_params(dom, &DomainParams { rt_allowed, ..rt_params() }).unwrap();
     let mut unit = None;
@@ -1252,4 +1257,23 @@ fn an_over_sibling_of_an_rt_domain_wakes_with_boost_paid_from_the_rt_budget() {
     host.wake(unit, now).unwrap();
     assert_eq!(host.unit(unit).unwrap().prio, Prio::Over);
     assert_eq!(host.schedule(0, now, false).unwrap().next, Some(hog));
+}
+
+#[test]
+fn a_boost_paid_from_the_rt_budget_is_kept_across_a_migration_as_any_boost() {
+    // Credit does not BOOST a wake after a migration, but a BOOST the unit already has
+    // stays; so does one paid from the RT budget while the budget lasts.
+    let (mut host, dom, unit, _) = over_unit_beside_a_hog_on(2, 2, true);
+    host.wake(unit, 101 * MS).unwrap();
+    assert_eq!(host.schedule(0, 101 * MS, false).unwrap().next, Some(unit));
+    host.sleep(unit).unwrap();
+    host.schedule(0, 102 * MS, false).unwrap();
+    assert_eq!(host.unit(unit).unwrap().prio, Prio::Boost);
+    host.migrate(unit, 1).unwrap();
+    host.wake(unit, 103 * MS).unwrap();
+    assert_eq!(host.unit(unit).unwrap().prio, Prio::Boost, "kept across the migration");
+    assert_eq!(host.schedule(1, 103 * MS, false).unwrap().next, Some(unit));
+    host.sleep(unit).unwrap();
+    host.schedule(1, 104 * MS, false).unwrap();
+    assert_eq!(host.domain_counters(dom).unwrap().window_rt_ns, 2 * MS, "both stays paid from the budget");
 }
