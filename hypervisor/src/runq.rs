@@ -72,8 +72,8 @@ pub(crate) fn flush_prio_time(shared: &Shared, unit: &mut Unit, now: u64) {
     unit.stats.add_prio_time(unit.prio, elapsed);
     if unit.prio == Prio::Rt {
         unit.rt_used_ns = unit.rt_used_ns.saturating_add(elapsed);
-        crate::rt::budget::charge_rt_time(shared, unit.live(), elapsed, now);
-    } else if unit.prio == Prio::Boost && unit.boost_on_rt_budget {
+    }
+    if unit.prio == Prio::Rt || (unit.prio == Prio::Boost && unit.boost_on_rt_budget) {
         crate::rt::budget::charge_rt_time(shared, unit.live(), elapsed, now);
     }
 }

@@ -180,16 +180,17 @@ impl Cpu {
                 return Ok(CpuMask::EMPTY);
             }
             let migrating = core::mem::take(&mut u.migrating);
-            // A sibling's BOOST paid from the RT budget (`crate::rt`): given while OVER,
-            // kept (as any BOOST, until a tick finds it running or accounting) only
-            // while the budget lasts.
-            let budget_boost = crate::rt::sibling_boost_allowed(shared, u, now);
-            if u.prio == Prio::Boost && u.boost_on_rt_budget && !budget_boost {
-                u.prio = if u.credit.load(RELAXED) < 0 { Prio::Over } else { Prio::Under };
+            // A sibling's BOOST paid from the RT budget (`crate::rt`): given at a wake
+            // while OVER, kept like any BOOST (until a tick finds it running, or
+            // accounting) only while the budget lasts. The budget is looked at only for
+            // those wakes.
+            if u.prio == Prio::Boost && u.boost_on_rt_budget && !crate::rt::sibling_boost_allowed(shared, u, now) {
+                u.prio = u.credit_class();
             }
-            let boost = !migrating && (u.prio == Prio::Under || (u.prio == Prio::Over && budget_boost));
+            let budget_boost = !migrating && u.prio == Prio::Over && crate::rt::sibling_boost_allowed(shared, u, now);
+            let boost = (!migrating && u.prio == Prio::Under) || budget_boost;
             if boost {
-                u.boost_on_rt_budget = u.prio == Prio::Over;
+                u.boost_on_rt_budget = budget_boost;
             }
             // RT: its deadline fired while it was blocked. It would have been BOOST
             // without RT if this wake boosts it or it still had BOOST.
