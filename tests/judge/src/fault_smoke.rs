@@ -349,20 +349,13 @@ impl<'l> Judge<'l> {
                 let rt_ns = r1 - r0;
                 let limit_ns =
                     window_ns * pct / 100 + HOSTILE_VCPUS * RT_QUANTUM_NS * (window_ns / BUDGET_WINDOW_NS + 2);
-                let said = format!(
-                    "RT time {} ms in {} ms at a {pct}% budget (limit {} ms)",
-                    rt_ns / 1_000_000,
-                    window_ns / 1_000_000,
-                    limit_ns / 1_000_000
-                );
+                let (rt_ms, window_ms, limit_ms) = (rt_ns / 1_000_000, window_ns / 1_000_000, limit_ns / 1_000_000);
                 if rt_ns <= limit_ns {
-                    notes.ok += &said;
+                    notes.ok +=
+                        &format!("RT time {rt_ms} ms in {window_ms} ms at a {pct}% budget (limit {limit_ms} ms)");
                 } else {
                     notes.fail += &format!(
-                        "RT time {} ms in {} ms is above the {pct}% budget (limit {} ms) ",
-                        rt_ns / 1_000_000,
-                        window_ns / 1_000_000,
-                        limit_ns / 1_000_000
+                        "RT time {rt_ms} ms in {window_ms} ms is above the {pct}% budget (limit {limit_ms} ms) "
                     );
                 }
             }

@@ -100,6 +100,13 @@ fn bash_text() -> String {
     std::fs::read_to_string(common::data("fault-smoke-debug-icount.bash-judge.txt")).unwrap()
 }
 
+/// The one failed check of `lines` (the test fails if there are none or several).
+fn only_failure(lines: &[String]) -> &String {
+    let failed = failed(lines);
+    assert_eq!(failed.len(), 1, "{lines:#?}");
+    failed[0]
+}
+
 #[test]
 fn the_committed_logs_pass_every_path_and_print_what_the_bash_judge_printed() {
     let dirs = RunDirs::new("good", &[]);
@@ -131,9 +138,8 @@ fn carriage_returns_do_not_change_the_verdict() {
 fn a_step_with_another_rc_fails_its_path_with_the_steps_output() {
     let log = with_line(Boot::Rtcredit, "FAULT: rm-cpu1 rc=0", Some("FAULT: rm-cpu1 rc=1"));
     let lines = judge(Boot::Rtcredit, &log);
-    let failed = failed(&lines);
-    assert_eq!(failed.len(), 1, "{lines:#?}");
-    assert!(failed[0].starts_with("FAIL: rtcredit/cpu-remove-rtcredit-pool: rm-cpu1 rc=1 (want 0: "), "{}", failed[0]);
+    let failure = only_failure(&lines);
+    assert!(failure.starts_with("FAIL: rtcredit/cpu-remove-rtcredit-pool: rm-cpu1 rc=1 (want 0: "), "{failure}");
 }
 
 #[test]
@@ -198,9 +204,8 @@ fn a_hostile_guest_above_its_budget_or_with_an_unexpected_answer_fails() {
     let rt_ns: u64 = rtcredit_judge::field(&counters, "rt_ns").parse().unwrap();
     let more = counters.replace(&format!(" rt_ns={rt_ns}"), &format!(" rt_ns={}", rt_ns + 60_000_000_000));
     let lines = judge(boot, &common::with_line(&log, &counters, Some(&more)));
-    let failed_lines = failed(&lines);
-    assert_eq!(failed_lines.len(), 1, "{lines:#?}");
-    assert!(failed_lines[0].contains("is above the 10% budget"), "{}", failed_lines[0]);
+    let failure = only_failure(&lines);
+    assert!(failure.contains("is above the 10% budget"), "{failure}");
 
     let tally = text
         .lines()
@@ -212,9 +217,8 @@ fn a_hostile_guest_above_its_budget_or_with_an_unexpected_answer_fails() {
     // The last tally is printed twice (dom0 shows the guest's log twice after it).
     let changed = String::from_utf8(log.clone()).unwrap().replace(&tally, &bad);
     let lines = judge(boot, changed.as_bytes());
-    let failed_lines = failed(&lines);
-    assert_eq!(failed_lines.len(), 1, "{lines:#?}");
-    assert!(failed_lines[0].contains("CPU 1: 3 unexpected answers"), "{}", failed_lines[0]);
+    let failure = only_failure(&lines);
+    assert!(failure.contains("CPU 1: 3 unexpected answers"), "{failure}");
 }
 
 #[test]
@@ -226,17 +230,15 @@ fn a_pool_of_core_units_must_refuse_rt_with_eopnotsupp() {
         text.lines().find(|l| l.starts_with("FAULT: rtsleep| ")).expect("the rtsleep step's output").to_owned();
     let granted = rtsleep.replace(" rc=-95", " rc=0");
     let lines = judge(boot, &common::with_line(&log, &rtsleep, Some(&granted)));
-    let failed_lines = failed(&lines);
-    assert_eq!(failed_lines.len(), 1, "{lines:#?}");
-    assert!(failed_lines[0].contains(&format!("rtsleep did not answer -95 ({granted})")), "{}", failed_lines[0]);
+    let failure = only_failure(&lines);
+    assert!(failure.contains(&format!("rtsleep did not answer -95 ({granted})")), "{failure}");
 }
 
 #[test]
 fn a_qemu_killed_by_the_timeout_is_a_hang_named_with_the_last_step() {
     let lines = judge_run(&Run { qemu_rc: 124, ..run(Boot::Gran) }, &good_log(Boot::Gran));
-    let failed = failed(&lines);
-    assert_eq!(failed.len(), 1, "{lines:#?}");
-    assert!(failed[0].starts_with("FAIL: gran/end: hang: QEMU killed after 600s (last: FAULT: "), "{}", failed[0]);
+    let failure = only_failure(&lines);
+    assert!(failure.starts_with("FAIL: gran/end: hang: QEMU killed after 600s (last: FAULT: "), "{failure}");
 }
 
 #[test]
